@@ -1,0 +1,83 @@
+/* The report model: everything a drill's reports say, as plain data. The harness fills it
+ * from (scenario, timeline, ledger, verdicts); the writers (junit.c, json.c) are pure
+ * functions of it and never touch files, clocks or the environment.
+ *
+ * Usage:
+ *   struct report_suite s = { .name = "kvlog-demo", ... .cases = cases, .n_cases = n };
+ *   struct strbuf out = STRBUF_INIT;
+ *   junit_write(&s, 1, &out);         // one <testsuites> for all drills of a call
+ *   result_json_write(&s, &out);      // result.json of one drill
+ *   fs_write_atomic(path, out.buf, out.len, 0644); strbuf_release(&out);
+ *
+ * All strings are borrowed (NULL means absent) and may hold anything: control characters,
+ * ANSI escapes, invalid UTF-8, "]]>"; the writers escape or drop what their format forbids.
+ * Times are monotonic nanoseconds since the drill started; writers print integer
+ * milliseconds ("1.250" seconds in JUnit, 1250 in JSON), locale-free.
+ */
+#ifndef CHAOSDRILL_REPORTS_REPORT_H
+#define CHAOSDRILL_REPORTS_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/strbuf.h"
+
+struct report_property {
+	const char *name;  /* "rto_ms", "rpo_lost_writes", "keep_bytes" */
+	const char *value; /* already formatted: "1250", "0", "true" */
+};
+
+enum report_case_kind {
+	REPORT_CASE_FAULT,  /* one fault injection (with its heal) */
+	REPORT_CASE_STEP,   /* one recovery step */
+	REPORT_CASE_EXPECT, /* one expectation: rto, rpo, integrity, a custom check */
+};
+
+enum report_status {
+	REPORT_PASS,
+	REPORT_FAIL,  /* an expectation missed, a step's check failed: JUnit <failure> */
+	REPORT_ERROR, /* could not be carried out (fault had no effect, step crashed): <error> */
+	REPORT_SKIP,  /* not reached (drill aborted before it): <skipped> */
+};
+
+struct report_case {
+	enum report_case_kind kind;
+	const char *id;      /* stable, unique within the suite: "fault.1.kill", "step.2.wait",
+			      * "expect.rto"; prefixes its properties in JUnit */
+	const char *name;    /* human: "kill n1 at 2.000s", "restart n1", "rto <= 2s" */
+	int64_t start_ns;    /* since drill start; -1 if it never started */
+	int64_t duration_ns; /* >= 0 */
+	enum report_status status;
+	const char *message; /* one line, for a failure/error/skip: "RTO 2.400s > target 2s" */
+	const char *details; /* failure text with figures (GitLab shows this, not message) */
+	const char *output;  /* captured output of a step: JUnit <system-out> */
+	const struct report_property *props;
+	size_t n_props;
+};
+
+struct report_suite {
+	const char *name;        /* drill name; unique among suites of one file (--repeat: "x#2") */
+	const char *description;
+	const char *target;
+	const char *runbook;
+	uint64_t seed;
+	int64_t started_real_ns; /* wall clock (CLOCK_REALTIME) at drill start, for timestamps */
+	int64_t duration_ns;     /* whole drill */
+	const char *hostname;
+	const char *run_dir;
+	const char *error;       /* set when the drill could not run (exit 3) or was interrupted */
+	int exit_code;           /* 0 met, 1 missed, 2 bad input, 3 environment */
+	const struct report_property *props; /* drill-level figures: rto_ms, rpo_lost, ... */
+	size_t n_props;
+	const struct report_case *cases;
+	size_t n_cases;
+};
+
+/* Appends a JUnit XML document (<testsuites> holding one <testsuite> per element of suites)
+ * valid against shared/schemas/junit-10.xsd. Returns 0, or -ENOMEM. */
+int junit_write(const struct report_suite *suites, size_t n_suites, struct strbuf *out);
+
+/* Appends result.json for one drill. Returns 0, or -ENOMEM. */
+int result_json_write(const struct report_suite *suite, struct strbuf *out);
+
+#endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages chaosdrill needs to build and test, only those missing.
+# Non-interactive; safe to run again. Needs root for apt-get (prints what to run otherwise).
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkgconf
+  libyaml-dev libnl-3-dev libnl-route-3-dev libseccomp-dev liburing-dev libcmocka-dev
+  libxml2-utils iproute2 nftables iptables procps util-linux valgrind
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "chaosdrill: installing missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "chaosdrill: not root; run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
