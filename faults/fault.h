@@ -1,0 +1,65 @@
+/* Fault plug-ins: one file per kind behind one ops table, one static registry.
+ * A fault never logs above debug, never exits, never forks on its own: the harness hands
+ * it an env with the node operations it may use (shared/CONVENTIONS.md).
+ *
+ * Usage (harness side):
+ *   const struct fault_ops *ops = fault_lookup("kill");
+ *   void *st; ops->parse(args, &pctx, &st, &err);      // at validate time, pure
+ *   ops->inject(st, &env, &what);                      // at the scheduled time
+ *   if (ops->heal) ops->heal(st, &env, &what);         // at the heal time
+ *   ops->free(st);
+ */
+#ifndef CHAOSDRILL_FAULTS_FAULT_H
+#define CHAOSDRILL_FAULTS_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/cfg.h"
+#include "common/error.h"
+#include "common/strbuf.h"
+
+/* What a fault's parser may know of the drill. */
+struct fault_parse_ctx {
+	const char *const *nodes; /* the drill's node names */
+	size_t n_nodes;
+};
+
+/* What a fault may do to the drill, provided by the harness. Each returns >= 0 or -errno;
+ * `how` (may be NULL) receives a static description of the mechanism used. */
+struct fault_env {
+	void *harness;
+	int (*node_kill)(void *harness, const char *node);
+	int (*node_freeze)(void *harness, const char *node, bool frozen, const char **how);
+	bool (*node_running)(void *harness, const char *node);
+};
+
+struct fault_ops {
+	const char *name;    /* the scenario key: "kill" */
+	const char *summary; /* one line for `chaosdrill list` */
+	const char *needs;   /* kernel features it needs, for `list` and the README */
+	bool heals;          /* accepts `heal:` */
+	/* Checks args and builds the fault's state (*state, freed by free). Pure. */
+	int (*parse)(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		     struct cd_error *err);
+	/* The node a fault acts on, or NULL (for timeline and reports). */
+	const char *(*node)(const void *state);
+	/* Injects; appends what it did, for the timeline and reports, to what. */
+	int (*inject)(void *state, const struct fault_env *env, struct strbuf *what);
+	/* Undoes the injection exactly (NULL when heals is false). */
+	int (*heal)(void *state, const struct fault_env *env, struct strbuf *what);
+	void (*free)(void *state);
+};
+
+const struct fault_ops *fault_lookup(const char *name);
+/* The i-th registered kind, NULL past the end. */
+const struct fault_ops *fault_at(size_t i);
+/* Fills names[] (NULL-terminated, at most max-1 entries) for the scenario parser. */
+void fault_names(const char **names, size_t max);
+
+/* Shared by kinds whose body is a node: `kind: n1` or `kind: {node: n1}`. Checks the
+ * node exists and that no other key is given. *node is borrowed from args. */
+int fault_parse_node_arg(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+			 const char *kind, const char **node, struct cd_error *err);
+
+#endif

@@ -1,0 +1,140 @@
+/* A drill file as plain structs (shared/DESIGN.md §4). The parser checks shape, types
+ * and units of every key it owns, and keeps the bodies of faults and recovery steps as
+ * located trees: their kinds are plug-ins (faults/, harness/) that check their own
+ * arguments, so kinds known to the caller are passed in. No process or kernel calls.
+ *
+ * Usage:
+ *   struct scenario_kinds kinds = { .faults = fault_names, .steps = step_names };
+ *   struct scenario *sc;
+ *   r = scenario_load(path, &kinds, &sc, &err);   // err: file:line:col: message
+ *   ... sc->nodes[i].name, sc->faults[j].kind, sc->faults[j].args ...
+ *   scenario_free(sc);
+ */
+#ifndef CHAOSDRILL_SCENARIOS_SCENARIO_H
+#define CHAOSDRILL_SCENARIOS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/error.h"
+
+#define SCENARIO_MAX_NODES 256
+#define SCENARIO_NODE_NAME_MAX 32
+
+/* Where a value was written, for errors found after parsing (unknown target, ...). */
+struct scenario_pos {
+	int line, col;
+};
+
+/* key=value, from `params:` (strings borrowed from the tree) or --param (owned by the
+ * scenario's overrides). */
+struct scenario_param {
+	const char *key;
+	const char *value;
+	struct scenario_pos pos; /* 0:0 for --param */
+};
+
+struct scenario_node {
+	char name[SCENARIO_NODE_NAME_MAX];
+	struct scenario_param *params; /* per-node overrides of the scenario's params */
+	size_t n_params;
+	struct scenario_pos pos;
+};
+
+enum scenario_workload_kind { SCENARIO_WORKLOAD_SET };
+
+struct scenario_workload {
+	enum scenario_workload_kind kind;
+	double rate;          /* operations per second, all clients together */
+	unsigned clients;
+	int64_t timeout_ns;   /* per operation: past it, the outcome is unknown */
+	int64_t tail_ns;      /* how long the workload goes on after recovery */
+	int64_t warmup_ns;    /* steady state before time 0 of the fault schedule */
+	uint64_t value_size;  /* bytes per written value */
+	const char *node;     /* node the clients write to (default: the first) */
+	struct scenario_pos pos;
+};
+
+struct scenario_fault {
+	const char *kind;            /* one of scenario_kinds.faults */
+	const char *name;            /* optional label, or NULL */
+	int64_t at_ns;               /* after steady state */
+	bool has_heal;
+	bool heal_is_after;          /* heal `after` the injection, else `at` an absolute time */
+	int64_t heal_ns;
+	const struct cfg_node *args; /* the kind's body (borrowed from sc->tree) */
+	struct scenario_pos pos;
+};
+
+struct scenario_step {
+	const char *kind;            /* one of scenario_kinds.steps */
+	const char *name;            /* optional label, or NULL */
+	const struct cfg_node *args; /* borrowed from sc->tree */
+	struct scenario_pos pos;
+};
+
+enum scenario_rpo { SCENARIO_RPO_UNSET, SCENARIO_RPO_COUNT, SCENARIO_RPO_WINDOW };
+
+struct scenario_expect {
+	bool has_rto;
+	int64_t rto_ns;
+	enum scenario_rpo rpo_kind;
+	uint64_t rpo_count;   /* lost acknowledged writes allowed */
+	int64_t rpo_window_ns; /* or: lost writes must lie within this window before the fault */
+	bool has_integrity;
+	bool integrity;
+	unsigned rto_ops;     /* N consecutive successes that end the outage (default 3) */
+};
+
+struct scenario {
+	const char *file;
+	const char *drill;
+	const char *description;
+	const char *runbook;
+	bool has_seed;
+	uint64_t seed;
+	const char *target;
+	struct scenario_node *nodes;
+	size_t n_nodes;
+	struct scenario_param *params;
+	size_t n_params;
+	struct scenario_param *overrides; /* --param: win over scenario and node params */
+	size_t n_overrides;
+	struct scenario_workload workload;
+	struct scenario_fault *faults;
+	size_t n_faults;
+	struct scenario_step *steps;
+	size_t n_steps;
+	bool has_recovery_at;
+	int64_t recovery_at_ns;
+	struct scenario_expect expect;
+	struct scenario_pos drill_pos, target_pos, seed_pos, nodes_pos, params_pos;
+	struct cfg_node *tree; /* owned: every borrowed string above points into it */
+};
+
+struct scenario_kinds {
+	const char *const *faults; /* NULL-terminated */
+	const char *const *steps;  /* NULL-terminated */
+};
+
+int scenario_load(const char *path, const struct scenario_kinds *kinds, struct scenario **out,
+		  struct cd_error *err);
+/* Same, from a tree already loaded (takes ownership of tree, also on failure). */
+int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds,
+		       struct scenario **out, struct cd_error *err);
+void scenario_free(struct scenario *sc);
+
+/* The node called name, or NULL. */
+const struct scenario_node *scenario_node(const struct scenario *sc, const char *name);
+/* Overrides a param for every node, as --param KEY=VALUE does (copies both strings). */
+int scenario_override_param(struct scenario *sc, const char *key, const char *value);
+/* A param's value for a node (node may be NULL): an override, else the node's own, else
+ * the scenario's, else NULL. */
+const char *scenario_param(const struct scenario *sc, const struct scenario_node *node,
+			   const char *key);
+/* True if name is a valid node name: [A-Za-z0-9][A-Za-z0-9_-]*, at most 31 chars. */
+bool scenario_valid_node_name(const char *name);
+
+#endif

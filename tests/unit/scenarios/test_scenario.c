@@ -1,0 +1,258 @@
+/* Unit tests of the YAML loader and the scenario parser: every field, and the error
+ * paths with their exact file:line:col and message. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/units.h"
+#include "scenarios/scenario.h"
+#include "scenarios/yaml_load.h"
+
+static const char *const fault_kinds[] = { "kill", "stop", "torn-write", NULL };
+static const char *const step_kinds[] = { "restart", "wait", "exec", "sleep", NULL };
+static const struct scenario_kinds kinds = { fault_kinds, step_kinds };
+
+static int parse(const char *yaml, struct scenario **sc, struct cd_error *err)
+{
+	struct cfg_node *tree;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = yaml_load_string("t.yaml", yaml, strlen(yaml), &tree, err);
+	if (r < 0)
+		return r;
+	return scenario_from_tree(tree, &kinds, sc, err);
+}
+
+/* Parses yaml, which must fail at line:col with a message containing want. */
+static void expect_error(const char *yaml, int line, int col, const char *want)
+{
+	struct scenario *sc = NULL;
+	struct cd_error err;
+	char buf[1400];
+
+	assert_true(parse(yaml, &sc, &err) < 0);
+	assert_null(sc);
+	cd_error_format(&err, buf, sizeof(buf));
+	if (err.line != line || err.col != col || !strstr(err.msg, want)) {
+		print_error("got '%s', want %d:%d '%s'\n", buf, line, col, want);
+		fail();
+	}
+	assert_string_equal(err.file, "t.yaml");
+}
+
+static const char full[] =
+	"drill: kvlog-torn-write\n"
+	"description: Crash mid-append.\n"
+	"runbook: docs/runbooks/kvlog.md#crash\n"
+	"seed: 42\n"
+	"target: kvlog\n"
+	"nodes:\n"
+	"  - n1\n"
+	"  - {name: r2, params: {role: replica}}\n"
+	"params: {sync: always}\n"
+	"workload: {kind: set, rate: 2000/s, clients: 4, timeout: 500ms, tail: 3s, value-size: 1KiB, node: n1}\n"
+	"faults:\n"
+	"  - at: 2s\n"
+	"    torn-write: {node: n1, path: txn.log, keep: half}\n"
+	"  - at: 5s\n"
+	"    name: freeze replica\n"
+	"    stop: r2\n"
+	"    heal: {after: 1500ms}\n"
+	"recovery:\n"
+	"  - restart: n1\n"
+	"  - wait: {probe: ready, timeout: 10s}\n"
+	"expect:\n"
+	"  rto: 2s\n"
+	"  rpo: 0\n"
+	"  integrity: true\n";
+
+static void test_full(void **state)
+{
+	struct scenario *sc;
+	struct cd_error err;
+
+	assert_int_equal(parse(full, &sc, &err), 0);
+	assert_string_equal(sc->drill, "kvlog-torn-write");
+	assert_string_equal(sc->description, "Crash mid-append.");
+	assert_true(sc->has_seed);
+	assert_int_equal(sc->seed, 42);
+	assert_int_equal(sc->n_nodes, 2);
+	assert_string_equal(sc->nodes[1].name, "r2");
+	assert_string_equal(scenario_param(sc, &sc->nodes[1], "role"), "replica");
+	assert_null(scenario_param(sc, &sc->nodes[0], "role"));
+	assert_string_equal(scenario_param(sc, &sc->nodes[0], "sync"), "always");
+	assert_true(sc->workload.rate == 2000.0);
+	assert_int_equal(sc->workload.clients, 4);
+	assert_int_equal(sc->workload.timeout_ns, 500 * NSEC_PER_MSEC);
+	assert_int_equal(sc->workload.tail_ns, 3 * NSEC_PER_SEC);
+	assert_int_equal(sc->workload.value_size, 1024);
+	assert_int_equal(sc->n_faults, 2);
+	assert_string_equal(sc->faults[0].kind, "torn-write");
+	assert_int_equal(sc->faults[0].at_ns, 2 * NSEC_PER_SEC);
+	assert_int_equal(sc->faults[0].args->type, CFG_MAP);
+	assert_int_equal(sc->faults[0].pos.line, 13);
+	assert_false(sc->faults[0].has_heal);
+	assert_string_equal(sc->faults[1].name, "freeze replica");
+	assert_true(sc->faults[1].has_heal && sc->faults[1].heal_is_after);
+	assert_int_equal(sc->faults[1].heal_ns, 1500 * NSEC_PER_MSEC);
+	assert_int_equal(sc->n_steps, 2);
+	assert_string_equal(sc->steps[0].kind, "restart");
+	assert_string_equal(sc->steps[0].args->scalar, "n1");
+	assert_true(sc->expect.has_rto);
+	assert_int_equal(sc->expect.rto_ns, 2 * NSEC_PER_SEC);
+	assert_int_equal(sc->expect.rpo_kind, SCENARIO_RPO_COUNT);
+	assert_int_equal(sc->expect.rpo_count, 0);
+	assert_true(sc->expect.has_integrity && sc->expect.integrity);
+	assert_int_equal(sc->expect.rto_ops, 3);
+	/* --param wins over node and scenario params */
+	assert_int_equal(scenario_override_param(sc, "role", "primary"), 0);
+	assert_string_equal(scenario_param(sc, &sc->nodes[1], "role"), "primary");
+	scenario_free(sc);
+}
+
+static void test_defaults(void **state)
+{
+	struct scenario *sc;
+	struct cd_error err;
+
+	assert_int_equal(parse("drill: d\n", &sc, &err), 0);
+	assert_string_equal(sc->target, "kvlog");
+	assert_int_equal(sc->n_nodes, 1);
+	assert_string_equal(sc->nodes[0].name, "n1");
+	assert_string_equal(sc->workload.node, "n1");
+	assert_false(sc->has_seed);
+	assert_int_equal(sc->expect.rpo_kind, SCENARIO_RPO_UNSET);
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\nnodes: 3\nexpect: {rpo: 5s}\n", &sc, &err), 0);
+	assert_int_equal(sc->n_nodes, 3);
+	assert_string_equal(sc->nodes[2].name, "n3");
+	assert_int_equal(sc->expect.rpo_kind, SCENARIO_RPO_WINDOW);
+	assert_int_equal(sc->expect.rpo_window_ns, 5 * NSEC_PER_SEC);
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\nrecovery: {at: 4s, steps: [{sleep: 1s}]}\n", &sc, &err), 0);
+	assert_true(sc->has_recovery_at);
+	assert_int_equal(sc->recovery_at_ns, 4 * NSEC_PER_SEC);
+	assert_int_equal(sc->n_steps, 1);
+	scenario_free(sc);
+}
+
+static void test_errors_keys(void **state)
+{
+	expect_error("drill: d\ntargt: kvlog\n", 2, 1, "unknown key 'targt' in a drill; did you mean 'target'?");
+	expect_error("drill: d\nzzzzzz: 1\n", 2, 1, "unknown key 'zzzzzz' in a drill; expected one of: drill, description");
+	expect_error("target: kvlog\n", 1, 1, "missing required key 'drill'");
+	expect_error("drill: d\nworkload: {rat: 10/s}\n", 2, 12, "did you mean 'rate'?");
+	expect_error("drill: d\ndrill: e\n", 2, 1, "duplicate key 'drill' (first at line 1)");
+	expect_error("drill: d\nexpect: {rto: 1s, rpo: 0, integrity: true, rto_ops: 3}\n", 2, 44,
+		     "did you mean 'rto-ops'?");
+}
+
+static void test_errors_types(void **state)
+{
+	expect_error("drill: d\nnodes: {a: 1}\n", 2, 8, "nodes (a count or a list of names) must be a list, found a mapping");
+	expect_error("drill: [a]\n", 1, 8, "expected a single value, found a list");
+	expect_error("drill: d\nfaults: {at: 1s}\n", 2, 9, "faults must be a list");
+	expect_error("drill: d\nexpect: {integrity: yes}\n", 2, 21, "expected true or false, found 'yes'");
+	expect_error("drill: d\nnodes: 0\n", 2, 8, "0 is out of range: expected 1 to 256");
+	expect_error("drill: d\nnodes: three\n", 2, 8, "expected a whole number, found 'three'");
+	expect_error("drill: d\nseed: -1\n", 2, 7, "expected a whole number");
+	expect_error("drill: d\nworkload: {clients: 2.5}\n", 2, 21, "expected a whole number");
+}
+
+static void test_errors_units(void **state)
+{
+	expect_error("drill: d\nfaults:\n  - at: 2x\n    kill: n1\n", 3, 9, "bad duration '2x'");
+	expect_error("drill: d\nfaults:\n  - at: 2\n    kill: n1\n", 3, 9, "bad duration '2'");
+	expect_error("drill: d\nworkload: {rate: 2000}\n", 2, 18, "bad rate '2000'");
+	expect_error("drill: d\nworkload: {value-size: 12Q}\n", 2, 24, "bad size '12Q'");
+	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24, "value-size must be 16 bytes to 64KiB");
+	expect_error("drill: d\nexpect: {rpo: lots}\n", 2, 15, "rpo must be a count");
+	expect_error("drill: d\nworkload: {timeout: 0}\n", 2, 21, "timeout must be more than 0");
+}
+
+static void test_errors_faults_steps(void **state)
+{
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    kil: n1\n", 4, 5, "unknown fault kind 'kil'; did you mean 'kill'?");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    explode: n1\n", 4, 5, "unknown fault kind 'explode'");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    kill: n1\n    stop: n1\n", 5, 5, "found both 'kill' and 'stop'");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n", 3, 5, "this fault names no kind");
+	expect_error("drill: d\nfaults:\n  - kill: n1\n", 3, 5, "missing required key 'at'");
+	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 1s}}\n", 3, 35, "heal at 1s comes before the fault");
+	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 4s, after: 1s}}\n", 3, 30, "heal takes one of");
+	expect_error("drill: d\nrecovery:\n  - restrat: n1\n", 3, 5, "unknown recovery step kind 'restrat'; did you mean 'restart'?");
+	expect_error("drill: d\nrecovery:\n  - reboot: n1\n", 3, 5, "unknown recovery step kind 'reboot' (`chaosdrill list`");
+	expect_error("drill: d\nrecovery: {steps: 1}\n", 2, 19, "recovery steps must be a list");
+	expect_error("drill: d\nrecovery: {at: 1s}\n", 2, 11, "missing required key 'steps'");
+}
+
+static void test_errors_nodes(void **state)
+{
+	expect_error("drill: d\nnodes: [n1, n1]\n", 2, 13, "duplicate node name 'n1'");
+	expect_error("drill: d\nnodes: [\"a b\"]\n", 2, 9, "bad node name 'a b'");
+	expect_error("drill: d\nnodes: [-x]\n", 2, 9, "bad node name '-x'");
+	expect_error("drill: d\nnodes: [{params: {a: b}}]\n", 2, 9, "missing required key 'name'");
+	expect_error("drill: d\nworkload: {node: n7}\n", 2, 18, "workload node 'n7' is not one of the drill's nodes");
+	expect_error("drill: d\nparams: {sync: [a]}\n", 2, 16, "expected a single value, found a list");
+}
+
+static void test_errors_yaml(void **state)
+{
+	expect_error("", 0, 0, "the file is empty");
+	expect_error("# only a comment\n", 0, 0, "the file is empty");
+	expect_error("---\n", 2, 1, "the file holds no drill");
+	expect_error("just some words\n", 1, 1, "a drill file must be a mapping (key: value), found a single value");
+	expect_error("drill: [unclosed\n", 2, 1, "not valid YAML");
+	expect_error("drill: d\n\tbad: tab\n", 2, 1, "not valid YAML");
+	expect_error("a: &x 1\ndrill: *x\n", 2, 8, "YAML aliases (*x) are not supported");
+	expect_error("drill: d\n---\ndrill: e\n", 2, 1, "found a second");
+	expect_error("drill: d\n[a]: 1\n", 2, 1, "mapping keys must be plain names");
+	expect_error("drill: \"a\\0b\"\n", 1, 8, "NUL");
+}
+
+static void test_load_file_errors(void **state)
+{
+	struct cfg_node *tree = NULL;
+	struct cd_error err;
+
+	assert_int_equal(yaml_load_file("/nonexistent/drill.yaml", &tree, &err), -ENOENT);
+	assert_int_equal(err.line, 0);
+	assert_string_equal(err.file, "/nonexistent/drill.yaml");
+	assert_non_null(strstr(err.msg, "cannot read: No such file or directory"));
+	assert_true(yaml_load_file("/", &tree, &err) < 0);
+	assert_non_null(strstr(err.msg, "cannot read"));
+}
+
+static void test_node_names(void **state)
+{
+	assert_true(scenario_valid_node_name("n1"));
+	assert_true(scenario_valid_node_name("primary_2-b"));
+	assert_false(scenario_valid_node_name(""));
+	assert_false(scenario_valid_node_name("_x"));
+	assert_false(scenario_valid_node_name("a.b"));
+	assert_false(scenario_valid_node_name("abcdefghijabcdefghijabcdefghijab"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors_keys),
+		cmocka_unit_test(test_errors_types),
+		cmocka_unit_test(test_errors_units),
+		cmocka_unit_test(test_errors_faults_steps),
+		cmocka_unit_test(test_errors_nodes),
+		cmocka_unit_test(test_errors_yaml),
+		cmocka_unit_test(test_load_file_errors),
+		cmocka_unit_test(test_node_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
