@@ -1,0 +1,235 @@
+/* kvlog-bench: acknowledged writes/s and p50/p99 latency of kvlog-server for --sync
+ * always/batch/never with 1 and 16 clients (median of --runs), beside the raw
+ * write+fdatasync rate of the same disk measured in the same run.
+ *
+ *   kvlog-bench [--runs 3] [--seconds 2] [--window 1] [--value 100] [--dir /var/tmp]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/timeutil.h"
+#include "common/units.h"
+#include "targets/kvlog/kvlog_client.h"
+#include "targets/kvlog/kvlog_load.h"
+
+struct bench {
+	int runs, window;
+	double seconds;
+	size_t value;
+	const char *dir;
+};
+
+struct figure {
+	double rate, p50_us, p99_us;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_fig(const void *a, const void *b)
+{
+	double x = ((const struct figure *)a)->rate, y = ((const struct figure *)b)->rate;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Raw rate of 100-byte appends each followed by fdatasync, for `seconds`. */
+static double baseline(const struct bench *b)
+{
+	char path[512], buf[128];
+	_cleanup_close_ int fd = -1;
+	int64_t t0, end;
+	uint64_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/kvlog-bench-fsync.%d", b->dir, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	memset(buf, 'x', sizeof(buf));
+	t0 = time_mono_ns();
+	end = t0 + (int64_t)(b->seconds * 1e9);
+	while (time_mono_ns() < end) {
+		if (write(fd, buf, 100) != 100 || fdatasync(fd) < 0)
+			return -1;
+		n++;
+	}
+	return (double)n / ((double)(time_mono_ns() - t0) / 1e9);
+}
+
+static pid_t start_server(const char *data, uint16_t port, const char *sync)
+{
+	char listen[32];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(null, STDERR_FILENO);
+		execl(KVLOG_BIN_DIR "/kvlog-server", "kvlog-server", "--data", data, "--listen",
+		      listen, "--sync", sync, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; pid > 0 && i < 200; i++) {
+		struct kvlog_client *c = NULL;
+
+		if (kvlog_client_open(listen, 100, &c) == 0) {
+			kvlog_client_free(c);
+			return pid;
+		}
+		usleep(20000);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return -1;
+}
+
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		return 0;
+	return ntohs(sa.sin_port);
+}
+
+static int one_run(const struct bench *b, const char *sync, int clients, struct figure *fig)
+{
+	struct kvlog_load_opts o = { .host = "127.0.0.1", .clients = clients,
+				     .window = b->window, .value_size = b->value,
+				     .duration_ns = (int64_t)(b->seconds * 1e9), .prefix = "b",
+				     .latencies = true };
+	struct kvlog_load_result res;
+	char data[512], cmd[600];
+	pid_t pid;
+	int r;
+
+	snprintf(data, sizeof(data), "%s/kvlog-bench.%d.%s.%d", b->dir, (int)getpid(), sync,
+		 clients);
+	o.port = free_port();
+	pid = start_server(data, o.port, sync);
+	if (pid < 0)
+		return -EIO;
+	r = kvlog_load_run(&o, &res);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data);
+	if (system(cmd) != 0)
+		r = -EIO;
+	if (r >= 0 && res.nlat) {
+		qsort(res.lat_ns, res.nlat, sizeof(*res.lat_ns), cmp_u64);
+		fig->rate = (double)res.acked / ((double)res.elapsed_ns / 1e9);
+		fig->p50_us = (double)res.lat_ns[res.nlat / 2] / 1e3;
+		fig->p99_us = (double)res.lat_ns[res.nlat * 99 / 100] / 1e3;
+	}
+	if (res.error[0])
+		fprintf(stderr, "kvlog-bench: %s/%d: %s\n", sync, clients, res.error);
+	if (r >= 0 && !res.nlat)
+		r = -EIO;
+	kvlog_load_result_free(&res);
+	return r;
+}
+
+static void measure(const struct bench *b, const char *sync, int clients)
+{
+	struct figure figs[32];
+	int n = 0;
+
+	for (int i = 0; i < b->runs && i < 32; i++)
+		if (one_run(b, sync, clients, &figs[n]) == 0)
+			n++;
+	if (n == 0) {
+		printf("%-7s %3d  (failed)\n", sync, clients);
+		return;
+	}
+	qsort(figs, (size_t)n, sizeof(*figs), cmp_fig);
+	printf("%-7s %7d %14.0f %10.0f %10.0f   [runs:", sync, clients, figs[n / 2].rate,
+	       figs[n / 2].p50_us, figs[n / 2].p99_us);
+	for (int i = 0; i < n; i++)
+		printf(" %.0f", figs[i].rate);
+	printf("]\n");
+	fflush(stdout);
+}
+
+static int parse(int argc, char **argv, struct bench *b)
+{
+	static const struct option opts[] = {
+		{ "runs", required_argument, NULL, 'r' },  { "seconds", required_argument, NULL, 's' },
+		{ "window", required_argument, NULL, 'w' }, { "value", required_argument, NULL, 'v' },
+		{ "dir", required_argument, NULL, 'd' },    {}
+	};
+	int c;
+
+	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp" };
+	while ((c = getopt_long(argc, argv, "r:s:w:v:d:", opts, NULL)) != -1) {
+		if (c == 'r')
+			b->runs = atoi(optarg);
+		else if (c == 's')
+			b->seconds = atof(optarg);
+		else if (c == 'w')
+			b->window = atoi(optarg);
+		else if (c == 'v')
+			b->value = (size_t)atol(optarg);
+		else if (c == 'd')
+			b->dir = optarg;
+		else
+			return -EINVAL;
+	}
+	return b->runs > 0 && b->window > 0 && b->seconds > 0 ? 0 : -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const syncs[] = { "always", "batch", "never" };
+	static const int clients[] = { 1, 16 };
+	double base[32];
+	struct bench b;
+
+	if (parse(argc, argv, &b) < 0) {
+		fprintf(stderr, "usage: kvlog-bench [--runs N] [--seconds S] [--window W] "
+				"[--value BYTES] [--dir DIR]\n");
+		return 2;
+	}
+	printf("kvlog-bench: %d runs of %.1fs each, %zu-byte values, %d in flight per client, "
+	       "data in %s\n", b.runs, b.seconds, b.value, b.window, b.dir);
+	for (int i = 0; i < b.runs && i < 32; i++)
+		base[i] = baseline(&b);
+	qsort(base, (size_t)(b.runs < 32 ? b.runs : 32), sizeof(double), cmp_double);
+	printf("baseline: raw 100-byte write+fdatasync on the same disk: %.0f/s (median)\n\n",
+	       base[(b.runs < 32 ? b.runs : 32) / 2]);
+	printf("%-7s %7s %14s %10s %10s\n", "sync", "clients", "acked writes/s", "p50 us",
+	       "p99 us");
+	for (size_t s = 0; s < ARRAY_SIZE(syncs); s++)
+		for (size_t c = 0; c < ARRAY_SIZE(clients); c++)
+			measure(&b, syncs[s], clients[c]);
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* The static registry of target drivers (no dlsym discovery). */
+#include <string.h>
+
+#include "targets/driver.h"
+
+extern const struct target_driver kvlog_driver;
+
+static const struct target_driver *const drivers[] = {
+	&kvlog_driver,
+};
+
+const struct target_driver *target_driver_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i]->name, name) == 0)
+			return drivers[i];
+	return NULL;
+}
+
+const struct target_driver *target_driver_at(size_t i)
+{
+	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
+}
