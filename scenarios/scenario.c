@@ -88,6 +88,7 @@ static int parse_params(const struct cfg_node *v, struct scenario_param **out, s
 		struct scenario_param *p = &(*out)[i];
 
 		p->key = v->keys[i]->scalar;
+		p->key_pos = pos_of(v->keys[i]);
 		p->pos = pos_of(v->items[i]);
 		r = cfg_string(v->items[i], &p->value, err);
 		if (r < 0)
@@ -205,8 +206,8 @@ static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct 
 	if ((x = cfg_get(v, "value-size"))) {
 		if ((r = cfg_size(x, &w->value_size, err)) < 0)
 			return r;
-		if (w->value_size < 16 || w->value_size > 65536)
-			return cfg_error(x, err, "value-size must be 16 bytes to 64KiB");
+		if (w->value_size < 32 || w->value_size > 65536)
+			return cfg_error(x, err, "value-size must be 32 bytes to 64KiB");
 	}
 	return 0;
 }

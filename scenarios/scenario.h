@@ -33,7 +33,8 @@ struct scenario_pos {
 struct scenario_param {
 	const char *key;
 	const char *value;
-	struct scenario_pos pos; /* 0:0 for --param */
+	struct scenario_pos pos;     /* of the value; 0:0 for --param */
+	struct scenario_pos key_pos; /* of the key */
 };
 
 struct scenario_node {

@@ -202,7 +202,7 @@ int yaml_load_string(const char *name, const char *buf, size_t len, struct cfg_n
 		return r;
 	}
 	if (!l.root)
-		return cd_error_set(err, EINVAL, name, 0, 0, "the file is empty: expected a drill (drill:, target:, ...)");
+		return cd_error_set(err, EINVAL, name, 1, 1, "the file is empty: expected a drill (drill:, target:, ...)");
 	l.root->owned_file = TAKE_PTR(file);
 	*out = l.root;
 	return 0;
@@ -215,8 +215,8 @@ int yaml_load_file(const char *path, struct cfg_node **out, struct cd_error *err
 	int r = fs_read_all(path, YAML_LOAD_MAX_BYTES, &buf, &len);
 
 	if (r == -EFBIG)
-		return cd_error_set(err, EFBIG, path, 0, 0, "file is larger than 4 MiB; not a drill file");
+		return cd_error_set(err, EFBIG, path, 1, 1, "file is larger than 4 MiB; not a drill file");
 	if (r < 0)
-		return cd_error_set(err, -r, path, 0, 0, "cannot read: %s", strerror(-r));
+		return cd_error_set(err, -r, path, 1, 1, "cannot read: %s", strerror(-r));
 	return yaml_load_string(path, buf, len, out, err);
 }

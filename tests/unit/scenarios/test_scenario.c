@@ -172,7 +172,7 @@ static void test_errors_units(void **state)
 	expect_error("drill: d\nfaults:\n  - at: 2\n    kill: n1\n", 3, 9, "bad duration '2'");
 	expect_error("drill: d\nworkload: {rate: 2000}\n", 2, 18, "bad rate '2000'");
 	expect_error("drill: d\nworkload: {value-size: 12Q}\n", 2, 24, "bad size '12Q'");
-	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24, "value-size must be 16 bytes to 64KiB");
+	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24, "value-size must be 32 bytes to 64KiB");
 	expect_error("drill: d\nexpect: {rpo: lots}\n", 2, 15, "rpo must be a count");
 	expect_error("drill: d\nworkload: {timeout: 0}\n", 2, 21, "timeout must be more than 0");
 }
@@ -204,8 +204,8 @@ static void test_errors_nodes(void **state)
 
 static void test_errors_yaml(void **state)
 {
-	expect_error("", 0, 0, "the file is empty");
-	expect_error("# only a comment\n", 0, 0, "the file is empty");
+	expect_error("", 1, 1, "the file is empty");
+	expect_error("# only a comment\n", 1, 1, "the file is empty");
 	expect_error("---\n", 2, 1, "the file holds no drill");
 	expect_error("just some words\n", 1, 1, "a drill file must be a mapping (key: value), found a single value");
 	expect_error("drill: [unclosed\n", 2, 1, "not valid YAML");
@@ -222,7 +222,7 @@ static void test_load_file_errors(void **state)
 	struct cd_error err;
 
 	assert_int_equal(yaml_load_file("/nonexistent/drill.yaml", &tree, &err), -ENOENT);
-	assert_int_equal(err.line, 0);
+	assert_int_equal(err.line, 1);
 	assert_string_equal(err.file, "/nonexistent/drill.yaml");
 	assert_non_null(strstr(err.msg, "cannot read: No such file or directory"));
 	assert_true(yaml_load_file("/", &tree, &err) < 0);

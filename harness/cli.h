@@ -1,0 +1,22 @@
+/* The chaosdrill command line: one function per subcommand, and the exit codes of
+ * shared/DESIGN.md §7. */
+#ifndef CHAOSDRILL_HARNESS_CLI_H
+#define CHAOSDRILL_HARNESS_CLI_H
+
+enum {
+	EXIT_MET = 0,         /* every expectation met */
+	EXIT_MISSED = 1,      /* an expectation missed */
+	EXIT_BAD_INPUT = 2,   /* usage, scenario error */
+	EXIT_ENVIRONMENT = 3, /* privileges, missing kernel feature, target failed to start */
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+
+/* Prints "file:line:col: message" for a located error to stderr. */
+struct cd_error;
+void cli_print_error(const struct cd_error *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* Lab internals shared by lab.c, lab_node.c, lab_proc.c and lab_gc.c: the handle structs and
+ * the process-creation core. Not for use outside harness/lab*.c. */
+#ifndef CHAOSDRILL_HARNESS_LAB_INTERNAL_H
+#define CHAOSDRILL_HARNESS_LAB_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "harness/cgroup.h"
+#include "harness/lab.h"
+#include "harness/netlink.h"
+
+struct lab_node {
+	struct lab *lab; /* borrowed back-pointer */
+	char name[64];
+	unsigned index;
+	struct in_addr addr;
+	char *data_dir; /* owned */
+	pid_t holder_pid;
+	int holder_pidfd; /* owned; setns(pidfd, NET|UTS|IPC|MNT) joins the node */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net, for IFLA_NET_NS_FD and sockets */
+	int ready_fd;	  /* owned; holder's report pipe until it said it is ready, then -1 */
+	bool finished;	  /* holder reported and the node is wired (or failed: err) */
+	int err;	  /* -errno of holder or wiring, 0 if fine */
+	char cgroup[PATH_MAX]; /* "" without cgroups */
+	pid_t init_pid;	  /* current incarnation, 0 if never started */
+	int init_pidfd;	  /* owned dup of the incarnation's pidfd, -1 if none */
+	bool frozen;	  /* node_freeze(true) was the last word */
+};
+
+/* A helper process the lab started and must kill and reap at teardown. */
+struct lab_proc {
+	pid_t pid;
+	int pidfd; /* owned */
+};
+
+struct lab {
+	char name[32];
+	struct in_addr subnet, bridge_addr;
+	unsigned prefix;
+	pid_t holder_pid;
+	int holder_pidfd; /* owned */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net */
+	int self_pidfd;	  /* owned; the harness itself: children check it is still alive */
+	struct netlink *nl; /* owned; rtnetlink socket inside the lab netns */
+	int bridge;	    /* ifindex of LAB_BRIDGE */
+	struct cgroup_root cg;
+	char cgroup[PATH_MAX];	      /* the lab's cgroup, "" without */
+	char cgroup_exec[PATH_MAX];   /* helpers (node_exec, lab_exec) */
+	char cgroup_holders[PATH_MAX];
+	struct lab_node **nodes; /* owned */
+	size_t n_nodes, cap_nodes;
+	struct lab_proc *procs; /* owned; helpers started */
+	size_t n_procs, cap_procs;
+};
+
+/* Records a failure message for lab_last_error and returns -err (err > 0). */
+int lab_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What a child does between clone and execve. */
+struct proc_spec {
+	int join_pidfd;	     /* setns into this process's namespaces; -1: none */
+	int join_flags;	     /* CLONE_NEW* for join_pidfd */
+	bool new_pid;	     /* a new pid ns (and a mount ns with its own /proc) */
+	const char *cgroup;  /* cgroup to start in; NULL or "": none */
+	int cgroup_fd;	     /* set by proc_start: its cgroup.procs, or -1 */
+	int cgroup_dirfd;    /* set by proc_start: its directory for CLONE_INTO_CGROUP, or -1 */
+	int parent_pidfd;    /* the harness: die now if it is gone */
+	const char *path;    /* resolved executable */
+	char *const *argv;
+	char *const *envp;
+	int fds[3];	     /* become 0, 1, 2 */
+	const char *cwd;
+	bool drop;	     /* setgroups/setgid/setuid to the following */
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int ngroups;
+	int err_fd;	     /* write end of the exec-report pipe */
+};
+
+/* clone3 (falling back to clone(2) where clone3 is missing, e.g. under valgrind) with
+ * CLONE_PIDFD and extra flags, straight into cgroup_dirfd's cgroup (v2; -1: none) when the
+ * kernel can; the child runs fn(arg, in_cgroup) and _exits with its result, joining the
+ * cgroup itself when !in_cgroup. All signals are blocked across the call; the child resets
+ * dispositions and unblocks. */
+pid_t proc_clone(unsigned long flags, int *pidfd, int cgroup_dirfd,
+		 int (*fn)(void *, bool in_cgroup), void *arg);
+/* pidfd_send_signal, or kill(pid) where the kernel (or valgrind) lacks it and the pidfd
+ * says the process has not exited (so, our child, it cannot have been reaped and its pid
+ * reused). -errno. */
+int proc_signal(int pidfd, pid_t pid, int sig);
+/* Closes every fd >= lowfd except keep (may be -1). For children only. */
+void proc_close_fds(int lowfd, int keep);
+/* Dies (SIGKILL via PDEATHSIG) with the harness; returns < 0 if it is already gone. */
+int proc_tie_to_parent(int parent_pidfd);
+
+/* Starts a holder: a child cloned with new namespaces (flags) that joins cgroup (may be ""),
+ * unshares more (unshare_flags), sets hostname and mounts for a node (hostname != NULL),
+ * reports on *ready_fd (caller owns) and sleeps until killed. Returns its pid; *pidfd is
+ * owned by the caller. */
+pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_flags,
+		   const char *cgroup, const char *hostname, const char *data_dir, int *pidfd,
+		   int *ready_fd);
+/* Reads a holder's report: 0 ready, else -errno with lab_last_error set. Closes *ready_fd. */
+int holder_ready(int *ready_fd, const char *who);
+
+/* Starts cmd as spec describes (spec's exec fields are filled here). */
+int proc_start(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd, pid_t *pid,
+	       int *pidfd);
+/* Remembers a helper so lab_free kills and reaps it; drops ones already reaped. */
+int lab_track(struct lab *lab, pid_t pid, int pidfd);
+/* fd on /proc/<pid>/ns/<kind>, O_CLOEXEC, or -errno. */
+int lab_open_ns(pid_t pid, const char *kind);
+
+/* Finishes a node: waits for its holder, wires its network. 0 once usable. */
+int node_wait_ready(struct lab_node *node);
+void node_destroy(struct lab_node *node);
+
+#endif

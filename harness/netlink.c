@@ -1,0 +1,186 @@
+/* Lab wiring over rtnetlink through libnl-route: see netlink.h. The only file that includes
+ * libnl headers; libnl's -NLE_* codes are translated to -errno here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/socket.h>
+
+#include "common/cleanup.h"
+#include "harness/lab_ns.h"
+#include "harness/netlink.h"
+
+struct netlink {
+	struct nl_sock *sk;
+};
+
+DEFINE_CLEANUP_FUNC(struct rtnl_link, rtnl_link_put)
+DEFINE_CLEANUP_FUNC(struct rtnl_addr, rtnl_addr_put)
+DEFINE_CLEANUP_FUNC(struct nl_addr, nl_addr_put)
+#define _cleanup_link_ _cleanup_(rtnl_link_putp)
+#define _cleanup_addr_ _cleanup_(rtnl_addr_putp)
+#define _cleanup_nladdr_ _cleanup_(nl_addr_putp)
+
+/* libnl folds kernel errnos into its own codes; this table unfolds them as well as it can. */
+static const int nle_errno[] = {
+	[NLE_SUCCESS] = 0,	      [NLE_FAILURE] = EIO,	  [NLE_INTR] = EINTR,
+	[NLE_BAD_SOCK] = EBADF,	      [NLE_AGAIN] = EAGAIN,	  [NLE_NOMEM] = ENOMEM,
+	[NLE_EXIST] = EEXIST,	      [NLE_INVAL] = EINVAL,	  [NLE_RANGE] = ERANGE,
+	[NLE_MSGSIZE] = EMSGSIZE,     [NLE_OPNOTSUPP] = EOPNOTSUPP,
+	[NLE_AF_NOSUPPORT] = EAFNOSUPPORT,			  [NLE_OBJ_NOTFOUND] = ENOENT,
+	[NLE_NOATTR] = ENODATA,	      [NLE_MISSING_ATTR] = EINVAL,
+	[NLE_AF_MISMATCH] = EAFNOSUPPORT,			  [NLE_SEQ_MISMATCH] = EPROTO,
+	[NLE_MSG_OVERFLOW] = EOVERFLOW,				  [NLE_MSG_TRUNC] = EMSGSIZE,
+	[NLE_NOADDR] = EADDRNOTAVAIL, [NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,
+	[NLE_MSG_TOOSHORT] = EBADMSG, [NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,
+	[NLE_OBJ_MISMATCH] = EINVAL,  [NLE_NOCACHE] = ENOENT,	  [NLE_BUSY] = EBUSY,
+	[NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,			  [NLE_NOACCESS] = EACCES,
+	[NLE_PERM] = EPERM,	      [NLE_PKTLOC_FILE] = ENOENT, [NLE_PARSE_ERR] = EINVAL,
+	[NLE_NODEV] = ENODEV,	      [NLE_IMMUTABLE] = EPERM,	  [NLE_DUMP_INTR] = EINTR,
+	[NLE_ATTRSIZE] = EINVAL,
+};
+
+int netlink_errno(int nle)
+{
+	if (nle < 0)
+		nle = -nle;
+	if (nle == 0)
+		return 0;
+	if ((size_t)nle >= ARRAY_SIZE(nle_errno) || nle_errno[nle] == 0)
+		return -EIO;
+	return -nle_errno[nle];
+}
+
+int netlink_open(int netns_fd, struct netlink **out)
+{
+	_cleanup_free_ struct netlink *nl = calloc(1, sizeof(*nl));
+	int saved, r, fd;
+
+	if (!nl)
+		return -ENOMEM;
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	r = ns_net_enter(netns_fd, &saved);
+	if (r < 0)
+		goto fail;
+	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (ns_net_leave(saved) < 0) {
+		r = -ENOTRECOVERABLE;
+		goto fail;
+	}
+	if (r < 0) {
+		r = netlink_errno(r);
+		goto fail;
+	}
+	/* libnl opens with SOCK_CLOEXEC on current versions; make sure on older ones. */
+	fd = nl_socket_get_fd(nl->sk);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	*out = TAKE_PTR(nl);
+	return 0;
+fail:
+	nl_socket_free(nl->sk);
+	return r;
+}
+
+void netlink_close(struct netlink *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sk);
+	free(nl);
+}
+
+int netlink_link_up(struct netlink *nl, int ifindex)
+{
+	_cleanup_link_ struct rtnl_link *old = rtnl_link_alloc();
+	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
+
+	if (!old || !chg)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(old, ifindex);
+	rtnl_link_set_flags(chg, IFF_UP);
+	return netlink_errno(rtnl_link_change(nl->sk, old, chg, 0));
+}
+
+int netlink_link_index(struct netlink *nl, const char *name, int *ifindex)
+{
+	struct rtnl_link *link = NULL;
+	int r;
+
+	r = rtnl_link_get_kernel(nl->sk, 0, name, &link);
+	if (r < 0)
+		return netlink_errno(r);
+	*ifindex = rtnl_link_get_ifindex(link);
+	rtnl_link_put(link);
+	return 0;
+}
+
+int netlink_bridge_add(struct netlink *nl, const char *name, int *ifindex)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
+	int r;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	r = rtnl_link_set_type(link, "bridge");
+	if (r < 0)
+		return netlink_errno(r);
+	rtnl_link_set_flags(link, IFF_UP);
+	r = rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_link_index(nl, name, ifindex);
+}
+
+int netlink_veth_add(struct netlink *nl, const char *name, int master, const char *peer,
+		     int peer_netns_fd)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
+	struct rtnl_link *p;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	if (master > 0)
+		rtnl_link_set_master(link, master);
+	rtnl_link_set_flags(link, IFF_UP);
+	p = rtnl_link_veth_get_peer(link); /* borrowed from link */
+	/* Not up here: the kernel opens the peer before the pair is linked (ENOTCONN). */
+	rtnl_link_set_name(p, peer);
+	if (peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(p, peer_netns_fd);
+	rtnl_link_put(p);
+	return netlink_errno(rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+}
+
+int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix)
+{
+	_cleanup_addr_ struct rtnl_addr *a = rtnl_addr_alloc();
+	_cleanup_nladdr_ struct nl_addr *local = NULL;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	local = nl_addr_build(AF_INET, &addr, sizeof(addr));
+	if (!local)
+		return -ENOMEM;
+	nl_addr_set_prefixlen(local, (int)prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	r = rtnl_addr_set_local(a, local);
+	if (r < 0)
+		return netlink_errno(r);
+	return netlink_errno(rtnl_addr_add(nl->sk, a, NLM_F_CREATE | NLM_F_EXCL));
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Usage and exit codes of every subcommand; `run` rejects bad files before setting up
+# anything; a JUnit file written by `run` validates against the schema.
+set -u
+cd "$(dirname "$0")/../../.."
+cd_bin=$1 xmllint=$2
+. tests/integration/cli/lib.sh
+schema=${CHAOSDRILL_SHARED:-../shared}/schemas/junit-10.xsd
+
+expect_rc 0 "$cd_bin" --version
+expect_in "$out" "chaosdrill 0."
+expect_rc 0 "$cd_bin" --help
+expect_in "$out" "Exit codes: 0 every expectation met"
+expect_rc 2 "$cd_bin"
+expect_rc 2 "$cd_bin" frobnicate
+expect_in "$err" "unknown command 'frobnicate'"
+for c in run validate list gc; do
+  expect_rc 0 "$cd_bin" "$c" --help
+  expect_in "$out" "Usage: chaosdrill $c"
+done
+expect_rc 2 "$cd_bin" run
+expect_in "$err" "no drill file given"
+expect_rc 2 "$cd_bin" validate
+expect_rc 2 "$cd_bin" run --bogus-option scenarios/demo.yaml
+expect_rc 2 "$cd_bin" run --seed -5 scenarios/demo.yaml
+expect_in "$err" "--seed '-5': expected a whole number"
+
+expect_rc 0 "$cd_bin" list
+expect_in "$out" "kvlog"
+expect_in "$out" "kill"
+expect_in "$out" "restart"
+
+# A bad file stops `run` before anything is set up: no run directory, no JUnit file.
+tmp=$(mktemp -d)
+expect_rc 2 "$cd_bin" run --out "$tmp/runs" --junit "$tmp/j.xml" scenarios/demo.yaml tests/fixtures/scenarios/bad/unknown-key.yaml
+expect_in "$err" "unknown-key.yaml:3:1:"
+[ ! -e "$tmp/runs" ] && [ ! -e "$tmp/j.xml" ] && ok || bad "run left files after a bad scenario"
+
+# Whatever run's verdict, its JUnit file is valid against the schema.
+"$cd_bin" run --quiet --out "$tmp/runs" --junit "$tmp/j.xml" scenarios/demo.yaml >/dev/null 2>&1
+rc=$?
+case $rc in 0|1|3) ok ;; *) bad "run exit $rc, want 0, 1 or 3" ;; esac
+if "$xmllint" --noout --schema "$schema" "$tmp/j.xml" 2>"$err"; then ok; else bad "junit invalid:"; cat "$err"; fi
+rm -rf "$tmp"
+
+finish
