@@ -149,6 +149,39 @@ static int wire_lab(struct lab *lab)
 	return 0;
 }
 
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Copies the keep paths that nodes would otherwise lose under their private /tmp, /run. */
+static int keep_paths(const char *const *paths, struct lab *lab)
+{
+	size_t n = 0;
+
+	lab->keep_paths = calloc(1, sizeof(char *));
+	if (!lab->keep_paths)
+		return lab_fail(ENOMEM, "keep paths");
+	for (size_t i = 0; paths && paths[i]; i++) {
+		char **v;
+
+		if (paths[i][0] != '/')
+			return lab_fail(EINVAL, "keep path %s is not absolute", paths[i]);
+		if (!under(paths[i], "/tmp") && !under(paths[i], "/run"))
+			continue;
+		v = realloc(lab->keep_paths, (n + 2) * sizeof(*v));
+		if (!v)
+			return lab_fail(ENOMEM, "keep paths");
+		lab->keep_paths = v;
+		if (!(v[n] = strdup(paths[i])))
+			return lab_fail(ENOMEM, "keep paths");
+		v[++n] = NULL;
+	}
+	return 0;
+}
+
 int lab_new(const struct lab_options *opt, struct lab **out)
 {
 	static const struct lab_options defaults = LAB_OPTIONS_INIT;
@@ -162,7 +195,9 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 		opt = &defaults;
 	if ((unsigned)opt->cgroup > LAB_CGROUP_NONE)
 		return lab_fail(EINVAL, "cgroup mode %d", (int)opt->cgroup);
-	r = parse_subnet(opt->subnet, lab);
+	r = keep_paths(opt->keep_paths, lab);
+	if (r >= 0)
+		r = parse_subnet(opt->subnet, lab);
 	if (r < 0)
 		return r;
 	/* Children poll it to notice a harness that died before their PR_SET_PDEATHSIG. Without
@@ -248,6 +283,9 @@ void lab_free(struct lab *lab)
 		close(lab->holder_pidfd);
 	if (lab->self_pidfd >= 0)
 		close(lab->self_pidfd);
+	for (i = 0; lab->keep_paths && lab->keep_paths[i]; i++)
+		free(lab->keep_paths[i]);
+	free(lab->keep_paths);
 	free(lab->nodes);
 	free(lab->procs);
 	free(lab);

@@ -29,7 +29,7 @@
  * Inside a node: the data dir is bind-mounted at LAB_DATA_PATH, /tmp and /run are private
  * tmpfs, /proc belongs to the incarnation's pid namespace, the only interface besides lo is
  * eth0. Everything else of the host's file system is visible as it is (so programs run
- * from the host's paths; a program under the host's /tmp is NOT visible in a node).
+ * from the host's paths); of the host's /tmp and /run only the lab's keep_paths are.
  *
  * Processes and threads: the lab and each node are kept by a small holder process (a child
  * of the calling thread, PR_SET_PDEATHSIG SIGKILL), so a SIGKILLed harness leaves nothing
@@ -69,8 +69,12 @@ enum lab_cgroup_mode {
 struct lab_options {
 	const char *subnet;	      /* "A.B.C.D/len", len 8..30; NULL: "10.213.0.0/16". Borrowed. */
 	enum lab_cgroup_mode cgroup;
+	/* Host paths nodes must see even though /tmp and /run are private in a node (the
+	 * target's binaries, the run directory): each one under /tmp or /run is bound back
+	 * at the same place. NULL-terminated, absolute, copied; NULL: none. */
+	const char *const *keep_paths;
 };
-#define LAB_OPTIONS_INIT { .subnet = NULL, .cgroup = LAB_CGROUP_AUTO }
+#define LAB_OPTIONS_INIT { .subnet = NULL, .cgroup = LAB_CGROUP_AUTO, .keep_paths = NULL }
 
 /* A sentence on the last failure of a lab_* or node_* call in this thread ("" if none):
  * which step failed and, where it is a missing kernel feature, which. Borrowed. */
@@ -178,7 +182,9 @@ int lab_proc_wait(int pidfd, int64_t timeout_ns, int *wstatus);
 /* Finds what killed harnesses left (labs under <cgroup root>/chaosdrill/ whose owner is
  * gone), kills their processes through those cgroups and removes the cgroups. report (may be
  * NULL) is called for each thing removed: what = "kill" or "rmdir", object = a description.
- * Labs of live harnesses are left alone. Returns the number of labs removed or -errno. */
+ * Labs of live harnesses are left alone. Labs made without cgroups (LAB_CGROUP_NONE, or no
+ * usable hierarchy) leave nothing to find: their processes die with the harness through
+ * PR_SET_PDEATHSIG. Returns the number of labs removed or -errno. */
 int lab_gc(void (*report)(void *ud, const char *what, const char *object), void *ud);
 
 #endif

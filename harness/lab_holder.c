@@ -12,20 +12,25 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "harness/lab_internal.h"
 
 struct holder_spec {
 	int parent_pidfd, cgroup_fd, ready_fd;
 	unsigned long unshare_flags;
 	const char *hostname, *data_dir;
+	char *const *keep_paths; /* host paths under /tmp or /run to bind back; may be NULL */
 };
 
-enum holder_step { H_OK, H_PARENT, H_CGROUP, H_UNSHARE, H_HOSTNAME, H_PRIVATE, H_DATA, H_TMP, H_RUN };
+#define MAX_KEEP 16
+
+enum holder_step { H_OK, H_PARENT, H_CGROUP, H_UNSHARE, H_HOSTNAME, H_PRIVATE, H_DATA, H_TMP, H_RUN, H_KEEP };
 
 static const char *const holder_steps[] = {
 	[H_OK] = "ok",
@@ -37,10 +42,34 @@ static const char *const holder_steps[] = {
 	[H_DATA] = "bind-mount the data dir at " LAB_DATA_PATH,
 	[H_TMP] = "mount a tmpfs on /tmp",
 	[H_RUN] = "mount a tmpfs on /run",
+	[H_KEEP] = "bind a kept host path (target binaries, run directory) back under /tmp or /run",
 };
+
+/* After the private /tmp and /run hide the host's, the paths nodes need from there come
+ * back at the same place, bound from fds opened before the tmpfs covered them. */
+static int keep_rebind(const struct holder_spec *h, const int *fds, size_t n)
+{
+	char src[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
+		if (fs_mkdir_p(h->keep_paths[i], 0755) < 0 ||
+		    mount(src, h->keep_paths[i], "none", MS_BIND | MS_REC, NULL) < 0)
+			return H_KEEP;
+		close(fds[i]);
+	}
+	return H_OK;
+}
 
 static int holder_mounts(const struct holder_spec *h)
 {
+	int keep[MAX_KEEP];
+	size_t n = 0;
+
+	for (; h->keep_paths && h->keep_paths[n] && n < MAX_KEEP; n++) /* a missing one stays out */
+		keep[n] = open(h->keep_paths[n], O_PATH | O_CLOEXEC);
 	if (sethostname(h->hostname, strlen(h->hostname)) < 0)
 		return H_HOSTNAME;
 	/* Nothing mounted here may reach the host, nor the host's later mounts reach us. (The
@@ -53,7 +82,7 @@ static int holder_mounts(const struct holder_spec *h)
 		return H_TMP;
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return H_RUN;
-	return H_OK;
+	return keep_rebind(h, keep, n);
 }
 
 static int holder_child(void *arg, bool in_cgroup)
@@ -88,6 +117,7 @@ pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_f
 		.hostname = hostname,
 		.data_dir = data_dir,
 		.unshare_flags = unshare_flags,
+		.keep_paths = lab->keep_paths,
 	};
 	int pipefd[2], saved;
 	pid_t pid;
@@ -128,7 +158,7 @@ int holder_ready(int *ready_fd, const char *who)
 		return lab_fail(EIO, "%s: holder died before reporting", who);
 	if (msg[0] == H_OK)
 		return 0;
-	if (msg[0] < 0 || msg[0] > H_RUN)
+	if (msg[0] < 0 || msg[0] > H_KEEP)
 		msg[0] = H_PARENT;
 	return lab_fail(msg[1] ? msg[1] : EIO, "%s: holder could not %s", who,
 			holder_steps[msg[0]]);

@@ -53,6 +53,7 @@ struct lab {
 	size_t n_nodes, cap_nodes;
 	struct lab_proc *procs; /* owned; helpers started */
 	size_t n_procs, cap_procs;
+	char **keep_paths;	/* owned, NULL-terminated: lab_options.keep_paths under /tmp or /run */
 };
 
 /* Records a failure message for lab_last_error and returns -err (err > 0). */

@@ -196,6 +196,7 @@ static bool running(const struct lab_node *node)
 
 int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
+	enum lab_freeze_how how;
 	struct proc_spec spec = { .join_pidfd = node->holder_pidfd, .join_flags = NODE_NS_FLAGS,
 				  .new_pid = true, .cwd = LAB_DATA_PATH };
 	int r, dup;
@@ -205,6 +206,9 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 		return r;
 	if (running(node))
 		return lab_fail(EBUSY, "node %s: an incarnation is still running", node->name);
+	/* A new incarnation must not be born into a cgroup left frozen. */
+	if (node->frozen && (r = node_freeze(node, false, &how)) < 0)
+		return r;
 	spec.cgroup = node->cgroup;
 	r = proc_start(node->lab, &spec, cmd, pid, pidfd);
 	if (r < 0)

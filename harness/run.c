@@ -204,6 +204,7 @@ static int init_step_vars(struct drill_run *r)
 {
 	int k = template_set(&r->step_vars, "bin", r->d->target->bin_dir);
 
+	k |= template_set(&r->step_vars, "targets_bin", target_bin_root());
 	k |= template_set(&r->step_vars, "run", r->run_dir);
 	for (size_t i = 0; i < r->n_nodes && k >= 0; i++) {
 		struct run_node *n = &r->nodes[i];
@@ -258,9 +259,23 @@ static int enter_lab_netns(struct drill_run *r, int *host_ns)
 	return k;
 }
 
+/* Host paths nodes need although their /tmp and /run are private: the targets' binaries
+ * and definitions, and the run directory (a checkout under /tmp must still work). */
+static void keep_paths(struct drill_run *r, char *keep[4])
+{
+	keep[0] = realpath(target_bin_root(), NULL);
+	keep[1] = realpath(target_src_root(), NULL);
+	keep[2] = realpath(r->run_dir, NULL);
+	keep[3] = NULL;
+	for (int i = 0, j = 0; i < 4; i++) /* drop the ones that do not exist */
+		if ((keep[j] = keep[i]))
+			j++;
+}
+
 static int setup(struct drill_run *r, const char *out_dir, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
+	char *keep[4];
 	int k;
 
 	if ((k = make_run_dir(r, out_dir)) < 0)
@@ -277,7 +292,12 @@ static int setup(struct drill_run *r, const char *out_dir, int *host_ns)
 		return -ENOMEM;
 	timeline_add(r->tl, 0, TL_DRILL_START, -1, NULL, 0, "%s", r->run_dir);
 	lab_init_process();
-	if ((k = lab_new(&opt, &r->lab)) < 0)
+	keep_paths(r, keep);
+	opt.keep_paths = (const char *const *)keep;
+	k = lab_new(&opt, &r->lab);
+	for (int i = 0; keep[i]; i++)
+		free(keep[i]);
+	if (k < 0)
 		return env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
@@ -301,6 +321,44 @@ static bool workload_drained(struct drill_run *r, void *arg)
 	return workload_pending(r->wl) == 0;
 }
 
+/* Faults in time order, each followed by its own recovery steps if it has any (so a
+ * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
+ * time or once the last fault is in, whichever is later. */
+static int run_schedule(struct drill_run *r)
+{
+	size_t n = r->d->n_faults, *order = calloc(n + 1, sizeof(*order));
+	bool ok;
+	int64_t until;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
+		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns < r->d->faults[order[j - 1]].sf->at_ns; j--) {
+			size_t t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (size_t i = 0; i < n && !r->interrupted; i++) {
+		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
+		if (!run_until(r, time_reached, &until, -1))
+			break;
+		run_fault_inject(r, order[i]);
+		run_recovery(r, (int)order[i]);
+	}
+	free(order);
+	until = r->steady_ns + r->sc->recovery_at_ns;
+	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
+		return -EINTR;
+	ok = run_recovery(r, -1);
+	r->recovered_ns = run_now(r);
+	timeline_add(r->tl, r->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
+		     ok ? "recovery steps done" : "recovery failed");
+	return r->interrupted ? -EINTR : 0;
+}
+
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
@@ -320,13 +378,8 @@ static int drive(struct drill_run *r)
 		     wc->rate, wc->clients);
 	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate, wc->clients,
 		r->wl_node->sn->name);
-	if ((k = run_faults_schedule(r)) < 0)
+	if ((k = run_schedule(r)) < 0)
 		return k;
-	until = r->steady_ns + r->sc->recovery_at_ns;
-	if (!(r->sc->has_recovery_at ? run_until(r, time_reached, &until, -1)
-				     : run_until(r, run_faults_all_in, NULL, -1)))
-		return -EINTR;
-	run_recovery(r);
 	if (!run_until(r, run_faults_all_healed, NULL, -1))
 		return -EINTR;
 	until = run_now(r) + wc->tail_ns;
@@ -417,8 +470,9 @@ int run_drill(const struct drill *d, const char *out_dir, bool quiet, struct run
 	if (geteuid() != 0) {
 		env_error(&r, "running a drill needs root (namespaces, cgroups, mounts)");
 	} else {
-		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill, d->target->name,
-		       (unsigned long long)d->seed);
+		if (!quiet)
+			printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
+			       d->target->name, (unsigned long long)d->seed);
 		k = setup(&r, out_dir, &host_ns);
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
 			env_error(&r, "cannot watch signals: %s", strerror(-k));

@@ -17,7 +17,7 @@
 #include "harness/run_internal.h"
 
 #define HELPER_OUTPUT_MAX (64 * 1024)
-#define PROBE_INTERVAL_NS (50 * NSEC_PER_MSEC)
+#define PROBE_INTERVAL_NS (10 * NSEC_PER_MSEC) /* probe lag adds to the measured RTO */
 #define PROBE_ATTEMPT_MAX_NS (2 * NSEC_PER_SEC)
 
 struct helper {
@@ -77,7 +77,10 @@ static void on_timeout(struct loop *l, void *ud, int res)
 
 	h->timer = NULL;
 	h->timed_out = true;
-	sys_pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0); /* its pid namespace dies with it */
+	/* its pid namespace dies with it; kill(2) where pidfd_send_signal is missing is safe
+	 * because the helper is not reaped yet, so its pid cannot have been reused */
+	if (sys_pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0) < 0 && errno == ENOSYS)
+		kill(h->pid, SIGKILL);
 }
 
 int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,

@@ -130,10 +130,10 @@ int probe_until_ready(struct drill_run *r, struct run_node *n, int64_t timeout_n
 		      helper_done_fn done, void *ud);
 
 /* run_steps.c */
-int run_faults_schedule(struct drill_run *r);
+void run_fault_inject(struct drill_run *r, size_t i);
 bool run_faults_all_in(struct drill_run *r, void *arg);
 bool run_faults_all_healed(struct drill_run *r, void *arg);
-void run_recovery(struct drill_run *r);
+bool run_recovery(struct drill_run *r, int group);
 
 /* run_report.c */
 int run_verify(struct drill_run *r);

@@ -60,6 +60,7 @@ static int node_vars(struct drill_run *r, struct run_node *n)
 	int k = 0;
 
 	k |= template_set(v, "bin", t->bin_dir);
+	k |= template_set(v, "targets_bin", target_bin_root());
 	k |= template_set(v, "data", LAB_DATA_PATH);
 	k |= template_set(v, "addr", n->addr);
 	k |= template_set(v, "port", n->port);

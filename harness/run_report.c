@@ -150,8 +150,8 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			b.c->duration_ns = f->healed ? f->healed_ns - f->injected_ns : 0;
 			prop(&b, "injected_ms", ms(res, f->injected_ns - r->steady_ns));
 		}
-		if (f->what)
-			prop(&b, "what", f->what);
+		if (f->what) /* copies: the suite outlives the run's own state */
+			prop(&b, "what", rstr(res, "%s", f->what));
 		if (f->healed)
 			prop(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
 		if (f->failed) {
@@ -203,7 +203,7 @@ static void step_cases(struct drill_run *r, bool *bad)
 			b.c->duration_ns = s->end_ns - s->start_ns;
 			prop(&b, "duration_ms", ms(res, b.c->duration_ns));
 		}
-		b.c->output = s->output.buf;
+		b.c->output = s->output.buf ? rstr(res, "%s", s->output.buf) : NULL;
 		if (s->state == STEP_FAILED) {
 			b.c->status = REPORT_FAIL;
 			b.c->message = rstr(res, "%s: %s", title, s->message ? s->message : "failed");

@@ -54,58 +54,38 @@ static void on_heal(struct loop *l, void *ud, int res)
 	free(ft);
 }
 
-static void on_inject(struct loop *l, void *ud, int res)
+/* Injects fault i now (the caller waited for its time) and arms its heal. */
+void run_fault_inject(struct drill_run *r, size_t i)
 {
-	struct fault_timer *ft = ud;
-	struct drill_run *r = ft->r;
-	const struct drill_fault *df = &r->d->faults[ft->i];
-	struct fault_run *f = &r->faults[ft->i];
+	const struct drill_fault *df = &r->d->faults[i];
+	struct fault_run *f = &r->faults[i];
 	struct strbuf what = STRBUF_INIT;
+	struct fault_timer *ft;
 	int k = df->ops->inject(df->state, &r->env, &what);
 	int64_t heal_at;
 
 	f->injected_ns = run_now(r);
 	if (k < 0) {
+		const char *why = k == -ESRCH ? "no effect: the node was not running" : strerror(-k);
+
 		f->failed = true;
 		f->error = k;
-		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)ft->i, df->ops->node(df->state), k,
-			     "%s", k == -ESRCH ? "no effect: the node was not running" : strerror(-k));
-		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind,
-			k == -ESRCH ? "no effect: the node was not running" : strerror(-k));
+		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i, df->ops->node(df->state), k, "%s", why);
+		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind, why);
 		strbuf_release(&what);
-		free(ft);
 		return;
 	}
 	f->injected = true;
 	f->what = strbuf_detach(&what);
-	timeline_add(r->tl, f->injected_ns, TL_FAULT_INJECTED, (int)ft->i, df->ops->node(df->state), 0,
+	timeline_add(r->tl, f->injected_ns, TL_FAULT_INJECTED, (int)i, df->ops->node(df->state), 0,
 		     "%s", f->what);
 	run_say(r, f->injected_ns, "fault %s: %s", df->sf->kind, f->what);
-	if (!df->sf->has_heal) {
-		free(ft);
+	if (!df->sf->has_heal || !(ft = calloc(1, sizeof(*ft))))
 		return;
-	}
+	*ft = (struct fault_timer){ r, i };
 	heal_at = df->sf->heal_is_after ? f->injected_ns + df->sf->heal_ns : r->steady_ns + df->sf->heal_ns;
-	if (loop_timer_at(l, r->t0 + heal_at, on_heal, ft, NULL) < 0)
+	if (loop_timer_at(r->loop, r->t0 + heal_at, on_heal, ft, NULL) < 0)
 		free(ft);
-}
-
-int run_faults_schedule(struct drill_run *r)
-{
-	for (size_t i = 0; i < r->d->n_faults; i++) {
-		struct fault_timer *ft = calloc(1, sizeof(*ft));
-		int k;
-
-		if (!ft)
-			return -ENOMEM;
-		*ft = (struct fault_timer){ r, i };
-		k = loop_timer_at(r->loop, r->t0 + r->steady_ns + r->d->faults[i].sf->at_ns, on_inject, ft, NULL);
-		if (k < 0) {
-			free(ft);
-			return k;
-		}
-	}
-	return 0;
 }
 
 bool run_faults_all_in(struct drill_run *r, void *arg)
@@ -397,12 +377,15 @@ static bool step_done(struct drill_run *r, void *arg)
 	return r->steps[(size_t)(uintptr_t)arg].state != STEP_RUNNING;
 }
 
-/* Runs the recovery steps in order; after a failed step the rest are skipped. */
-void run_recovery(struct drill_run *r)
+/* Runs the steps of group (a fault's own, or -1: the drill's recovery) in order; after a
+ * failed step the rest of the group is skipped. Returns false if one failed. */
+bool run_recovery(struct drill_run *r, int group)
 {
 	bool failed = false;
 
 	for (size_t i = 0; i < r->d->n_steps; i++) {
+		if (r->d->steps[i].ss->fault != group)
+			continue;
 		if (failed || r->interrupted) {
 			r->steps[i].state = STEP_SKIPPED;
 			continue;
@@ -413,7 +396,5 @@ void run_recovery(struct drill_run *r)
 			step_end(r, i, false, "interrupted");
 		failed = r->steps[i].state != STEP_OK;
 	}
-	r->recovered_ns = run_now(r);
-	timeline_add(r->tl, r->recovered_ns, TL_RECOVERED, -1, NULL, failed, "%s",
-		     failed ? "recovery failed" : "recovery steps done");
+	return !failed;
 }

@@ -105,21 +105,33 @@ static int64_t detect(const struct ledger *l, int64_t f, int64_t end)
 	return best;
 }
 
+/* Whether op belongs to the outage of the fault at f whose window ends at end: it failed
+ * after the fault (even if it started before: it was in flight when the fault hit) and
+ * before the next fault (a later failure may be that fault's doing). */
+static bool casualty(const struct ledger_op *op, int64_t f, int64_t end)
+{
+	if (op->outcome == LEDGER_OK || op->outcome == LEDGER_PENDING)
+		return false;
+	return op->start_ns < end && op->end_ns >= f && op->end_ns < end;
+}
+
 /* RTO of the fault at f, whose window ends at end (the next fault, or never). */
 static void rto_of(const struct verify_input *in, int64_t f, int64_t heal, int64_t end,
 		   struct verify_rto *r)
 {
 	const struct ledger *l = in->ledger;
 	unsigned need = in->rto_ops ? in->rto_ops : 3, run = 0;
-	size_t i = first_at(l, f), bad = l->n;
+	size_t bad = l->n;
 	int64_t probe, from;
 
 	memset(r, 0, sizeof(*r));
 	r->since_heal_ns = -1;
-	for (size_t j = i; j < l->n && l->ops[j].start_ns < end; j++) {
+	for (size_t j = first_at(l, f - 3600LL * 1000000000LL); j < l->n && l->ops[j].start_ns < end; j++) {
+		if (!casualty(&l->ops[j], f, end))
+			continue;
 		r->failed += l->ops[j].outcome == LEDGER_FAILED;
 		r->unknown += l->ops[j].outcome == LEDGER_UNKNOWN;
-		if (bad == l->n && l->ops[j].outcome != LEDGER_OK)
+		if (bad == l->n)
 			bad = j;
 	}
 	if (bad == l->n) { /* no operation failed after the fault: no outage, RTO 0 */
@@ -128,12 +140,16 @@ static void rto_of(const struct verify_input *in, int64_t f, int64_t heal, int64
 	}
 	r->outage = true;
 	r->detect_ns = detect(l, f, end) - f;
+	/* the outage ends with N successes in a row, all started after the fault, after the
+	 * first casualty, and after the readiness probe passed */
 	probe = first_probe_after(in, f);
-	from = probe > l->ops[bad].start_ns ? probe : l->ops[bad].start_ns;
+	from = l->ops[bad].start_ns > f ? l->ops[bad].start_ns : f;
+	if (probe > from)
+		from = probe;
 	for (size_t j = bad + 1; j < l->n && l->ops[j].start_ns < end; j++) {
 		const struct ledger_op *op = &l->ops[j];
 
-		if (op->outcome == LEDGER_OK && !r->first_ok_ns)
+		if (op->outcome == LEDGER_OK && !r->first_ok_ns && op->start_ns >= f)
 			r->first_ok_ns = op->start_ns - f;
 		if (op->outcome != LEDGER_OK || op->start_ns < from) {
 			run = 0;

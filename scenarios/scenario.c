@@ -17,7 +17,7 @@ static const char *const workload_keys[] = { "kind", "rate",   "clients",    "ti
 					     "tail", "warmup", "value-size", "node", NULL };
 static const char *const workload_kinds[] = { "set", NULL };
 static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", NULL };
-static const char *const fault_item_keys[] = { "at", "heal", "name", NULL };
+static const char *const fault_item_keys[] = { "at", "heal", "name", "recovery", NULL };
 static const char *const heal_keys[] = { "at", "after", NULL };
 static const char *const node_keys[] = { "name", "params", NULL };
 static const char *const recovery_keys[] = { "at", "steps", NULL };
@@ -268,10 +268,46 @@ static int find_kind(const struct cfg_node *it, const char *const *extra,
 	return 0;
 }
 
-static int parse_fault(struct scenario_fault *f, const struct cfg_node *it,
+/* Appends the steps of list v, owned by fault (-1: the drill's recovery). */
+static int parse_steps(struct scenario *sc, const struct cfg_node *v, int fault,
 		       const struct scenario_kinds *kinds, struct cd_error *err)
 {
-	const struct cfg_node *heal;
+	static const char *const step_extra[] = { "name", NULL };
+	int r = cfg_expect(v, CFG_SEQ, "recovery steps", err);
+
+	if (r < 0)
+		return r;
+	if (sc->n_steps + v->n > sc->cap_steps) {
+		size_t cap = sc->n_steps + v->n + 8;
+		struct scenario_step *st = realloc(sc->steps, cap * sizeof(*st));
+
+		if (!st)
+			return -ENOMEM;
+		sc->steps = st;
+		sc->cap_steps = cap;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct cfg_node *it = v->items[i];
+		struct scenario_step *s = &sc->steps[sc->n_steps];
+		size_t k;
+
+		*s = (struct scenario_step){ .fault = fault };
+		if ((r = cfg_expect(it, CFG_MAP, "a recovery step", err)) < 0 ||
+		    (r = find_kind(it, step_extra, kinds->steps, "recovery step", &k, err)) < 0 ||
+		    (r = cfg_get_string(it, "name", false, &s->name, err)) < 0)
+			return r;
+		s->kind = it->keys[k]->scalar;
+		s->args = it->items[k];
+		s->pos = pos_of(it->keys[k]);
+		sc->n_steps++;
+	}
+	return 0;
+}
+
+static int parse_fault(struct scenario *sc, struct scenario_fault *f, const struct cfg_node *it,
+		       const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	const struct cfg_node *heal, *rec;
 	size_t k;
 	int r;
 
@@ -285,7 +321,10 @@ static int parse_fault(struct scenario_fault *f, const struct cfg_node *it,
 	    (r = cfg_get_string(it, "name", false, &f->name, err)) < 0)
 		return r;
 	heal = cfg_get(it, "heal");
-	return heal ? parse_heal(f, heal, err) : 0;
+	if (heal && (r = parse_heal(f, heal, err)) < 0)
+		return r;
+	rec = cfg_get(it, "recovery"); /* this fault's own steps, run as soon as it is in */
+	return rec ? parse_steps(sc, rec, (int)(f - sc->faults), kinds, err) : 0;
 }
 
 static int parse_faults(struct scenario *sc, const struct cfg_node *v,
@@ -299,38 +338,10 @@ static int parse_faults(struct scenario *sc, const struct cfg_node *v,
 	if (!sc->faults)
 		return -ENOMEM;
 	for (size_t i = 0; i < v->n; i++) {
-		r = parse_fault(&sc->faults[i], v->items[i], kinds, err);
+		r = parse_fault(sc, &sc->faults[i], v->items[i], kinds, err);
 		if (r < 0)
 			return r;
 		sc->n_faults++;
-	}
-	return 0;
-}
-
-static int parse_steps(struct scenario *sc, const struct cfg_node *v,
-		       const struct scenario_kinds *kinds, struct cd_error *err)
-{
-	static const char *const step_extra[] = { "name", NULL };
-	int r = cfg_expect(v, CFG_SEQ, "recovery steps", err);
-
-	if (r < 0)
-		return r;
-	sc->steps = calloc(v->n ? v->n : 1, sizeof(*sc->steps));
-	if (!sc->steps)
-		return -ENOMEM;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct cfg_node *it = v->items[i];
-		struct scenario_step *s = &sc->steps[i];
-		size_t k;
-
-		if ((r = cfg_expect(it, CFG_MAP, "a recovery step", err)) < 0 ||
-		    (r = find_kind(it, step_extra, kinds->steps, "recovery step", &k, err)) < 0 ||
-		    (r = cfg_get_string(it, "name", false, &s->name, err)) < 0)
-			return r;
-		s->kind = it->keys[k]->scalar;
-		s->args = it->items[k];
-		s->pos = pos_of(it->keys[k]);
-		sc->n_steps++;
 	}
 	return 0;
 }
@@ -342,7 +353,7 @@ static int parse_recovery(struct scenario *sc, const struct cfg_node *v,
 	int r;
 
 	if (v->type == CFG_SEQ)
-		return parse_steps(sc, v, kinds, err);
+		return parse_steps(sc, v, -1, kinds, err);
 	if ((r = cfg_expect(v, CFG_MAP, "recovery (a list of steps, or at: and steps:)", err)) < 0 ||
 	    (r = cfg_check_keys(v, recovery_keys, "recovery", err)) < 0 ||
 	    (r = cfg_get_duration(v, "at", false, &sc->recovery_at_ns, err)) < 0)
@@ -350,7 +361,7 @@ static int parse_recovery(struct scenario *sc, const struct cfg_node *v,
 	sc->has_recovery_at = r > 0;
 	if (!cfg_get(v, "steps"))
 		return cfg_error(v, err, "missing required key 'steps'");
-	return parse_steps(sc, cfg_get(v, "steps"), kinds, err);
+	return parse_steps(sc, cfg_get(v, "steps"), -1, kinds, err);
 }
 
 static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)

@@ -70,6 +70,7 @@ struct scenario_fault {
 };
 
 struct scenario_step {
+	int fault;                   /* the fault whose own recovery this is, or -1: the drill's */
 	const char *kind;            /* one of scenario_kinds.steps */
 	const char *name;            /* optional label, or NULL */
 	const struct cfg_node *args; /* borrowed from sc->tree */
@@ -106,8 +107,8 @@ struct scenario {
 	struct scenario_workload workload;
 	struct scenario_fault *faults;
 	size_t n_faults;
-	struct scenario_step *steps;
-	size_t n_steps;
+	struct scenario_step *steps; /* every fault's own recovery steps, then the drill's */
+	size_t n_steps, cap_steps;
 	bool has_recovery_at;
 	int64_t recovery_at_ns;
 	struct scenario_expect expect;

@@ -29,6 +29,20 @@ void t_require_root(void)
 	CHECK(lab_init_process() == 0, "subreaper");
 }
 
+const char *const *t_keep_paths(void)
+{
+	static char dir[PATH_MAX];
+	static const char *keep[] = { dir, NULL };
+	char *slash;
+
+	/* nodes run this very binary: its folder must stay visible under a private /tmp */
+	snprintf(dir, sizeof(dir), "%s", t_self());
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	return keep;
+}
+
 struct lab *t_lab_new(enum lab_cgroup_mode mode)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
@@ -36,6 +50,7 @@ struct lab *t_lab_new(enum lab_cgroup_mode mode)
 	int r;
 
 	opt.cgroup = mode;
+	opt.keep_paths = t_keep_paths();
 	r = lab_new(&opt, &lab);
 	if (r == -EPERM || r == -ENOSYS || r == -EOPNOTSUPP || r == -ENOTSUP || r == -EINVAL) {
 		printf("SKIP: cannot make a lab here: %s\n", lab_last_error());

@@ -30,6 +30,8 @@
 
 /* Exits 77 unless root; else lab_init_process. */
 void t_require_root(void);
+/* The folder of this test binary, as lab_options.keep_paths (nodes exec the binary). */
+const char *const *t_keep_paths(void);
 /* lab_new, exiting 77 (with the reason) if the kernel lacks what the lab needs. */
 struct lab *t_lab_new(enum lab_cgroup_mode mode);
 /* If argv[1] names a node-side mode, runs it and exits; else returns. */

@@ -111,6 +111,7 @@ static void run_mode(enum lab_cgroup_mode mode, const char *label)
 	int r;
 
 	opt.cgroup = mode;
+	opt.keep_paths = t_keep_paths();
 	r = lab_new(&opt, &lab);
 	if (r < 0) {
 		printf("ok - # SKIP cgroup mode %s: %s\n", label, lab_last_error());

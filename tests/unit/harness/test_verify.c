@@ -176,6 +176,30 @@ static void test_no_outage_and_two_faults(void **state)
 	ledger_free(l);
 }
 
+/* An operation in flight when the second fault hits, started just before it, is that
+ * fault's casualty, not a sign that the first fault's outage never ended. */
+static void test_in_flight_at_next_fault(void **state)
+{
+	struct ledger *l = history(0, 0, LEDGER_FAILED); /* the first fault causes no outage */
+	struct verify_fault two[] = { { 1000 * MS, -1 }, { 3005 * MS, -1 } };
+	struct final_read fr;
+	struct verify_result res;
+
+	/* op 301 starts at 3.000 and dies with the kill at 3.005 */
+	l->ops[300].outcome = LEDGER_UNKNOWN;
+	l->ops[300].end_ns = 3006 * MS;
+	read_all_but(&fr, l, NULL, 0);
+	run(l, &fr, two, 2, NULL, 0, &res);
+	assert_true(res.rto[0].recovered);
+	assert_false(res.rto[0].outage);
+	assert_int_equal(res.rto[0].unknown, 0);
+	assert_true(res.rto[1].outage); /* it is the second fault's */
+	assert_true(res.recovered);
+	verify_result_release(&res);
+	final_read_release(&fr);
+	ledger_free(l);
+}
+
 static void test_rpo(void **state)
 {
 	struct ledger *l = history(2000 * MS, 2500 * MS, LEDGER_FAILED);
@@ -285,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_rto_outage),
 		cmocka_unit_test(test_rto_flapping_and_never),
 		cmocka_unit_test(test_no_outage_and_two_faults),
+		cmocka_unit_test(test_in_flight_at_next_fault),
 		cmocka_unit_test(test_rpo),
 		cmocka_unit_test(test_integrity),
 		cmocka_unit_test(test_ledger_first_answer_stands),

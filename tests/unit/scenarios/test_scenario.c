@@ -143,6 +143,30 @@ static void test_defaults(void **state)
 	scenario_free(sc);
 }
 
+static void test_fault_recovery(void **state)
+{
+	struct scenario *sc;
+	struct cd_error err;
+
+	assert_int_equal(parse("drill: d\n"
+			       "faults:\n"
+			       "  - at: 1s\n"
+			       "    kill: n1\n"
+			       "    recovery: [{restart: n1}, {wait: n1}]\n"
+			       "  - {at: 3s, kill: n1}\n"
+			       "recovery:\n"
+			       "  - restart: n1\n",
+			       &sc, &err), 0);
+	assert_int_equal(sc->n_steps, 3);
+	assert_int_equal(sc->steps[0].fault, 0);
+	assert_string_equal(sc->steps[1].kind, "wait");
+	assert_int_equal(sc->steps[1].fault, 0);
+	assert_int_equal(sc->steps[2].fault, -1);
+	scenario_free(sc);
+	expect_error("drill: d\nfaults:\n  - {at: 1s, kill: n1, recovery: [{reboot: n1}]}\n", 3, 36,
+		     "unknown recovery step kind 'reboot'");
+}
+
 static void test_errors_keys(void **state)
 {
 	expect_error("drill: d\ntargt: kvlog\n", 2, 1, "unknown key 'targt' in a drill; did you mean 'target'?");
@@ -244,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_fault_recovery),
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_types),
 		cmocka_unit_test(test_errors_units),

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every shipped kvlog drill passes, and every unsafe mode of kvlog makes the drill that is
+# meant to catch it fail with exit 1, naming what was lost or corrupted.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$src"
+snapshot >"$work/before"
+
+drill 0 scenarios/demo.yaml
+expect_out "kill: SIGKILL to the pid-namespace init of n1"
+expect_out "RTO "
+expect_out "0 of "
+expect_out "run directory: $work/runs/kvlog-demo-"
+run_dir=$(ls -d "$work"/runs/kvlog-demo-* | head -1)
+for f in scenario.yaml schedule.json timeline.jsonl ledger result.json junit.xml nodes/n1/stderr.log; do
+  [ -e "$run_dir/$f" ] && ok "run directory has $f" || bad "run directory lacks $f"
+done
+grep -q '"verdict": "pass"' "$run_dir/result.json" && ok "result.json says pass" || bad "result.json verdict"
+grep -q '"event":"fault_injected"' "$run_dir/timeline.jsonl" && ok "timeline has the fault" || bad "timeline lacks the fault"
+
+drill 1 scenarios/demo.yaml --param unsafe=ack-before-write
+expect_out "acknowledged writes lost: w"
+expect_out "kvlog-demo: FAIL (exit 1)"
+
+drill 0 scenarios/kvlog-torn-tail.yaml
+drill 1 scenarios/kvlog-torn-tail.yaml --param unsafe=no-crc
+expect_out "integrity violated"
+expect_out "corrupt value at key"
+drill 1 scenarios/kvlog-torn-tail.yaml --param unsafe=no-truncate
+expect_out "integrity violated"
+expect_out "kvlog-check on n1: exit 1"
+
+drill 0 scenarios/kvlog-crash-restart.yaml
+drill 0 scenarios/kvlog-replica-promote.yaml
+
+check_clean "$work/before" "every drill"
+finish
