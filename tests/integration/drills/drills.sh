@@ -33,5 +33,15 @@ expect_out "kvlog-check on n1: exit 1"
 drill 0 scenarios/kvlog-crash-restart.yaml
 drill 0 scenarios/kvlog-replica-promote.yaml
 
+# stop/heal: the node is frozen 800 ms; writes time out, then succeed after the thaw. Also
+# every kind of wait, a sleep, and an exec whose exit code (3) is the expected one.
+drill 0 tests/fixtures/scenarios/freeze.yaml
+expect_out "froze n1 through"
+expect_out "thawed n1 through"
+rto=$(sed -n 's/.*RTO \([0-9]*\)ms <= target.*/\1/p' "$work/out")
+if [ -n "$rto" ] && [ "$rto" -ge 780 ] && [ "$rto" -le 1200 ]; then ok "RTO ${rto}ms for an 800ms freeze"
+else bad "RTO '$rto'ms for an 800ms freeze, want 780..1200"; fi
+grep -q "checked 10.213.0.2:7700" "$work/junit.xml" && ok "exec output in the JUnit file" || bad "exec output missing from junit"
+
 check_clean "$work/before" "every drill"
 finish
