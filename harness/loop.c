@@ -92,17 +92,36 @@ static struct loop_op *new_op(struct loop *l, loop_fn fn, void *ud)
 	return op;
 }
 
+/* A submission entry and the op it will complete, registered as pending; NULL with
+ * *err = -EBUSY (ring full) or -ENOMEM. */
+static struct io_uring_sqe *prep(struct loop *l, loop_fn fn, void *ud, struct loop_op **op,
+				 int *err)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+
+	if (!sqe) {
+		*err = -EBUSY;
+		return NULL;
+	}
+	*op = new_op(l, fn, ud);
+	if (!*op) { /* the entry is taken: make it harmless */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data(sqe, NULL);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return sqe;
+}
+
 int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud,
 	      struct loop_op **out)
 {
-	struct io_uring_sqe *sqe = get_sqe(l);
-	struct loop_op *op;
+	struct loop_op *op = NULL;
+	int err = 0;
+	struct io_uring_sqe *sqe = prep(l, fn, ud, &op, &err);
 
 	if (!sqe)
-		return -EBUSY;
-	op = new_op(l, fn, ud);
-	if (!op)
-		return -ENOMEM;
+		return err;
 	io_uring_prep_poll_add(sqe, fd, events);
 	io_uring_sqe_set_data(sqe, op);
 	if (out)
@@ -112,14 +131,12 @@ int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud,
 
 int loop_timer_at(struct loop *l, int64_t at_ns, loop_fn fn, void *ud, struct loop_op **out)
 {
-	struct io_uring_sqe *sqe = get_sqe(l);
-	struct loop_op *op;
+	struct loop_op *op = NULL;
+	int err = 0;
+	struct io_uring_sqe *sqe = prep(l, fn, ud, &op, &err);
 
 	if (!sqe)
-		return -EBUSY;
-	op = new_op(l, fn, ud);
-	if (!op)
-		return -ENOMEM;
+		return err;
 	if (at_ns < 0)
 		at_ns = 0;
 	op->ts.tv_sec = at_ns / 1000000000LL;

@@ -2,39 +2,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/utf8.h"
 #include "reports/xml.h"
 
 #define ESC 0x1b
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
-
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. Reads no further than a
- * NUL. The same rules as common/strbuf.c, which keeps its copy static. */
-static size_t utf8_len(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (p[0] == 0xe0 && p[1] < 0xa0)
-			return 0; /* overlong */
-		if (p[0] == 0xed && p[1] >= 0xa0)
-			return 0; /* surrogates */
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (p[0] == 0xf0 && p[1] < 0x90)
-			return 0; /* overlong */
-		if (p[0] == 0xf4 && p[1] >= 0x90)
-			return 0; /* above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
 
 /* Whether a valid multi-byte sequence is an XML 1.0 Char: not C1 (U+0080..U+009F, which
  * terminals may obey), not U+FFFE or U+FFFF. */
