@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/cfg.h"
 #include "common/error.h"
@@ -32,6 +33,11 @@ struct fault_env {
 	int (*node_kill)(void *harness, const char *node);
 	int (*node_freeze)(void *harness, const char *node, bool frozen, const char **how);
 	bool (*node_running)(void *harness, const char *node);
+	/* A socket (caller owns, close-on-exec) inside the node's network namespace: netlink
+	 * for network faults. */
+	int (*node_socket)(void *harness, const char *node, int domain, int type, int protocol);
+	/* The node's lab address (IPv4, network byte order). */
+	int (*node_addr)(void *harness, const char *node, uint32_t *addr);
 };
 
 struct fault_ops {

@@ -361,9 +361,28 @@ static bool env_running(void *h, const char *name)
 	return n && n->pidfd >= 0;
 }
 
+static int env_socket(void *h, const char *name, int domain, int type, int protocol)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? node_socket(n->ln, domain, type, protocol) : -ENOENT;
+}
+
+static int env_addr(void *h, const char *name, uint32_t *addr)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	if (!n)
+		return -ENOENT;
+	*addr = node_addr(n->ln).s_addr;
+	return 0;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
 	.node_freeze = env_freeze,
 	.node_running = env_running,
+	.node_socket = env_socket,
+	.node_addr = env_addr,
 };
