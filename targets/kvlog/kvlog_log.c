@@ -16,6 +16,7 @@
 #include "common/fsutil.h"
 #include "targets/kvlog/kvlog_buf.h"
 #include "targets/kvlog/kvlog_log.h"
+#include "targets/kvlog/kvlog_syncer.h"
 
 struct kvlog {
 	int dirfd;		/* owned */
@@ -26,6 +27,7 @@ struct kvlog {
 	uint64_t bytes;		/* logical bytes written */
 	uint64_t last_seq, buf_last_seq, written_seq, synced_seq;
 	struct kvlog_buf wbuf;	/* owned: appended, not yet written */
+	struct kvlog_syncer *syncer; /* owned, NULL until kvlog_sync_thread() */
 };
 
 enum scan_mode {
@@ -417,6 +419,7 @@ void kvlog_free(struct kvlog *l)
 {
 	if (!l)
 		return;
+	kvlog_syncer_free(l->syncer); /* before the fd it may be syncing is closed */
 	if (l->fd >= 0)
 		close(l->fd);
 	if (l->dirfd >= 0)
@@ -506,11 +509,33 @@ int kvlog_append_raw(struct kvlog *l, const struct kvlog_rec *rec)
 	return 0;
 }
 
+static void synced_to(struct kvlog *l, uint64_t seq)
+{
+	if (seq > l->synced_seq)
+		l->synced_seq = seq;
+}
+
+/* Waits for the helper's sync in flight, if any, and takes its result. */
+static int sync_wait(struct kvlog *l)
+{
+	uint64_t seq = 0;
+	int r;
+
+	if (!l->syncer)
+		return 0;
+	r = kvlog_syncer_wait(l->syncer, &seq);
+	synced_to(l, seq);
+	return r < 0 ? r : 0;
+}
+
 static int rotate(struct kvlog *l)
 {
 	char name[64];
-	int fd;
+	int fd, r;
 
+	r = sync_wait(l); /* the helper may be syncing the fd closed below */
+	if (r < 0)
+		return r;
 	if (fdatasync(l->fd) < 0)
 		return -errno;
 	l->synced_seq = l->written_seq;
@@ -545,12 +570,55 @@ int kvlog_write(struct kvlog *l)
 
 int kvlog_sync(struct kvlog *l)
 {
-	if (l->synced_seq == l->written_seq)
+	uint64_t seq = l->written_seq;
+
+	if (l->synced_seq >= seq)
 		return 0;
+	/* Concurrent with the helper's fdatasync, if one is in flight: both are fine. */
 	if (fdatasync(l->fd) < 0)
 		return -errno;
-	l->synced_seq = l->written_seq;
+	synced_to(l, seq);
 	return 0;
+}
+
+int kvlog_sync_thread(struct kvlog *l)
+{
+	int r;
+
+	if (!l->syncer) {
+		r = kvlog_syncer_new(&l->syncer);
+		if (r < 0)
+			return r;
+	}
+	return kvlog_syncer_fd(l->syncer);
+}
+
+int kvlog_sync_begin(struct kvlog *l)
+{
+	if (!l->syncer)
+		return -EINVAL;
+	if (l->written_seq <= l->synced_seq)
+		return 0;
+	/* It covers what write(2) returned for so far: written_seq, and nothing later. */
+	kvlog_syncer_request(l->syncer, l->fd, l->written_seq);
+	return 1;
+}
+
+int kvlog_sync_end(struct kvlog *l)
+{
+	uint64_t seq = 0;
+	int r;
+
+	if (!l->syncer)
+		return 0;
+	r = kvlog_syncer_reap(l->syncer, &seq);
+	synced_to(l, seq);
+	return r;
+}
+
+bool kvlog_sync_in_flight(const struct kvlog *l)
+{
+	return l->syncer && kvlog_syncer_busy(l->syncer);
 }
 
 uint64_t kvlog_last_seq(const struct kvlog *l)

@@ -10,6 +10,14 @@
  *   kvlog_write(l);  kvlog_sync(l);                 // write(2), then fdatasync(2)
  *   kvlog_free(l);
  *
+ * Group commit (the server's --sync batch): fdatasync(2) on a helper thread while the
+ * caller goes on appending and writing:
+ *   efd = kvlog_sync_thread(l);   // once; efd becomes readable when a sync has returned
+ *   kvlog_write(l);  kvlog_sync_begin(l);     // covers kvlog_written_seq() as of now
+ *   ... the helper syncs back to back, each fdatasync covering every begin before it
+ *   ... append, write more; efd readable ...
+ *   kvlog_sync_end(l);                        // now kvlog_synced_seq() includes it
+ *
  * Record (little-endian; 32-byte header, then key, then value):
  *   u32 magic "KVL1" | u32 crc | u32 len (= klen + vlen) | u16 type (1 = set) | u16 klen
  *   | u64 seq | u64 timestamp (CLOCK_REALTIME ns) | key | value
@@ -129,6 +137,18 @@ int kvlog_append_raw(struct kvlog *l, const struct kvlog_rec *rec);
 int kvlog_write(struct kvlog *l);
 /* fdatasync(2) of txn.log when something written is not yet synced. */
 int kvlog_sync(struct kvlog *l);
+
+/* Starts the group-commit helper thread (once). Returns its event fd (owned by l), which
+ * is readable when a sync asked for by kvlog_sync_begin() has returned, or -errno. */
+int kvlog_sync_thread(struct kvlog *l);
+/* Asks the helper to fdatasync(2) everything written so far: at once when it is idle,
+ * else right after the sync in flight returns (one sync for every begin meanwhile).
+ * 1 asked; 0 when everything written is synced; -EINVAL without the thread. */
+int kvlog_sync_begin(struct kvlog *l);
+/* Takes the helper's finished syncs: 1 kvlog_synced_seq() advanced to what they covered,
+ * 0 none finished (in flight, or none begun), -errno an fdatasync failed. Never blocks. */
+int kvlog_sync_end(struct kvlog *l);
+bool kvlog_sync_in_flight(const struct kvlog *l); /* begun, not ended */
 
 uint64_t kvlog_last_seq(const struct kvlog *l);	   /* last appended (maybe buffered) */
 uint64_t kvlog_written_seq(const struct kvlog *l); /* last handed to write(2) */

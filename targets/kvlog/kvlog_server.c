@@ -28,7 +28,8 @@
 #define TICK_NS (10 * NSEC_PER_MSEC)
 #define PERIOD_NS (100 * NSEC_PER_MSEC) /* reconnects, beats, ack-before-write flushes */
 
-static enum srv_kind ev_listen = EV_LISTEN, ev_signal = EV_SIGNAL, ev_timer = EV_TIMER;
+static enum srv_kind ev_listen = EV_LISTEN, ev_signal = EV_SIGNAL, ev_timer = EV_TIMER,
+		    ev_sync = EV_SYNC, ev_linger = EV_LINGER;
 
 uint64_t srv_durable_seq(const struct server *s)
 {
@@ -194,11 +195,31 @@ static void report_replay(const struct server *s, const struct kvlog_replay *st)
 		log_warn("UNSAFE: acknowledging writes before they are written");
 }
 
+/* --sync batch syncs on the log's helper thread; with ack-before-write it stays inline. */
+static bool group_commit(const struct server *s)
+{
+	return s->o.sync == SRV_SYNC_BATCH && !s->o.ack_before_write;
+}
+
 static int add_fd(struct server *s, int fd, void *ptr)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int setup_group(struct server *s)
+{
+	int r;
+
+	s->syncfd = kvlog_sync_thread(s->log);
+	if (s->syncfd < 0)
+		return s->syncfd;
+	s->lingerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->lingerfd < 0)
+		return -errno;
+	r = add_fd(s, s->syncfd, &ev_sync);
+	return r < 0 ? r : add_fd(s, s->lingerfd, &ev_linger);
 }
 
 static int setup_fds(struct server *s)
@@ -230,6 +251,8 @@ static int setup_fds(struct server *s)
 		r = add_fd(s, s->sigfd, &ev_signal);
 	if (r >= 0)
 		r = add_fd(s, s->timerfd, &ev_timer);
+	if (r >= 0 && group_commit(s))
+		r = setup_group(s);
 	return r;
 }
 
@@ -272,6 +295,11 @@ static void dispatch(struct server *s, const struct epoll_event *ev)
 	case EV_TIMER:
 		on_timer(s);
 		break;
+	case EV_SYNC:
+		break; /* commit() takes the returned sync */
+	case EV_LINGER:
+		srv_group_timer(s);
+		break;
 	case EV_CONN:
 		srv_conn_event(s, ev->data.ptr, ev->events);
 		break;
@@ -281,25 +309,39 @@ static void dispatch(struct server *s, const struct epoll_event *ev)
 	}
 }
 
+/* write(2) the buffered records, then fdatasync per --sync: inline, or (group commit) on
+ * the helper thread. */
+static int log_commit(struct server *s)
+{
+	int r;
+
+	if (s->o.ack_before_write && !s->flush_due && !s->stop)
+		return 0;
+	r = kvlog_write(s->log);
+	if (r < 0 || s->o.sync == SRV_SYNC_NEVER)
+		return r;
+	if (!group_commit(s) || s->stop)
+		return kvlog_sync(s->log);
+	return srv_group_commit(s);
+}
+
 /* Once per loop iteration: write, sync, ship, then release what is now committed. */
 static void commit(struct server *s)
 {
 	uint64_t c;
 	int r;
 
-	if (!s->o.ack_before_write || s->flush_due || s->stop) {
-		r = kvlog_write(s->log);
-		if (r >= 0 && s->o.sync != SRV_SYNC_NEVER)
-			r = kvlog_sync(s->log);
-		if (r < 0) {
-			srv_fail(s, r, "cannot write the log");
-			return;
-		}
-		s->flush_due = false;
+	r = log_commit(s);
+	if (r < 0) {
+		srv_fail(s, r, "cannot write the log");
+		return;
 	}
+	s->flush_due = false;
 	if (s->role == SRV_PRIMARY) {
 		if (s->o.repl_sync || s->ship_due) {
-			srv_ship(s);
+			/* Only what is durable here, as before group commit (ack-before-write
+			 * ships what it has, written or not). */
+			srv_ship(s, s->o.ack_before_write ? UINT64_MAX : srv_durable_seq(s));
 			s->ship_due = false;
 		}
 		c = srv_durable_seq(s);
@@ -364,7 +406,7 @@ static int run(struct server *s)
 
 static void server_fini(struct server *s)
 {
-	int *fds[] = { &s->epfd, &s->lfd, &s->sigfd, &s->timerfd };
+	int *fds[] = { &s->epfd, &s->lfd, &s->sigfd, &s->timerfd, &s->lingerfd };
 
 	sweep(s, true);
 	srv_peers_free(s);
@@ -414,7 +456,9 @@ static int start(struct server *s)
 int main(int argc, char **argv)
 {
 	static const char *const syncs[] = { "always", "batch", "never" };
-	struct server s = { .epfd = -1, .lfd = -1, .sigfd = -1, .timerfd = -1, .exit_code = 1 };
+	struct server s = { .epfd = -1, .lfd = -1, .sigfd = -1, .timerfd = -1, .syncfd = -1,
+			    .lingerfd = -1,
+			    .exit_code = 1 };
 
 	log_set_prog("kvlog-server");
 	if (parse_args(argc, argv, &s.o) < 0) {

@@ -1,10 +1,16 @@
 /* kvlog-server internals shared by its files: the server state, client connections
  * (kvlog_server_conn.c), replication (kvlog_server_repl.c) and the loop (kvlog_server.c).
  *
- * One thread, one epoll loop. Each iteration reads every ready socket and handles the
- * complete requests, then commits once: write(2) the buffered log records, fdatasync per
- * --sync, ship records to replicas, and release the answers whose records are now
+ * One epoll loop. Each iteration reads every ready socket and handles the complete
+ * requests, then commits once: write(2) the buffered log records, fdatasync per --sync,
+ * ship the durable records to replicas, and release the answers whose records are now
  * committed (durable here and, for --replication sync, on every replica).
+ *
+ * --sync batch is a group commit: the fdatasync runs on the log's helper thread
+ * (kvlog_sync_begin) while the loop goes on reading requests and writing their records;
+ * when it returns (EV_SYNC) the answers it covered are released and the next group
+ * starts (kvlog_server_group.c says when). An answer is never released before the
+ * fdatasync covering its record has returned.
  */
 #ifndef CHAOSDRILL_TARGETS_KVLOG_SERVER_H
 #define CHAOSDRILL_TARGETS_KVLOG_SERVER_H
@@ -19,7 +25,7 @@
 
 enum srv_sync { SRV_SYNC_ALWAYS, SRV_SYNC_BATCH, SRV_SYNC_NEVER };
 enum srv_role { SRV_PRIMARY, SRV_REPLICA };
-enum srv_kind { EV_LISTEN, EV_SIGNAL, EV_TIMER, EV_CONN, EV_PEER };
+enum srv_kind { EV_LISTEN, EV_SIGNAL, EV_TIMER, EV_SYNC, EV_LINGER, EV_CONN, EV_PEER };
 
 struct srv_opts {
 	const char *data;     /* borrowed from argv */
@@ -73,6 +79,14 @@ struct server {
 	struct srv_opts o;
 	enum srv_role role;
 	int epfd, lfd, sigfd, timerfd; /* owned */
+	/* Group commit (--sync batch, kvlog_server_group.c): */
+	int syncfd;		 /* borrowed from log: a sync returned; -1 without */
+	int lingerfd;		 /* owned: the next group stops waiting; -1 without */
+	uint64_t group_want;	 /* records the next group waits for */
+	int64_t group_start_ns;	 /* when the sync in flight was asked for */
+	int64_t group_open_ns;	 /* when the last one returned */
+	int64_t linger_ns;	 /* how long the next group may wait */
+	int64_t linger_armed_ns; /* lingerfd's deadline, 0 when idle */
 	struct kvlog *log;	       /* owned */
 	struct kvlog_store *store;     /* owned */
 	struct srv_conn *conns;	       /* owned list */
@@ -110,11 +124,16 @@ void srv_peers_free(struct server *s);
 void srv_peer_event(struct server *s, struct srv_peer *p, uint32_t events);
 void srv_peers_tick(struct server *s);
 int srv_ship_record(struct server *s, const unsigned char *raw, size_t len, uint64_t seq);
-void srv_ship(struct server *s);
+/* Ships the queued records with seq <= upto to the ready replicas; keeps the rest. */
+void srv_ship(struct server *s, uint64_t upto);
 uint64_t srv_replicas_acked(const struct server *s);
 int srv_upstream_hello(struct server *s, struct srv_conn *c, uint64_t primary_seq);
 int srv_upstream_record(struct server *s, const unsigned char *raw, size_t len);
 void srv_upstream_ack(struct server *s);
+
+/* kvlog_server_group.c */
+int srv_group_commit(struct server *s);
+void srv_group_timer(struct server *s);
 
 /* kvlog_server.c */
 uint64_t srv_durable_seq(const struct server *s);

@@ -276,49 +276,77 @@ int srv_ship_record(struct server *s, const unsigned char *raw, size_t len, uint
 	return kvp_put(&s->ship, KVP_REPL_RECORD, raw, len);
 }
 
-/* Appends the frames of s->ship that p lacks to p->out. */
-static void ship_to(struct server *s, struct srv_peer *p)
+/* seq of the record in the REPL_RECORD frame at d (n bytes), 0 when there is none. */
+static uint64_t frame_seq(const unsigned char *d, size_t n, size_t *flen)
+{
+	struct kvp_frame f;
+	ssize_t len = kvp_parse(d, n, &f);
+
+	if (len <= 0 || f.len < KVLOG_HDR_SIZE)
+		return 0;
+	*flen = (size_t)len;
+	return kvlog_get_u64(f.body + 16);
+}
+
+/* Bytes at the head of s->ship holding the records with seq <= upto; *last: the last. */
+static size_t ship_prefix(const struct server *s, uint64_t upto, uint64_t *last)
 {
 	const unsigned char *d = kvlog_buf_data(&s->ship);
-	size_t size = kvlog_buf_size(&s->ship), off = 0;
+	size_t size = kvlog_buf_size(&s->ship), off = 0, n = 0;
+	uint64_t seq;
+
+	while (off < size && (seq = frame_seq(d + off, size - off, &n)) && seq <= upto) {
+		*last = seq;
+		off += n;
+	}
+	return off;
+}
+
+/* Appends the frames of s->ship[0, len) that p lacks to p->out; last: the last seq there. */
+static void ship_to(struct server *s, struct srv_peer *p, size_t len, uint64_t last)
+{
+	const unsigned char *d = kvlog_buf_data(&s->ship);
+	size_t off = 0, n = 0;
 
 	if (p->sent + 1 == s->ship_first) {
-		if (kvlog_buf_append(&p->out, d, size) < 0)
+		if (kvlog_buf_append(&p->out, d, len) < 0)
 			return peer_down(p, "ship", ENOMEM);
-		p->sent = kvlog_last_seq(s->log);
+		p->sent = last;
 		return;
 	}
-	while (off < size) { /* caught up from disk meanwhile: skip what it has */
-		struct kvp_frame f;
-		ssize_t n = kvp_parse(d + off, size - off, &f);
-		uint64_t seq;
+	while (off < len) { /* caught up from disk meanwhile: skip what it has */
+		uint64_t seq = frame_seq(d + off, len - off, &n);
 
-		if (n <= 0 || f.len < KVLOG_HDR_SIZE)
+		if (!seq)
 			break;
-		seq = kvlog_get_u64(f.body + 16);
 		if (seq > p->sent) {
-			if (kvlog_buf_append(&p->out, d + off, (size_t)n) < 0)
+			if (kvlog_buf_append(&p->out, d + off, n) < 0)
 				return peer_down(p, "ship", ENOMEM);
 			p->sent = seq;
 		}
-		off += (size_t)n;
+		off += n;
 	}
 }
 
-void srv_ship(struct server *s)
+void srv_ship(struct server *s, uint64_t upto)
 {
-	if (kvlog_buf_size(&s->ship) == 0)
+	uint64_t last = 0;
+	size_t len = ship_prefix(s, upto, &last), n = 0;
+
+	if (len == 0)
 		return;
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct srv_peer *p = &s->peers[i];
 
 		if (p->state != PEER_READY)
 			continue; /* it catches up from disk when it comes back */
-		ship_to(s, p);
+		ship_to(s, p, len, last);
 		if (p->fd >= 0)
 			peer_flush(s, p);
 	}
-	kvlog_buf_consume(&s->ship, kvlog_buf_size(&s->ship));
+	kvlog_buf_consume(&s->ship, len);
+	if (kvlog_buf_size(&s->ship) > 0)
+		s->ship_first = frame_seq(kvlog_buf_data(&s->ship), kvlog_buf_size(&s->ship), &n);
 }
 
 uint64_t srv_replicas_acked(const struct server *s)
