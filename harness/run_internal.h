@@ -138,5 +138,7 @@ bool run_recovery(struct drill_run *r, int group);
 /* run_report.c */
 int run_verify(struct drill_run *r);
 int run_report(struct drill_run *r);
+/* run_html.c: report.html in the run directory (after the suite is built). */
+int run_write_html(struct drill_run *r);
 
 #endif

@@ -469,6 +469,8 @@ static int write_outputs(struct drill_run *r)
 		k = fs_write_atomic(path, sb.buf, sb.len, 0644);
 	}
 	strbuf_release(&sb);
+	if (k >= 0)
+		k = run_write_html(r);
 	return k;
 }
 

@@ -73,6 +73,39 @@ struct report_suite {
 	size_t n_cases;
 };
 
+/* The drill over time, for report.html: writes per time bucket and bands for faults and
+ * recovery steps. Times are drill nanoseconds, like the cases'. */
+struct report_bucket {
+	int64_t start_ns;
+	uint32_t ok, failed, unknown; /* writes started in the bucket, by outcome */
+	uint32_t p50_us, p99_us;      /* latency of its acknowledged writes, 0 if none */
+};
+
+enum report_band_kind { REPORT_BAND_FAULT, REPORT_BAND_STEP };
+
+struct report_band {
+	enum report_band_kind kind;
+	int64_t start_ns, end_ns; /* end == start: an instant */
+	const char *label;
+};
+
+struct report_series {
+	int64_t origin_ns;   /* shown as 0 on the time axis (steady state) */
+	int64_t bucket_ns;
+	const struct report_bucket *buckets;
+	size_t n_buckets;
+	const struct report_band *bands;
+	size_t n_bands;
+	int64_t rto_from_ns, rto_to_ns; /* the RTO marker, or -1 */
+};
+
+/* Appends report.html for one drill: self-contained (inline CSS and SVG, no script),
+ * with the verdicts, a chart of writes and latency over time with fault and recovery
+ * bands and the RTO marked, every case and figure. series may be NULL (no chart).
+ * Returns 0, or -ENOMEM. */
+int report_html_write(const struct report_suite *suite, const struct report_series *series,
+		      struct strbuf *out);
+
 /* Appends a JUnit XML document (<testsuites> holding one <testsuite> per element of suites)
  * valid against shared/schemas/junit-10.xsd. Returns 0, or -ENOMEM. */
 int junit_write(const struct report_suite *suites, size_t n_suites, struct strbuf *out);

@@ -51,6 +51,45 @@ static void check_golden(const char *file, const struct strbuf *sb)
 	fail_msg("%s differs from the output at byte %zu: diff -u %s %s", file, i, path, actual);
 }
 
+#define MS 1000000LL
+
+static const struct report_bucket html_buckets[] = {
+	{ 1000 * MS, 50, 0, 0, 210, 900 },  { 1500 * MS, 50, 0, 0, 220, 950 },
+	{ 2000 * MS, 3, 41, 6, 300, 4000 }, { 2500 * MS, 44, 0, 0, 260, 1800 },
+	{ 3000 * MS, 50, 0, 0, 0, 0 },      { 3500 * MS, 49, 1, 0, 230, 990 },
+};
+static const struct report_band html_bands[] = {
+	{ REPORT_BAND_FAULT, 2000 * MS, 2000 * MS, "kill n1" },
+	{ REPORT_BAND_STEP, 2001 * MS, 2400 * MS, "restart n1" },
+	{ REPORT_BAND_STEP, 2002 * MS, 2050 * MS, "wait <ready> & \"n1\"" }, /* label collides: tooltip only */
+};
+static const struct report_series html_series = {
+	.origin_ns = 1000 * MS, .bucket_ns = 500 * MS,
+	.buckets = html_buckets, .n_buckets = 6, .bands = html_bands, .n_bands = 3,
+	.rto_from_ns = 2000 * MS, .rto_to_ns = 4400 * MS,
+};
+
+static void golden_html(const char *file, const struct report_suite *s,
+			const struct report_series *series)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(report_html_write(s, series, &sb), 0);
+	assert_null(strstr(sb.buf, "<script")); /* self-contained, inert */
+	assert_null(strstr(sb.buf, "http://e")); /* fetches nothing (only the SVG namespace) */
+	assert_true(!series || strstr(sb.buf, "<svg"));
+	check_golden(file, &sb);
+	strbuf_release(&sb);
+}
+
+/* report.html: chart with bands and the RTO marker; and a page with no series. */
+static void test_html(void **state)
+{
+	golden_html("report_rto_miss.html", &fixture_rto_miss, &html_series);
+	golden_html("report_nasty.html", &fixture_nasty, NULL);
+	golden_html("report_aborted.html", &fixture_aborted, NULL);
+}
+
 static void golden_junit(const char *file, const struct report_suite *s, size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -173,6 +212,7 @@ static void test_appends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_pass),	 cmocka_unit_test(test_rto_miss),
 		cmocka_unit_test(test_rpo_miss), cmocka_unit_test(test_aborted),
 		cmocka_unit_test(test_nasty),	 cmocka_unit_test(test_empty),
