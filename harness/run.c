@@ -311,6 +311,22 @@ static int setup(struct drill_run *r, const char *out_dir, int *host_ns)
 	return 0;
 }
 
+#define PROGRESS_NS (5 * NSEC_PER_SEC)
+
+/* Every 5 s while the workload runs: what it has seen so far. */
+static void on_progress(struct loop *l, void *ud, int res)
+{
+	struct drill_run *r = ud;
+	struct workload_stats st;
+
+	if (!r->wl || r->interrupted)
+		return;
+	st = workload_stats(r->wl);
+	run_say(r, run_now(r), "progress: %llu writes acknowledged, %llu failed, %llu unknown",
+		(unsigned long long)st.ok, (unsigned long long)st.failed, (unsigned long long)st.unknown);
+	loop_timer_at(l, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
+}
+
 static bool time_reached(struct drill_run *r, void *arg)
 {
 	return run_now(r) >= *(int64_t *)arg;
@@ -374,6 +390,8 @@ static int drive(struct drill_run *r)
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
 	r->steady_ns = run_now(r);
+	if (!r->quiet)
+		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
 	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, r->wl_node->sn->name, 0, "%.0f/s from %u clients",
 		     wc->rate, wc->clients);
 	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate, wc->clients,
@@ -386,6 +404,8 @@ static int drive(struct drill_run *r)
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
 	workload_stop(r->wl);
+	loop_cancel(r->loop, r->progress);
+	r->progress = NULL;
 	until = run_now(r) + wc->timeout_ns + 100 * NSEC_PER_MSEC;
 	run_until(r, workload_drained, NULL, until);
 	workload_abandon(r->wl);
@@ -410,6 +430,9 @@ static void final_read(struct drill_run *r)
 
 static void teardown(struct drill_run *r, int host_ns)
 {
+	if (r->loop)
+		loop_cancel(r->loop, r->progress);
+	r->progress = NULL;
 	if (r->wl)
 		workload_abandon(r->wl);
 	if (r->lab)

@@ -87,6 +87,7 @@ struct drill_run {
 	char ***owned_argv;         /* expanded argv of steps, alive until the run ends */
 	size_t n_owned_argv;
 	int sigfd;
+	struct loop_op *progress;   /* the progress line's timer */
 	bool interrupted;
 	int interrupt_sig;
 	char run_dir[4096];
