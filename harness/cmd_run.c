@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		   "  --out DIR          run directories go under DIR (default: runs/)\n"
 		   "  --junit FILE       write one JUnit XML file for all drills of this call\n"
 		   "  --seed N           seed for every random choice (default: the file's, else drawn)\n"
+		   "  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
 		   "  --param KEY=VALUE  override a target param for every node (repeatable)\n"
 		   "  -q, --quiet        print only the verdict lines and errors\n"
 		   "  -v, --verbose      print every event as it happens\n"
@@ -42,6 +43,7 @@ struct run_args {
 	const char *junit;
 	bool has_seed;
 	uint64_t seed;
+	unsigned repeat;
 	struct cli_params params;
 	enum log_level level;
 };
@@ -62,9 +64,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' }, { "junit", required_argument, NULL, 'j' },
 		{ "seed", required_argument, NULL, 's' }, { "param", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },	  { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
 	};
+	uint64_t n;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
@@ -81,6 +85,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'p':
 			if (cli_params_add(&a->params, optarg) < 0)
 				return -EINVAL;
+			break;
+		case 'r':
+			if (parse_seed(optarg, &n) < 0 || n < 1 || n > 10000) {
+				fprintf(stderr, "chaosdrill run: --repeat '%s': expected 1 to 10000\n", optarg);
+				return -EINVAL;
+			}
+			a->repeat = (unsigned)n;
 			break;
 		case 'q': a->level = LOG_LEVEL_WARN; break;
 		case 'v': a->level = LOG_LEVEL_DEBUG; break;
@@ -149,11 +160,48 @@ static int write_junit(const char *path, struct run_result *results, size_t n)
 	return r;
 }
 
+/* With --repeat: unique suite names, and the spread of RTO over the iterations. */
+static void name_iteration(struct run_result *res, unsigned iter, unsigned repeat)
+{
+	if (repeat < 2 || asprintf(&res->name, "%s#%u", res->suite.name, iter + 1) < 0) {
+		res->name = NULL;
+		return;
+	}
+	res->suite.name = res->name;
+}
+
+static void repeat_summary(const struct drill *d, struct run_result *res, unsigned repeat)
+{
+	long long lo = -1, hi = -1;
+	unsigned passed = 0, measured = 0;
+
+	for (unsigned i = 0; i < repeat; i++) {
+		const struct report_suite *s = &res[i].suite;
+
+		passed += s->exit_code == EXIT_MET;
+		for (size_t k = 0; k < s->n_props; k++) {
+			long long v;
+
+			if (strcmp(s->props[k].name, "rto_ms") != 0)
+				continue;
+			v = atoll(s->props[k].value);
+			lo = lo < 0 || v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+			measured++;
+		}
+	}
+	printf("%s: %u runs, %u passed", d->sc->drill, repeat, passed);
+	if (measured)
+		printf("; RTO %lld ms to %lld ms over %u measured runs", lo, hi, measured);
+	printf("\n");
+}
+
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO };
+	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO, .repeat = 1 };
 	struct run_result *results = NULL;
 	struct drill **drills = NULL;
+	size_t total;
 	int r, n, rc = EXIT_MET;
 
 	r = parse_args(argc, argv, &a);
@@ -168,20 +216,27 @@ int cmd_run(int argc, char **argv)
 		cli_params_release(&a.params);
 		return EXIT_BAD_INPUT;
 	}
-	results = calloc((size_t)n, sizeof(*results));
+	total = (size_t)n * a.repeat;
+	results = calloc(total, sizeof(*results));
 	for (int i = 0; results && i < n; i++) {
-		int code = run_drill(drills[i], a.out_dir, a.level < LOG_LEVEL_INFO, &results[i]);
+		for (unsigned k = 0; k < a.repeat; k++) {
+			struct run_result *res = &results[(size_t)i * a.repeat + k];
+			int code = run_drill(drills[i], a.out_dir, a.level < LOG_LEVEL_INFO, res);
 
-		if (code > rc)
-			rc = code;
+			name_iteration(res, k, a.repeat);
+			if (code > rc)
+				rc = code;
+		}
+		if (a.repeat > 1)
+			repeat_summary(drills[i], &results[(size_t)i * a.repeat], a.repeat);
 	}
 	if (!results)
 		rc = EXIT_ENVIRONMENT;
-	if (results && a.junit && (r = write_junit(a.junit, results, (size_t)n)) < 0) {
+	if (results && a.junit && (r = write_junit(a.junit, results, total)) < 0) {
 		log_error("cannot write %s: %s", a.junit, strerror(-r));
 		rc = EXIT_ENVIRONMENT;
 	}
-	for (int i = 0; results && i < n; i++)
+	for (size_t i = 0; results && i < total; i++)
 		run_result_release(&results[i]);
 	free(results);
 	free_all(drills, n);

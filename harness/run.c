@@ -524,6 +524,7 @@ void run_result_release(struct run_result *res)
 {
 	free(res->error);
 	free(res->run_dir);
+	free(res->name);
 	for (size_t i = 0; i < res->n_strings; i++)
 		free(res->strings[i]);
 	free(res->strings);

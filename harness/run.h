@@ -12,6 +12,7 @@ struct run_result {
 	struct report_suite suite; /* strings point into the fields below or the drill */
 	char *error;               /* owned */
 	char *run_dir;             /* owned */
+	char *name;                /* owned: the suite's name with --repeat ("drill#2") */
 	char hostname[256];
 	char **strings;            /* owned strings the suite points at */
 	size_t n_strings;

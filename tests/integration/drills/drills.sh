@@ -6,7 +6,10 @@ set -u
 cd "$src"
 snapshot >"$work/before"
 
-drill 0 scenarios/demo.yaml
+drill 0 scenarios/demo.yaml --repeat 2
+grep -q 'testsuite name="kvlog-demo#1"' "$work/junit.xml" && grep -q 'testsuite name="kvlog-demo#2"' "$work/junit.xml" &&
+  ok "--repeat 2: two suites" || bad "--repeat 2 did not give suites kvlog-demo#1 and #2"
+expect_out "kvlog-demo: 2 runs, 2 passed; RTO "
 expect_out "kill: SIGKILL to the pid-namespace init of n1"
 expect_out "RTO "
 expect_out "0 of "
@@ -42,6 +45,13 @@ rto=$(sed -n 's/.*RTO \([0-9]*\)ms <= target.*/\1/p' "$work/out")
 if [ -n "$rto" ] && [ "$rto" -ge 780 ] && [ "$rto" -le 1200 ]; then ok "RTO ${rto}ms for an 800ms freeze"
 else bad "RTO '$rto'ms for an 800ms freeze, want 780..1200"; fi
 grep -q "checked 10.213.0.2:7700" "$work/junit.xml" && ok "exec output in the JUnit file" || bad "exec output missing from junit"
+
+# A target that never starts: exit 3, saying what the node printed.
+export CHAOSDRILL_TARGETS=$src/tests/fixtures/targets
+drill 3 tests/fixtures/scenarios/never-starts.yaml
+unset CHAOSDRILL_TARGETS
+expect_out "node n1 never became ready"
+expect_out "cannot open /nonexistent/config"
 
 check_clean "$work/before" "every drill"
 finish
