@@ -1,5 +1,6 @@
 /* `chaosdrill run FILE...`: load every drill (any error: exit 2, nothing set up), then
  * run each and report. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		   "  --junit FILE       write one JUnit XML file for all drills of this call\n"
 		   "  --seed N           seed for every random choice (default: the file's, else drawn)\n"
 		   "  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
+		   "  --subnet CIDR      the lab's addresses (default 10.213.0.0/16; private to the lab)\n"
 		   "  --param KEY=VALUE  override a target param for every node (repeatable)\n"
 		   "  -q, --quiet        print only the verdict lines and errors\n"
 		   "  -v, --verbose      print every event as it happens\n"
@@ -44,6 +46,7 @@ struct run_args {
 	bool has_seed;
 	uint64_t seed;
 	unsigned repeat;
+	const char *subnet;
 	struct cli_params params;
 	enum log_level level;
 };
@@ -59,12 +62,30 @@ static int parse_seed(const char *s, uint64_t *out)
 	return errno || *end ? -EINVAL : 0;
 }
 
+/* The lab checks it too; checking here makes a typo bad input (exit 2), before anything
+ * is set up. */
+static int check_subnet(const char *s)
+{
+	char addr[32];
+	const char *slash = strchr(s, '/');
+	struct in_addr in;
+	uint64_t len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1 || parse_seed(slash + 1, &len) < 0 || len < 8 || len > 30)
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' }, { "junit", required_argument, NULL, 'j' },
 		{ "seed", required_argument, NULL, 's' }, { "param", required_argument, NULL, 'p' },
-		{ "repeat", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'r' }, { "subnet", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },	  { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
 	};
@@ -85,6 +106,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'p':
 			if (cli_params_add(&a->params, optarg) < 0)
 				return -EINVAL;
+			break;
+		case 'n':
+			if (check_subnet(optarg) < 0) {
+				fprintf(stderr, "chaosdrill run: --subnet '%s': expected A.B.C.D/LEN with LEN 8 to 30\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->subnet = optarg;
 			break;
 		case 'r':
 			if (parse_seed(optarg, &n) < 0 || n < 1 || n > 10000) {
@@ -221,7 +250,8 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; results && i < n; i++) {
 		for (unsigned k = 0; k < a.repeat; k++) {
 			struct run_result *res = &results[(size_t)i * a.repeat + k];
-			int code = run_drill(drills[i], a.out_dir, a.level < LOG_LEVEL_INFO, res);
+			struct run_options o = { a.out_dir, a.subnet, a.level < LOG_LEVEL_INFO };
+			int code = run_drill(drills[i], &o, res);
 
 			name_iteration(res, k, a.repeat);
 			if (code > rc)

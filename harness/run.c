@@ -272,7 +272,7 @@ static void keep_paths(struct drill_run *r, char *keep[4])
 			j++;
 }
 
-static int setup(struct drill_run *r, const char *out_dir, int *host_ns)
+static int setup(struct drill_run *r, const char *out_dir, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
 	char *keep[4];
@@ -294,6 +294,7 @@ static int setup(struct drill_run *r, const char *out_dir, int *host_ns)
 	lab_init_process();
 	keep_paths(r, keep);
 	opt.keep_paths = (const char *const *)keep;
+	opt.subnet = subnet;
 	k = lab_new(&opt, &r->lab);
 	for (int i = 0; keep[i]; i++)
 		free(keep[i]);
@@ -479,10 +480,10 @@ static void run_release(struct drill_run *r)
 	free(r->env_error);
 }
 
-int run_drill(const struct drill *d, const char *out_dir, bool quiet, struct run_result *res)
+int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res)
 {
 	struct drill_run r = { .d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1,
-			       .quiet = quiet, .recovered_ns = -1 };
+			       .quiet = o->quiet, .recovered_ns = -1 };
 	sigset_t old;
 	int host_ns = -1, k, code;
 
@@ -493,10 +494,10 @@ int run_drill(const struct drill *d, const char *out_dir, bool quiet, struct run
 	if (geteuid() != 0) {
 		env_error(&r, "running a drill needs root (namespaces, cgroups, mounts)");
 	} else {
-		if (!quiet)
+		if (!o->quiet)
 			printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
 			       d->target->name, (unsigned long long)d->seed);
-		k = setup(&r, out_dir, &host_ns);
+		k = setup(&r, o->out_dir, o->subnet, &host_ns);
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
 			env_error(&r, "cannot watch signals: %s", strerror(-k));
 		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 && !r.env_error && k != -EINTR)

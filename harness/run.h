@@ -22,9 +22,14 @@ struct run_result {
 	size_t n_case_props;
 };
 
-/* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. quiet: only the
- * verdict line and errors. */
-int run_drill(const struct drill *d, const char *out_dir, bool quiet, struct run_result *res);
+struct run_options {
+	const char *out_dir; /* run directories go under it */
+	const char *subnet;  /* the lab's, or NULL for the default */
+	bool quiet;          /* only the verdict lines and errors */
+};
+
+/* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. */
+int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res);
 void run_result_release(struct run_result *res);
 
 #endif

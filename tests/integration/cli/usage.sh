@@ -24,6 +24,9 @@ expect_rc 2 "$cd_bin" validate
 expect_rc 2 "$cd_bin" run --bogus-option scenarios/demo.yaml
 expect_rc 2 "$cd_bin" run --repeat 0 scenarios/demo.yaml
 expect_in "$err" "--repeat '0': expected 1 to 10000"
+expect_rc 2 "$cd_bin" run --subnet 10.0.0.0/33 scenarios/demo.yaml
+expect_in "$err" "--subnet '10.0.0.0/33': expected A.B.C.D/LEN"
+expect_rc 2 "$cd_bin" run --subnet 10.0.0/24 scenarios/demo.yaml
 expect_rc 2 "$cd_bin" run --seed -5 scenarios/demo.yaml
 expect_in "$err" "--seed '-5': expected a whole number"
 
