@@ -20,6 +20,7 @@ chaosdrill_require(SECCOMP libseccomp      libseccomp-dev)
 chaosdrill_require(URING   liburing        liburing-dev)
 chaosdrill_require(CMOCKA  cmocka          libcmocka-dev)
 chaosdrill_require(FUSE3   fuse3           libfuse3-dev)
+chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
 
 find_program(XMLLINT xmllint)
 if(NOT XMLLINT)

@@ -7,11 +7,17 @@
 extern const struct fault_ops fault_kill_ops;
 extern const struct fault_ops fault_stop_ops;
 extern const struct fault_ops fault_cont_ops;
+extern const struct fault_ops fault_partition_ops;
+extern const struct fault_ops fault_isolate_ops;
+extern const struct fault_ops fault_loss_ops;
 
 static const struct fault_ops *const registry[] = {
 	&fault_kill_ops,
 	&fault_stop_ops,
 	&fault_cont_ops,
+	&fault_partition_ops,
+	&fault_isolate_ops,
+	&fault_loss_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)

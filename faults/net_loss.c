@@ -1,0 +1,213 @@
+/* Fault `loss: {node: n2, percent: 30, from: [n1]}`: drops that share of the packets
+ * arriving at the node (from the listed nodes, or from anywhere but lo), on the receiver's
+ * ingress, since loss on the sender's side is hidden by TCP (DESIGN §5). Heal deletes the
+ * table, so the node's ruleset is as before.
+ *
+ * Why nftables `numgen random` and not netem: netem is a qdisc, so it acts on egress; on
+ * the receiver's ingress it would need an ifb device and a redirect, and many kernels
+ * (this project's CI included) have no netem at all. An input-hook rule needs only
+ * nf_tables with numgen, and it draws per packet, which the measurement test checks
+ * (1,000 probes within 5 points of the asked rate). */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/cleanup.h"
+#include "faults/fault.h"
+#include "faults/net_nft.h"
+
+struct loss_state {
+	const char *node;		       /* borrowed from ctx->nodes */
+	const char *from[NET_NFT_MAX_FROM];    /* borrowed from ctx->nodes */
+	size_t n_from;
+	uint32_t per10k;
+	bool in_force;
+};
+
+static int find_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		     const char **out, struct cd_error *err)
+{
+	const char *name;
+	int r = cfg_string(v, &name, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_nodes; i++)
+		if (strcmp(ctx->nodes[i], name) == 0)
+			return *out = ctx->nodes[i], 0;
+	return cfg_error(v, err, "loss: no node named '%s' in this drill", name);
+}
+
+/* 30, 2.5 or 12.25%: more than 0, at most 100, in steps of 0.01. */
+static int parse_percent(const struct cfg_node *v, uint32_t *per10k, struct cd_error *err)
+{
+	const char *s;
+	char *end;
+	double p;
+	int r = cfg_string(v, &s, err);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	p = strtod(s, &end);
+	if (*end == '%')
+		end++;
+	if (end == s || *end || errno || !(p > 0 && p <= 100) ||
+	    fabs(p * 100 - round(p * 100)) > 1e-6)
+		return cfg_error(v, err, "loss: bad percent '%s': expected a number above 0 and up "
+					 "to 100, like 30 or 2.5", s);
+	*per10k = (uint32_t)round(p * 100);
+	return 0;
+}
+
+static int parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		      struct loss_state *st, struct cd_error *err)
+{
+	bool list = v->type == CFG_SEQ;
+	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
+	size_t n = list ? v->n : 1;
+	int r;
+
+	if (v->type == CFG_MAP || n == 0 || n > NET_NFT_MAX_FROM)
+		return cfg_error(v, err, "loss: from takes a node or a list of nodes");
+	for (size_t i = 0; i < n; i++) {
+		if ((r = find_node(items[i], ctx, &st->from[i], err)) < 0)
+			return r;
+		if (st->from[i] == st->node)
+			return cfg_error(items[i], err, "loss: %s cannot lose its own packets",
+					 st->node);
+	}
+	st->n_from = n;
+	return 0;
+}
+
+static int loss_parse_args(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+			   struct loss_state *st, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", "percent", "from", NULL };
+	const struct cfg_node *v;
+	int r;
+
+	if ((r = cfg_expect(args, CFG_MAP, "loss ({node: n1, percent: 30})", err)) < 0 ||
+	    (r = cfg_check_keys(args, keys, "loss", err)) < 0)
+		return r;
+	if (!(v = cfg_get(args, "node")))
+		return cfg_error(args, err, "loss needs the receiving node (node: n1)");
+	if ((r = find_node(v, ctx, &st->node, err)) < 0)
+		return r;
+	if (!(v = cfg_get(args, "percent")))
+		return cfg_error(args, err, "loss needs a percent (percent: 30)");
+	if ((r = parse_percent(v, &st->per10k, err)) < 0)
+		return r;
+	return (v = cfg_get(args, "from")) ? parse_from(v, ctx, st, err) : 0;
+}
+
+static int loss_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+		      void **state, struct cd_error *err)
+{
+	struct loss_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	if ((r = loss_parse_args(args, ctx, st, err)) < 0) {
+		free(st);
+		return r;
+	}
+	*state = st;
+	return 0;
+}
+
+static const char *loss_node(const void *state)
+{
+	return ((const struct loss_state *)state)->node;
+}
+
+static const char *why(int r)
+{
+	switch (r) {
+	case -EPROTONOSUPPORT:
+		return " (the kernel has no nfnetlink: nf_tables is needed for loss)";
+	case -ENOENT:
+	case -EOPNOTSUPP:
+		return " (the kernel lacks nf_tables or its numgen expression)";
+	case -EEXIST:
+		return " (a loss fault is already in force on this node)";
+	default:
+		return "";
+	}
+}
+
+/* Sends b into the node's nf_tables; what says how it failed. */
+static int send_to(const struct loss_state *st, const struct fault_env *env,
+		   const struct net_nft_batch *b, struct strbuf *what)
+{
+	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
+						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	int r = net_nft_send(fd, b);
+
+	if (r < 0)
+		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why(r));
+	return r;
+}
+
+static int loss_inject(void *state, const struct fault_env *env, struct strbuf *what)
+{
+	struct loss_state *st = state;
+	struct net_nft_loss loss = { .per10k = st->per10k, .n_from = st->n_from };
+	struct net_nft_batch b;
+	int r;
+
+	if (st->in_force)
+		return -EALREADY;
+	for (size_t i = 0; i < st->n_from; i++)
+		if ((r = env->node_addr(env->harness, st->from[i], &loss.from[i])) < 0)
+			return r;
+	if ((r = net_nft_loss_batch(&loss, &b)) < 0)
+		return r;
+	r = send_to(st, env, &b, what);
+	net_nft_batch_release(&b);
+	if (r < 0)
+		return r;
+	st->in_force = true;
+	strbuf_appendf(what, "loss %u.%02u%% of the packets arriving at %s from ",
+		       st->per10k / 100, st->per10k % 100, st->node);
+	for (size_t i = 0; i < st->n_from; i++)
+		strbuf_appendf(what, "%s%s", i ? ", " : "", st->from[i]);
+	strbuf_appendf(what, "%s (nftables numgen, input hook)", st->n_from ? "" : "anywhere");
+	return 0;
+}
+
+static int loss_heal(void *state, const struct fault_env *env, struct strbuf *what)
+{
+	struct loss_state *st = state;
+	struct net_nft_batch b;
+	int r;
+
+	if (!st->in_force)
+		return -EALREADY;
+	if ((r = net_nft_del_batch(&b)) < 0)
+		return r;
+	r = send_to(st, env, &b, what);
+	net_nft_batch_release(&b);
+	if (r < 0)
+		return r;
+	st->in_force = false;
+	strbuf_appendf(what, "healed: deleted table ip %s in %s", NET_NFT_TABLE, st->node);
+	return 0;
+}
+
+const struct fault_ops fault_loss_ops = {
+	.name = "loss",
+	.summary = "drop a share of the packets arriving at a node (from some nodes, or all)",
+	.needs = "nf_tables with numgen (nftables), network namespaces",
+	.heals = true,
+	.parse = loss_parse,
+	.node = loss_node,
+	.inject = loss_inject,
+	.heal = loss_heal,
+	.free = free,
+};

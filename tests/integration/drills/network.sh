@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Failover drills through network partitions: a sync primary isolated and replaced loses
+# nothing; an async one loses the writes it acknowledged but never shipped, which a
+# `rpo: 2s` drill accepts and a `rpo: 0` drill rejects by name.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$src"
+snapshot >"$work/before"
+
+drill 0 scenarios/kvlog-partition-primary.yaml
+expect_out "fault isolate: partition"
+expect_out "heal isolate: healed: deleted the 4 routes"
+expect_out " 0 of "
+
+drill 0 scenarios/kvlog-async-failover.yaml
+lost=$(sed -n 's/.*rpo <= 2.000s *ok *\([0-9]*\) of .*/\1/p' "$work/out")
+[ -n "$lost" ] && [ "$lost" -gt 0 ] && ok "async failover measured $lost lost writes" ||
+  bad "async failover should measure lost writes, got '$lost'"
+
+drill 1 tests/fixtures/scenarios/async-failover-rpo0.yaml
+expect_out "acknowledged writes lost: w"
+
+check_clean "$work/before" "network drills"
+finish
