@@ -38,6 +38,9 @@ struct fault_env {
 	int (*node_socket)(void *harness, const char *node, int domain, int type, int protocol);
 	/* The node's lab address (IPv4, network byte order). */
 	int (*node_addr)(void *harness, const char *node, uint32_t *addr);
+	/* Arms (or disarms) the syscall rules the harness installed with the node's filter;
+	 * -ESRCH if no incarnation with the filter runs. */
+	int (*syscall_arm)(void *harness, const char *node, bool armed);
 };
 
 struct fault_ops {

@@ -10,6 +10,7 @@ extern const struct fault_ops fault_cont_ops;
 extern const struct fault_ops fault_partition_ops;
 extern const struct fault_ops fault_isolate_ops;
 extern const struct fault_ops fault_loss_ops;
+extern const struct fault_ops fault_syscall_ops;
 
 static const struct fault_ops *const registry[] = {
 	&fault_kill_ops,
@@ -18,6 +19,7 @@ static const struct fault_ops *const registry[] = {
 	&fault_partition_ops,
 	&fault_isolate_ops,
 	&fault_loss_ops,
+	&fault_syscall_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)

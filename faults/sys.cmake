@@ -22,3 +22,7 @@ if(SANITIZE)
   target_compile_options(chaosdrill-shim PRIVATE -fno-sanitize=all)
   target_link_options(chaosdrill-shim PRIVATE -fno-sanitize=all)
 endif()
+
+# The `syscall` fault kind itself, in the fault registry.
+target_sources(cd_faults PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fault_syscall.c)
+target_link_libraries(cd_faults PUBLIC cd_sysfaults)

@@ -161,6 +161,7 @@ static void fill(const struct sys_rule *r, size_t i, uint64_t nth, uint64_t seed
 	case SYS_ACT_SHORT:
 	case SYS_ACT_TORN:
 		d->keep = sys_keep_bytes(r, i, nth, seed, c->len);
+		d->zero_rest = r->zero_rest;
 		d->crash = r->then_crash || r->action == SYS_ACT_TORN;
 		break;
 	case SYS_ACT_CRASH_BEFORE:

@@ -131,8 +131,10 @@ static int parse_keep(const struct cfg_node *n, struct sys_rule *rule, struct cd
 
 static int parse_torn(const struct cfg_node *n, struct sys_rule *rule, struct cd_error *err)
 {
-	static const char *const keys[] = { "keep", NULL };
-	const struct cfg_node *keep;
+	static const char *const keys[] = { "keep", "rest", NULL };
+	static const char *const rests[] = { "missing", "zeros", NULL };
+	const struct cfg_node *keep, *rest;
+	size_t idx;
 	int r = cfg_expect(n, CFG_MAP, "torn", err);
 
 	if (r < 0 || (r = cfg_check_keys(n, keys, "torn", err)) < 0)
@@ -140,6 +142,10 @@ static int parse_torn(const struct cfg_node *n, struct sys_rule *rule, struct cd
 	keep = cfg_get(n, "keep");
 	if (!keep)
 		return cfg_error(n, err, "torn needs 'keep': a byte count, 'half' or 'random'");
+	rest = cfg_get(n, "rest"); /* missing: the file ends after the kept bytes */
+	if (rest && (r = cfg_enum(rest, rests, &idx, err)) < 0)
+		return r;
+	rule->zero_rest = rest && idx == 1;
 	return parse_keep(keep, rule, err);
 }
 
@@ -294,7 +300,8 @@ static int parse_list(const struct cfg_node *list, struct sys_rules *rs, struct 
 
 int sys_rules_parse(const struct cfg_node *args, struct sys_rules **out, struct cd_error *err)
 {
-	static const char *const keys[] = { "rules", "io_uring", NULL };
+	/* node: read by the fault kind (fault_syscall.c), which says whose calls these are */
+	static const char *const keys[] = { "node", "rules", "io_uring", NULL };
 	static const char *const uring[] = { "allow", "enosys", NULL };
 	struct sys_rules *rs;
 	const struct cfg_node *n;

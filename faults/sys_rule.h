@@ -16,7 +16,7 @@
  *                               # after: N (every call after the Nth), probability: 0.1
  *                               # (seeded), from: 2s (every call from then on); default: every
  *       errno: ENOSPC           # what, exactly one of: errno: NAME, short: N|half|random,
- *                               # torn: {keep: N|half|random} (needs then: crash),
+ *                               # torn: {keep: N|half|random, rest: zeros} (needs then: crash),
  *                               # crash: before|after, delay: 50ms
  *       then: crash             # after short/torn: SIGKILL the whole node
  *
@@ -94,6 +94,9 @@ struct sys_rule {
 	int err;		  /* ERRNO: positive errno */
 	enum sys_keep keep;	  /* SHORT, TORN */
 	uint64_t keep_bytes;	  /* SYS_KEEP_BYTES */
+	bool zero_rest;		  /* TORN, rest: zeros: the rest of the write lands as zero bytes
+				   * (sectors that were allocated but never written), so the file
+				   * has its full length and only a checksum can tell; seccomp only */
 	bool then_crash;	  /* SHORT, TORN (always for TORN) */
 	int64_t delay_ns;	  /* DELAY */
 	int line, col;		  /* where the rule was written, for reports */
@@ -121,6 +124,7 @@ struct sys_decision {
 	uint64_t nth;	    /* the rule's count of matching calls, this one included */
 	int err;	    /* ERRNO */
 	uint64_t keep;	    /* SHORT, TORN: bytes to write (<= len) */
+	bool zero_rest;	    /* TORN: then len - keep zero bytes after them */
 	bool crash;	    /* kill the node after acting (TORN, CRASH_*, then: crash) */
 	int64_t delay_ns;   /* DELAY */
 };

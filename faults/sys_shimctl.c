@@ -55,6 +55,9 @@ int sys_shimctl_arm(struct sys_shimctl *ctl, const struct sys_rules *rs, uint64_
 
 	if (rs->n > SYS_SHIM_MAX_RULES)
 		return -E2BIG;
+	for (size_t i = 0; i < rs->n; i++) /* the shim does not write zeros behind a tear */
+		if (rs->v[i].zero_rest)
+			return -EOPNOTSUPP;
 	if (strlen(data_dir) >= sizeof(b->data_dir))
 		return -ENAMETOOLONG;
 	sys_shimctl_disarm(ctl);

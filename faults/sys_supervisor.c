@@ -54,6 +54,7 @@ struct sys_supervisor {
 	struct pending pend[MAX_PENDING];
 	size_t n_pend;
 	uint64_t seen, injected;
+	bool disarmed;  /* let everything run, count nothing (before the fault, after its heal) */
 };
 
 /* One call being handled. */
@@ -368,9 +369,28 @@ static int gather(const struct call *c, void *buf, uint64_t keep)
 	return (uint64_t)got == keep ? 0 : -EFAULT;
 }
 
-/* Writes the first keep bytes of the call's buffer to its file, as the call would have. */
+/* len zero bytes at off of fd: the rest of a torn write that never reached the medium. */
+static int write_zeros(int fd, int64_t off, uint64_t len, struct sys_injection *inj)
+{
+	static const char zeros[4096];
+
+	while (len > 0) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, off);
+
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		inj->zeroed += (uint64_t)w;
+		off += w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Writes the first keep bytes of the call's buffer to its file, as the call would have,
+ * and with zero_rest zeros for the rest of it. */
 static int write_part(struct sys_supervisor *s, const struct call *c, uint64_t keep,
-		      struct sys_injection *inj)
+		      bool zero_rest, struct sys_injection *inj)
 {
 	_cleanup_close_ int fd = grab_fd(s, c);
 	_cleanup_free_ char *buf = malloc(keep ? keep : 1);
@@ -394,6 +414,8 @@ static int write_part(struct sys_supervisor *s, const struct call *c, uint64_t k
 	if (n < 0)
 		return -errno;
 	inj->kept = (uint64_t)n;
+	if (zero_rest && inj->requested > inj->kept)
+		return write_zeros(fd, inj->offset + n, inj->requested - inj->kept, inj);
 	return 0;
 }
 
@@ -501,7 +523,7 @@ static int redo(struct sys_supervisor *s, const struct call *c, uint64_t len,
 		struct sys_injection *inj)
 {
 	if (SYS_CALL_WRITES & (1u << c->k->call))
-		return write_part(s, c, len, inj);
+		return write_part(s, c, len, false, inj);
 	if (c->k->fd >= 0)
 		return redo_fd_call(s, c);
 	return redo_path_call(c);
@@ -528,7 +550,7 @@ static int act(struct sys_supervisor *s, const struct call *c, const struct sys_
 		break;
 	case SYS_ACT_SHORT:
 	case SYS_ACT_TORN:
-		r = write_part(s, c, d->keep, inj);
+		r = write_part(s, c, d->keep, d->zero_rest, inj);
 		break;
 	case SYS_ACT_NONE:
 		return let_run(s, id);
@@ -564,6 +586,8 @@ int sys_supervisor_handle(struct sys_supervisor *s, struct sys_injection *inj)
 
 	if (r < 0 || (r = receive(s)) <= 0)
 		return r;
+	if (s->disarmed)
+		return let_run(s, s->req->id);
 	s->seen++;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -583,6 +607,13 @@ int sys_supervisor_handle(struct sys_supervisor *s, struct sys_injection *inj)
 	return r < 0 ? r : 1;
 }
 
+void sys_supervisor_arm(struct sys_supervisor *s, bool armed)
+{
+	if (armed && s->disarmed)
+		s->t0_ns = time_mono_ns(); /* `from:` rules count from the arming */
+	s->disarmed = !armed;
+}
+
 void sys_injection_format(const struct sys_injection *inj, struct strbuf *sb)
 {
 	const char *e = sys_errno_name(inj->err);
@@ -599,6 +630,8 @@ void sys_injection_format(const struct sys_injection *inj, struct strbuf *sb)
 	    (inj->action == SYS_ACT_CRASH_AFTER && inj->requested))
 		strbuf_appendf(sb, ": kept %llu of %llu bytes", (unsigned long long)inj->kept,
 			       (unsigned long long)inj->requested);
+	if (inj->zeroed)
+		strbuf_appendf(sb, ", the other %llu landed as zeros", (unsigned long long)inj->zeroed);
 	if (inj->err)
 		strbuf_appendf(sb, "%s %s", inj->action == SYS_ACT_ERRNO ? ": failed with" :
 				": could not act:", e ? e : strerror(inj->err));

@@ -44,6 +44,7 @@ struct sys_injection {
 	int64_t offset;		/* file offset written at, -1 unknown */
 	uint64_t requested;	/* bytes the call asked for */
 	uint64_t kept;		/* SHORT/TORN/CRASH_AFTER writes: bytes that reached the file */
+	uint64_t zeroed;	/* TORN with rest: zeros: zero bytes written after them */
 	int err;		/* ERRNO: the errno returned */
 	int64_t delay_ns;
 	bool killed;		/* the node was SIGKILLed */
@@ -63,6 +64,10 @@ int sys_supervisor_timeout_ms(const struct sys_supervisor *s);
  * 1: *inj describes an injection; 0: nothing injected; -errno on failure of the supervisor
  * itself (a vanished caller is not a failure). */
 int sys_supervisor_handle(struct sys_supervisor *s, struct sys_injection *inj);
+/* A supervisor starts armed. Disarmed, it lets every call run and counts none: the filter
+ * is installed when the node starts, the rules act only from the fault's time on (and
+ * no longer after its heal). Arming again restarts the clock of `from:` rules. */
+void sys_supervisor_arm(struct sys_supervisor *s, bool armed);
 /* Calls seen and injections made so far. */
 void sys_supervisor_stats(const struct sys_supervisor *s, uint64_t *seen, uint64_t *injected);
 /* "torn pwrite64 of txn.log (fd 3) at offset 4096: kept 37 of 100 bytes, node killed

@@ -131,9 +131,15 @@ struct lab_cmd {
 	int stderr_fd;		 /* borrowed; -1: /dev/null */
 	const char *user;	 /* NULL: root; else a user name or uid: setgroups/setgid/setuid */
 	const char *cwd;	 /* NULL: LAB_DATA_PATH in a node, "/" in the lab */
+	/* Runs in the child right before execve, after every other step (e.g. installs a
+	 * seccomp filter whose listener it hands back over a socket). Must be
+	 * async-signal-safe; a negative return fails the start with that -errno. */
+	int (*pre_exec)(void *ud);
+	void *pre_exec_ud;
 };
 #define LAB_CMD_INIT { .argv = NULL, .envp = NULL, .stdin_fd = -1, .stdout_fd = -1, \
-		       .stderr_fd = -1, .user = NULL, .cwd = NULL }
+		       .stderr_fd = -1, .user = NULL, .cwd = NULL, .pre_exec = NULL, \
+		       .pre_exec_ud = NULL }
 
 /* Starts an incarnation of the node: argv runs as pid 1 of a new pid namespace, inside the
  * node's net/uts/ipc/mount namespaces (with its own /proc) and its cgroup. *pid is its pid in

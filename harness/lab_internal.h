@@ -78,7 +78,9 @@ struct proc_spec {
 	gid_t gid;
 	gid_t groups[64];
 	int ngroups;
-	int err_fd;	     /* write end of the exec-report pipe */
+	int err_fd;	     /* the child's end of the exec-report socket */
+	int (*pre_exec)(void *ud); /* lab_cmd.pre_exec */
+	void *pre_exec_ud;
 };
 
 /* clone3 (falling back to clone(2) where clone3 is missing, e.g. under valgrind) with

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,7 +147,7 @@ int proc_tie_to_parent(int parent_pidfd)
 
 enum child_step {
 	STEP_CGROUP = 1, STEP_SETNS, STEP_PROC, STEP_FDS, STEP_CHDIR, STEP_USER,
-	STEP_PARENT, STEP_EXEC,
+	STEP_PARENT, STEP_PRE_EXEC, STEP_EXEC,
 };
 
 static const char *const step_names[] = {
@@ -157,14 +158,17 @@ static const char *const step_names[] = {
 	[STEP_CHDIR] = "change to its working directory",
 	[STEP_USER] = "drop privileges to the user",
 	[STEP_PARENT] = "tie itself to the harness",
+	[STEP_PRE_EXEC] = "prepare for exec (pre_exec: e.g. install its seccomp filter)",
 	[STEP_EXEC] = "execute the program",
 };
 
+/* send(2), not write(2): a seccomp filter installed by pre_exec may trap write, and its
+ * supervisor is the harness, which is waiting for this very message. */
 static _Noreturn void child_fail(int fd, int step)
 {
 	int msg[2] = { step, errno };
 
-	if (write(fd, msg, sizeof(msg)) < 0)
+	if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) < 0)
 		_exit(126);
 	_exit(127);
 }
@@ -209,6 +213,14 @@ static int exec_child(void *arg, bool in_cgroup)
 	/* After setuid: a credential change clears the parent-death signal. */
 	if (proc_tie_to_parent(s->parent_pidfd) < 0)
 		child_fail(s->err_fd, STEP_PARENT);
+	if (s->pre_exec) {
+		int r = s->pre_exec(s->pre_exec_ud);
+
+		if (r < 0) {
+			errno = -r;
+			child_fail(s->err_fd, STEP_PRE_EXEC);
+		}
+	}
 	execve(s->path, s->argv, s->envp);
 	child_fail(s->err_fd, STEP_EXEC);
 }
@@ -312,17 +324,19 @@ int proc_start(struct lab *lab, struct proc_spec *s, const struct lab_cmd *cmd, 
 	}
 	s->cgroup_fd = cg;
 	s->cgroup_dirfd = cgdir;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return lab_fail(errno, "pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipefd) < 0)
+		return lab_fail(errno, "socketpair");
 	rd = pipefd[0];
 	s->err_fd = pipefd[1];
+	s->pre_exec = cmd->pre_exec;
+	s->pre_exec_ud = cmd->pre_exec_ud;
 	s->parent_pidfd = lab->self_pidfd;
 	p = proc_clone(s->new_pid ? CLONE_NEWPID : 0, &fd, s->cgroup_dirfd, exec_child, s);
 	r = errno;
 	close(pipefd[1]);
 	if (p < 0)
 		return lab_fail(r, "clone %s (new pid namespace)", cmd->argv[0]);
-	/* EOF: execve succeeded (the pipe was close-on-exec). */
+	/* EOF: execve succeeded (the socket was close-on-exec). */
 	while ((n = read(rd, msg, sizeof(msg))) < 0 && errno == EINTR)
 		;
 	if (n == (ssize_t)sizeof(msg)) {

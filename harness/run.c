@@ -302,6 +302,8 @@ static int setup(struct drill_run *r, const char *out_dir, const char *subnet, i
 		return env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
+	if ((k = run_sys_prepare(r)) < 0)
+		return env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
 	if ((k = init_step_vars(r)) < 0)
 		return k;
 	if ((k = enter_lab_netns(r, host_ns)) < 0)
@@ -475,6 +477,7 @@ static void run_release(struct drill_run *r)
 	free(r->probe_ok);
 	final_read_release(&r->fr);
 	verify_result_release(&r->vres);
+	free(r->vfaults);
 	timeline_free(r->tl);
 	ledger_free(r->ledger);
 	free(r->env_error);

@@ -108,33 +108,22 @@ static int bands(struct drill_run *r, struct report_series *s, struct report_ban
 	return 0;
 }
 
-/* The worst fault's outage, from its injection to the start of the recovery run. */
+/* The worst fault's outage, from the moment it struck to the start of the recovery run. */
 static void rto_marker(struct drill_run *r, struct report_series *s)
 {
 	const struct verify_result *v = &r->vres;
 	size_t worst = 0;
 
 	s->rto_from_ns = s->rto_to_ns = -1;
-	if (!r->verified || !v->n_rto)
+	if (!r->verified || !v->n_rto || v->n_rto != r->n_vfaults)
 		return;
 	for (size_t i = 1; i < v->n_rto; i++)
 		if (v->rto[i].rto_ns > v->rto[worst].rto_ns)
 			worst = i;
 	if (!v->rto[worst].recovered || !v->rto[worst].outage)
 		return;
-	for (size_t i = 0; i < r->d->n_faults; i++) { /* the worst-th injected fault, in time order */
-		int64_t t = r->faults[i].injected_ns;
-		size_t earlier = 0;
-
-		if (!r->faults[i].injected)
-			continue;
-		for (size_t j = 0; j < r->d->n_faults; j++)
-			earlier += r->faults[j].injected && r->faults[j].injected_ns < t;
-		if (earlier == worst) {
-			s->rto_from_ns = t;
-			s->rto_to_ns = t + v->rto[worst].rto_ns;
-		}
-	}
+	s->rto_from_ns = r->vfaults[worst].at_ns;
+	s->rto_to_ns = s->rto_from_ns + v->rto[worst].rto_ns;
 }
 
 int run_write_html(struct drill_run *r)

@@ -36,6 +36,7 @@ struct run_node {
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
 	int check_status;             /* exit status of the target's checker, -1 not run */
 	char *check_output;           /* owned */
+	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */
 };
 
 /* A child (probe, exec step, checker) run asynchronously with output captured. */
@@ -96,6 +97,8 @@ struct drill_run {
 	int final_read_error;       /* -errno of the final read, 0 if it worked */
 	uint64_t final_keys;
 	struct verify_result vres;
+	struct verify_fault *vfaults; /* what vres.rto[i] is about: fault times, sorted */
+	size_t n_vfaults;
 	struct final_read fr;
 	bool verified;
 };
@@ -135,6 +138,21 @@ void run_fault_inject(struct drill_run *r, size_t i);
 bool run_faults_all_in(struct drill_run *r, void *arg);
 bool run_faults_all_healed(struct drill_run *r, void *arg);
 bool run_recovery(struct drill_run *r, int group);
+
+/* run_sys.c: syscall faults. Prepare builds each faulted node's seccomp filter; a start
+ * installs it (pre_exec) and runs its supervisor on the loop until the incarnation ends. */
+struct lab_cmd;
+int run_sys_prepare(struct drill_run *r);
+int run_sys_before_start(struct run_node *n, struct lab_cmd *cmd);
+int run_sys_after_start(struct run_node *n, int spawn_result);
+void run_sys_node_exited(struct run_node *n);
+int run_sys_arm(struct run_node *n, bool armed);
+/* Drill time of the node's first syscall injection, -1 if none: for RTO, a syscall
+ * fault strikes then, not when it was armed. */
+int64_t run_sys_first_injection(const struct run_node *n);
+/* The injections the node's supervisor made (for the fault's report), "" if none. */
+const char *run_sys_injections(const struct run_node *n, unsigned *count);
+void run_sys_release(struct run_node *n);
 
 /* run_report.c */
 int run_verify(struct drill_run *r);

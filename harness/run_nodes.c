@@ -155,6 +155,7 @@ static void on_node_exit(struct loop *l, void *ud, int res)
 		loop_poll(l, n->pidfd, POLLIN, on_node_exit, n, NULL);
 		return;
 	}
+	run_sys_node_exited(n); /* before the pidfd it borrows goes */
 	close(n->pidfd);
 	n->pidfd = -1;
 	n->pid = 0;
@@ -174,9 +175,19 @@ int run_node_start(struct run_node *n)
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
 	cmd.user = r->d->target->user;
-	k = node_spawn(n->ln, &cmd, &n->pid, &n->pidfd);
-	if (k < 0)
+	if ((k = run_sys_before_start(n, &cmd)) < 0)
 		return k;
+	k = run_sys_after_start(n, node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	if (k < 0) {
+		if (n->pidfd >= 0) { /* started, but its syscall faults cannot be served: stop it */
+			node_kill(n->ln);
+			lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, NULL);
+			close(n->pidfd);
+			n->pidfd = -1;
+			n->pid = 0;
+		}
+		return k;
+	}
 	n->incarnation++;
 	timeline_add(r->tl, run_now(r), TL_NODE_STARTED, -1, n->sn->name, (int)n->incarnation,
 		     "pid %d", (int)n->pid);
@@ -269,6 +280,7 @@ void run_nodes_stop(struct drill_run *r)
 
 		if (n->pidfd < 0)
 			continue;
+		run_sys_node_exited(n);
 		node_kill(n->ln);
 		if (lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, &status) == 0)
 			timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status,
@@ -320,6 +332,7 @@ void run_nodes_release(struct drill_run *r)
 			close(n->out_fd);
 		if (n->err_fd >= 0)
 			close(n->err_fd);
+		run_sys_release(n);
 		free(n->replicas);
 		free(n->peers);
 		free(n->check_output);
@@ -378,6 +391,13 @@ static int env_addr(void *h, const char *name, uint32_t *addr)
 	return 0;
 }
 
+static int env_syscall_arm(void *h, const char *name, bool armed)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_sys_arm(n, armed) : -ENOENT;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -385,4 +405,5 @@ const struct fault_env run_fault_env_ops = {
 	.node_running = env_running,
 	.node_socket = env_socket,
 	.node_addr = env_addr,
+	.syscall_arm = env_syscall_arm,
 };

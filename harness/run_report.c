@@ -15,6 +15,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "faults/fault_syscall.h"
 #include "harness/cli.h"
 #include "harness/run_internal.h"
 
@@ -91,9 +92,18 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 		return -ENOMEM;
 	*n = 0;
 	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct drill_fault *df = &r->d->faults[i];
+
 		if (!r->faults[i].injected)
 			continue;
 		f[*n].at_ns = r->faults[i].injected_ns;
+		if (df->ops == &fault_syscall_ops) { /* it strikes at its first injection */
+			int64_t t = run_sys_first_injection(run_node_find(r, df->ops->node(df->state)));
+
+			if (t < 0)
+				continue; /* it never struck: no outage of its own */
+			f[*n].at_ns = t;
+		}
 		f[*n].heal_ns = r->faults[i].healed ? r->faults[i].healed_ns : -1;
 		(*n)++;
 	}
@@ -122,7 +132,8 @@ int run_verify(struct drill_run *r)
 		return k;
 	}
 	k = verify_run(&in, &r->fr, &r->vres);
-	free(f);
+	r->vfaults = f; /* freed with the run */
+	r->n_vfaults = n;
 	r->verified = k >= 0;
 	return k;
 }
@@ -130,6 +141,25 @@ int run_verify(struct drill_run *r)
 static bool reached(const struct drill_run *r)
 {
 	return !r->env_error && !r->interrupted;
+}
+
+/* A syscall fault's injections are its effect: each is a line of the case's details; one
+ * that never matched a call had no effect. */
+static void syscall_effects(struct drill_run *r, size_t i, struct case_builder *b, bool *noeffect)
+{
+	const struct drill_fault *df = &r->d->faults[i];
+	struct run_node *n;
+	unsigned count;
+	const char *what;
+
+	if (df->ops != &fault_syscall_ops)
+		return;
+	n = run_node_find(r, df->ops->node(df->state));
+	what = run_sys_injections(n, &count);
+	prop(b, "injections", rstr(r->res, "%u", count));
+	if (count)
+		b->c->details = rstr(r->res, "%s", what);
+	*noeffect = count == 0 && reached(r);
 }
 
 static void fault_cases(struct drill_run *r, bool *bad)
@@ -140,6 +170,7 @@ static void fault_cases(struct drill_run *r, bool *bad)
 		const struct drill_fault *df = &r->d->faults[i];
 		const struct fault_run *f = &r->faults[i];
 		const char *node = df->ops->node(df->state);
+		bool f_noeffect = false;
 		struct case_builder b = new_case(res, REPORT_CASE_FAULT,
 						 rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
 						 rstr(res, "%s %s", df->sf->kind, node ? node : ""));
@@ -154,7 +185,16 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			prop(&b, "what", rstr(res, "%s", f->what));
 		if (f->healed)
 			prop(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
-		if (f->failed) {
+		if (f->injected)
+			syscall_effects(r, i, &b, &f_noeffect);
+		if (f_noeffect) {
+			b.c->status = REPORT_ERROR;
+			b.c->message = rstr(res, "%s %s: armed, but no call matched its rules before the drill ended",
+					    df->sf->kind, node ? node : "");
+			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
+					    b.c->message);
+			*bad = true;
+		} else if (f->failed) {
 			b.c->status = REPORT_ERROR;
 			b.c->message = rstr(res, "%s %s: %s", df->sf->kind, node ? node : "",
 					    f->error == -ESRCH ? "no effect: the node was not running"

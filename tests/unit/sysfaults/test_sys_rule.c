@@ -105,6 +105,21 @@ static void test_parse_full(void **state)
 	sys_rules_free(rs);
 }
 
+/* torn: rest: zeros makes the decision write zeros behind the kept bytes; the default
+ * leaves the file ending after them. */
+static void test_torn_rest(void **state)
+{
+	struct sys_rules *rs = ok("rules:\n"
+				  "  - {calls: write, torn: {keep: 10, rest: zeros}, then: crash}\n"
+				  "  - {calls: pwrite, torn: {keep: 10}, then: crash}\n");
+
+	assert_true(rs->v[0].zero_rest);
+	assert_false(rs->v[1].zero_rest);
+	sys_rules_free(rs);
+	bad("rules:\n  - {calls: write, torn: {keep: 10, rest: garbage}, then: crash}\n", 2, 43,
+	    "unknown value 'garbage'");
+}
+
 static void test_parse_errors(void **state)
 {
 	bad("rules: []\n", 1, 8, "no rules");
@@ -330,7 +345,7 @@ int main(void)
 		cmocka_unit_test(test_match),	     cmocka_unit_test(test_nth_after),
 		cmocka_unit_test(test_from),	     cmocka_unit_test(test_probability),
 		cmocka_unit_test(test_keep),	     cmocka_unit_test(test_same_seed_same_tear),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names),	     cmocka_unit_test(test_torn_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,223 @@
+/* Syscall faults during a drill (faults/fault_syscall.h): the faulted node's seccomp filter
+ * is built when the drill is set up, installed by every incarnation started while the
+ * fault may still act (in the child, right before exec), and answered by a supervisor on
+ * the event loop. What it injects goes to the timeline and to the fault's report. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/timeutil.h"
+#include "faults/fault_syscall.h"
+#include "faults/sys_filter.h"
+#include "faults/sys_supervisor.h"
+#include "harness/run_internal.h"
+
+struct run_sys {
+	struct run_node *n;
+	size_t fault;                 /* index in d->faults */
+	const struct sys_rules *rules;
+	struct sys_filter *filter;    /* owned */
+	struct sys_supervisor *sup;   /* the current incarnation's, owned */
+	struct loop_op *poll, *timer;
+	int sock[2];                  /* listener handover during a start */
+	bool armed, spent;            /* spent: it killed the node, or was healed */
+	unsigned injections;
+	int64_t first_ns;             /* drill time of the first injection, -1 before */
+	struct strbuf what;           /* one line per injection */
+};
+
+int run_sys_prepare(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct drill_fault *df = &r->d->faults[i];
+		struct run_node *n;
+		struct cd_error err = { 0 };
+		int k;
+
+		if (df->ops != &fault_syscall_ops)
+			continue;
+		n = run_node_find(r, fault_syscall_node(df->state));
+		if (n->sys) {
+			if (asprintf(&r->env_error, "node %s has two syscall faults; give it one with several rules",
+				     n->sn->name) < 0)
+				r->env_error = NULL;
+			return -EINVAL;
+		}
+		n->sys = calloc(1, sizeof(*n->sys));
+		if (!n->sys)
+			return -ENOMEM;
+		*n->sys = (struct run_sys){ .n = n, .fault = i, .rules = fault_syscall_rules(df->state),
+					    .sock = { -1, -1 }, .first_ns = -1 };
+		k = sys_filter_build(n->sys->rules, &n->sys->filter, &err);
+		if (k < 0) {
+			if (asprintf(&r->env_error, "syscall fault on %s: %s", n->sn->name,
+				     err.msg[0] ? err.msg : strerror(-k)) < 0)
+				r->env_error = NULL;
+			return k;
+		}
+	}
+	return 0;
+}
+
+/* In the node's child, right before exec: install the filter, hand the listener over. */
+static int install(void *ud)
+{
+	struct run_sys *s = ud;
+	int fd = sys_filter_install(s->filter), k;
+
+	if (fd < 0)
+		return fd;
+	k = sys_fd_send(s->sock[1], fd);
+	close(fd);
+	return k;
+}
+
+int run_sys_before_start(struct run_node *n, struct lab_cmd *cmd)
+{
+	struct run_sys *s = n->sys;
+
+	if (!s || s->spent)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sock) < 0)
+		return -errno;
+	cmd->pre_exec = install;
+	cmd->pre_exec_ud = s;
+	return 0;
+}
+
+static void on_notify(struct loop *l, void *ud, int res);
+
+static void watch(struct run_sys *s)
+{
+	struct loop *l = s->n->run->loop;
+	int ms = sys_supervisor_timeout_ms(s->sup);
+
+	if (!s->poll && loop_poll(l, sys_supervisor_fd(s->sup), POLLIN, on_notify, s, &s->poll) < 0)
+		s->poll = NULL;
+	if (ms >= 0 && !s->timer &&
+	    loop_timer_at(l, time_mono_ns() + (int64_t)ms * 1000000, on_notify, s, &s->timer) < 0)
+		s->timer = NULL;
+}
+
+static void record(struct run_sys *s, const struct sys_injection *inj)
+{
+	struct drill_run *r = s->n->run;
+	struct strbuf line = STRBUF_INIT;
+
+	sys_injection_format(inj, &line);
+	if (!s->injections++)
+		s->first_ns = run_now(r);
+	strbuf_appendf(&s->what, "%s%s", s->what.len ? "\n" : "", line.buf ? line.buf : "");
+	timeline_add(r->tl, run_now(r), TL_NOTE, (int)s->fault, s->n->sn->name, 0, "syscall fault: %s",
+		     line.buf ? line.buf : "");
+	run_say(r, run_now(r), "syscall fault on %s: %s", s->n->sn->name, line.buf ? line.buf : "");
+	if (inj->killed)
+		s->spent = true; /* the next incarnation runs clean */
+	strbuf_release(&line);
+}
+
+/* A notification (or a delayed call coming due): answer it, then watch again. */
+static void on_notify(struct loop *l, void *ud, int res)
+{
+	struct run_sys *s = ud;
+	struct sys_injection inj;
+	int k;
+
+	if (!s->sup)
+		return;
+	/* whichever fired (poll or timer) is done; the other one stays armed */
+	if (res == 0) {
+		s->timer = NULL;
+	} else {
+		s->poll = NULL;
+	}
+	k = sys_supervisor_handle(s->sup, &inj);
+	if (k == 1)
+		record(s, &inj);
+	if (res > 0 && (res & (POLLHUP | POLLERR)))
+		return; /* every process of the node is gone */
+	watch(s);
+}
+
+int run_sys_after_start(struct run_node *n, int spawn_result)
+{
+	struct run_sys *s = n->sys;
+	int listener, k;
+
+	if (!s || s->sock[0] < 0)
+		return spawn_result;
+	close(s->sock[1]);
+	s->sock[1] = -1;
+	listener = spawn_result < 0 ? -EIO : sys_fd_recv(s->sock[0]);
+	close(s->sock[0]);
+	s->sock[0] = -1;
+	if (spawn_result < 0)
+		return spawn_result;
+	if (listener < 0)
+		return listener;
+	k = sys_supervisor_new(listener, n->pidfd, s->rules, n->run->d->seed, LAB_DATA_PATH, &s->sup);
+	if (k < 0)
+		return k;
+	sys_supervisor_arm(s->sup, s->armed);
+	watch(s);
+	return 0;
+}
+
+void run_sys_node_exited(struct run_node *n)
+{
+	struct run_sys *s = n->sys;
+
+	if (!s || !s->sup)
+		return;
+	loop_cancel(n->run->loop, s->poll);
+	loop_cancel(n->run->loop, s->timer);
+	s->poll = s->timer = NULL;
+	sys_supervisor_free(s->sup);
+	s->sup = NULL;
+}
+
+/* Arming needs a running incarnation with the filter (else the fault has no effect);
+ * disarming (the heal) works with the node down too: later incarnations run clean. */
+int run_sys_arm(struct run_node *n, bool armed)
+{
+	struct run_sys *s = n->sys;
+
+	if (!s || (armed && !s->sup))
+		return -ESRCH;
+	s->armed = armed;
+	if (!armed)
+		s->spent = true;
+	if (s->sup)
+		sys_supervisor_arm(s->sup, armed);
+	return 0;
+}
+
+int64_t run_sys_first_injection(const struct run_node *n)
+{
+	return n->sys ? n->sys->first_ns : -1;
+}
+
+const char *run_sys_injections(const struct run_node *n, unsigned *count)
+{
+	*count = n->sys ? n->sys->injections : 0;
+	return n->sys && n->sys->what.buf ? n->sys->what.buf : "";
+}
+
+void run_sys_release(struct run_node *n)
+{
+	struct run_sys *s = n->sys;
+
+	if (!s)
+		return;
+	sys_supervisor_free(s->sup);
+	sys_filter_free(s->filter);
+	for (int i = 0; i < 2; i++)
+		if (s->sock[i] >= 0)
+			close(s->sock[i]);
+	strbuf_release(&s->what);
+	free(s);
+	n->sys = NULL;
+}

@@ -1,0 +1,252 @@
+/* Unit tests of the volatile cache model: what reads see, what fsync makes durable, what a
+ * power cut drops or keeps (deterministically from its seed). Backing files are memfds. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/cleanup.h"
+#include "faults/faultfs/ffs_cache.h"
+
+static const struct ffs_key K1 = { 1, 10 };
+
+static int backing(const char *content)
+{
+	int fd = memfd_create("backing", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	if (content)
+		assert_int_equal(pwrite(fd, content, strlen(content), 0), (ssize_t)strlen(content));
+	return fd;
+}
+
+static off_t size_of(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return st.st_size;
+}
+
+static void test_write_stays_in_cache(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing("old-data");
+	char buf[32] = { 0 };
+	uint64_t size;
+
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "NEW", 3, 0), 3);
+	/* The backing file is untouched, the cache shows the write. */
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 8);
+	assert_string_equal(buf, "old-data");
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, sizeof(buf), 0), 8);
+	assert_string_equal(buf, "NEW-data");
+	assert_int_equal(ffs_cache_size(c, K1, &size), 1);
+	assert_int_equal(size, 8);
+	ffs_cache_free(c);
+}
+
+static void test_sync_makes_durable(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing("0123456789");
+	char buf[32] = { 0 };
+	uint64_t files, secs;
+
+	/* A write past the end leaves a hole of zeros; fsync writes it all. */
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "xy", 2, 1000), 2);
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "AB", 2, 2), 2);
+	ffs_cache_counts(c, &files, &secs);
+	assert_int_equal(files, 1);
+	assert_int_equal(secs, 2);
+	assert_int_equal(ffs_cache_sync(c, K1, true), 0);
+	ffs_cache_counts(c, &files, &secs);
+	assert_int_equal(files, 0);
+	assert_int_equal(size_of(fd), 1002);
+	assert_int_equal(pread(fd, buf, 10, 0), 10);
+	assert_string_equal(buf, "01AB456789");
+	assert_int_equal(pread(fd, buf, 4, 998), 4);
+	assert_memory_equal(buf, "\0\0xy", 4);
+	ffs_cache_free(c);
+}
+
+static void test_cut_drops_unsynced(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing("durable");
+	uint64_t dropped, kept;
+	char buf[32] = { 0 };
+
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "lost-lost-lost", 14, 0), 14);
+	assert_int_equal(ffs_cache_truncate(c, K1, fd, "/f", 3), 0);
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_NONE, 1, NULL, NULL, &dropped, &kept), 0);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(kept, 0);
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, sizeof(buf), 0), 7);
+	assert_string_equal(buf, "durable");
+	assert_int_equal(size_of(fd), 7);
+	ffs_cache_free(c);
+}
+
+static void test_truncate_then_grow_reads_zeros(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing("abcdefghij");
+	char buf[16];
+
+	assert_int_equal(ffs_cache_truncate(c, K1, fd, "/f", 4), 0);
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "Z", 1, 7), 1);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, sizeof(buf), 0), 8);
+	assert_memory_equal(buf, "abcd\0\0\0Z", 8);
+	assert_int_equal(ffs_cache_sync(c, K1, false), 0);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 8);
+	assert_memory_equal(buf, "abcd\0\0\0Z", 8);
+	ffs_cache_free(c);
+}
+
+struct kept_log {
+	uint64_t n;
+	uint64_t idx[64];
+};
+
+static void log_kept(void *ctx, const struct ffs_cut_file *f)
+{
+	struct kept_log *l = ctx;
+
+	assert_string_equal(f->name, "/torn");
+	for (uint64_t i = 0; i < f->kept && l->n < 64; i++)
+		l->idx[l->n++] = f->kept_idx[i];
+}
+
+/* 64 sectors of 'N' over 64 sectors of 'o', cut with keep=random-sectors. */
+static void torn_run(uint64_t ino, uint64_t seed, struct kept_log *l)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	struct ffs_key key = { 1, ino };
+	_cleanup_free_ char *buf = malloc(64 * FFS_SECTOR);
+	_cleanup_close_ int fd = backing(NULL);
+	uint64_t dropped, kept;
+
+	memset(buf, 'o', 64 * FFS_SECTOR);
+	assert_int_equal(pwrite(fd, buf, 64 * FFS_SECTOR, 0), 64 * FFS_SECTOR);
+	memset(buf, 'N', 64 * FFS_SECTOR);
+	assert_int_equal(ffs_cache_write(c, key, fd, "/torn", buf, 64 * FFS_SECTOR, 0),
+			 64 * FFS_SECTOR);
+	*l = (struct kept_log){ 0 };
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, seed, log_kept, l, &dropped,
+				       &kept), 0);
+	assert_int_equal(dropped + kept, 64);
+	assert_int_equal(kept, l->n);
+	/* Kept ones are torn in, the rest kept their old content, each sector whole. */
+	assert_int_equal(pread(fd, buf, 64 * FFS_SECTOR, 0), 64 * FFS_SECTOR);
+	for (uint64_t s = 0, k = 0; s < 64; s++) {
+		bool is_kept = k < l->n && l->idx[k] == s;
+
+		k += is_kept;
+		assert_int_equal(is_kept, ffs_cut_keeps(seed, "/torn", s));
+		for (size_t b = 0; b < FFS_SECTOR; b++)
+			assert_int_equal(buf[s * FFS_SECTOR + b], is_kept ? 'N' : 'o');
+	}
+	ffs_cache_free(c);
+}
+
+static void test_cut_random_sectors_seeded(void **state)
+{
+	struct kept_log a, b, d;
+
+	torn_run(10, 7, &a);
+	torn_run(99, 7, &b); /* another inode, same name and seed: the same sectors */
+	torn_run(10, 8, &d);
+	assert_true(a.n > 0 && a.n < 64);
+	assert_int_equal(a.n, b.n);
+	assert_memory_equal(a.idx, b.idx, a.n * sizeof(a.idx[0]));
+	assert_true(a.n != d.n || memcmp(a.idx, d.idx, a.n * sizeof(a.idx[0])) != 0);
+}
+
+static void test_failed_fsync_loses_data(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing("aaaa");
+	uint64_t dropped, kept;
+	char buf[8] = { 0 };
+
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/f", "bb", 2, 0), 2);
+	assert_int_equal(ffs_cache_fail_sync(c, K1), 1);
+	/* Still readable (clean in the page cache), never written by the next fsync. */
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, 4, 0), 4);
+	assert_string_equal(buf, "bbaa");
+	assert_int_equal(ffs_cache_sync(c, K1, false), 0);
+	assert_int_equal(pread(fd, buf, 4, 0), 4);
+	assert_string_equal(buf, "aaaa");
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, 3, NULL, NULL, &dropped, &kept), 0);
+	assert_int_equal(kept, 0);
+	assert_int_equal(dropped, 1);
+	ffs_cache_free(c);
+}
+
+/* Random writes and truncates against a plain buffer: reads agree at every step and the
+ * backing file equals the buffer after fsync. */
+static void test_against_shadow(void **state)
+{
+	enum { MAX = 20000 };
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_free_ unsigned char *shadow = calloc(1, MAX), *buf = malloc(MAX);
+	_cleanup_close_ int fd = backing(NULL);
+	uint64_t size = 0, seed = 12345;
+
+	for (int step = 0; step < 400; step++) {
+		uint64_t off, len;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		off = (seed >> 33) % (MAX / 2);
+		len = 1 + (seed >> 13) % 3000;
+		if ((seed >> 7) % 10 == 0) {
+			assert_int_equal(ffs_cache_truncate(c, K1, fd, "/s", off), 0);
+			if (off < size)
+				memset(shadow + off, 0, size - off);
+			size = off;
+		} else {
+			for (uint64_t i = 0; i < len; i++)
+				buf[i] = (unsigned char)(step + i);
+			assert_int_equal(ffs_cache_write(c, K1, fd, "/s", buf, len, off), (ssize_t)len);
+			memcpy(shadow + off, buf, len);
+			size = off + len > size ? off + len : size;
+		}
+		if ((seed >> 17) % 25 == 0)
+			assert_int_equal(ffs_cache_sync(c, K1, false), 0);
+		assert_int_equal(ffs_cache_read(c, K1, fd, buf, MAX, 0), (ssize_t)size);
+		assert_memory_equal(buf, shadow, size);
+	}
+	assert_int_equal(ffs_cache_sync(c, K1, false), 0);
+	assert_int_equal(size_of(fd), (off_t)size);
+	assert_int_equal(pread(fd, buf, MAX, 0), (ssize_t)size);
+	assert_memory_equal(buf, shadow, size);
+	ffs_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_stays_in_cache),
+		cmocka_unit_test(test_sync_makes_durable),
+		cmocka_unit_test(test_cut_drops_unsynced),
+		cmocka_unit_test(test_truncate_then_grow_reads_zeros),
+		cmocka_unit_test(test_cut_random_sectors_seeded),
+		cmocka_unit_test(test_failed_fsync_loses_data),
+		cmocka_unit_test(test_against_shadow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
