@@ -41,6 +41,13 @@ struct fault_env {
 	/* Arms (or disarms) the syscall rules the harness installed with the node's filter;
 	 * -ESRCH if no incarnation with the filter runs. */
 	int (*syscall_arm)(void *harness, const char *node, bool armed);
+	/* Kills the node (SIGKILL to its pid-namespace init) and waits until every process of
+	 * it is gone: nothing of it writes after this returns. -ESRCH if it was not running. */
+	int (*node_kill_wait)(void *harness, const char *node);
+	/* Sends one command line to the node's fault file system and puts its one-line reply in
+	 * reply ("ok ..." or "error ENAME message"). -EIO when it answered with an error. */
+	int (*faultfs)(void *harness, const char *node, const char *line, char *reply, size_t len);
+	uint64_t seed; /* the drill's, for seeded choices made at injection */
 };
 
 struct fault_ops {

@@ -11,6 +11,9 @@ extern const struct fault_ops fault_partition_ops;
 extern const struct fault_ops fault_isolate_ops;
 extern const struct fault_ops fault_loss_ops;
 extern const struct fault_ops fault_syscall_ops;
+extern const struct fault_ops fault_power_cut_ops;
+extern const struct fault_ops fault_bitrot_ops;
+extern const struct fault_ops fault_bad_sectors_ops;
 
 static const struct fault_ops *const registry[] = {
 	&fault_kill_ops,
@@ -20,6 +23,9 @@ static const struct fault_ops *const registry[] = {
 	&fault_isolate_ops,
 	&fault_loss_ops,
 	&fault_syscall_ops,
+	&fault_power_cut_ops,
+	&fault_bitrot_ops,
+	&fault_bad_sectors_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)

@@ -136,10 +136,14 @@ struct lab_cmd {
 	 * async-signal-safe; a negative return fails the start with that -errno. */
 	int (*pre_exec)(void *ud);
 	void *pre_exec_ud;
+	/* node_exec only: run in the node's own mount namespace (what it mounts, e.g. the fault
+	 * file system over the data dir, every later incarnation sees) and in the harness's
+	 * pid namespace, so killing the node does not kill it. */
+	bool node_mounts;
 };
 #define LAB_CMD_INIT { .argv = NULL, .envp = NULL, .stdin_fd = -1, .stdout_fd = -1, \
 		       .stderr_fd = -1, .user = NULL, .cwd = NULL, .pre_exec = NULL, \
-		       .pre_exec_ud = NULL }
+		       .pre_exec_ud = NULL, .node_mounts = false }
 
 /* Starts an incarnation of the node: argv runs as pid 1 of a new pid namespace, inside the
  * node's net/uts/ipc/mount namespaces (with its own /proc) and its cgroup. *pid is its pid in

@@ -233,7 +233,7 @@ int node_exec(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int 
 {
 	struct lab *lab = node->lab;
 	struct proc_spec spec = { .join_pidfd = node->holder_pidfd, .join_flags = NODE_NS_FLAGS,
-				  .new_pid = true, .cwd = LAB_DATA_PATH };
+				  .new_pid = !cmd->node_mounts, .cwd = LAB_DATA_PATH };
 	int r;
 
 	r = node_wait_ready(node);

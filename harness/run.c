@@ -226,10 +226,7 @@ static int init_step_vars(struct drill_run *r)
 	return k ? -ENOMEM : 0;
 }
 
-static int env_error(struct drill_run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int env_error(struct drill_run *r, const char *fmt, ...)
+int run_env_error(struct drill_run *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -261,13 +258,18 @@ static int enter_lab_netns(struct drill_run *r, int *host_ns)
 
 /* Host paths nodes need although their /tmp and /run are private: the targets' binaries
  * and definitions, and the run directory (a checkout under /tmp must still work). */
-static void keep_paths(struct drill_run *r, char *keep[4])
+static void keep_paths(struct drill_run *r, char *keep[5])
 {
+	char *ffs = realpath(run_ffs_binary(), NULL), *slash = ffs ? strrchr(ffs, '/') : NULL;
+
+	if (slash)
+		*slash = '\0'; /* its folder */
 	keep[0] = realpath(target_bin_root(), NULL);
 	keep[1] = realpath(target_src_root(), NULL);
 	keep[2] = realpath(r->run_dir, NULL);
-	keep[3] = NULL;
-	for (int i = 0, j = 0; i < 4; i++) /* drop the ones that do not exist */
+	keep[3] = ffs;
+	keep[4] = NULL;
+	for (int i = 0, j = 0; i < 5; i++) /* drop the ones that do not exist */
 		if ((keep[j] = keep[i]))
 			j++;
 }
@@ -275,15 +277,15 @@ static void keep_paths(struct drill_run *r, char *keep[4])
 static int setup(struct drill_run *r, const char *out_dir, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
-	char *keep[4];
+	char *keep[5];
 	int k;
 
 	if ((k = make_run_dir(r, out_dir)) < 0)
-		return env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
+		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
 	if ((k = write_inputs(r)) < 0)
-		return env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
+		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
 	if ((k = loop_new(&r->loop)) < 0)
-		return env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
+		return run_env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
 	r->tl = timeline_new();
 	r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
 	r->faults = calloc(r->d->n_faults + 1, sizeof(*r->faults));
@@ -299,15 +301,17 @@ static int setup(struct drill_run *r, const char *out_dir, const char *subnet, i
 	for (int i = 0; keep[i]; i++)
 		free(keep[i]);
 	if (k < 0)
-		return env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
+		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
-		return env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
+		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_sys_prepare(r)) < 0)
-		return env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
+		return run_env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
+	if ((k = run_ffs_prepare(r)) < 0)
+		return run_env_error(r, "cannot start the fault file system: %s", strerror(-k));
 	if ((k = init_step_vars(r)) < 0)
 		return k;
 	if ((k = enter_lab_netns(r, host_ns)) < 0)
-		return env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
+		return run_env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
 	r->wl_node = run_node_find(r, r->sc->workload.node);
 	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), r->n_nodes,
 		r->n_nodes == 1 ? "" : "s", r->d->target->name, lab_cgroup_kind(r->lab));
@@ -388,7 +392,7 @@ static int drive(struct drill_run *r)
 
 	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
 	    (k = workload_start(r->wl, r->wl_node->addr, r->d->target->port)) < 0)
-		return env_error(r, "cannot start the workload: %s", strerror(-k));
+		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
 	until = run_now(r) + wc->warmup_ns;
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
@@ -433,6 +437,7 @@ static void final_read(struct drill_run *r)
 
 static void teardown(struct drill_run *r, int host_ns)
 {
+	run_ffs_stop(r); /* nodes are down: faultfs flushes and unmounts */
 	if (r->loop)
 		loop_cancel(r->loop, r->progress);
 	r->progress = NULL;
@@ -494,17 +499,18 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 	res->suite.started_real_ns = time_real_ns();
 	r.env = run_fault_env_ops;
 	r.env.harness = &r;
+	r.env.seed = d->seed;
 	if (geteuid() != 0) {
-		env_error(&r, "running a drill needs root (namespaces, cgroups, mounts)");
+		run_env_error(&r, "running a drill needs root (namespaces, cgroups, mounts)");
 	} else {
 		if (!o->quiet)
 			printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
 			       d->target->name, (unsigned long long)d->seed);
 		k = setup(&r, o->out_dir, o->subnet, &host_ns);
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
-			env_error(&r, "cannot watch signals: %s", strerror(-k));
+			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
 		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 && !r.env_error && k != -EINTR)
-			env_error(&r, "the nodes did not start: %s", strerror(-k));
+			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
 		if (k >= 0)
 			k = drive(&r);
 		if (k >= 0)
@@ -517,7 +523,7 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		if (r.sigfd >= 0)
 			sigprocmask(SIG_SETMASK, &old, NULL);
 		if (k < 0 && !r.env_error && !r.interrupted)
-			env_error(&r, "the drill stopped: %s", strerror(-k));
+			run_env_error(&r, "the drill stopped: %s", strerror(-k));
 	}
 	code = run_report(&r);
 	run_release(&r);

@@ -37,6 +37,7 @@ struct run_node {
 	int check_status;             /* exit status of the target's checker, -1 not run */
 	char *check_output;           /* owned */
 	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */
+	struct run_ffs *ffs;          /* its fault file system, or NULL (run_ffs.c) */
 };
 
 /* A child (probe, exec step, checker) run asynchronously with output captured. */
@@ -153,6 +154,16 @@ int64_t run_sys_first_injection(const struct run_node *n);
 /* The injections the node's supervisor made (for the fault's report), "" if none. */
 const char *run_sys_injections(const struct run_node *n, unsigned *count);
 void run_sys_release(struct run_node *n);
+
+/* run_ffs.c: the fault file system of nodes named by power-cut, bitrot, bad-sectors. */
+const char *run_ffs_binary(void);
+int run_ffs_prepare(struct drill_run *r);
+int run_ffs_command(struct run_node *n, const char *line, char *reply, size_t len);
+void run_ffs_stop(struct drill_run *r);
+void run_ffs_release(struct run_node *n);
+
+/* Records why the drill could not run (exit 3), once; returns -EIO. */
+int run_env_error(struct drill_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* run_report.c */
 int run_verify(struct drill_run *r);

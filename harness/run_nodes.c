@@ -333,6 +333,7 @@ void run_nodes_release(struct drill_run *r)
 		if (n->err_fd >= 0)
 			close(n->err_fd);
 		run_sys_release(n);
+		run_ffs_release(n);
 		free(n->replicas);
 		free(n->peers);
 		free(n->check_output);
@@ -398,6 +399,28 @@ static int env_syscall_arm(void *h, const char *name, bool armed)
 	return n ? run_sys_arm(n, armed) : -ENOENT;
 }
 
+/* Kill, then wait until the init's exit: its pid namespace is empty by then. */
+static int env_kill_wait(void *h, const char *name)
+{
+	struct run_node *n = run_node_find(h, name);
+	struct pollfd p;
+	int k;
+
+	if (!n || n->pidfd < 0)
+		return -ESRCH;
+	p = (struct pollfd){ n->pidfd, POLLIN, 0 };
+	if ((k = node_kill(n->ln)) < 0)
+		return k;
+	return poll(&p, 1, 10000) == 1 ? 0 : -ETIMEDOUT; /* on_node_exit reaps it */
+}
+
+static int env_faultfs(void *h, const char *name, const char *line, char *reply, size_t len)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_ffs_command(n, line, reply, len) : -ENOENT;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -406,4 +429,6 @@ const struct fault_env run_fault_env_ops = {
 	.node_socket = env_socket,
 	.node_addr = env_addr,
 	.syscall_arm = env_syscall_arm,
+	.node_kill_wait = env_kill_wait,
+	.faultfs = env_faultfs,
 };

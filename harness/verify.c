@@ -217,9 +217,15 @@ int verify_run(const struct verify_input *in, const struct final_read *fr,
 	out->n_rto = in->n_faults;
 	out->recovered = true;
 	for (size_t i = 0; i < in->n_faults; i++) {
-		int64_t end = i + 1 < in->n_faults ? in->faults[i + 1].at_ns : INT64_MAX;
+		/* An outage still on when the next fault comes (a node killed, then its disk
+		 * damaged while it is down) goes on: its window extends to the next fault's. */
+		for (size_t j = i + 1;; j++) {
+			int64_t end = j < in->n_faults ? in->faults[j].at_ns : INT64_MAX;
 
-		rto_of(in, in->faults[i].at_ns, in->faults[i].heal_ns, end, &out->rto[i]);
+			rto_of(in, in->faults[i].at_ns, in->faults[i].heal_ns, end, &out->rto[i]);
+			if (out->rto[i].recovered || j >= in->n_faults)
+				break;
+		}
 		out->recovered &= out->rto[i].recovered;
 		if (out->rto[i].rto_ns > out->rto_ns)
 			out->rto_ns = out->rto[i].rto_ns;

@@ -55,6 +55,7 @@ static void usage(FILE *f)
 		"                                 once and ship every --async-delay (sync)\n"
 		"  --async-delay DURATION         async shipping period (100ms)\n"
 		"  --skip-corrupt                 skip mid-log corruption instead of refusing\n"
+		"  --on-corrupt refuse|skip       the same as a value (refuse is the default)\n"
 		"  --max-log-size SIZE            rotate txn.log at this size (64MiB)\n"
 		"  --unsafe none|ack-before-write|no-crc|no-truncate[,...]\n"
 		"  --unsafe-ack-before-write --unsafe-no-crc --unsafe-no-truncate\n");
@@ -89,7 +90,7 @@ static int pick(const char *v, const char *const *names, int n)
 }
 
 enum { OPT_SYNC = 256, OPT_ROLE, OPT_REPLICAS, OPT_REPLICATION, OPT_SKIP, OPT_MAXSIZE,
-       OPT_UNSAFE, OPT_ABW, OPT_NOCRC, OPT_NOTRUNC, OPT_DELAY };
+       OPT_UNSAFE, OPT_ABW, OPT_NOCRC, OPT_NOTRUNC, OPT_DELAY, OPT_ON_CORRUPT };
 
 static const struct option long_opts[] = {
 	{ "data", required_argument, NULL, 'd' },
@@ -100,6 +101,7 @@ static const struct option long_opts[] = {
 	{ "replication", required_argument, NULL, OPT_REPLICATION },
 	{ "async-delay", required_argument, NULL, OPT_DELAY },
 	{ "skip-corrupt", no_argument, NULL, OPT_SKIP },
+	{ "on-corrupt", required_argument, NULL, OPT_ON_CORRUPT },
 	{ "max-log-size", required_argument, NULL, OPT_MAXSIZE },
 	{ "unsafe", required_argument, NULL, OPT_UNSAFE },
 	{ "unsafe-ack-before-write", no_argument, NULL, OPT_ABW },
@@ -114,6 +116,7 @@ static int parse_one(struct srv_opts *o, int c, const char *arg)
 	static const char *const syncs[] = { "always", "batch", "never" };
 	static const char *const roles[] = { "primary", "replica" };
 	static const char *const repls[] = { "async", "sync" };
+	static const char *const corrupts[] = { "refuse", "skip" };
 	int v = 0;
 
 	switch (c) {
@@ -125,6 +128,7 @@ static int parse_one(struct srv_opts *o, int c, const char *arg)
 	case OPT_REPLICATION: v = pick(arg, repls, 2); o->repl_sync = v == 1; break;
 	case OPT_DELAY: v = units_parse_duration(arg, &o->async_delay_ns); break;
 	case OPT_SKIP: o->log.skip_corrupt = true; break;
+	case OPT_ON_CORRUPT: v = pick(arg, corrupts, 2); o->log.skip_corrupt = v == 1; break;
 	case OPT_MAXSIZE: v = units_parse_size(arg, &o->log.max_size); break;
 	case OPT_UNSAFE: v = parse_unsafe(o, arg); break;
 	case OPT_ABW: o->ack_before_write = true; break;

@@ -200,6 +200,29 @@ static void test_in_flight_at_next_fault(void **state)
 	ledger_free(l);
 }
 
+/* A node killed at 2.0 s, its disk damaged at 2.1 s while it is down, back at 2.4 s: one
+ * outage, from the kill to the recovery, not an unrecovered kill. */
+static void test_outage_across_faults(void **state)
+{
+	struct ledger *l = history(2000 * MS, 2400 * MS, LEDGER_FAILED);
+	struct verify_fault two[] = { { 2000 * MS, -1 }, { 2100 * MS, -1 } };
+	struct final_read fr;
+	struct verify_result res;
+
+	for (size_t i = 200; i < 240; i++) /* a killed node refuses at once */
+		l->ops[i].end_ns = l->ops[i].start_ns + MS;
+	read_all_but(&fr, l, NULL, 0);
+	run(l, &fr, two, 2, NULL, 0, &res);
+	assert_true(res.rto[0].outage);
+	assert_true(res.rto[0].recovered);
+	assert_int_equal(res.rto[0].rto_ns, 400 * MS);
+	assert_true(res.recovered);
+	assert_int_equal(res.rto_ns, 400 * MS);
+	verify_result_release(&res);
+	final_read_release(&fr);
+	ledger_free(l);
+}
+
 static void test_rpo(void **state)
 {
 	struct ledger *l = history(2000 * MS, 2500 * MS, LEDGER_FAILED);
@@ -310,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_rto_flapping_and_never),
 		cmocka_unit_test(test_no_outage_and_two_faults),
 		cmocka_unit_test(test_in_flight_at_next_fault),
+		cmocka_unit_test(test_outage_across_faults),
 		cmocka_unit_test(test_rpo),
 		cmocka_unit_test(test_integrity),
 		cmocka_unit_test(test_ledger_first_answer_stands),
