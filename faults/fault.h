@@ -26,6 +26,8 @@ struct fault_parse_ctx {
 	size_t n_nodes;
 };
 
+struct net_delay;
+
 /* What a fault may do to the drill, provided by the harness. Each returns >= 0 or -errno;
  * `how` (may be NULL) receives a static description of the mechanism used. */
 struct fault_env {
@@ -48,6 +50,10 @@ struct fault_env {
 	 * reply ("ok ..." or "error ENAME message"). -EIO when it answered with an error. */
 	int (*faultfs)(void *harness, const char *node, const char *line, char *reply, size_t len);
 	uint64_t seed; /* the drill's, for seeded choices made at injection */
+	/* Runs q (borrowed: the fault owns it) on the harness's event loop: its fd polled,
+	 * its held packets released at their due times (faults/net_delay.h). q == NULL stops
+	 * running the node's queue (before the fault frees it). */
+	int (*run_delay_queue)(void *harness, const char *node, struct net_delay *q);
 };
 
 struct fault_ops {

@@ -240,7 +240,7 @@ static int read_acks(int fd, unsigned want)
 
 	while (want > 0) {
 		ssize_t n = recv(fd, buf, sizeof(buf), first ? MSG_DONTWAIT : 0);
-		size_t left = n > 0 ? (size_t)n : 0;
+		int left = n > 0 ? (int)n : 0; /* int for NLMSG_OK/NEXT (see take()) */
 
 		if (n < 0)
 			return first ? first : errno == EAGAIN ? -ETIMEDOUT : -errno;

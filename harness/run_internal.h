@@ -38,6 +38,8 @@ struct run_node {
 	char *check_output;           /* owned */
 	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */
 	struct run_ffs *ffs;          /* its fault file system, or NULL (run_ffs.c) */
+	struct net_delay *dq;         /* its delay queue while a delay fault runs (run_delay.c) */
+	struct loop_op *dq_poll, *dq_timer;
 };
 
 /* A child (probe, exec step, checker) run asynchronously with output captured. */
@@ -161,6 +163,10 @@ int run_ffs_prepare(struct drill_run *r);
 int run_ffs_command(struct run_node *n, const char *line, char *reply, size_t len);
 void run_ffs_stop(struct drill_run *r);
 void run_ffs_release(struct run_node *n);
+
+/* run_delay.c: runs (q) or stops (NULL) the node's delay queue on the event loop. */
+struct net_delay;
+int run_delay_queue(struct run_node *n, struct net_delay *q);
 
 /* Records why the drill could not run (exit 3), once; returns -EIO. */
 int run_env_error(struct drill_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

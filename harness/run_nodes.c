@@ -421,6 +421,13 @@ static int env_faultfs(void *h, const char *name, const char *line, char *reply,
 	return n ? run_ffs_command(n, line, reply, len) : -ENOENT;
 }
 
+static int env_delay_queue(void *h, const char *name, struct net_delay *q)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_delay_queue(n, q) : -ENOENT;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -431,4 +438,5 @@ const struct fault_env run_fault_env_ops = {
 	.syscall_arm = env_syscall_arm,
 	.node_kill_wait = env_kill_wait,
 	.faultfs = env_faultfs,
+	.run_delay_queue = env_delay_queue,
 };

@@ -19,7 +19,7 @@
 #include "harness/cli.h"
 #include "harness/run_internal.h"
 
-#define MAX_PROPS 16
+#define MAX_PROPS 24
 
 /* A string owned by the result (the suite points at it). NULL on ENOMEM. */
 static const char *rstr(struct run_result *res, const char *fmt, ...)
@@ -420,6 +420,55 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	strbuf_release(&sb);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* p50/p99 latency (ms, 0.1 precision as text) of acknowledged writes started in [from, to). */
+static const char *latency(struct drill_run *r, int64_t from, int64_t to, bool p99)
+{
+	const struct ledger *l = r->ledger;
+	int64_t *v = malloc((l->n ? l->n : 1) * sizeof(*v)), x;
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ops[i].outcome == LEDGER_OK && l->ops[i].start_ns >= from && l->ops[i].start_ns < to)
+			v[n++] = l->ops[i].end_ns - l->ops[i].start_ns;
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	qsort(v, n, sizeof(*v), cmp_i64);
+	x = v[p99 ? (n - 1) * 99 / 100 : n / 2] / 100000; /* tenths of a millisecond */
+	free(v);
+	return rstr(r->res, "%lld.%lld", (long long)(x / 10), (long long)(x % 10));
+}
+
+/* The phases of the drill for latency: before the first fault, from it until the last
+ * heal or the end of recovery, after. */
+static void phases(struct drill_run *r, int64_t *f0, int64_t *f1)
+{
+	*f0 = *f1 = -1;
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct fault_run *f = &r->faults[i];
+		int64_t end = f->healed ? f->healed_ns : f->injected_ns;
+
+		if (!f->injected)
+			continue;
+		if (*f0 < 0 || f->injected_ns < *f0)
+			*f0 = f->injected_ns;
+		if (end > *f1)
+			*f1 = end;
+	}
+	if (r->recovered_ns > *f1)
+		*f1 = r->recovered_ns;
+}
+
 static void suite_props(struct drill_run *r)
 {
 	struct run_result *res = r->res;
@@ -441,6 +490,19 @@ static void suite_props(struct drill_run *r)
 		P("failed", rstr(res, "%llu", (unsigned long long)v->failed));
 		P("unknown", rstr(res, "%llu", (unsigned long long)(v->unknown + v->pending)));
 		P("integrity", v->integrity_ok ? "true" : "false");
+	}
+	if (r->verified) {
+		int64_t f0, f1;
+
+		phases(r, &f0, &f1);
+		if (f0 >= 0) {
+			P("latency_p50_ms_before", latency(r, 0, f0, false));
+			P("latency_p99_ms_before", latency(r, 0, f0, true));
+			P("latency_p50_ms_during", latency(r, f0, f1, false));
+			P("latency_p99_ms_during", latency(r, f0, f1, true));
+			P("latency_p50_ms_after", latency(r, f1, INT64_MAX, false));
+			P("latency_p99_ms_after", latency(r, f1, INT64_MAX, true));
+		}
 	}
 	P("workload_rate", rstr(res, "%.0f/s", r->sc->workload.rate));
 	P("workload_clients", rstr(res, "%u", r->sc->workload.clients));
@@ -514,6 +576,24 @@ static int write_outputs(struct drill_run *r)
 	return k;
 }
 
+static const char *find_prop(const struct report_suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_props; i++)
+		if (!strcmp(s->props[i].name, name))
+			return s->props[i].value;
+	return "-";
+}
+
+static void print_latency(const struct report_suite *s)
+{
+	if (!strcmp(find_prop(s, "latency_p50_ms_during"), "-") && !strcmp(find_prop(s, "latency_p50_ms_before"), "-"))
+		return;
+	printf("  %-22s      p50/p99 ms: before %s/%s, during %s/%s, after %s/%s\n", "latency",
+	       find_prop(s, "latency_p50_ms_before"), find_prop(s, "latency_p99_ms_before"),
+	       find_prop(s, "latency_p50_ms_during"), find_prop(s, "latency_p99_ms_during"),
+	       find_prop(s, "latency_p50_ms_after"), find_prop(s, "latency_p99_ms_after"));
+}
+
 static void print_summary(struct drill_run *r, int code)
 {
 	const struct report_suite *s = &r->res->suite;
@@ -529,6 +609,7 @@ static void print_summary(struct drill_run *r, int code)
 		printf("  %-22s %-4s %s\n", c->name, c->status == REPORT_PASS ? "ok" : c->status == REPORT_SKIP ? "skip" : "FAIL",
 		       c->message ? c->message : "");
 	}
+	print_latency(s);
 	if (r->env_error)
 		printf("  error: %s%s\n", r->interrupted ? "interrupted by " : "", r->env_error);
 	if (r->run_dir[0])

@@ -28,6 +28,7 @@ struct faultfs_opts {
 	const char *backing;  /* the backing directory (may be the mount point itself) */
 	bool volatile_cache;  /* --cache volatile */
 	bool direct_io;	      /* --direct-io: every read and write reaches us */
+	bool writeback;	      /* --writeback-cache: the kernel buffers writes */
 	bool drop_on_exit;    /* --on-exit drop: a clean stop is a power cut (keep none) */
 	FILE *events;	      /* borrowed; JSON lines; may be NULL */
 };
@@ -93,5 +94,8 @@ int faultfs_ctl_send(const char *sock_path, const char *line);
 int faultfs_fuse_run(struct faultfs *fs, const char *mountpoint, int ready_fd);
 /* Drops the kernel's cached pages and attributes of path (a literal path). */
 void faultfs_fuse_invalidate(struct faultfs *fs, const char *path);
+/* Drops the kernel's pages and attributes of every open file (after a power cut); a file
+ * renamed since its open is looked up under its old path. Takes the lock itself. */
+void faultfs_fuse_invalidate_open(struct faultfs *fs);
 
 #endif

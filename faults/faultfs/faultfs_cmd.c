@@ -267,6 +267,9 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 			 strerror(-r));
 		return;
 	}
+	/* Pages the kernel cached before the cut would hide it. */
+	if (c.kind == FFS_CMD_POWER_CUT)
+		faultfs_fuse_invalidate_open(fs);
 	/* Pages the kernel cached before the fault was armed would hide it. */
 	if ((c.kind == FFS_CMD_ARM_BAD_RANGE || c.kind == FFS_CMD_BITROT) && literal(c.path))
 		faultfs_fuse_invalidate(fs, c.path);

@@ -24,12 +24,12 @@ struct ffs_file {
 	int fd;     /* owned dup of a writable backing fd */
 	char *name; /* owned */
 	uint64_t size, floor, durable;
-	struct sec *s; /* sorted by idx; owned */
+	struct sec **s; /* sorted by idx; owned, each: an insert moves pointers, not sectors */
 	size_t n, cap;
 };
 
 struct ffs_cache {
-	struct ffs_file **v;
+	struct ffs_file **v; /* sorted by key: found by binary search */
 	size_t n, cap;
 };
 
@@ -38,10 +38,19 @@ struct ffs_cache *ffs_cache_new(void)
 	return calloc(1, sizeof(struct ffs_cache));
 }
 
+/* Frees sectors [from, f->n) and drops them. */
+static void sec_drop(struct ffs_file *f, size_t from)
+{
+	for (size_t k = from; k < f->n; k++)
+		free(f->s[k]);
+	f->n = from < f->n ? from : f->n;
+}
+
 static void file_free(struct ffs_file *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
+	sec_drop(f, 0);
 	free(f->name);
 	free(f->s);
 	free(f);
@@ -50,7 +59,7 @@ static void file_free(struct ffs_file *f)
 static void file_remove(struct ffs_cache *c, size_t i)
 {
 	file_free(c->v[i]);
-	c->v[i] = c->v[--c->n];
+	memmove(&c->v[i], &c->v[i + 1], (--c->n - i) * sizeof(*c->v));
 }
 
 void ffs_cache_free(struct ffs_cache *c)
@@ -63,12 +72,34 @@ void ffs_cache_free(struct ffs_cache *c)
 	free(c);
 }
 
+static int key_cmp(struct ffs_key a, struct ffs_key b)
+{
+	if (a.dev != b.dev)
+		return a.dev < b.dev ? -1 : 1;
+	return a.ino < b.ino ? -1 : a.ino > b.ino;
+}
+
+/* The first position whose key >= key. */
+static size_t file_lower(const struct ffs_cache *c, struct ffs_key key)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(c->v[mid]->key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static ssize_t file_find(const struct ffs_cache *c, struct ffs_key key)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i]->key.dev == key.dev && c->v[i]->key.ino == key.ino)
-			return (ssize_t)i;
-	return -1;
+	size_t i = file_lower(c, key);
+
+	return i < c->n && key_cmp(c->v[i]->key, key) == 0 ? (ssize_t)i : -1;
 }
 
 static int file_get(struct ffs_cache *c, struct ffs_key key, int fd, const char *name,
@@ -106,7 +137,9 @@ static int file_get(struct ffs_cache *c, struct ffs_key key, int fd, const char 
 		return r;
 	}
 	f->size = f->floor = f->durable = (uint64_t)st.st_size;
-	c->v[c->n++] = f;
+	i = (ssize_t)file_lower(c, key);
+	memmove(&c->v[i + 1], &c->v[i], (c->n++ - (size_t)i) * sizeof(*c->v));
+	c->v[i] = f;
 	*out = f;
 	return 0;
 }
@@ -119,7 +152,7 @@ static size_t sec_lower(const struct ffs_file *f, uint64_t idx)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (f->s[mid].idx < idx)
+		if (f->s[mid]->idx < idx)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -150,11 +183,22 @@ static int view_backing(const struct ffs_file *f, int fd, unsigned char *buf, si
 	return 0;
 }
 
+/* Closes the NULL gaps a failed ensure_range() left. */
+static void squeeze(struct ffs_file *f)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < f->n; k++)
+		if (f->s[k])
+			f->s[n++] = f->s[k];
+	f->n = n;
+}
+
 /* Grows f->s to hold n more sectors. */
 static int sec_reserve(struct ffs_file *f, size_t more)
 {
 	size_t cap = f->cap ? f->cap : 16;
-	struct sec *s;
+	struct sec **s;
 
 	if (f->n + more <= f->cap)
 		return 0;
@@ -174,32 +218,32 @@ static int ensure_range(struct ffs_file *f, uint64_t s0, uint64_t s1, size_t *po
 {
 	size_t lo = sec_lower(f, s0), hi = sec_lower(f, s1 + 1);
 	size_t have = hi - lo, need = (size_t)(s1 - s0 + 1), add = need - have;
-	bool *old = NULL;
 	int r = 0;
 
 	*pos = lo;
 	if (!add)
 		return 0;
-	old = calloc(need, sizeof(*old));
-	if (!old || sec_reserve(f, add) < 0) {
-		free(old);
+	if (sec_reserve(f, add) < 0)
 		return -ENOMEM;
-	}
 	memmove(&f->s[hi + add], &f->s[hi], (f->n - hi) * sizeof(*f->s));
-	/* Spread the existing ones to their dense places, last first (every move goes right). */
-	for (size_t k = have; k-- > 0;) {
-		size_t at = (size_t)(f->s[lo + k].idx - s0);
+	/* Spread the existing ones to their dense places, last first (every move goes right);
+	 * the places left over get NULL. */
+	for (size_t k = need; k-- > 0;) {
+		struct sec *s = have && f->s[lo + have - 1]->idx == s0 + k ? f->s[lo + --have] : NULL;
 
-		old[at] = true;
-		if (at != k)
-			f->s[lo + at] = f->s[lo + k];
+		f->s[lo + k] = s;
 	}
 	f->n += add;
 	for (size_t k = 0; k < need && r == 0; k++) {
-		struct sec *s = &f->s[lo + k];
+		struct sec *s = f->s[lo + k];
 
-		if (old[k])
+		if (s)
 			continue;
+		s = f->s[lo + k] = malloc(sizeof(*s));
+		if (!s) {
+			r = -ENOMEM;
+			break;
+		}
 		s->idx = s0 + k;
 		s->lost = false;
 		if (k == 0 || k == need - 1)
@@ -207,7 +251,8 @@ static int ensure_range(struct ffs_file *f, uint64_t s0, uint64_t s1, size_t *po
 		else
 			memset(s->d, 0, FFS_SECTOR);
 	}
-	free(old);
+	if (r < 0)
+		squeeze(f);
 	return r;
 }
 
@@ -229,7 +274,7 @@ ssize_t ffs_cache_write(struct ffs_cache *c, struct ffs_key key, int fd, const c
 	if (r < 0)
 		return r;
 	for (uint64_t at = off; at < off + len; pos++) {
-		struct sec *s = &f->s[pos];
+		struct sec *s = f->s[pos];
 		size_t in = (size_t)(at % FFS_SECTOR);
 		size_t n = FFS_SECTOR - in;
 
@@ -255,10 +300,10 @@ int ffs_cache_truncate(struct ffs_cache *c, struct ffs_key key, int fd, const ch
 		return r;
 	if (size < f->size) {
 		keep = sec_lower(f, (size + FFS_SECTOR - 1) / FFS_SECTOR);
-		f->n = keep;
+		sec_drop(f, keep);
 		/* The tail of the last sector must read as zeros if the file grows again. */
-		if (size % FFS_SECTOR && keep && f->s[keep - 1].idx == size / FFS_SECTOR)
-			memset(f->s[keep - 1].d + size % FFS_SECTOR, 0,
+		if (size % FFS_SECTOR && keep && f->s[keep - 1]->idx == size / FFS_SECTOR)
+			memset(f->s[keep - 1]->d + size % FFS_SECTOR, 0,
 			       FFS_SECTOR - size % FFS_SECTOR);
 	}
 	if (size < f->floor)
@@ -291,7 +336,7 @@ ssize_t ffs_cache_read(struct ffs_cache *c, struct ffs_key key, int fd, void *bu
 	if (r < 0)
 		return r;
 	for (size_t k = sec_lower(f, off / FFS_SECTOR); k < f->n; k++) {
-		const struct sec *s = &f->s[k];
+		const struct sec *s = f->s[k];
 		uint64_t b = s->idx * FFS_SECTOR, lo = b > off ? b : off;
 		uint64_t hi = b + FFS_SECTOR < off + n ? b + FFS_SECTOR : off + n;
 
@@ -341,11 +386,9 @@ static int file_sync(struct ffs_file *f, bool datasync)
 	if (f->floor < f->durable && ftruncate(f->fd, (off_t)f->floor) < 0)
 		return -errno;
 	for (size_t k = 0; k < f->n; k++) {
-		if (f->s[k].lost) {
-			f->s[lost++] = f->s[k];
+		if (f->s[k]->lost)
 			continue;
-		}
-		r = sec_write(f, &f->s[k]);
+		r = sec_write(f, f->s[k]);
 		if (r < 0)
 			return r;
 	}
@@ -355,6 +398,13 @@ static int file_sync(struct ffs_file *f, bool datasync)
 		return -errno;
 	if ((datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0)
 		return -errno;
+	/* Only the sectors a failed fsync lost stay (readable, never written). */
+	for (size_t k = 0; k < f->n; k++) {
+		if (f->s[k]->lost)
+			f->s[lost++] = f->s[k];
+		else
+			free(f->s[k]);
+	}
 	f->n = lost;
 	f->floor = f->durable = f->size;
 	return 0;
@@ -381,8 +431,8 @@ uint64_t ffs_cache_fail_sync(struct ffs_cache *c, struct ffs_key key)
 	if (i < 0)
 		return 0;
 	for (size_t k = 0; k < c->v[i]->n; k++) {
-		n += !c->v[i]->s[k].lost;
-		c->v[i]->s[k].lost = true;
+		n += !c->v[i]->s[k]->lost;
+		c->v[i]->s[k]->lost = true;
 	}
 	return n;
 }
@@ -412,7 +462,7 @@ static int file_cut(struct ffs_file *f, enum ffs_keep keep, uint64_t seed, struc
 
 	*out = (struct ffs_cut_file){ .name = f->name, .kept_idx = kept_idx };
 	for (size_t k = 0; k < f->n; k++) {
-		const struct sec *s = &f->s[k];
+		const struct sec *s = f->s[k];
 		int r;
 
 		if (keep != FFS_KEEP_RANDOM_SECTORS || s->lost || s->idx * FFS_SECTOR >= f->size ||

@@ -41,7 +41,7 @@ drill 0 scenarios/kvlog-replica-promote.yaml
 drill 0 tests/fixtures/scenarios/freeze.yaml
 expect_out "froze n1 through"
 expect_out "thawed n1 through"
-rto=$(sed -n 's/.*RTO \([0-9]*\)ms <= target.*/\1/p' "$work/out")
+rto=$(rto_ms)
 if [ -n "$rto" ] && [ "$rto" -ge 780 ] && [ "$rto" -le 1200 ]; then ok "RTO ${rto}ms for an 800ms freeze"
 else bad "RTO '$rto'ms for an 800ms freeze, want 780..1200"; fi
 grep -q "checked 10.213.0.2:7700" "$work/junit.xml" && ok "exec output in the JUnit file" || bad "exec output missing from junit"

@@ -28,6 +28,16 @@ drill() {
   else bad "junit.xml of $(basename "$file") is not valid"; fi
 }
 
+# rto_ms: the last drill's RTO in whole milliseconds ("RTO 842ms" or "RTO 1.050s").
+rto_ms() {
+  local v
+  v=$(sed -n 's/.*RTO \([0-9.]*m\{0,1\}s\) <= target.*/\1/p; s/.*RTO \([0-9.]*m\{0,1\}s\) > target.*/\1/p' "$work/out" | head -1)
+  case $v in
+    *ms) echo "${v%ms}" ;;
+    *s) awk -v s="${v%s}" 'BEGIN { printf "%d", s * 1000 + 0.5 }' ;;
+  esac
+}
+
 expect_out() { # expect_out TEXT: the last drill's output holds TEXT
   if grep -qF -- "$1" "$work/out"; then ok "says '$1'"; else bad "output lacks '$1'"; sed 's/^/  | /' "$work/out"; fi
 }

@@ -20,5 +20,13 @@ lost=$(sed -n 's/.*rpo <= 2.000s *ok *\([0-9]*\) of .*/\1/p' "$work/out")
 drill 1 tests/fixtures/scenarios/async-failover-rpo0.yaml
 expect_out "acknowledged writes lost: w"
 
+# Loss and delay into the primary: nothing lost, and the latency shift is measured.
+drill 0 scenarios/kvlog-lossy-link.yaml
+expect_out "heal delay: healed: deleted table ip chaosdrill_delay"
+before=$(sed -n 's/.*p50\/p99 ms: before \([0-9]*\)\..*/\1/p' "$work/out")
+during=$(sed -n 's/.*, during \([0-9]*\)\..*/\1/p' "$work/out")
+[ -n "$during" ] && [ "$during" -ge $((before + 40)) ] && ok "p50 latency ${before} ms before, ${during} ms during the 50 ms delay" ||
+  bad "latency shift not measured: before '$before' during '$during'"
+
 check_clean "$work/before" "network drills"
 finish

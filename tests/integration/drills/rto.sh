@@ -7,7 +7,7 @@ cd "$src"
 export CHAOSDRILL_TARGETS=$src/tests/fixtures/targets
 for i in 1 2 3; do
   drill 0 tests/fixtures/scenarios/slow-restart.yaml
-  rto=$(sed -n 's/.*RTO \([0-9]*\)ms <= target.*/\1/p' "$work/out")
+  rto=$(rto_ms)
   if [ -n "$rto" ] && [ "$rto" -ge 700 ] && [ "$rto" -le 750 ]; then ok "RTO ${rto}ms for a 700ms restart"
   else bad "RTO '${rto}'ms for a 700ms restart, want 700..750"; sed 's/^/  | /' "$work/out"; fi
 done

@@ -1,10 +1,15 @@
 /* Shared helpers of the network-fault integration tests: see net_test.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "faults/net_delay.h"
 #include "scenarios/yaml_load.h"
 #include "tests/integration/lab/lab_test.h"
 #include "tests/integration/netfaults/net_test.h"
@@ -26,10 +31,65 @@ static int env_addr(void *h, const char *name, uint32_t *addr)
 	return 0;
 }
 
+/* The harness's event loop, reduced to one thread per running delay queue: it sleeps in
+ * ppoll until a packet is queued or the next one is due (ns precision), or until stopped. */
+struct runner {
+	const char *node;
+	struct net_delay *q;
+	pthread_t thread;
+	int stop;
+};
+
+static struct runner runners[8];
+
+static void *run(void *p)
+{
+	struct runner *ru = p;
+
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = net_delay_fd(ru->q), .events = POLLIN },
+					 { .fd = ru->stop, .events = POLLIN } };
+		int64_t next = net_delay_next_ns(ru->q), left = next - t_now_us() * 1000;
+		struct timespec ts = { .tv_sec = left / 1000000000, .tv_nsec = left % 1000000000 };
+
+		if (left < 0)
+			ts = (struct timespec){ 0 };
+		if (ppoll(fds, 2, next == INT64_MAX ? NULL : &ts, NULL) < 0 && errno != EINTR)
+			return NULL;
+		if (fds[1].revents)
+			return NULL;
+		if (net_delay_handle(ru->q) < 0)
+			return NULL;
+	}
+}
+
+static int env_run_queue(void *h, const char *node, struct net_delay *q)
+{
+	struct runner *ru = NULL;
+	uint64_t one = 1;
+
+	for (size_t i = 0; i < 8 && !ru; i++)
+		if (q ? !runners[i].q : runners[i].q && strcmp(runners[i].node, node) == 0)
+			ru = &runners[i];
+	if (!ru)
+		return q ? -ENOSPC : -ESRCH;
+	if (!q) {
+		CHECK(write(ru->stop, &one, sizeof(one)) == sizeof(one), "stop: %m");
+		pthread_join(ru->thread, NULL);
+		close(ru->stop);
+		*ru = (struct runner){ 0 };
+		return 0;
+	}
+	*ru = (struct runner){ .node = node, .q = q, .stop = eventfd(0, EFD_CLOEXEC) };
+	CHECK(ru->stop >= 0, "eventfd: %m");
+	CHECK(pthread_create(&ru->thread, NULL, run, ru) == 0, "pthread_create");
+	return 0;
+}
+
 struct fault_env t_env(struct lab *lab)
 {
 	return (struct fault_env){ .harness = lab, .node_socket = env_socket,
-				   .node_addr = env_addr };
+				   .node_addr = env_addr, .run_delay_queue = env_run_queue };
 }
 
 void *t_fault_parse(const struct fault_ops *ops, struct lab *lab, const char *yaml)

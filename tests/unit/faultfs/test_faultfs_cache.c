@@ -236,6 +236,44 @@ static void test_against_shadow(void **state)
 	ffs_cache_free(c);
 }
 
+/* Many files, keyed in no order: each read finds its own file's data, a sync of one
+ * leaves the others cached, and a cut drops all that is left. */
+static void test_many_files(void **state)
+{
+	enum { FILES = 64 };
+	struct ffs_cache *c = ffs_cache_new();
+	int fds[FILES];
+	uint64_t files, sectors, dropped, kept;
+	char buf[16];
+
+	for (int i = 0; i < FILES; i++) {
+		struct ffs_key k = { (uint64_t)(i % 3), (uint64_t)((i * 37) % FILES) };
+
+		fds[i] = backing(NULL);
+		snprintf(buf, sizeof(buf), "file%02d", i);
+		assert_int_equal(ffs_cache_write(c, k, fds[i], buf, buf, 6, (uint64_t)i * 1000), 6);
+	}
+	for (int i = FILES; i-- > 0;) {
+		struct ffs_key k = { (uint64_t)(i % 3), (uint64_t)((i * 37) % FILES) };
+		char want[16];
+
+		snprintf(want, sizeof(want), "file%02d", i);
+		assert_int_equal(ffs_cache_read(c, k, fds[i], buf, 6, (uint64_t)i * 1000), 6);
+		assert_memory_equal(buf, want, 6);
+		if (i % 2 == 0)
+			assert_int_equal(ffs_cache_sync(c, k, true), 0);
+	}
+	ffs_cache_counts(c, &files, &sectors);
+	assert_int_equal(files, FILES / 2);
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_NONE, 0, NULL, NULL, &dropped, &kept), 0);
+	assert_int_equal(dropped, FILES / 2); /* one sector each */
+	for (int i = 0; i < FILES; i++) {
+		assert_int_equal(size_of(fds[i]), i % 2 ? 0 : (off_t)i * 1000 + 6);
+		close(fds[i]);
+	}
+	ffs_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_cut_random_sectors_seeded),
 		cmocka_unit_test(test_failed_fsync_loses_data),
 		cmocka_unit_test(test_against_shadow),
+		cmocka_unit_test(test_many_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,331 @@
+/* Fault `delay: {node: n2, mean: 50ms, jitter: 10ms, from: [n1], duplicate: 1%,
+ * reorder: 5%, seed: 7}`: the packets arriving at the node (from the listed nodes, or from
+ * anywhere but lo) reach it mean +- jitter late (uniform), a share of them twice, a share
+ * at once ahead of the held ones (netem's `reorder`). On the receiver's ingress, as loss.
+ * Heal deletes the rule, lets every held packet go and stops the queue: the node's
+ * ruleset is as before.
+ *
+ * Mechanism: an NFQUEUE rule (net_delay_rule.h) hands the packets to a delay queue
+ * (net_delay.h) that the harness runs on its event loop through env->run_delay_queue; the
+ * queue answers NF_ACCEPT at each packet's due time. This works on kernels without
+ * sch_netem (and without the nft `queue` expression: the rule uses the xtables target as
+ * iptables-nft does). A kernel that has neither nfnetlink_queue nor the NFQUEUE target
+ * makes inject fail with a sentence saying which, never a silent no-op. */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/cleanup.h"
+#include "faults/fault.h"
+#include "faults/net_delay.h"
+#include "faults/net_delay_rule.h"
+
+#define DEFAULT_SEED 0xcdU
+#define MAX_MEAN_NS (60LL * 1000000000)
+
+struct delay_state {
+	const char *node;		    /* borrowed from ctx->nodes */
+	const char *from[NET_NFT_MAX_FROM]; /* borrowed from ctx->nodes */
+	size_t n_from;
+	struct net_delay_spec spec;
+	struct net_delay *q; /* while in force */
+};
+
+static int find_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		     const char **out, struct cd_error *err)
+{
+	const char *name;
+	int r = cfg_string(v, &name, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_nodes; i++)
+		if (strcmp(ctx->nodes[i], name) == 0)
+			return *out = ctx->nodes[i], 0;
+	return cfg_error(v, err, "delay: no node named '%s' in this drill", name);
+}
+
+/* 1, 2.5 or 0.25%: 0 to 100, in steps of 0.01. */
+static int parse_percent(const struct cfg_node *v, const char *key, uint32_t *per10k,
+			 struct cd_error *err)
+{
+	const char *s;
+	char *end;
+	double p;
+	int r = cfg_string(v, &s, err);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	p = strtod(s, &end);
+	if (*end == '%')
+		end++;
+	if (end == s || *end || errno || !(p >= 0 && p <= 100) ||
+	    fabs(p * 100 - round(p * 100)) > 1e-6)
+		return cfg_error(v, err, "delay: bad %s '%s': expected a percent from 0 to 100, "
+					 "like 1%% or 2.5", key, s);
+	*per10k = (uint32_t)round(p * 100);
+	return 0;
+}
+
+static int parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		      struct delay_state *st, struct cd_error *err)
+{
+	bool list = v->type == CFG_SEQ;
+	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
+	size_t n = list ? v->n : 1;
+	int r;
+
+	if (v->type == CFG_MAP || n == 0 || n > NET_NFT_MAX_FROM)
+		return cfg_error(v, err, "delay: from takes a node or a list of nodes");
+	for (size_t i = 0; i < n; i++) {
+		if ((r = find_node(items[i], ctx, &st->from[i], err)) < 0)
+			return r;
+		if (st->from[i] == st->node)
+			return cfg_error(items[i], err, "delay: %s cannot delay its own packets",
+					 st->node);
+	}
+	st->n_from = n;
+	return 0;
+}
+
+static int parse_times(const struct cfg_node *args, struct delay_state *st,
+		       struct cd_error *err)
+{
+	struct net_delay_spec *s = &st->spec;
+	const struct cfg_node *v;
+	uint64_t seed = DEFAULT_SEED;
+	int r;
+
+	if (!(v = cfg_get(args, "mean")))
+		return cfg_error(args, err, "delay needs a mean (mean: 50ms)");
+	if ((r = cfg_duration(v, &s->mean_ns, err)) < 0)
+		return r;
+	if (s->mean_ns <= 0 || s->mean_ns > MAX_MEAN_NS)
+		return cfg_error(v, err, "delay: mean must be above 0 and at most 60s");
+	if ((v = cfg_get(args, "jitter")) && (r = cfg_duration(v, &s->jitter_ns, err)) < 0)
+		return r;
+	if (v && s->jitter_ns > s->mean_ns)
+		return cfg_error(v, err, "delay: jitter must not exceed the mean (a packet cannot "
+					 "arrive before it was sent)");
+	if ((r = cfg_get_uint(args, "seed", false, 0, UINT64_MAX, &seed, err)) < 0)
+		return r;
+	s->seed = seed;
+	return 0;
+}
+
+static int delay_parse_args(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+			    struct delay_state *st, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", "mean", "jitter", "from", "duplicate",
+					    "reorder", "seed", NULL };
+	const struct cfg_node *v;
+	int r;
+
+	if ((r = cfg_expect(args, CFG_MAP, "delay ({node: n1, mean: 50ms})", err)) < 0 ||
+	    (r = cfg_check_keys(args, keys, "delay", err)) < 0)
+		return r;
+	if (!(v = cfg_get(args, "node")))
+		return cfg_error(args, err, "delay needs the receiving node (node: n1)");
+	if ((r = find_node(v, ctx, &st->node, err)) < 0 || (r = parse_times(args, st, err)) < 0)
+		return r;
+	if ((v = cfg_get(args, "duplicate")) &&
+	    (r = parse_percent(v, "duplicate", &st->spec.duplicate_per10k, err)) < 0)
+		return r;
+	if ((v = cfg_get(args, "reorder")) &&
+	    (r = parse_percent(v, "reorder", &st->spec.reorder_per10k, err)) < 0)
+		return r;
+	return (v = cfg_get(args, "from")) ? parse_from(v, ctx, st, err) : 0;
+}
+
+static int delay_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+		       void **state, struct cd_error *err)
+{
+	struct delay_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	if ((r = delay_parse_args(args, ctx, st, err)) < 0) {
+		free(st);
+		return r;
+	}
+	*state = st;
+	return 0;
+}
+
+static const char *delay_node(const void *state)
+{
+	return ((const struct delay_state *)state)->node;
+}
+
+static void delay_free(void *state)
+{
+	struct delay_state *st = state;
+
+	if (st)
+		net_delay_free(st->q); /* a harness that never healed: let the packets go */
+	free(st);
+}
+
+static const char *why_queue(int r)
+{
+	switch (r) {
+	case -EPROTONOSUPPORT:
+	case -EOPNOTSUPP:
+	case -EINVAL:
+		return " (the kernel has no nfnetlink_queue, and delay needs it without netem)";
+	case -EBUSY:
+	case -EPERM: /* nfnetlink_queue: the queue belongs to another socket */
+		return " (a delay queue is already bound in this node: one delay per node)";
+	default:
+		return "";
+	}
+}
+
+static const char *why_rule(int r)
+{
+	switch (r) {
+	case -EPROTONOSUPPORT:
+		return " (the kernel has no nfnetlink: nf_tables is needed for delay)";
+	case -ENOENT:
+	case -EOPNOTSUPP:
+		return " (the kernel lacks nf_tables' xtables compat or the NFQUEUE target: "
+		       "CONFIG_NFT_COMPAT, CONFIG_NETFILTER_XT_TARGET_NFQUEUE)";
+	case -EEXIST:
+		return " (a delay fault is already in force on this node)";
+	default:
+		return "";
+	}
+}
+
+static int send_rule(const struct delay_state *st, const struct fault_env *env,
+		     const struct net_nft_batch *b, struct strbuf *what)
+{
+	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
+						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	int r = net_nft_send(fd, b);
+
+	if (r < 0)
+		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why_rule(r));
+	return r;
+}
+
+/* The engine, bound to its queue in the node's netns. */
+static int open_queue(struct delay_state *st, const struct fault_env *env, struct strbuf *what)
+{
+	int nfq = env->node_socket(env->harness, st->node, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+				   NETLINK_NETFILTER);
+	int raw = -1, r;
+
+	if (nfq >= 0 && st->spec.duplicate_per10k &&
+	    (raw = env->node_socket(env->harness, st->node, AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+				    IPPROTO_RAW)) < 0) {
+		close(nfq);
+		nfq = raw;
+	}
+	if (nfq < 0)
+		r = nfq;
+	else
+		r = net_delay_new(nfq, raw, NET_DELAY_QUEUE, &st->spec, &st->q);
+	if (r < 0)
+		strbuf_appendf(what, "delay queue in %s: %s%s", st->node, strerror(-r),
+			       why_queue(r));
+	return r;
+}
+
+static void describe(const struct delay_state *st, struct strbuf *what)
+{
+	const struct net_delay_spec *s = &st->spec;
+
+	strbuf_appendf(what, "delay %.3gms +- %.3gms of the packets arriving at %s from ",
+		       s->mean_ns / 1e6, s->jitter_ns / 1e6, st->node);
+	for (size_t i = 0; i < st->n_from; i++)
+		strbuf_appendf(what, "%s%s", i ? ", " : "", st->from[i]);
+	strbuf_appendf(what, "%s, duplicate %u.%02u%%, reorder %u.%02u%% (NFQUEUE %d, delay queue "
+		       "run by the harness)", st->n_from ? "" : "anywhere",
+		       s->duplicate_per10k / 100, s->duplicate_per10k % 100,
+		       s->reorder_per10k / 100, s->reorder_per10k % 100, NET_DELAY_QUEUE);
+}
+
+static int delay_inject(void *state, const struct fault_env *env, struct strbuf *what)
+{
+	struct delay_state *st = state;
+	uint32_t from[NET_NFT_MAX_FROM];
+	struct net_nft_batch b;
+	int r;
+
+	if (st->q)
+		return -EALREADY;
+	if (!env->run_delay_queue) {
+		strbuf_appendf(what, "delay: this harness cannot run a delay queue");
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < st->n_from; i++)
+		if ((r = env->node_addr(env->harness, st->from[i], &from[i])) < 0)
+			return r;
+	if ((r = net_delay_rule_batch(NET_DELAY_QUEUE, from, st->n_from, &b)) < 0)
+		return r;
+	if ((r = open_queue(st, env, what)) < 0)
+		goto out;
+	if ((r = env->run_delay_queue(env->harness, st->node, st->q)) < 0) {
+		strbuf_appendf(what, "delay: the harness cannot run the queue: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = send_rule(st, env, &b, what)) < 0) {
+		env->run_delay_queue(env->harness, st->node, NULL);
+		goto out;
+	}
+	describe(st, what);
+out:
+	if (r < 0) {
+		net_delay_free(st->q);
+		st->q = NULL;
+	}
+	net_nft_batch_release(&b);
+	return r;
+}
+
+static int delay_heal(void *state, const struct fault_env *env, struct strbuf *what)
+{
+	struct delay_state *st = state;
+	struct net_delay_stats s;
+	struct net_nft_batch b;
+	int r;
+
+	if (!st->q)
+		return -EALREADY;
+	if ((r = net_delay_rule_del_batch(&b)) < 0)
+		return r;
+	r = send_rule(st, env, &b, what);
+	net_nft_batch_release(&b);
+	if (r < 0)
+		return r;
+	env->run_delay_queue(env->harness, st->node, NULL);
+	net_delay_flush(st->q);
+	net_delay_stats(st->q, &s);
+	net_delay_free(st->q);
+	st->q = NULL;
+	strbuf_appendf(what, "healed: deleted table ip %s in %s; %llu packets were delayed, "
+		       "%llu duplicated, %llu reordered", NET_DELAY_TABLE, st->node,
+		       (unsigned long long)s.queued, (unsigned long long)s.duplicated,
+		       (unsigned long long)s.reordered);
+	return 0;
+}
+
+const struct fault_ops fault_delay_ops = {
+	.name = "delay",
+	.summary = "delay the packets arriving at a node (mean, jitter), duplicate or reorder some",
+	.needs = "nf_tables with xtables compat and the NFQUEUE target, nfnetlink_queue, "
+		 "network namespaces",
+	.heals = true,
+	.parse = delay_parse,
+	.node = delay_node,
+	.inject = delay_inject,
+	.heal = delay_heal,
+	.free = delay_free,
+};
