@@ -1,9 +1,12 @@
-/* Loss tables through libnftnl (net_nft.h). */
+/* The nftables tables of network faults through libnftnl, the only file of faults/ that
+ * uses it: loss (net_nft.h) and the delay queue's rule (net_delay_rule.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netlink.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <libnftnl/table.h>
 
 #include "common/cleanup.h"
+#include "faults/net_delay_rule.h"
 #include "faults/net_nft.h"
 
 #define BATCH_CAP (64 * 1024)
@@ -68,7 +72,7 @@ static int end(struct cursor *c)
 	return 0;
 }
 
-static int add_table(struct cursor *c, uint16_t type, uint16_t flags)
+static int add_table(struct cursor *c, const char *table, uint16_t type, uint16_t flags)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -76,7 +80,7 @@ static int add_table(struct cursor *c, uint16_t type, uint16_t flags)
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
-	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, NET_NFT_TABLE) < 0)
+	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, table) < 0)
 		return -ENOMEM;
 	if (!(nlh = put_hdr(c, type, flags | NLM_F_ACK)))
 		return -E2BIG;
@@ -85,14 +89,14 @@ static int add_table(struct cursor *c, uint16_t type, uint16_t flags)
 	return 0;
 }
 
-static int add_chain(struct cursor *c)
+static int add_chain(struct cursor *c, const char *table)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!ch)
 		return -ENOMEM;
-	if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NET_NFT_TABLE) < 0 ||
+	if (nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table) < 0 ||
 	    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, CHAIN) < 0 ||
 	    nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0)
 		return -ENOMEM;
@@ -200,8 +204,8 @@ int net_nft_loss_batch(const struct net_nft_loss *loss, struct net_nft_batch *b)
 		return -EINVAL;
 	if ((r = begin(&c, b)) < 0)
 		return r;
-	if ((r = add_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
-	    (r = add_chain(&c)) < 0)
+	if ((r = add_table(&c, NET_NFT_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
+	    (r = add_chain(&c, NET_NFT_TABLE)) < 0)
 		goto fail;
 	for (size_t i = 0; i < (loss->n_from ? loss->n_from : 1); i++)
 		if ((r = add_rule(&c, loss->n_from ? &loss->from[i] : NULL, loss->per10k)) < 0)
@@ -214,15 +218,136 @@ fail:
 	return r;
 }
 
-int net_nft_del_batch(struct net_nft_batch *b)
+static int del_table(struct net_nft_batch *b, const char *table)
 {
 	struct cursor c;
 	int r;
 
-	if ((r = begin(&c, b)) < 0 || (r = add_table(&c, NFT_MSG_DELTABLE, 0)) < 0 ||
+	if ((r = begin(&c, b)) < 0 || (r = add_table(&c, table, NFT_MSG_DELTABLE, 0)) < 0 ||
 	    (r = end(&c)) < 0)
 		net_nft_batch_release(b);
 	return r;
+}
+
+int net_nft_del_batch(struct net_nft_batch *b)
+{
+	return del_table(b, NET_NFT_TABLE);
+}
+
+/* The delay queue's table (net_delay_rule.h). */
+
+/* reg1 := LEN bytes (meta key, or payload at offset); then cmp OP reg1 with data. */
+static int load_cmp(struct nftnl_rule *r, struct nftnl_expr *load, enum nft_cmp_ops op,
+		    uint32_t data)
+{
+	struct nftnl_expr *cmp;
+
+	if (!load)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, load); /* the rule owns it now */
+	if (!(cmp = nftnl_expr_alloc("cmp")))
+		return -ENOMEM;
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &data, sizeof(data));
+	nftnl_rule_add_expr(r, cmp);
+	return 0;
+}
+
+static int not_lo(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIF);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return load_cmp(r, e, NFT_CMP_NEQ, 1); /* lo is ifindex 1 in every netns */
+}
+
+static int saddr(struct nftnl_rule *r, uint32_t addr)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	}
+	return load_cmp(r, e, NFT_CMP_EQ, addr);
+}
+
+/* The xtables target as iptables-nft sends it: name, revision, and the target's info
+ * padded to XT_ALIGN (nft_compat checks the size). */
+static int nfqueue(struct nftnl_rule *r, uint16_t queue)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("target");
+	struct xt_NFQ_info_v3 *info = calloc(1, XT_ALIGN(sizeof(*info)));
+
+	if (!e || !info) {
+		free(info);
+		nftnl_expr_free(e);
+		return -ENOMEM;
+	}
+	info->queuenum = queue;
+	info->queues_total = 1;
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, XT_ALIGN(sizeof(*info))); /* e owns it */
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static int add_delay_rule(struct cursor *c, uint16_t queue, const uint32_t *from)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NET_DELAY_TABLE) < 0 ||
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN) < 0)
+		return -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	if ((e = not_lo(r)) < 0 || (from && (e = saddr(r, *from)) < 0) ||
+	    (e = nfqueue(r, queue)) < 0)
+		return e;
+	if (!(nlh = put_hdr(c, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK)))
+		return -E2BIG;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	put_done(c, nlh);
+	return 0;
+}
+
+int net_delay_rule_batch(uint16_t queue, const uint32_t *from, size_t n_from,
+			 struct net_nft_batch *b)
+{
+	struct cursor c;
+	int r;
+
+	if (n_from > NET_NFT_MAX_FROM || (n_from && !from))
+		return -EINVAL;
+	if ((r = begin(&c, b)) < 0)
+		return r;
+	if ((r = add_table(&c, NET_DELAY_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
+	    (r = add_chain(&c, NET_DELAY_TABLE)) < 0)
+		goto fail;
+	for (size_t i = 0; i < (n_from ? n_from : 1); i++)
+		if ((r = add_delay_rule(&c, queue, n_from ? &from[i] : NULL)) < 0)
+			goto fail;
+	if ((r = end(&c)) < 0)
+		goto fail;
+	return 0;
+fail:
+	net_nft_batch_release(b);
+	return r;
+}
+
+int net_delay_rule_del_batch(struct net_nft_batch *b)
+{
+	return del_table(b, NET_DELAY_TABLE);
 }
 
 void net_nft_batch_release(struct net_nft_batch *b)

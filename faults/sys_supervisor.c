@@ -32,8 +32,21 @@
 #define NATIVE_ARCH 0 /* unknown: trust the filter, which is native-only */
 #endif
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for one thread */
+#endif
+
 #define MAX_PENDING 64
 #define MAX_IOV 1024
+#define FD_DIRS 64 /* cached /proc/TID/fd directories, one slot per tid % FD_DIRS */
+
+/* An open /proc/TID/fd: readlinkat on it skips the walk through /proc/TID on every call.
+ * It stays bound to the thread it was opened for: once that thread is gone, lookups fail
+ * and the slot is opened anew for whoever holds the tid then. */
+struct fd_dir {
+	pid_t tid;
+	int dirfd;
+};
 
 struct pending {
 	uint64_t id;
@@ -55,6 +68,8 @@ struct sys_supervisor {
 	size_t n_pend;
 	uint64_t seen, injected;
 	bool disarmed;  /* let everything run, count nothing (before the fault, after its heal) */
+	struct call *call; /* the call being handled, reused: no allocation per call */
+	struct fd_dir fd_dirs[FD_DIRS];
 };
 
 /* One call being handled. */
@@ -85,7 +100,10 @@ int sys_supervisor_new(int listener_fd, int node_pidfd, const struct sys_rules *
 	s->req = calloc(1, s->req_size);
 	s->resp = calloc(1, s->resp_size);
 	s->counts = calloc(rules->n ? rules->n : 1, sizeof(*s->counts));
-	if (!s->req || !s->resp || !s->counts) {
+	s->call = malloc(sizeof(*s->call));
+	for (size_t i = 0; i < FD_DIRS; i++)
+		s->fd_dirs[i] = (struct fd_dir){ 0, -1 };
+	if (!s->req || !s->resp || !s->counts || !s->call) {
 		s->fd = -1;
 		sys_supervisor_free(s);
 		return -ENOMEM;
@@ -109,6 +127,10 @@ void sys_supervisor_free(struct sys_supervisor *s)
 	free(s->req);
 	free(s->resp);
 	free(s->counts);
+	free(s->call);
+	for (size_t i = 0; i < FD_DIRS; i++)
+		if (s->fd_dirs[i].dirfd >= 0)
+			close(s->fd_dirs[i].dirfd);
 	free(s);
 }
 
@@ -225,6 +247,41 @@ static int read_link(pid_t pid, const char *what, char *buf, size_t len)
 	return 0;
 }
 
+static int fd_dir_open(struct fd_dir *d, pid_t tid)
+{
+	char p[64];
+
+	if (d->dirfd >= 0)
+		close(d->dirfd);
+	snprintf(p, sizeof(p), "/proc/%d/fd", tid);
+	d->tid = tid;
+	d->dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return d->dirfd < 0 ? -errno : 0;
+}
+
+/* The path of the caller's fd, through its cached /proc/TID/fd (opened anew once when the
+ * link cannot be read: the slot may belong to a thread that is gone). */
+static int fd_path(struct sys_supervisor *s, pid_t tid, int fd, char *buf, size_t len)
+{
+	struct fd_dir *d = &s->fd_dirs[(unsigned)tid % FD_DIRS];
+	char name[16];
+	ssize_t n = -1;
+	int r;
+
+	snprintf(name, sizeof(name), "%d", fd);
+	if (d->tid == tid && d->dirfd >= 0)
+		n = readlinkat(d->dirfd, name, buf, len - 1);
+	if (n < 0) {
+		if ((r = fd_dir_open(d, tid)) < 0)
+			return r;
+		n = readlinkat(d->dirfd, name, buf, len - 1);
+		if (n < 0)
+			return -errno;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
 /* The absolute path of a path argument, resolved against the caller's cwd or dirfd. */
 static int arg_path(const struct call *c, int dir_arg, int path_arg, char *out, size_t len)
 {
@@ -277,15 +334,11 @@ static int call_len(struct call *c, uint64_t *len)
 static int describe(struct sys_supervisor *s, struct call *c, struct sys_call_info *info)
 {
 	const struct sys_kcall *k = c->k;
-	char what[32];
 	int r;
 
 	*info = (struct sys_call_info){ .call = k->call, .now_ns = time_mono_ns() - s->t0_ns };
-	if (k->fd >= 0) {
-		snprintf(what, sizeof(what), "fd/%d", (int)c->d->args[k->fd]);
-		if (read_link(c->pid, what, c->full, sizeof(c->full)) < 0)
-			c->full[0] = '\0';
-	}
+	if (k->fd >= 0 && fd_path(s, c->pid, (int)c->d->args[k->fd], c->full, sizeof(c->full)) < 0)
+		c->full[0] = '\0';
 	if (k->path >= 0 && (r = arg_path(c, k->dir, k->path, c->full, sizeof(c->full))) < 0)
 		return r;
 	if (k->path2 >= 0 && (r = arg_path(c, k->dir2, k->path2, c->full2, sizeof(c->full2))) < 0)
@@ -324,14 +377,51 @@ static int kill_node(struct sys_supervisor *s, struct sys_injection *inj)
 	return 0;
 }
 
+/* The thread group of thread tid, from /proc/TID/status; -errno if gone. */
+static pid_t tgid_of(pid_t tid)
+{
+	char p[64], line[128];
+	_cleanup_fclose_ FILE *f = NULL;
+	long tgid = -1;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", tid);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (tgid < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) != 1)
+			tgid = -1;
+	return tgid > 0 ? (pid_t)tgid : -ESRCH;
+}
+
+/* A pidfd of the calling thread. The notification names a thread, and pidfd_open refuses a
+ * thread that leads no group (ENOENT) unless PIDFD_THREAD (Linux 6.9) says it is one; before
+ * 6.9 the group's leader stands in (threads share its fd table, unless made with unshare). */
+static int caller_pidfd(pid_t tid)
+{
+	int fd = sys_pidfd_open(tid, PIDFD_THREAD);
+	pid_t tgid;
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd < 0 ? -errno : fd;
+	fd = sys_pidfd_open(tid, 0);
+	if (fd >= 0 || errno != ENOENT)
+		return fd < 0 ? -errno : fd;
+	tgid = tgid_of(tid);
+	if (tgid < 0)
+		return tgid;
+	fd = sys_pidfd_open(tgid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 /* The caller's fd, duplicated into the supervisor (close-on-exec). */
 static int grab_fd(struct sys_supervisor *s, const struct call *c)
 {
-	_cleanup_close_ int pidfd = sys_pidfd_open(c->pid, 0);
+	_cleanup_close_ int pidfd = caller_pidfd(c->pid);
 	int fd;
 
 	if (pidfd < 0)
-		return -errno;
+		return pidfd;
 	fd = sys_pidfd_getfd(pidfd, (int)c->d->args[c->k->fd], 0);
 	if (fd < 0)
 		return -errno;
@@ -579,7 +669,7 @@ static int receive(struct sys_supervisor *s)
 
 int sys_supervisor_handle(struct sys_supervisor *s, struct sys_injection *inj)
 {
-	_cleanup_free_ struct call *c = NULL;
+	struct call *c = s->call;
 	struct sys_call_info info;
 	struct sys_decision d;
 	int r = answer_due(s);
@@ -589,17 +679,16 @@ int sys_supervisor_handle(struct sys_supervisor *s, struct sys_injection *inj)
 	if (s->disarmed)
 		return let_run(s, s->req->id);
 	s->seen++;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		let_run(s, s->req->id);
-		return -ENOMEM;
-	}
 	c->d = &s->req->data;
 	c->pid = (pid_t)s->req->pid;
 	c->k = sys_kcall_find(c->d->nr);
-	if ((NATIVE_ARCH && c->d->arch != NATIVE_ARCH) || !c->k ||
-	    describe(s, c, &info) < 0 || !id_valid(s, s->req->id) ||
-	    !sys_decide(s->rules->v, s->rules->n, s->counts, s->seed, &info, &d))
+	c->full[0] = c->full2[0] = '\0';
+	c->n_iov = 0;
+	/* A call let run needs no check that its caller is still there (answering a vanished
+	 * one is harmless); one acted on does, after the reads that pid reuse could fool. */
+	if ((NATIVE_ARCH && c->d->arch != NATIVE_ARCH) || !c->k || describe(s, c, &info) < 0 ||
+	    !sys_decide(s->rules->v, s->rules->n, s->counts, s->seed, &info, &d) ||
+	    !id_valid(s, s->req->id))
 		return let_run(s, s->req->id);
 	record(s, c, &info, &d, inj);
 	s->injected++;
