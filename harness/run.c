@@ -293,6 +293,10 @@ static int setup(struct drill_run *r, const char *out_dir, const char *subnet, i
 	if (!r->tl || !r->ledger || !r->faults || !r->steps)
 		return -ENOMEM;
 	timeline_add(r->tl, 0, TL_DRILL_START, -1, NULL, 0, "%s", r->run_dir);
+	/* where the drill's clock is on the wall clock, for tools that relate their own
+	 * timestamps (a node's logs) to the timeline */
+	timeline_add(r->tl, 0, TL_NOTE, -1, NULL, 0, "t_ns 0 is CLOCK_REALTIME %lld",
+		     (long long)(time_real_ns() - (time_mono_ns() - r->t0)));
 	lab_init_process();
 	keep_paths(r, keep);
 	opt.keep_paths = (const char *const *)keep;
