@@ -9,6 +9,7 @@ pkgs=(
   libfuse3-dev fuse3
   libnftnl-dev
   libxml2-utils iproute2 nftables iptables procps util-linux valgrind
+  etcd-server etcd-client
 )
 
 missing=()

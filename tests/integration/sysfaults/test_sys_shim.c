@@ -1,6 +1,8 @@
 /* Integration tests of the preload shim: sys_probe runs with LD_PRELOAD=libchaosdrill-shim.so
  * and a control block the test arms at run time; each case checks the probe's exit, the file
- * and the event the shim recorded. argv: the shim, the (dynamic) probe. */
+ * and the event the shim recorded. Every action runs against the dynamic probe; the static
+ * probe shows the shim's limit (no dynamic loader, no preload: seccomp's job). argv: the shim,
+ * the dynamic probe, the static probe ("" or absent if none was built). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +24,7 @@
 #include "faults/sys_shimctl.h"
 #include "scenarios/yaml_load.h"
 
-static const char *shim, *probe;
+static const char *shim, *probe, *probe_static;
 static char dir[64], ctl_path[128];
 static struct sys_shimctl *ctl;
 
@@ -39,11 +42,11 @@ static void arm(const char *yaml, uint64_t seed)
 	cfg_node_free(tree);
 }
 
-/* Runs the probe with the shim; returns its wait status. */
-static int run(const char *const *args)
+/* Runs prog with the shim; returns its wait status. */
+static int run_prog(const char *prog, const char *const *args)
 {
 	char pre[512], env_ctl[256];
-	const char *argv[8] = { probe };
+	const char *argv[8] = { prog };
 	char *envp[] = { pre, env_ctl, NULL };
 	int status, out;
 	pid_t pid;
@@ -58,11 +61,24 @@ static int run(const char *const *args)
 		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (out >= 0)
 			dup2(out, 1);
-		execve(probe, (char *const *)argv, envp);
+		execve(prog, (char *const *)argv, envp);
 		_exit(127);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+static int run(const char *const *args)
+{
+	return run_prog(probe, args);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -156,6 +172,55 @@ static void test_crash_rename(void **state)
 	assert_int_equal(file_size("data.log.tmp"), 200);
 }
 
+static void test_crash_fsync(void **state)
+{
+	int st;
+
+	arm("rules: [{calls: fsync, path: data.log, nth: 2, crash: before}]", 1);
+	st = run(ARGS("data.log", "4", "100"));
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(file_size("data.log"), 200);
+	assert_int_equal(one_event()->action, SYS_ACT_CRASH_BEFORE);
+	assert_true(one_event()->killed);
+	arm("rules: [{calls: fsync, path: data.log, nth: 2, crash: after}]", 1);
+	st = run(ARGS("data.log", "4", "100"));
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(file_size("data.log"), 200);
+	assert_int_equal(one_event()->action, SYS_ACT_CRASH_AFTER);
+	assert_int_equal(one_event()->err, 0); /* the real fsync ran and succeeded */
+	assert_int_equal(one_event()->nth, 2);
+}
+
+static void test_delay(void **state)
+{
+	int64_t t0 = now_ns();
+	int st;
+
+	arm("rules: [{calls: fsync, path: data.log, nth: 1, delay: 200ms}]", 1);
+	st = run(ARGS("data.log", "2", "100"));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(now_ns() - t0 >= 200 * 1000000LL);
+	assert_int_equal(file_size("data.log"), 200);
+	assert_int_equal(one_event()->action, SYS_ACT_DELAY);
+}
+
+/* A statically linked program has no dynamic loader to preload into: the shim never
+ * attaches and the armed rule does nothing (the seccomp supervisor covers it). */
+static void test_static_unreached(void **state)
+{
+	const struct sys_shim_event *ev;
+	int st;
+
+	if (!probe_static || !*probe_static)
+		skip();
+	arm("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]", 1);
+	st = run_prog(probe_static, ARGS("data.log", "3", "100"));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(file_size("data.log"), 300);
+	assert_int_equal(sys_shimctl_attached(ctl), 0);
+	assert_int_equal(sys_shimctl_events(ctl, &ev), 0);
+}
+
 static void test_glob_miss(void **state)
 {
 	const struct sys_shim_event *ev;
@@ -193,7 +258,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_short, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_fsync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glob_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_unreached, setup, teardown),
 	};
 	char cmd[128];
 	int r;
@@ -202,6 +270,7 @@ int main(int argc, char **argv)
 		return 2;
 	shim = argv[1];
 	probe = argv[2];
+	probe_static = argc > 3 ? argv[3] : "";
 	snprintf(dir, sizeof(dir), "/tmp/sysshim-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;

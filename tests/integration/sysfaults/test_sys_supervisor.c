@@ -1,7 +1,9 @@
 /* Integration tests of the seccomp supervisor: sys_probe runs in a forked child under the
  * filter (installed between fork and exec, listener passed back over a socket), the test
  * process supervises it, and each case checks the probe's exit, the file on disk and the
- * injection report. argv: the dynamic probe, then the static one ("" if none was built). */
+ * injection report. Every case runs twice: against the dynamically linked probe and the
+ * statically linked one (seccomp reaches code that no preload can), the probe given as the
+ * case's state. argv: the dynamic probe, then the static one ("" if none was built). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -152,10 +154,21 @@ static void print_inj(const struct sys_injection *inj)
 	strbuf_release(&sb);
 }
 
-#define PROBE(...) ((const char *const[]){ probe_dyn, __VA_ARGS__, NULL })
+#define PROBE(...) ((const char *const[]){ probe, __VA_ARGS__, NULL })
+
+/* The probe of this case (its state); skips the static cases where none was built. */
+static const char *probe_of(void **state)
+{
+	const char *p = *(const char **)*state;
+
+	if (!p || !*p)
+		skip(); /* reported by main */
+	return p;
+}
 
 static void test_errno(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]");
 	struct run r;
 
@@ -176,6 +189,7 @@ static void test_errno(void **state)
 
 static void test_short(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *rs = rules("rules: [{calls: [write, pwrite], path: '*.log', nth: 2, short: 10}]");
 	struct run r;
 
@@ -200,7 +214,7 @@ static void torn_case(const char *probe, const char *mode, uint64_t keep)
 	const char *const argv[] = { probe, mode, "data.log", "5", "100", NULL };
 
 	snprintf(yaml, sizeof(yaml),
-		 "rules: [{calls: [write, writev], path: data.log, nth: 3, torn: {keep: %llu}, then: crash}]",
+		 "rules: [{calls: [write, pwrite, writev], path: data.log, nth: 3, torn: {keep: %llu}, then: crash}]",
 		 (unsigned long long)keep);
 	rs = rules(yaml);
 	run(rs, 1, argv, &r);
@@ -218,19 +232,16 @@ static void torn_case(const char *probe, const char *mode, uint64_t keep)
 
 static void test_torn(void **state)
 {
-	torn_case(probe_dyn, "-w", 37);
-	torn_case(probe_dyn, "-v", 73); /* across the two iovecs (50 + 50) */
-}
+	const char *probe = probe_of(state);
 
-static void test_torn_static(void **state)
-{
-	if (!probe_static || !*probe_static)
-		skip(); /* reported by main */
-	torn_case(probe_static, "-w", 37);
+	torn_case(probe, "-w", 37);
+	torn_case(probe, "-v", 73); /* across the two iovecs (50 + 50) */
+	torn_case(probe, "-p", 11); /* pwrite64: the offset is the call's own */
 }
 
 static void test_torn_random_replays(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, nth: 2, torn: {keep: random}, then: crash}]");
 	struct run a, b, c;
 
@@ -251,6 +262,7 @@ static void test_torn_random_replays(void **state)
 
 static void test_crash_fsync(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *before = rules("rules: [{calls: fsync, nth: 2, crash: before}]");
 	struct sys_rules *after = rules("rules: [{calls: fsync, nth: 2, crash: after}]");
 	struct run r;
@@ -274,6 +286,7 @@ static void test_crash_fsync(void **state)
 
 static void test_crash_rename(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *before = rules("rules: [{calls: rename, path: data.log, crash: before}]");
 	struct sys_rules *after = rules("rules: [{calls: rename, path: data.log, crash: after}]");
 	struct run r;
@@ -296,6 +309,7 @@ static void test_crash_rename(void **state)
 
 static void test_after(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, after: 2, errno: EIO}]");
 	struct run r;
 
@@ -308,6 +322,7 @@ static void test_after(void **state)
 
 static void test_unmatched_continue(void **state)
 {
+	const char *probe = probe_of(state);
 	/* write is trapped, but only other.log is named: data.log and stdout run untouched */
 	struct sys_rules *rs = rules("rules: [{calls: [write, fsync], path: other.log, errno: EIO}]");
 	struct run r;
@@ -324,6 +339,7 @@ static void test_unmatched_continue(void **state)
 
 static void test_io_uring(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *on = rules("io_uring: enosys\nrules: [{calls: fsync, errno: EIO}]");
 	struct sys_rules *off = rules("rules: [{calls: fsync, errno: EIO}]");
 	struct run r;
@@ -339,6 +355,7 @@ static void test_io_uring(void **state)
 
 static void test_delay(void **state)
 {
+	const char *probe = probe_of(state);
 	struct sys_rules *rs = rules("rules: [{calls: fsync, path: data.log, nth: 1, delay: 200ms}]");
 	int64_t t0 = time_mono_ns();
 	struct run r;
@@ -348,6 +365,26 @@ static void test_delay(void **state)
 	assert_true(time_mono_ns() - t0 >= 200 * 1000000LL);
 	assert_int_equal(r.inj[0].action, SYS_ACT_DELAY);
 	check_records("data.log", 2, 0);
+	sys_rules_free(rs);
+}
+
+/* The filter traps only the calls some rule names: a loop of writes and fsyncs under a
+ * rename rule sends nothing to the supervisor; the one rename at the end is the one call it
+ * sees. */
+static void test_traps_only_named(void **state)
+{
+	const char *probe = probe_of(state);
+	struct sys_rules *rs = rules("rules: [{calls: rename, path: other.log, errno: EIO}]");
+	struct run r;
+
+	run(rs, 1, PROBE("data.log", "20", "100"), &r);
+	assert_int_equal(WEXITSTATUS(r.status), 0);
+	assert_int_equal(r.seen, 0); /* 20 writes, 20 fsyncs, open, close, "ok": none trapped */
+	check_records("data.log", 20, 0);
+	run(rs, 1, PROBE("-r", "data.log", "20", "100"), &r);
+	assert_int_equal(WEXITSTATUS(r.status), 0);
+	assert_int_equal(r.seen, 1);
+	assert_int_equal(r.n_inj, 0);
 	sys_rules_free(rs);
 }
 
@@ -363,18 +400,14 @@ static int setup(void **state)
 
 int main(int argc, char **argv)
 {
+/* Each case against the dynamic probe, then the static one. */
+#define BOTH(f)                                                                              \
+	{ #f, f, setup, NULL, &probe_dyn }, { #f " (static)", f, setup, NULL, &probe_static }
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_errno, setup),
-		cmocka_unit_test_setup(test_short, setup),
-		cmocka_unit_test_setup(test_torn, setup),
-		cmocka_unit_test_setup(test_torn_static, setup),
-		cmocka_unit_test_setup(test_torn_random_replays, setup),
-		cmocka_unit_test_setup(test_crash_fsync, setup),
-		cmocka_unit_test_setup(test_crash_rename, setup),
-		cmocka_unit_test_setup(test_after, setup),
-		cmocka_unit_test_setup(test_unmatched_continue, setup),
-		cmocka_unit_test_setup(test_io_uring, setup),
-		cmocka_unit_test_setup(test_delay, setup),
+		BOTH(test_errno),	     BOTH(test_short),	      BOTH(test_torn),
+		BOTH(test_torn_random_replays), BOTH(test_crash_fsync), BOTH(test_crash_rename),
+		BOTH(test_after),	     BOTH(test_unmatched_continue), BOTH(test_io_uring),
+		BOTH(test_delay),	     BOTH(test_traps_only_named),
 	};
 	const char *why;
 	char cmd[128];
@@ -389,7 +422,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (!*probe_static)
-		printf("note: no static probe (libc.a missing): the static case is skipped\n");
+		printf("note: no static probe (libc.a missing): the static cases are skipped\n");
 	snprintf(dir, sizeof(dir), "/tmp/sysfaults-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
