@@ -23,6 +23,7 @@
 #include "faults/fault.h"
 #include "faults/net_delay.h"
 #include "faults/net_delay_rule.h"
+#include "faults/net_map.h"
 
 #define DEFAULT_SEED 0xcdU
 #define MAX_MEAN_NS (60LL * 1000000000)
@@ -34,64 +35,6 @@ struct delay_state {
 	struct net_delay_spec spec;
 	struct net_delay *q; /* while in force */
 };
-
-static int find_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		     const char **out, struct cd_error *err)
-{
-	const char *name;
-	int r = cfg_string(v, &name, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_nodes; i++)
-		if (strcmp(ctx->nodes[i], name) == 0)
-			return *out = ctx->nodes[i], 0;
-	return cfg_error(v, err, "delay: no node named '%s' in this drill", name);
-}
-
-/* 1, 2.5 or 0.25%: 0 to 100, in steps of 0.01. */
-static int parse_percent(const struct cfg_node *v, const char *key, uint32_t *per10k,
-			 struct cd_error *err)
-{
-	const char *s;
-	char *end;
-	double p;
-	int r = cfg_string(v, &s, err);
-
-	if (r < 0)
-		return r;
-	errno = 0;
-	p = strtod(s, &end);
-	if (*end == '%')
-		end++;
-	if (end == s || *end || errno || !(p >= 0 && p <= 100) ||
-	    fabs(p * 100 - round(p * 100)) > 1e-6)
-		return cfg_error(v, err, "delay: bad %s '%s': expected a percent from 0 to 100, "
-					 "like 1%% or 2.5", key, s);
-	*per10k = (uint32_t)round(p * 100);
-	return 0;
-}
-
-static int parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		      struct delay_state *st, struct cd_error *err)
-{
-	bool list = v->type == CFG_SEQ;
-	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
-	size_t n = list ? v->n : 1;
-	int r;
-
-	if (v->type == CFG_MAP || n == 0 || n > NET_NFT_MAX_FROM)
-		return cfg_error(v, err, "delay: from takes a node or a list of nodes");
-	for (size_t i = 0; i < n; i++) {
-		if ((r = find_node(items[i], ctx, &st->from[i], err)) < 0)
-			return r;
-		if (st->from[i] == st->node)
-			return cfg_error(items[i], err, "delay: %s cannot delay its own packets",
-					 st->node);
-	}
-	st->n_from = n;
-	return 0;
-}
 
 static int parse_times(const struct cfg_node *args, struct delay_state *st,
 		       struct cd_error *err)
@@ -131,15 +74,18 @@ static int delay_parse_args(const struct cfg_node *args, const struct fault_pars
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "delay needs the receiving node (node: n1)");
-	if ((r = find_node(v, ctx, &st->node, err)) < 0 || (r = parse_times(args, st, err)) < 0)
+	if ((r = net_parse_node(v, ctx, "delay", &st->node, err)) < 0 ||
+	    (r = parse_times(args, st, err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "duplicate")) &&
-	    (r = parse_percent(v, "duplicate", &st->spec.duplicate_per10k, err)) < 0)
+	    (r = net_parse_percent(v, "delay", "duplicate", true, &st->spec.duplicate_per10k, err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "reorder")) &&
-	    (r = parse_percent(v, "reorder", &st->spec.reorder_per10k, err)) < 0)
+	    (r = net_parse_percent(v, "delay", "reorder", true, &st->spec.reorder_per10k, err)) < 0)
 		return r;
-	return (v = cfg_get(args, "from")) ? parse_from(v, ctx, st, err) : 0;
+	if (!(v = cfg_get(args, "from")))
+		return 0;
+	return net_parse_from(v, ctx, "delay", "delay", st->node, st->from, NET_NFT_MAX_FROM, &st->n_from, err);
 }
 
 static int delay_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "faults/fault.h"
 #include "faults/net_nft.h"
+#include "faults/net_map.h"
 
 struct loss_state {
 	const char *node;		       /* borrowed from ctx->nodes */
@@ -26,63 +27,6 @@ struct loss_state {
 	uint32_t per10k;
 	bool in_force;
 };
-
-static int find_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		     const char **out, struct cd_error *err)
-{
-	const char *name;
-	int r = cfg_string(v, &name, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_nodes; i++)
-		if (strcmp(ctx->nodes[i], name) == 0)
-			return *out = ctx->nodes[i], 0;
-	return cfg_error(v, err, "loss: no node named '%s' in this drill", name);
-}
-
-/* 30, 2.5 or 12.25%: more than 0, at most 100, in steps of 0.01. */
-static int parse_percent(const struct cfg_node *v, uint32_t *per10k, struct cd_error *err)
-{
-	const char *s;
-	char *end;
-	double p;
-	int r = cfg_string(v, &s, err);
-
-	if (r < 0)
-		return r;
-	errno = 0;
-	p = strtod(s, &end);
-	if (*end == '%')
-		end++;
-	if (end == s || *end || errno || !(p > 0 && p <= 100) ||
-	    fabs(p * 100 - round(p * 100)) > 1e-6)
-		return cfg_error(v, err, "loss: bad percent '%s': expected a number above 0 and up "
-					 "to 100, like 30 or 2.5", s);
-	*per10k = (uint32_t)round(p * 100);
-	return 0;
-}
-
-static int parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		      struct loss_state *st, struct cd_error *err)
-{
-	bool list = v->type == CFG_SEQ;
-	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
-	size_t n = list ? v->n : 1;
-	int r;
-
-	if (v->type == CFG_MAP || n == 0 || n > NET_NFT_MAX_FROM)
-		return cfg_error(v, err, "loss: from takes a node or a list of nodes");
-	for (size_t i = 0; i < n; i++) {
-		if ((r = find_node(items[i], ctx, &st->from[i], err)) < 0)
-			return r;
-		if (st->from[i] == st->node)
-			return cfg_error(items[i], err, "loss: %s cannot lose its own packets",
-					 st->node);
-	}
-	st->n_from = n;
-	return 0;
-}
 
 static int loss_parse_args(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			   struct loss_state *st, struct cd_error *err)
@@ -96,13 +40,15 @@ static int loss_parse_args(const struct cfg_node *args, const struct fault_parse
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "loss needs the receiving node (node: n1)");
-	if ((r = find_node(v, ctx, &st->node, err)) < 0)
+	if ((r = net_parse_node(v, ctx, "loss", &st->node, err)) < 0)
 		return r;
 	if (!(v = cfg_get(args, "percent")))
 		return cfg_error(args, err, "loss needs a percent (percent: 30)");
-	if ((r = parse_percent(v, &st->per10k, err)) < 0)
+	if ((r = net_parse_percent(v, "loss", "percent", false, &st->per10k, err)) < 0)
 		return r;
-	return (v = cfg_get(args, "from")) ? parse_from(v, ctx, st, err) : 0;
+	if (!(v = cfg_get(args, "from")))
+		return 0;
+	return net_parse_from(v, ctx, "loss", "lose", st->node, st->from, NET_NFT_MAX_FROM, &st->n_from, err);
 }
 
 static int loss_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,

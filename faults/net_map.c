@@ -1,5 +1,7 @@
 /* The drop map of a partition: shapes, scenario forms and the route plan (net_map.h). */
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
@@ -309,4 +311,65 @@ int net_map_parse_isolate(const struct cfg_node *v, const struct fault_parse_ctx
 			  struct net_map *m, struct cd_error *err)
 {
 	return parse_with(isolate, v, ctx, m, err);
+}
+
+int net_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
+		   const char **out, struct cd_error *err)
+{
+	const char *name;
+	int r = cfg_string(v, &name, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_nodes; i++) {
+		if (strcmp(ctx->nodes[i], name) == 0) {
+			*out = ctx->nodes[i];
+			return 0;
+		}
+	}
+	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, name);
+}
+
+int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what,
+		      bool allow_zero, uint32_t *per10k, struct cd_error *err)
+{
+	const char *s;
+	char *end;
+	double p;
+	int r = cfg_string(v, &s, err);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	p = strtod(s, &end);
+	if (*end == '%')
+		end++;
+	if (end == s || *end || errno || !((allow_zero ? p >= 0 : p > 0) && p <= 100) ||
+	    fabs(p * 100 - round(p * 100)) > 1e-6)
+		return cfg_error(v, err, "%s: bad %s '%s': expected a number %s and up to 100, like 30 or 2.5",
+				 kind, what, s, allow_zero ? "from 0" : "above 0");
+	*per10k = (uint32_t)round(p * 100);
+	return 0;
+}
+
+int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
+		   const char *verb, const char *receiver, const char **from, size_t max,
+		   size_t *n, struct cd_error *err)
+{
+	bool list = v->type == CFG_SEQ;
+	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
+	size_t count = list ? v->n : 1;
+	int r;
+
+	if (v->type == CFG_MAP || count == 0 || count > max)
+		return cfg_error(v, err, "%s: from takes a node or a list of nodes", kind);
+	for (size_t i = 0; i < count; i++) {
+		if ((r = net_parse_node(items[i], ctx, kind, &from[i], err)) < 0)
+			return r;
+		if (from[i] == receiver)
+			return cfg_error(items[i], err, "%s: %s cannot %s its own packets", kind, receiver,
+					 verb);
+	}
+	*n = count;
+	return 0;
 }
