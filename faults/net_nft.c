@@ -139,19 +139,51 @@ static int cmp(struct nftnl_rule *r, enum nft_cmp_ops op, uint32_t data)
 /* Attribute numbers are passed +1 so that 0 ends a list. */
 #define A(x) ((uint16_t)((x) + 1))
 
-/* The match part: one source address, or anything but lo (ifindex 1 in every netns). */
-static int match(struct nftnl_rule *r, const uint32_t *from)
+/* Packets not from lo (ifindex 1 in every netns). */
+static int not_lo(struct nftnl_rule *r)
+{
+	static const uint16_t meta[] = { A(NFTNL_EXPR_META_KEY), A(NFTNL_EXPR_META_DREG), 0 };
+	static const uint32_t metav[] = { NFT_META_IIF, NFT_REG_1 };
+	int e = expr(r, "meta", meta, metav);
+
+	return e < 0 ? e : cmp(r, NFT_CMP_NEQ, 1);
+}
+
+/* Packets from one IPv4 source address (network order). */
+static int saddr(struct nftnl_rule *r, uint32_t addr)
 {
 	static const uint16_t pl[] = { A(NFTNL_EXPR_PAYLOAD_DREG), A(NFTNL_EXPR_PAYLOAD_BASE),
 				       A(NFTNL_EXPR_PAYLOAD_OFFSET), A(NFTNL_EXPR_PAYLOAD_LEN), 0 };
 	static const uint32_t plv[] = { NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 12, 4 };
-	static const uint16_t meta[] = { A(NFTNL_EXPR_META_KEY), A(NFTNL_EXPR_META_DREG), 0 };
-	static const uint32_t metav[] = { NFT_META_IIF, NFT_REG_1 };
-	int e;
+	int e = expr(r, "payload", pl, plv);
 
-	if (from)
-		return (e = expr(r, "payload", pl, plv)) < 0 ? e : cmp(r, NFT_CMP_EQ, *from);
-	return (e = expr(r, "meta", meta, metav)) < 0 ? e : cmp(r, NFT_CMP_NEQ, 1);
+	return e < 0 ? e : cmp(r, NFT_CMP_EQ, addr);
+}
+
+/* A rule of table's input chain; caller frees (or hands to append_rule). */
+static struct nftnl_rule *new_rule(const char *table)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table) < 0 ||
+		  nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN) < 0)) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	if (r)
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	return r;
+}
+
+static int append_rule(struct cursor *c, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh = put_hdr(c, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+
+	if (!nlh)
+		return -E2BIG;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	put_done(c, nlh);
+	return 0;
 }
 
 /* numgen random mod 10000 < per10k drop; numgen is host order, cmp lt is big-endian. */
@@ -174,25 +206,17 @@ static int chance_drop(struct nftnl_rule *r, uint32_t per10k)
 	return expr(r, "immediate", imm, immv);
 }
 
+/* One source (or anything but lo) loses per10k/10000 of its packets. */
 static int add_rule(struct cursor *c, const uint32_t *from, uint32_t per10k)
 {
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = new_rule(NET_NFT_TABLE);
 	int e;
 
 	if (!r)
 		return -ENOMEM;
-	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NET_NFT_TABLE) < 0 ||
-	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN) < 0)
-		return -ENOMEM;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	if ((e = match(r, from)) < 0 || (e = chance_drop(r, per10k)) < 0)
+	if ((e = from ? saddr(r, *from) : not_lo(r)) < 0 || (e = chance_drop(r, per10k)) < 0)
 		return e;
-	if (!(nlh = put_hdr(c, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK)))
-		return -E2BIG;
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	put_done(c, nlh);
-	return 0;
+	return append_rule(c, r);
 }
 
 int net_nft_loss_batch(const struct net_nft_loss *loss, struct net_nft_batch *b)
@@ -236,48 +260,6 @@ int net_nft_del_batch(struct net_nft_batch *b)
 
 /* The delay queue's table (net_delay_rule.h). */
 
-/* reg1 := LEN bytes (meta key, or payload at offset); then cmp OP reg1 with data. */
-static int load_cmp(struct nftnl_rule *r, struct nftnl_expr *load, enum nft_cmp_ops op,
-		    uint32_t data)
-{
-	struct nftnl_expr *cmp;
-
-	if (!load)
-		return -ENOMEM;
-	nftnl_rule_add_expr(r, load); /* the rule owns it now */
-	if (!(cmp = nftnl_expr_alloc("cmp")))
-		return -ENOMEM;
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &data, sizeof(data));
-	nftnl_rule_add_expr(r, cmp);
-	return 0;
-}
-
-static int not_lo(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIF);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return load_cmp(r, e, NFT_CMP_NEQ, 1); /* lo is ifindex 1 in every netns */
-}
-
-static int saddr(struct nftnl_rule *r, uint32_t addr)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
-	}
-	return load_cmp(r, e, NFT_CMP_EQ, addr);
-}
-
 /* The xtables target as iptables-nft sends it: name, revision, and the target's info
  * padded to XT_ALIGN (nft_compat checks the size). */
 static int nfqueue(struct nftnl_rule *r, uint16_t queue)
@@ -299,26 +281,17 @@ static int nfqueue(struct nftnl_rule *r, uint16_t queue)
 	return 0;
 }
 
+/* Packets not from lo [from one source] go to the NFQUEUE queue. */
 static int add_delay_rule(struct cursor *c, uint16_t queue, const uint32_t *from)
 {
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = new_rule(NET_DELAY_TABLE);
 	int e;
 
 	if (!r)
 		return -ENOMEM;
-	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NET_DELAY_TABLE) < 0 ||
-	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN) < 0)
-		return -ENOMEM;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	if ((e = not_lo(r)) < 0 || (from && (e = saddr(r, *from)) < 0) ||
-	    (e = nfqueue(r, queue)) < 0)
+	if ((e = not_lo(r)) < 0 || (from && (e = saddr(r, *from)) < 0) || (e = nfqueue(r, queue)) < 0)
 		return e;
-	if (!(nlh = put_hdr(c, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK)))
-		return -E2BIG;
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	put_done(c, nlh);
-	return 0;
+	return append_rule(c, r);
 }
 
 int net_delay_rule_batch(uint16_t queue, const uint32_t *from, size_t n_from,
