@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,12 +38,13 @@ enum scan_mode {
 
 struct scan {
 	enum scan_mode mode;
-	bool check_crc, skip_corrupt, no_truncate;
+	bool check_crc, skip_corrupt, no_truncate, eio_as_tail;
 	kvlog_apply_fn apply;
 	void *ud;
 	struct kvlog_replay *st;
 	uint64_t prev_seq;
 	bool stop; /* SCAN_CUT/SCAN_READ hit invalid data: later segments are not read */
+	size_t bad_lo, bad_hi; /* this segment's unreadable bytes (zeros in the buffer), or 0, 0 */
 };
 
 const char *kvlog_bad_name(enum kvlog_bad b)
@@ -53,6 +53,7 @@ const char *kvlog_bad_name(enum kvlog_bad b)
 		[KVLOG_BAD_NONE] = "valid",	      [KVLOG_BAD_SHORT] = "short record",
 		[KVLOG_BAD_MAGIC] = "bad magic",      [KVLOG_BAD_LENGTH] = "bad length",
 		[KVLOG_BAD_CRC] = "CRC mismatch",     [KVLOG_BAD_SEQ] = "sequence out of order",
+		[KVLOG_BAD_UNREADABLE] = "unreadable: I/O error",
 	};
 
 	return (size_t)b < ARRAY_SIZE(names) ? names[b] : "unknown";
@@ -104,12 +105,34 @@ enum kvlog_bad kvlog_rec_decode(const unsigned char *p, size_t avail, bool check
 	return KVLOG_BAD_NONE;
 }
 
-/* Valid record at p, continuing the sequence after prev? */
-static enum kvlog_bad check_at(const struct scan *sc, const unsigned char *p, size_t avail,
-			       uint64_t prev, struct kvlog_rec *rec)
+/* Does the record starting at p (its header, and its body as far as the header says)
+ * touch the segment's unreadable bytes? base is the segment's first byte. */
+static bool touches_unreadable(const struct scan *sc, const unsigned char *base,
+			       const unsigned char *p, size_t avail)
 {
-	enum kvlog_bad b = kvlog_rec_decode(p, avail, sc->check_crc, rec);
+	size_t off = (size_t)(p - base), end = off + (avail < KVLOG_HDR_SIZE ? avail : KVLOG_HDR_SIZE);
 
+	if (sc->bad_hi <= off)
+		return false;
+	if (end > sc->bad_lo)
+		return true; /* the header itself */
+	if (avail < KVLOG_HDR_SIZE || kvlog_get_u32(p) != KVLOG_MAGIC)
+		return false; /* garbage before the bad bytes: judged as such */
+	end = off + KVLOG_HDR_SIZE + kvlog_get_u32(p + 8);
+	return end > sc->bad_lo;
+}
+
+/* Valid record at p, continuing the sequence after prev? Bytes that could not be read are
+ * zeros in the buffer: a record touching them is unreadable, whatever its bytes say. */
+static enum kvlog_bad check_at(const struct scan *sc, const unsigned char *base,
+			       const unsigned char *p, size_t avail, uint64_t prev,
+			       struct kvlog_rec *rec)
+{
+	enum kvlog_bad b;
+
+	if (sc->bad_hi && touches_unreadable(sc, base, p, avail))
+		return KVLOG_BAD_UNREADABLE;
+	b = kvlog_rec_decode(p, avail, sc->check_crc, rec);
 	if (b == KVLOG_BAD_NONE && rec->seq <= prev)
 		return KVLOG_BAD_SEQ;
 	return b;
@@ -127,7 +150,7 @@ static size_t resync(const struct scan *sc, const unsigned char *p, size_t off, 
 		if (!m)
 			break;
 		at = (size_t)(m - p);
-		if (check_at(sc, m, len - at, sc->prev_seq, &rec) == KVLOG_BAD_NONE)
+		if (check_at(sc, p, m, len - at, sc->prev_seq, &rec) == KVLOG_BAD_NONE)
 			return at;
 	}
 	return len;
@@ -145,6 +168,21 @@ static uint64_t count_magic(const unsigned char *p, size_t len)
 	return n ? n : 1;
 }
 
+/* Records skipped in p[off..nx): their headers, or, where the bytes were unreadable (no
+ * headers to count), the gap in sequence numbers up to the next valid record. */
+static uint64_t skipped_count(const struct scan *sc, const unsigned char *p, size_t off,
+			      size_t nx, size_t len)
+{
+	uint64_t n = count_magic(p + off, nx - off);
+	struct kvlog_rec rec;
+
+	if (sc->bad_hi > off && nx < len &&
+	    kvlog_rec_decode(p + nx, len - nx, false, &rec) == KVLOG_BAD_NONE &&
+	    rec.seq - sc->prev_seq - 1 > n)
+		n = rec.seq - sc->prev_seq - 1;
+	return n;
+}
+
 static void note_bad(struct scan *sc, const char *name, size_t off, enum kvlog_bad why)
 {
 	struct kvlog_replay *st = sc->st;
@@ -159,6 +197,15 @@ static void note_bad(struct scan *sc, const char *name, size_t off, enum kvlog_b
 static void refuse_msg(struct scan *sc, const char *name, size_t off, size_t next,
 		       enum kvlog_bad why)
 {
+	if (why == KVLOG_BAD_UNREADABLE) {
+		snprintf(sc->st->msg, sizeof(sc->st->msg),
+			 "%s: bytes %zu..%zu cannot be read (I/O error: bad sectors?), from the "
+			 "record at byte %zu on; refusing to replay: restore the log from a "
+			 "replica, or cut it there with kvlog-check --truncate (losing every "
+			 "record from byte %zu on)",
+			 name, sc->bad_lo, sc->bad_hi, off, off);
+		return;
+	}
 	snprintf(sc->st->msg, sizeof(sc->st->msg),
 		 "%s: corrupt record at byte %zu (%s) followed by valid records (next at byte "
 		 "%zu); refusing to replay: start with --skip-corrupt to skip it, or cut the "
@@ -190,8 +237,12 @@ static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned 
 		st->dropped_records += count_magic(p + off, len - off);
 		return cut_at(fd, off);
 	}
-	nx = resync(sc, p, off, len);
-	if (nx == len && is_last) {
+	/* Unreadable bytes are never a torn tail: records behind them may have been
+	 * acknowledged (only the unsafe eio_as_tail believes otherwise). */
+	nx = why == KVLOG_BAD_UNREADABLE && !sc->eio_as_tail ? resync(sc, p, sc->bad_hi - 1, len)
+	     : why == KVLOG_BAD_UNREADABLE			 ? len
+								 : resync(sc, p, off, len);
+	if (nx == len && is_last && (why != KVLOG_BAD_UNREADABLE || sc->eio_as_tail)) {
 		st->dropped_bytes += len - off;
 		st->dropped_records += count_magic(p + off, len - off);
 		if (sc->mode != SCAN_REPLAY)
@@ -208,7 +259,7 @@ static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned 
 		return -EBADMSG;
 	}
 	st->skipped_bytes += nx - off;
-	st->skipped_records += count_magic(p + off, nx - off);
+	st->skipped_records += skipped_count(sc, p, off, nx, len);
 	*next = nx;
 	return 0;
 }
@@ -222,7 +273,7 @@ static int scan_records(struct scan *sc, int fd, const char *name, const unsigne
 
 	while (off < len && !sc->stop) {
 		struct kvlog_rec rec;
-		enum kvlog_bad b = check_at(sc, p + off, len - off, sc->prev_seq, &rec);
+		enum kvlog_bad b = check_at(sc, p, p + off, len - off, sc->prev_seq, &rec);
 
 		if (b != KVLOG_BAD_NONE) {
 			r = on_invalid(sc, fd, name, p, off, len, is_last, b, &off);
@@ -245,6 +296,38 @@ static int scan_records(struct scan *sc, int fd, const char *name, const unsigne
 	return 0;
 }
 
+/* Reads len bytes of fd into p. A bad sector fails read(2) with EIO (kvlog used to mmap
+ * its segments: that turned the EIO into SIGBUS); past the first failure the file is read
+ * in 4 KiB blocks, unreadable ones left as zeros, and [*lo, *hi) spans them (0, 0: none). */
+static int load(int fd, unsigned char *p, size_t len, size_t *lo, size_t *hi)
+{
+	size_t off = 0;
+
+	*lo = *hi = 0;
+	while (off < len) {
+		size_t want = *hi ? 4096 - off % 4096 : len - off;
+		ssize_t n = pread(fd, p + off, want < len - off ? want : len - off, (off_t)off);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ENODATA; /* shrank under us */
+		if (errno == EINTR)
+			continue;
+		if (errno != EIO)
+			return -errno;
+		want = 4096 - off % 4096 < len - off ? 4096 - off % 4096 : len - off;
+		memset(p + off, 0, want);
+		if (!*hi)
+			*lo = off;
+		off += want;
+		*hi = off;
+	}
+	return 0;
+}
+
 static int scan_segment(struct scan *sc, int dirfd, const char *name, bool is_last)
 {
 	bool writable = sc->mode == SCAN_REPLAY || sc->mode == SCAN_CUT;
@@ -261,11 +344,14 @@ static int scan_segment(struct scan *sc, int dirfd, const char *name, bool is_la
 	len = (size_t)sb.st_size;
 	if (len == 0)
 		return 0;
-	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	r = scan_records(sc, fd, name, p, len, is_last);
-	munmap(p, len);
+	p = malloc(len);
+	if (!p)
+		return -ENOMEM;
+	r = load(fd, p, len, &sc->bad_lo, &sc->bad_hi);
+	if (r >= 0)
+		r = scan_records(sc, fd, name, p, len, is_last);
+	sc->bad_lo = sc->bad_hi = 0;
+	free(p);
 	return r;
 }
 
@@ -369,10 +455,12 @@ static void summarize(struct kvlog_replay *st, const struct scan *sc)
 		return;
 	if (st->corrupt)
 		snprintf(st->msg, sizeof(st->msg),
-			 "%s: corrupt record at byte %" PRIu64 " (%s) followed by valid records; "
-			 "skipped %" PRIu64 " records (%" PRIu64 " bytes)",
+			 "%s: corrupt record at byte %" PRIu64 " (%s)%s; skipped %" PRIu64 " records (%" PRIu64 " bytes)",
 			 st->first_bad_file, st->first_bad_offset,
-			 kvlog_bad_name(st->first_bad_reason), st->skipped_records,
+			 kvlog_bad_name(st->first_bad_reason),
+			 st->first_bad_reason == KVLOG_BAD_UNREADABLE ? ""
+								      : " followed by valid records",
+			 st->skipped_records,
 			 st->skipped_bytes);
 	else if (st->dropped_bytes)
 		snprintf(st->msg, sizeof(st->msg),
@@ -448,7 +536,8 @@ int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud,
 	_cleanup_(kvlog_freep) struct kvlog *l = NULL;
 	struct scan sc = {
 		.mode = SCAN_REPLAY, .check_crc = !o->no_crc, .skip_corrupt = o->skip_corrupt,
-		.no_truncate = o->no_truncate, .apply = apply, .ud = ud, .st = st,
+		.no_truncate = o->no_truncate, .eio_as_tail = o->eio_as_tail, .apply = apply,
+		.ud = ud, .st = st,
 	};
 	uint32_t max_num = 0;
 	int r;

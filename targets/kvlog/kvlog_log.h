@@ -72,6 +72,7 @@ enum kvlog_bad {
 	KVLOG_BAD_LENGTH, /* length, key length or type out of range */
 	KVLOG_BAD_CRC,
 	KVLOG_BAD_SEQ, /* seq not above the previous record's */
+	KVLOG_BAD_UNREADABLE, /* reading its bytes failed with EIO: a bad sector */
 };
 
 const char *kvlog_bad_name(enum kvlog_bad b);
@@ -94,6 +95,8 @@ struct kvlog_opts {
 	bool skip_corrupt; /* skip mid-log corruption (counted) instead of refusing */
 	bool no_crc;	   /* UNSAFE: replay accepts records without checking their CRC */
 	bool no_truncate;  /* UNSAFE: replay keeps a torn tail and appends after it */
+	bool eio_as_tail;  /* UNSAFE: replay takes unreadable bytes for a torn tail and cuts
+			    * the log there, losing every record behind them */
 };
 
 /* What a scan found. Filled by kvlog_open, kvlog_validate and kvlog_truncate. */

@@ -57,8 +57,9 @@ static void usage(FILE *f)
 		"  --skip-corrupt                 skip mid-log corruption instead of refusing\n"
 		"  --on-corrupt refuse|skip       the same as a value (refuse is the default)\n"
 		"  --max-log-size SIZE            rotate txn.log at this size (64MiB)\n"
-		"  --unsafe none|ack-before-write|no-crc|no-truncate[,...]\n"
-		"  --unsafe-ack-before-write --unsafe-no-crc --unsafe-no-truncate\n");
+		"  --unsafe none|ack-before-write|no-crc|no-truncate|eio-as-tail[,...]\n"
+		"  --unsafe-ack-before-write --unsafe-no-crc --unsafe-no-truncate\n"
+		"                                 self-test variants, each unsafe as named\n");
 }
 
 static int parse_unsafe(struct srv_opts *o, const char *list)
@@ -75,6 +76,8 @@ static int parse_unsafe(struct srv_opts *o, const char *list)
 			o->log.no_crc = true;
 		else if (strcmp(w, "no-truncate") == 0)
 			o->log.no_truncate = true;
+		else if (strcmp(w, "eio-as-tail") == 0)
+			o->log.eio_as_tail = true;
 		else if (strcmp(w, "none") != 0)
 			return -EINVAL;
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults of the fault file system in drills: a power cut loses nothing acknowledged with
 # sync always or batch, and with sync never fails RPO naming the lost writes; rotted bits
-# are caught by kvlog's CRC, and served by its no-crc variant. The faultfs mount lives in
+# are caught by kvlog's CRC, and served by its no-crc variant; a bad sector is refused,
+# then truncated by the runbook. The faultfs mount lives in
 # the node's mount namespace only, and nothing stays mounted after the drill or a SIGINT.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +21,14 @@ expect_out "acknowledged writes lost: w"
 drill 0 scenarios/kvlog-bitrot.yaml
 drill 1 scenarios/kvlog-bitrot.yaml --param unsafe=no-crc
 expect_out "corrupt value at key"
+
+# Bad sectors: kvlog refuses the unreadable log, the runbook truncates, the loss is bounded;
+# the variant that takes EIO for a torn tail never shows the refusal.
+drill 0 scenarios/kvlog-bad-sector.yaml
+expect_out "step 1 exec ok"
+expect_out "acknowledged writes lost: w"
+drill 1 scenarios/kvlog-bad-sector.yaml --param unsafe=eio-as-tail
+expect_out "kvlog refuses the unreadable log FAIL"
 
 # SIGINT while faultfs is mounted under a running node.
 "$cd_bin" run --out "$work/runs" scenarios/kvlog-power-loss.yaml >"$work/out" 2>&1 &
