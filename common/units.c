@@ -155,3 +155,15 @@ void units_format_seconds_ms(int64_t ns, char *buf, size_t len)
 		ms = 0;
 	snprintf(buf, len, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
 }
+
+void units_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (u + 1 < sizeof(unit) / sizeof(unit[0]) && bytes && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s", bytes, unit[u]);
+}

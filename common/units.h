@@ -19,6 +19,8 @@ int units_parse_rate(const char *s, double *per_sec);
 
 /* "1.250s", "42ms", "0ms": the shortest human form of a duration (millisecond precision). */
 void units_format_duration(int64_t ns, char *buf, size_t len);
+/* "64MiB", "1GiB", "1500B": the largest binary unit that divides the size exactly. */
+void units_format_size(uint64_t bytes, char *buf, size_t len);
 /* Integer milliseconds as a decimal with three places of seconds: "1.250". Locale-free. */
 void units_format_seconds_ms(int64_t ns, char *buf, size_t len);
 

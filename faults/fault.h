@@ -54,6 +54,11 @@ struct fault_env {
 	 * its held packets released at their due times (faults/net_delay.h). q == NULL stops
 	 * running the node's queue (before the fault frees it). */
 	int (*run_delay_queue)(void *harness, const char *node, struct net_delay *q);
+	/* Fills the node's own file system (its `disk:`) with a ballast file until free_bytes
+	 * are left (fill true), or deletes the ballast (fill false); reply gets one line about
+	 * it ("ballast 66060288 bytes, 0 bytes free"). -ENODEV when the node has no disk. */
+	int (*node_disk)(void *harness, const char *node, bool fill, uint64_t free_bytes,
+			 char *reply, size_t len);
 };
 
 struct fault_ops {
@@ -61,6 +66,7 @@ struct fault_ops {
 	const char *summary; /* one line for `chaosdrill list` */
 	const char *needs;   /* kernel features it needs, for `list` and the README */
 	bool heals;          /* accepts `heal:` */
+	bool needs_disk;     /* acts on the node's own disk (`disk:`), which the drill must give */
 	/* Checks args and builds the fault's state (*state, freed by free). Pure. */
 	int (*parse)(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
 		     struct cd_error *err);

@@ -15,6 +15,7 @@ extern const struct fault_ops fault_syscall_ops;
 extern const struct fault_ops fault_power_cut_ops;
 extern const struct fault_ops fault_bitrot_ops;
 extern const struct fault_ops fault_bad_sectors_ops;
+extern const struct fault_ops fault_disk_full_ops;
 
 static const struct fault_ops *const registry[] = {
 	&fault_kill_ops,
@@ -28,6 +29,7 @@ static const struct fault_ops *const registry[] = {
 	&fault_power_cut_ops,
 	&fault_bitrot_ops,
 	&fault_bad_sectors_ops,
+	&fault_disk_full_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)

@@ -130,6 +130,12 @@ static int load_faults(struct drill *d, struct cd_error *err)
 		if (r < 0)
 			return r;
 		d->n_faults++;
+		if (f->ops->needs_disk &&
+		    scenario_node_disk(d->sc, scenario_node(d->sc, f->ops->node(f->state)))->fs == SCENARIO_DISK_NONE)
+			return cd_error_set(err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
+					    "%s on %s needs the node's data dir on a disk of its own: add "
+					    "disk: {size: 64MiB, fs: ext4} (or fs: tmpfs) to the drill or to the node",
+					    sf->kind, f->ops->node(f->state));
 	}
 	return 0;
 }

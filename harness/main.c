@@ -10,7 +10,7 @@
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
+	const char *summary; /* NULL: internal, not listed */
 };
 
 static const struct command commands[] = {
@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check drill files without running them" },
 	{ "list", cmd_list, "list the known targets, faults, recovery steps and workloads" },
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
+	{ "node-disk", cmd_node_disk, NULL },
 };
 
 static void usage(FILE *f)
@@ -26,7 +27,8 @@ static void usage(FILE *f)
 		   "Runs recovery runbooks as drills: faults in, recovery steps timed, RTO, RPO\n"
 		   "and integrity checked, JUnit XML out.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n`chaosdrill COMMAND --help` describes each command.\n"
 		   "Options: --help, --version\n\n"
 		   "Exit codes: 0 every expectation met; 1 an expectation missed; 2 bad input\n"

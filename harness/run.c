@@ -258,7 +258,7 @@ static int enter_lab_netns(struct drill_run *r, int *host_ns)
 
 /* Host paths nodes need although their /tmp and /run are private: the targets' binaries
  * and definitions, and the run directory (a checkout under /tmp must still work). */
-static void keep_paths(struct drill_run *r, char *keep[5])
+static void keep_paths(struct drill_run *r, char *keep[6])
 {
 	char *ffs = realpath(run_ffs_binary(), NULL), *slash = ffs ? strrchr(ffs, '/') : NULL;
 
@@ -268,8 +268,9 @@ static void keep_paths(struct drill_run *r, char *keep[5])
 	keep[1] = realpath(target_src_root(), NULL);
 	keep[2] = realpath(r->run_dir, NULL);
 	keep[3] = ffs;
-	keep[4] = NULL;
-	for (int i = 0, j = 0; i < 5; i++) /* drop the ones that do not exist */
+	keep[4] = run_disk_helper_dir(); /* chaosdrill node-disk runs inside nodes */
+	keep[5] = NULL;
+	for (int i = 0, j = 0; i < 6; i++) /* drop the ones that do not exist */
 		if ((keep[j] = keep[i]))
 			j++;
 }
@@ -277,7 +278,7 @@ static void keep_paths(struct drill_run *r, char *keep[5])
 static int setup(struct drill_run *r, const char *out_dir, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
-	char *keep[5];
+	char *keep[6];
 	int k;
 
 	if ((k = make_run_dir(r, out_dir)) < 0)
@@ -308,6 +309,8 @@ static int setup(struct drill_run *r, const char *out_dir, const char *subnet, i
 		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
+	if ((k = run_disk_prepare(r)) < 0)
+		return k; /* said why */
 	if ((k = run_sys_prepare(r)) < 0)
 		return run_env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
 	if ((k = run_ffs_prepare(r)) < 0)

@@ -38,6 +38,7 @@ struct run_node {
 	char *check_output;           /* owned */
 	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */
 	struct run_ffs *ffs;          /* its fault file system, or NULL (run_ffs.c) */
+	bool has_disk;                /* its data dir is on its own disk: (run_disk.c) */
 	struct net_delay *dq;         /* its delay queue while a delay fault runs (run_delay.c) */
 	struct loop_op *dq_poll, *dq_timer;
 };
@@ -159,6 +160,11 @@ void run_sys_release(struct run_node *n);
 
 /* run_ffs.c: the fault file system of nodes named by power-cut, bitrot, bad-sectors. */
 const char *run_ffs_binary(void);
+/* run_disk.c: nodes' own disks (`disk:`), mounted before their first start. */
+int run_disk_prepare(struct drill_run *r);
+int run_disk_command(struct run_node *n, bool fill, uint64_t free_bytes, char *reply, size_t len);
+char *run_disk_helper_dir(void);
+
 int run_ffs_prepare(struct drill_run *r);
 int run_ffs_command(struct run_node *n, const char *line, char *reply, size_t len);
 void run_ffs_stop(struct drill_run *r);

@@ -428,6 +428,14 @@ static int env_delay_queue(void *h, const char *name, struct net_delay *q)
 	return n ? run_delay_queue(n, q) : -ENOENT;
 }
 
+static int env_disk(void *h, const char *name, bool fill, uint64_t free_bytes, char *reply,
+		    size_t len)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_disk_command(n, fill, free_bytes, reply, len) : -ENOENT;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -439,4 +447,5 @@ const struct fault_env run_fault_env_ops = {
 	.node_kill_wait = env_kill_wait,
 	.faultfs = env_faultfs,
 	.run_delay_queue = env_delay_queue,
+	.node_disk = env_disk,
 };

@@ -12,14 +12,16 @@
 
 static const char *const top_keys[] = { "drill",  "description", "runbook", "seed",
 					"target", "nodes",	 "params",  "workload",
-					"faults", "recovery",	 "expect",  NULL };
+					"faults", "recovery",	 "expect",  "disk", NULL };
 static const char *const workload_keys[] = { "kind", "rate",   "clients",    "timeout",
 					     "tail", "warmup", "value-size", "node", NULL };
 static const char *const workload_kinds[] = { "set", NULL };
 static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", NULL };
 static const char *const fault_item_keys[] = { "at", "heal", "name", "recovery", NULL };
 static const char *const heal_keys[] = { "at", "after", NULL };
-static const char *const node_keys[] = { "name", "params", NULL };
+static const char *const node_keys[] = { "name", "params", "disk", NULL };
+static const char *const disk_keys[] = { "size", "fs", NULL };
+static const char *const disk_fs[] = { "tmpfs", "ext4", NULL };
 static const char *const recovery_keys[] = { "at", "steps", NULL };
 
 static struct scenario_pos pos_of(const struct cfg_node *n)
@@ -114,6 +116,30 @@ static int add_node(struct scenario *sc, const char *name, const struct cfg_node
 	return 0;
 }
 
+/* disk: {size: 64MiB, fs: tmpfs|ext4} (fs defaults to tmpfs). */
+static int parse_disk(const struct cfg_node *v, struct scenario_disk *d, struct cd_error *err)
+{
+	const struct cfg_node *size;
+	size_t fs = 0;
+	int r = cfg_expect(v, CFG_MAP, "disk", err);
+
+	if (r < 0 || (r = cfg_check_keys(v, disk_keys, "disk", err)) < 0)
+		return r;
+	size = cfg_get(v, "size");
+	if (!size)
+		return cfg_error(v, err, "disk needs a size (like size: 64MiB)");
+	if ((r = cfg_size(size, &d->size, err)) < 0)
+		return r;
+	if (cfg_get(v, "fs") && (r = cfg_enum(cfg_get(v, "fs"), disk_fs, &fs, err)) < 0)
+		return r;
+	/* ext4 needs room for its own metadata (journal, tables): 8 MiB is its floor here. */
+	if (d->size < (fs == 1 ? 8u : 1u) << 20 || d->size > (uint64_t)1 << 40)
+		return cfg_error(size, err, "disk size must be between %s and 1TiB", fs == 1 ? "8MiB (ext4)" : "1MiB");
+	d->fs = fs == 1 ? SCENARIO_DISK_EXT4 : SCENARIO_DISK_TMPFS;
+	d->pos = pos_of(v);
+	return 0;
+}
+
 static int parse_node_item(struct scenario *sc, const struct cfg_node *it, struct cd_error *err)
 {
 	const char *name;
@@ -130,6 +156,9 @@ static int parse_node_item(struct scenario *sc, const struct cfg_node *it, struc
 		return r;
 	r = add_node(sc, name, cfg_get(it, "name"), err);
 	if (r < 0)
+		return r;
+	if (cfg_get(it, "disk") &&
+	    (r = parse_disk(cfg_get(it, "disk"), &sc->nodes[sc->n_nodes - 1].disk, err)) < 0)
 		return r;
 	params = cfg_get(it, "params");
 	if (!params)
@@ -439,6 +468,8 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 		if ((r = parse_params(v, &sc->params, &sc->n_params, err)) < 0)
 			return r;
 	}
+	if ((v = cfg_get(root, "disk")) && (r = parse_disk(v, &sc->disk, err)) < 0)
+		return r;
 	if ((v = cfg_get(root, "workload")) && (r = parse_workload(sc, v, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "faults")) && (r = parse_faults(sc, v, kinds, err)) < 0)
@@ -537,6 +568,12 @@ const struct scenario_node *scenario_node(const struct scenario *sc, const char 
 		if (strcmp(sc->nodes[i].name, name) == 0)
 			return &sc->nodes[i];
 	return NULL;
+}
+
+const struct scenario_disk *scenario_node_disk(const struct scenario *sc,
+					       const struct scenario_node *node)
+{
+	return node && node->disk.fs != SCENARIO_DISK_NONE ? &node->disk : &sc->disk;
 }
 
 static const char *lookup(const struct scenario_param *p, size_t n, const char *key)

@@ -37,8 +37,19 @@ struct scenario_param {
 	struct scenario_pos key_pos; /* of the key */
 };
 
+enum scenario_disk_fs { SCENARIO_DISK_NONE, SCENARIO_DISK_TMPFS, SCENARIO_DISK_EXT4 };
+
+/* disk: {size: 64MiB, fs: tmpfs|ext4}: the node's data dir on a file system of its own
+ * with that much room (so disk-full can fill it for real). */
+struct scenario_disk {
+	enum scenario_disk_fs fs; /* NONE: the data dir is a plain directory of the run dir */
+	uint64_t size;            /* bytes */
+	struct scenario_pos pos;
+};
+
 struct scenario_node {
 	char name[SCENARIO_NODE_NAME_MAX];
+	struct scenario_disk disk; /* the node's own `disk:`, else fs NONE */
 	struct scenario_param *params; /* per-node overrides of the scenario's params */
 	size_t n_params;
 	struct scenario_pos pos;
@@ -102,6 +113,7 @@ struct scenario {
 	size_t n_nodes;
 	struct scenario_param *params;
 	size_t n_params;
+	struct scenario_disk disk; /* the drill's `disk:`, for every node without its own */
 	struct scenario_param *overrides; /* --param: win over scenario and node params */
 	size_t n_overrides;
 	struct scenario_workload workload;
@@ -136,6 +148,9 @@ int scenario_override_param(struct scenario *sc, const char *key, const char *va
  * the scenario's, else NULL. */
 const char *scenario_param(const struct scenario *sc, const struct scenario_node *node,
 			   const char *key);
+/* The disk a node's data dir lives on: its own `disk:`, else the drill's (fs NONE: none). */
+const struct scenario_disk *scenario_node_disk(const struct scenario *sc,
+					       const struct scenario_node *node);
 /* True if name is a valid node name: [A-Za-z0-9][A-Za-z0-9_-]*, at most 31 chars. */
 bool scenario_valid_node_name(const char *name);
 

@@ -253,6 +253,38 @@ static void test_load_file_errors(void **state)
 	assert_non_null(strstr(err.msg, "cannot read"));
 }
 
+/* disk: on the drill for every node, on a node for that node only; bad ones located. */
+static void test_disk(void **state)
+{
+	static const char yaml[] = "drill: d\n"
+				   "disk: {size: 64MiB, fs: ext4}\n"
+				   "nodes:\n"
+				   "  - n1\n"
+				   "  - {name: n2, disk: {size: 8MiB}}\n";
+	struct scenario *sc = NULL;
+	struct cd_error err;
+	const struct scenario_disk *d;
+
+	(void)state;
+	assert_int_equal(parse(yaml, &sc, &err), 0);
+	d = scenario_node_disk(sc, scenario_node(sc, "n1"));
+	assert_int_equal(d->fs, SCENARIO_DISK_EXT4);
+	assert_int_equal(d->size, 64u << 20);
+	d = scenario_node_disk(sc, scenario_node(sc, "n2"));
+	assert_int_equal(d->fs, SCENARIO_DISK_TMPFS); /* fs defaults to tmpfs */
+	assert_int_equal(d->size, 8u << 20);
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\nnodes: 2\n", &sc, &err), 0);
+	assert_int_equal(scenario_node_disk(sc, scenario_node(sc, "n2"))->fs, SCENARIO_DISK_NONE);
+	scenario_free(sc);
+
+	expect_error("drill: d\ndisk: {fs: tmpfs}\n", 2, 7, "disk needs a size");
+	expect_error("drill: d\ndisk: {size: 4MiB, fs: ext4}\n", 2, 14, "between 8MiB (ext4) and 1TiB");
+	expect_error("drill: d\ndisk: {size: 1MiB, fs: zfs}\n", 2, 24, "unknown value 'zfs'");
+	expect_error("drill: d\ndisk: {size: 1MiB, quota: 2}\n", 2, 20, "unknown key 'quota'");
+	expect_error("drill: d\ndisk: 64MiB\n", 2, 7, "disk must be a mapping");
+}
+
 static void test_node_names(void **state)
 {
 	assert_true(scenario_valid_node_name("n1"));
@@ -277,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_errors_yaml),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_node_names),
+		cmocka_unit_test(test_disk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
