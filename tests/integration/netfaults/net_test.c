@@ -42,6 +42,26 @@ struct runner {
 
 static struct runner runners[8];
 
+/* Stops a runner's thread and forgets it; the thread itself cannot be stopped from within. */
+static void runner_stop(struct runner *ru)
+{
+	uint64_t one = 1;
+
+	if (!ru->q || pthread_equal(ru->thread, pthread_self()))
+		return;
+	if (write(ru->stop, &one, sizeof(one)) == sizeof(one))
+		pthread_join(ru->thread, NULL);
+	close(ru->stop);
+	*ru = (struct runner){ 0 };
+}
+
+/* At exit, also after a failed CHECK: no runner thread may outlive its queue's owner. */
+static void stop_all(void)
+{
+	for (size_t i = 0; i < 8; i++)
+		runner_stop(&runners[i]);
+}
+
 static void *run(void *p)
 {
 	struct runner *ru = p;
@@ -65,19 +85,18 @@ static void *run(void *p)
 
 static int env_run_queue(void *h, const char *node, struct net_delay *q)
 {
+	static bool hooked;
 	struct runner *ru = NULL;
-	uint64_t one = 1;
 
+	if (!hooked)
+		hooked = atexit(stop_all) == 0;
 	for (size_t i = 0; i < 8 && !ru; i++)
 		if (q ? !runners[i].q : runners[i].q && strcmp(runners[i].node, node) == 0)
 			ru = &runners[i];
 	if (!ru)
 		return q ? -ENOSPC : -ESRCH;
 	if (!q) {
-		CHECK(write(ru->stop, &one, sizeof(one)) == sizeof(one), "stop: %m");
-		pthread_join(ru->thread, NULL);
-		close(ru->stop);
-		*ru = (struct runner){ 0 };
+		runner_stop(ru);
 		return 0;
 	}
 	*ru = (struct runner){ .node = node, .q = q, .stop = eventfd(0, EFD_CLOEXEC) };
@@ -118,6 +137,14 @@ int t_udp_bound(struct lab_node *node, int port)
 	CHECK(fd >= 0, "udp socket in %s", node_name(node));
 	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind in %s: %m", node_name(node));
 	return fd;
+}
+
+double t_timing_slack(void)
+{
+	const char *e = getenv("CHAOSDRILL_TIMING_SLACK");
+	double f = e ? atof(e) : 1;
+
+	return f >= 1 ? f : 1;
 }
 
 int64_t t_now_us(void)

@@ -16,6 +16,9 @@ struct fault_env t_env(struct lab *lab);
 void *t_fault_parse(const struct fault_ops *ops, struct lab *lab, const char *yaml);
 /* A UDP socket in node's netns bound to its address:port, non-blocking. */
 int t_udp_bound(struct lab_node *node, int port);
+/* How much wider timing bounds may be: $CHAOSDRILL_TIMING_SLACK (>= 1, default 1), set
+ * only when the test runs under a tool that slows every packet's handling (valgrind). */
+double t_timing_slack(void);
 /* Monotonic microseconds. */
 int64_t t_now_us(void);
 

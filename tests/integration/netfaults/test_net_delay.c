@@ -150,8 +150,10 @@ static void heal(struct t *t, void *st)
 	fault_delay_ops.free(st);
 }
 
+/* Timing tolerances widen by t_timing_slack() (1 but under valgrind). */
 static void check_near(double got, double want, double tol, const char *what)
 {
+	tol *= t_timing_slack();
 	CHECK(fabs(got - want) <= tol, "%s: %.2f, want %.2f +- %.2f", what, got, want, tol);
 }
 
@@ -181,9 +183,9 @@ static void case_mean(struct t *t, const char *before)
 	CHECK(r.got == r.sent && r.dups == 0, "every probe once: %d/%d", r.got, r.sent);
 	check_near(r.mean, 50, 5, "n1 -> n2 mean delay (ms)");
 	probe(t, 2, 1, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5, "n3 -> n2 untouched: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms", r.mean);
 	probe(t, 1, 0, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5, "n2 -> n1 untouched: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n2 -> n1 untouched: mean %.2f ms", r.mean);
 	st2 = t_fault_parse(&fault_delay_ops, t->lab, "{node: n2, mean: 10ms}");
 	e = fault_delay_ops.inject(st2, &env, &what);
 	CHECK(e < 0 && strstr(what.buf, "already"), "a second delay on n2: %d %s", e, what.buf);
@@ -193,7 +195,7 @@ static void case_mean(struct t *t, const char *before)
 	heal(t, st);
 	check_same_rules(t, before);
 	probe(t, 0, 1, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5, "healed: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "healed: mean %.2f ms", r.mean);
 	OK("delay 50ms from n1 at n2: mean within 5 ms; others untouched; heal restores the "
 	   "ruleset and the path");
 }
@@ -208,7 +210,8 @@ static void case_jitter(struct t *t, const char *before)
 	CHECK(r.got == r.sent, "every probe: %d/%d", r.got, r.sent);
 	check_near(r.mean, 50, 5, "mean delay (ms)");
 	check_near(r.sd, 10 / sqrt(3), 0.3 * 10 / sqrt(3), "sd of the delay (ms)");
-	CHECK(r.min >= 39.9 && r.max <= 63, "delays in [40, 60] ms: %.2f..%.2f", r.min, r.max);
+	CHECK(r.min >= 39.9 && r.max <= 60 + 3 * t_timing_slack(), "delays in [40, 60] ms: %.2f..%.2f",
+	      r.min, r.max);
 	CHECK(r.min < 42 && r.max > 58, "delays span [40, 60] ms: %.2f..%.2f", r.min, r.max);
 	probe(t, 2, 1, 100, 2000, 200, &r);
 	check_near(r.mean, 50, 5, "n3 -> n2 mean delay (ms)");
@@ -269,7 +272,7 @@ int main(int argc, char **argv)
 		t.udp[i] = t_udp_bound(t.n[i], PORT);
 	before = ruleset(&t, 1);
 	probe(&t, 0, 1, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5, "before: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "before: mean %.2f ms", r.mean);
 	case_mean(&t, before);
 	case_jitter(&t, before);
 	case_duplicate(&t, before);
