@@ -59,6 +59,10 @@ struct fault_env {
 	 * it ("ballast 66060288 bytes, 0 bytes free"). -ENODEV when the node has no disk. */
 	int (*node_disk)(void *harness, const char *node, bool fill, uint64_t free_bytes,
 			 char *reply, size_t len);
+	/* The node that leads now (role "leader" or "primary"): the one running node whose
+	 * target leader probe passes; *node is borrowed. -ENOTSUP: the target has no leader
+	 * probe; -ENOENT: none passed; -ENOTUNIQ: several did. */
+	int (*node_select)(void *harness, const char *role, const char **node);
 };
 
 struct fault_ops {

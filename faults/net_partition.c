@@ -6,6 +6,9 @@
  *   partition: {isolate: n1}                 also a list; `isolate: n1` is the same fault
  *   partition: {from: n1, to: [n2]}          one-way: n2 never receives what n1 sends
  *   partition: halves | majority-minority | bridge | ring     (or {shape: NAME})
+ *   isolate: leader (or primary; also partition: {isolate: leader})   the node whose
+ *     leader probe (target.yaml probe: leader:) passes at the moment of injection, unless
+ *     a node of the drill has that name
  *
  * Mechanism, measured (tests/integration/netfaults, 2-core VM, kernel 6.18): an
  * `unreachable` /32 route for the receiver's address in the sender's main table, added over
@@ -40,6 +43,7 @@ struct partition_state {
 	size_t n_added; /* plan[0..n_added) is in force */
 	uint32_t addr[NET_MAP_MAX];
 	const char *single; /* the isolated node, for fault_ops.node; NULL if several */
+	const char *select; /* "leader" or "primary": the map is made at injection, or NULL */
 };
 
 static void partition_free(void *state)
@@ -54,16 +58,15 @@ static void partition_free(void *state)
 	free(st);
 }
 
-static int finish_parse(struct partition_state *st, const struct fault_parse_ctx *ctx)
+/* The plan of routes for st->map, and the single isolated node if there is one. */
+static int build_plan(struct partition_state *st)
 {
 	uint64_t all = st->map.n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << st->map.n) - 1;
 	size_t receivers = 0, who = 0;
 
-	for (size_t i = 0; i < st->map.n; i++)
-		if (!(st->names[i] = strdup(ctx->nodes[i])))
-			return -ENOMEM;
+	free(st->plan);
 	st->n_plan = net_map_routes(&st->map, NULL, 0);
-	if (!(st->plan = calloc(st->n_plan, sizeof(*st->plan))))
+	if (!(st->plan = calloc(st->n_plan ? st->n_plan : 1, sizeof(*st->plan))))
 		return -ENOMEM;
 	net_map_routes(&st->map, st->plan, st->n_plan);
 	/* One node cut from all others (isolate: n1) names that node in the timeline. */
@@ -74,6 +77,30 @@ static int finish_parse(struct partition_state *st, const struct fault_parse_ctx
 	return 0;
 }
 
+static int finish_parse(struct partition_state *st, const struct fault_parse_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_nodes && i < NET_MAP_MAX; i++)
+		if (!(st->names[i] = strdup(ctx->nodes[i])))
+			return -ENOMEM;
+	return st->select ? 0 : build_plan(st);
+}
+
+/* `leader` or `primary` as the node to isolate, when no node has that name; else NULL. */
+static const char *selector(const struct cfg_node *args, bool isolate,
+			    const struct fault_parse_ctx *ctx)
+{
+	const struct cfg_node *v = isolate ? args : args->type == CFG_MAP ? cfg_get(args, "isolate") : NULL;
+
+	if (!v || v->type != CFG_SCALAR || (strcmp(v->scalar, "leader") && strcmp(v->scalar, "primary")))
+		return NULL;
+	for (size_t i = 0; i < ctx->n_nodes; i++)
+		if (strcmp(ctx->nodes[i], v->scalar) == 0)
+			return NULL;
+	if (!isolate && args->n != 1)
+		return NULL; /* other keys beside: the map parser says what is wrong */
+	return strcmp(v->scalar, "leader") == 0 ? "leader" : "primary";
+}
+
 static int parse_as(bool isolate, const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		    void **state, struct cd_error *err)
 {
@@ -82,8 +109,18 @@ static int parse_as(bool isolate, const struct cfg_node *args, const struct faul
 
 	if (!st)
 		return -ENOMEM;
-	r = isolate ? net_map_parse_isolate(args, ctx, &st->map, err)
-		    : net_map_parse(args, ctx, &st->map, err);
+	if (ctx->n_nodes > NET_MAP_MAX) {
+		free(st);
+		return cfg_error(args, err, "a partition spans at most %d nodes", NET_MAP_MAX);
+	}
+	st->select = selector(args, isolate, ctx);
+	if (st->select) {
+		net_map_init(&st->map, ctx->n_nodes);
+		r = ctx->n_nodes < 2 ? cfg_error(args, err, "isolate %s: the drill needs 2 nodes or more", st->select) : 0;
+	} else {
+		r = isolate ? net_map_parse_isolate(args, ctx, &st->map, err)
+			    : net_map_parse(args, ctx, &st->map, err);
+	}
 	if (r >= 0)
 		r = finish_parse(st, ctx);
 	if (r < 0) {
@@ -180,6 +217,35 @@ static int add_routes(struct partition_state *st, const struct fault_env *env, s
 	return r;
 }
 
+/* isolate: leader: asks the harness which node leads now, and cuts that one off. */
+static int resolve(struct partition_state *st, const struct fault_env *env, struct strbuf *what)
+{
+	int group[NET_MAP_MAX] = { 0 };
+	const char *who = NULL;
+	size_t i;
+	int r = env->node_select ? env->node_select(env->harness, st->select, &who) : -ENOTSUP;
+
+	if (r < 0) {
+		strbuf_appendf(what, "isolate %s: %s", st->select,
+			       r == -ENOTSUP  ? "the target has no leader probe (probe: leader: in target.yaml)"
+			       : r == -ENOENT ? "no running node's leader probe passed"
+			       : r == -ENOTUNIQ ? "more than one node's leader probe passed"
+						: strerror(-r));
+		return r;
+	}
+	for (i = 0; i < st->map.n && strcmp(st->names[i], who); i++)
+		;
+	if (i == st->map.n)
+		return -ENOENT;
+	group[i] = 1;
+	net_map_init(&st->map, st->map.n);
+	net_map_split(&st->map, group);
+	if ((r = build_plan(st)) < 0)
+		return r;
+	strbuf_appendf(what, "%s is %s (its leader probe passed); ", st->select, who);
+	return 0;
+}
+
 static int partition_inject(void *state, const struct fault_env *env, struct strbuf *what)
 {
 	struct partition_state *st = state;
@@ -187,6 +253,8 @@ static int partition_inject(void *state, const struct fault_env *env, struct str
 
 	if (st->n_added)
 		return -EALREADY;
+	if (st->select && (r = resolve(st, env, what)) < 0)
+		return r;
 	for (size_t i = 0; i < st->map.n; i++) {
 		if ((r = env->node_addr(env->harness, st->names[i], &st->addr[i])) < 0) {
 			strbuf_appendf(what, "no address for %s: %s", st->names[i], strerror(-r));

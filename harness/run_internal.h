@@ -34,6 +34,7 @@ struct run_node {
 	unsigned incarnation;
 	struct template_vars vars;    /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
+	char **leader_argv;           /* owned, expanded; NULL: the target has no leader probe */
 	int check_status;             /* exit status of the target's checker, -1 not run */
 	char *check_output;           /* owned */
 	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */

@@ -139,6 +139,8 @@ int run_nodes_prepare(struct drill_run *r)
 			return k;
 		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
 			return k;
+		if (t->probe_leader.argc && (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
+			return k;
 	}
 	return 0;
 }
@@ -341,6 +343,7 @@ void run_nodes_release(struct drill_run *r)
 		template_argv_free(n->start_argv);
 		template_argv_free(n->probe_argv);
 		template_argv_free(n->check_argv);
+		template_argv_free(n->leader_argv);
 	}
 	free(r->nodes);
 	r->nodes = NULL;
@@ -436,6 +439,37 @@ static int env_disk(void *h, const char *name, bool fill, uint64_t free_bytes, c
 	return n ? run_disk_command(n, fill, free_bytes, reply, len) : -ENOENT;
 }
 
+#define LEADER_PROBE_NS (2 * NSEC_PER_SEC)
+
+/* Runs the leader probe of every running node (one at a time: a fault waits for them). */
+static int env_select(void *h, const char *role, const char **node)
+{
+	struct drill_run *r = h;
+	size_t found = 0;
+
+	(void)role; /* "leader" and "primary" are the same question to the probe */
+	*node = NULL;
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+		struct lab_cmd cmd = LAB_CMD_INIT;
+		struct lab_run_result res;
+
+		if (!n->leader_argv)
+			return -ENOTSUP;
+		if (n->pidfd < 0)
+			continue;
+		cmd.argv = (const char *const *)n->leader_argv;
+		if (lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res) < 0)
+			continue;
+		if (!res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0) {
+			*node = n->sn->name;
+			found++;
+		}
+		free(res.output);
+	}
+	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -448,4 +482,5 @@ const struct fault_env run_fault_env_ops = {
 	.faultfs = env_faultfs,
 	.run_delay_queue = env_delay_queue,
 	.node_disk = env_disk,
+	.node_select = env_select,
 };

@@ -196,9 +196,8 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			*bad = true;
 		} else if (f->failed) {
 			b.c->status = REPORT_ERROR;
-			b.c->message = rstr(res, "%s %s: %s", df->sf->kind, node ? node : "",
-					    f->error == -ESRCH ? "no effect: the node was not running"
-							       : strerror(-f->error));
+			b.c->message = rstr(res, "%s%s%s: %s", df->sf->kind, node ? " " : "", node ? node : "",
+					    f->what ? f->what : strerror(-f->error));
 			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
 					    b.c->message);
 			*bad = true;

@@ -70,9 +70,13 @@ void run_fault_inject(struct drill_run *r, size_t i)
 
 		f->failed = true;
 		f->error = k;
-		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i, df->ops->node(df->state), k, "%s", why);
-		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind, why);
-		strbuf_release(&what);
+		if (what.len) /* the fault said what went wrong: keep it, with the errno's text */
+			strbuf_appendf(&what, " (%s)", why);
+		else
+			strbuf_appendf(&what, "%s", why);
+		f->what = strbuf_detach(&what);
+		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i, df->ops->node(df->state), k, "%s", f->what);
+		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind, f->what);
 		return;
 	}
 	f->injected = true;

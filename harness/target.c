@@ -14,7 +14,7 @@
 static const char *const target_keys[] = { "target", "description", "driver", "user", "port",
 					   "params", "start",	    "probe",  "check", NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
-static const char *const probe_keys[] = { "ready", NULL };
+static const char *const probe_keys[] = { "ready", "leader", NULL };
 
 const char *target_src_root(void)
 {
@@ -133,6 +133,9 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 		return cfg_error(v, err, "missing required key 'ready'");
 	if ((r = parse_argv(cfg_get(v, "ready"), "probe ready", &t->probe_ready, err)) < 0)
 		return r;
+	if (cfg_get(v, "leader") &&
+	    (r = parse_argv(cfg_get(v, "leader"), "probe leader", &t->probe_leader, err)) < 0)
+		return r;
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
 		return r;
 	return 0;
@@ -190,6 +193,7 @@ void target_free(struct target_def *t)
 	free(t->params);
 	free(t->start.argv);
 	free(t->probe_ready.argv);
+	free(t->probe_leader.argv);
 	free(t->check.argv);
 	free(t->src_dir);
 	free(t->bin_dir);

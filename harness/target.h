@@ -39,6 +39,7 @@ struct target_def {
 	size_t n_params;
 	struct target_argv start;
 	struct target_argv probe_ready;
+	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check; /* argc 0 when the target has no checker */
 	char *src_dir;        /* folder holding target.yaml (owned) */
 	char *bin_dir;        /* folder holding its built binaries: {bin} (owned) */

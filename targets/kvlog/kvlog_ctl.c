@@ -1,11 +1,14 @@
-/* kvlog-ctl: operator commands for a kvlog node: status (readiness probe) and promote.
+/* kvlog-ctl: operator commands for a kvlog node: status (readiness probe), is-primary
+ * (the leader probe) and promote.
  *
  *   kvlog-ctl [--timeout DURATION] status ADDR:PORT
+ *   kvlog-ctl [--timeout DURATION] is-primary ADDR:PORT     exit 0 on a primary, else 1
  *   kvlog-ctl [--timeout DURATION] promote ADDR:PORT [--replicas A:P,B:Q]
  * Exit status: 0 the node answered (and did it), 1 it did not answer or refused, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +22,13 @@ DEFINE_CLEANUP_FUNC(struct kvlog_client, kvlog_client_free)
 static int usage(void)
 {
 	fprintf(stderr, "usage: kvlog-ctl [--timeout DURATION] status ADDR:PORT\n"
+			"       kvlog-ctl [--timeout DURATION] is-primary ADDR:PORT\n"
 			"       kvlog-ctl [--timeout DURATION] promote ADDR:PORT "
 			"[--replicas A:P,...]\n");
 	return 2;
 }
 
-static int do_status(const char *addr, int timeout_ms)
+static int do_status(const char *addr, int timeout_ms, bool primary_only)
 {
 	_cleanup_(kvlog_client_freep) struct kvlog_client *c = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -37,7 +41,7 @@ static int do_status(const char *addr, int timeout_ms)
 		return 1;
 	}
 	fputs(text, stdout);
-	return 0;
+	return primary_only && !strstr(text, "role primary\n") ? 1 : 0;
 }
 
 static int do_promote(const char *addr, const char *replicas, int timeout_ms)
@@ -80,7 +84,9 @@ int main(int argc, char **argv)
 	if (timeout_ms <= 0)
 		timeout_ms = 1;
 	if (argc - optind == 2 && strcmp(argv[optind], "status") == 0)
-		return do_status(argv[optind + 1], timeout_ms);
+		return do_status(argv[optind + 1], timeout_ms, false);
+	if (argc - optind == 2 && strcmp(argv[optind], "is-primary") == 0)
+		return do_status(argv[optind + 1], timeout_ms, true);
 	if (argc - optind == 2 && strcmp(argv[optind], "promote") == 0)
 		return do_promote(argv[optind + 1], replicas, timeout_ms);
 	return usage();

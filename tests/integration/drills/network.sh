@@ -8,9 +8,12 @@ cd "$src"
 snapshot >"$work/before"
 
 drill 0 scenarios/kvlog-partition-primary.yaml
-expect_out "fault isolate: partition"
+expect_out "fault isolate: primary is p1 (its leader probe passed); partition"
 expect_out "heal isolate: healed: deleted the 4 routes"
 expect_out " 0 of "
+# isolate: leader when two nodes claim to lead: the fault fails saying so.
+drill 1 tests/fixtures/scenarios/net/isolate-leader-ambiguous.yaml
+expect_out "fault isolate FAILED: isolate leader: more than one node's leader probe passed"
 
 drill 0 scenarios/kvlog-async-failover.yaml
 lost=$(sed -n 's/.*rpo <= 2.000s *ok *\([0-9]*\) of .*/\1/p' "$work/out")

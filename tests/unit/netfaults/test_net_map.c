@@ -271,6 +271,60 @@ static void test_ops_failures(void **unused)
 	fault_partition_ops.free(st);
 }
 
+/* isolate: leader / primary: resolved at injection through env->node_select. */
+static int select_ret;
+static const char *select_node;
+
+static int fake_select(void *h, const char *role, const char **node)
+{
+	*node = select_node;
+	return select_ret;
+}
+
+static void test_leader_selector(void **unused)
+{
+	struct fault_env env = { .node_socket = fake_socket, .node_addr = fake_addr,
+				 .node_select = fake_select };
+	struct strbuf what = STRBUF_INIT;
+	struct cd_error err;
+	void *st = ops_parse(&fault_isolate_ops, "leader");
+
+	assert_null(fault_isolate_ops.node(st)); /* not known before the injection */
+	select_ret = -ENOTUNIQ;
+	assert_int_equal(fault_isolate_ops.inject(st, &env, &what), -ENOTUNIQ);
+	assert_non_null(strstr(what.buf, "isolate leader: more than one node's leader probe passed"));
+	strbuf_release(&what);
+	select_ret = -ENOENT;
+	assert_int_equal(fault_isolate_ops.inject(st, &env, &what), -ENOENT);
+	assert_non_null(strstr(what.buf, "no running node's leader probe passed"));
+	strbuf_release(&what);
+	/* n2 leads: n2 is cut off from n1 and n3, both ways (the sockets fail: nothing applied) */
+	select_ret = 0, select_node = "n2", fake_addr_err = 0, fake_socket_err = -EPERM;
+	assert_int_equal(fault_isolate_ops.inject(st, &env, &what), -EPERM);
+	assert_non_null(strstr(what.buf, "leader is n2 (its leader probe passed)"));
+	assert_string_equal(fault_isolate_ops.node(st), "n2");
+	strbuf_release(&what);
+	fault_isolate_ops.free(st);
+	/* without a selector in the env (a harness that cannot ask): a clear error */
+	st = ops_parse(&fault_partition_ops, "{isolate: primary}");
+	assert_int_equal(fault_partition_ops.inject(st, &fake_env, &what), -ENOTSUP);
+	assert_non_null(strstr(what.buf, "isolate primary: the target has no leader probe"));
+	strbuf_release(&what);
+	fault_partition_ops.free(st);
+	/* a node called leader is that node, not a selector */
+	{
+		static const char *const named[] = { "n1", "leader", "n3" };
+		struct fault_parse_ctx ctx = { .nodes = named, .n_nodes = 3 };
+		struct cfg_node *tree;
+
+		assert_int_equal(yaml_load_string("t.yaml", "leader", 6, &tree, &err), 0);
+		assert_int_equal(fault_isolate_ops.parse(tree, &ctx, &st, &err), 0);
+		cfg_node_free(tree);
+		assert_string_equal(fault_isolate_ops.node(st), "leader");
+		fault_isolate_ops.free(st);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_routes_and_describe),
 		cmocka_unit_test(test_ops_failures),
+		cmocka_unit_test(test_leader_selector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
