@@ -34,6 +34,7 @@ struct net_delay {
 	struct held *heap;
 	size_t n, cap;
 	struct net_delay_stats stats;
+	int64_t link_free; /* with a rate: when the link has sent what it holds */
 	int64_t (*now)(void *ud);
 	void *now_ud;
 	char out[4096] __attribute__((aligned(4))); /* verdicts not yet sent */
@@ -113,6 +114,38 @@ static struct held pop(struct net_delay *q)
 	}
 }
 
+static int flush_out(struct net_delay *q);
+
+/* Adds a verdict to the batch that goes out with the next flush. */
+static int verdict(struct net_delay *q, uint32_t id, uint32_t v)
+{
+	struct net_nfq_msg m;
+	int r = net_nfq_verdict_msg(q->queue, id, v, &m);
+
+	if (r == 0 && q->out_len + m.len > sizeof(q->out))
+		r = flush_out(q);
+	if (r == 0) {
+		memcpy(q->out + q->out_len, m.buf, m.len);
+		q->out_len += m.len;
+	}
+	return r;
+}
+
+/* With a rate: when the link has sent this packet (after every earlier one), or -1 when
+ * it would wait longer than the queue allows. */
+static int64_t link_slot(struct net_delay *q, size_t len, int64_t now)
+{
+	const struct net_delay_spec *s = &q->spec;
+	int64_t start = q->link_free > now ? q->link_free : now;
+
+	if (!s->rate_bps)
+		return now;
+	if (start - now > s->queue_ns)
+		return -1;
+	q->link_free = start + (int64_t)((uint64_t)len * 8 * 1000000000ULL / s->rate_bps);
+	return q->link_free;
+}
+
 /* Each packet draws, in this order, reorder, delay and duplicate: the same seed and the
  * same packets give the same schedule. */
 static int hold(struct net_delay *q, const struct net_nfq_packet *p, int64_t now)
@@ -121,9 +154,15 @@ static int hold(struct net_delay *q, const struct net_nfq_packet *p, int64_t now
 	bool reorder = chance(&q->rng, s->reorder_per10k);
 	uint64_t span = (uint64_t)s->jitter_ns * 2 + 1;
 	int64_t d = s->mean_ns - s->jitter_ns + (int64_t)(next_rand(&q->rng) % span);
-	struct held h = { .due = now + (reorder || d < 0 ? 0 : d), .seq = q->seq++, .id = p->id };
+	int64_t sent = link_slot(q, p->len, now);
+	struct held h = { .due = sent + (reorder || d < 0 ? 0 : d), .seq = q->seq++, .id = p->id };
 	int r;
 
+	if (sent < 0) { /* the rate's queue is full: dropped, as a router's buffer drops */
+		(void)next_rand(&q->rng); /* the duplicate draw, so later packets draw the same */
+		q->stats.dropped++;
+		return verdict(q, p->id, NF_DROP);
+	}
 	if (chance(&q->rng, s->duplicate_per10k) && q->dup_fd >= 0 && p->len >= 20) {
 		if (!(h.copy = malloc(p->len)))
 			return -ENOMEM;
@@ -161,16 +200,10 @@ static void send_copy(struct net_delay *q, const struct held *h)
 
 static int release(struct net_delay *q, struct held *h)
 {
-	struct net_nfq_msg m;
-	int r = net_nfq_verdict_msg(q->queue, h->id, NF_ACCEPT, &m);
+	int r = verdict(q, h->id, NF_ACCEPT);
 
-	if (r == 0 && q->out_len + m.len > sizeof(q->out))
-		r = flush_out(q);
-	if (r == 0) {
-		memcpy(q->out + q->out_len, m.buf, m.len);
-		q->out_len += m.len;
+	if (r == 0)
 		q->stats.accepted++;
-	}
 	if (h->copy) {
 		/* the original first: its verdict leaves before the copy is sent */
 		if (r == 0)
@@ -275,7 +308,7 @@ int net_delay_new(int nfq_fd, int dup_fd, uint16_t queue, const struct net_delay
 	struct net_delay *q = NULL;
 	int r = -EINVAL;
 
-	if (nfq_fd < 0 || spec->mean_ns < 0 || spec->jitter_ns < 0 ||
+	if (nfq_fd < 0 || spec->mean_ns < 0 || spec->jitter_ns < 0 || spec->queue_ns < 0 ||
 	    spec->duplicate_per10k > 10000 || spec->reorder_per10k > 10000)
 		goto fail;
 	r = -ENOMEM;

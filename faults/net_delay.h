@@ -16,7 +16,9 @@
  *   net_delay_free(q);     // lets every held packet go now, then unbinds
  *
  * Verdicts: NF_ACCEPT at the due time, in due order (nfnetlink_queue takes verdicts in any
- * order). A duplicate is the packet's bytes sent again, after its original, through a raw
+ * order). With a rate, a packet is due once the link has sent every packet before it
+ * (len * 8 / rate each), plus its delay; one that would wait more than queue_ns for the
+ * link gets NF_DROP at once, as a full router buffer drops. A duplicate is the packet's bytes sent again, after its original, through a raw
  * IPv4 socket in the node's netns to the node's own address: it arrives over lo, which the
  * rule does not queue, so a copy is never delayed or copied again. NF_REPEAT cannot copy:
  * it runs the same skb through the hook again.
@@ -39,11 +41,16 @@ struct net_delay_spec {
 	int64_t jitter_ns;
 	uint32_t duplicate_per10k; /* this share is delivered twice */
 	uint32_t reorder_per10k;   /* this share goes at once, ahead of the held ones */
+	uint64_t rate_bps;	   /* 0, or a link of that many bits/s: each packet waits for
+				    * the ones before it to be sent (netem's `rate`) */
+	int64_t queue_ns;	   /* with rate: a packet that would wait longer than this
+				    * for the link is dropped (a tail-drop buffer) */
 	uint64_t seed;		   /* same seed, same packets: same draws */
 };
 
 struct net_delay_stats {
 	uint64_t queued, accepted, duplicated, reordered;
+	uint64_t dropped;    /* over the rate's queue */
 	uint64_t overruns;   /* the socket's buffer overflowed: the kernel dropped packets */
 	uint64_t dup_failed; /* copies the raw socket refused */
 };

@@ -11,6 +11,7 @@ extern const struct fault_ops fault_partition_ops;
 extern const struct fault_ops fault_isolate_ops;
 extern const struct fault_ops fault_loss_ops;
 extern const struct fault_ops fault_delay_ops;
+extern const struct fault_ops fault_bandwidth_ops;
 extern const struct fault_ops fault_syscall_ops;
 extern const struct fault_ops fault_power_cut_ops;
 extern const struct fault_ops fault_bitrot_ops;
@@ -25,6 +26,7 @@ static const struct fault_ops *const registry[] = {
 	&fault_isolate_ops,
 	&fault_loss_ops,
 	&fault_delay_ops,
+	&fault_bandwidth_ops,
 	&fault_syscall_ops,
 	&fault_power_cut_ops,
 	&fault_bitrot_ops,

@@ -18,6 +18,7 @@
 #include "tests/integration/netfaults/net_test.h"
 
 extern const struct fault_ops fault_delay_ops;
+extern const struct fault_ops fault_bandwidth_ops;
 
 #define N 3
 #define PORT 7300
@@ -121,12 +122,12 @@ static char *ruleset(struct t *t, int i)
 	return t_run_ok(t->lab, t->n[i], argv);
 }
 
-static void *inject_or_skip(struct t *t, const char *args)
+static void *inject_ops(struct t *t, const struct fault_ops *ops, const char *args)
 {
 	struct fault_env env = t_env(t->lab);
 	struct strbuf what = STRBUF_INIT;
-	void *st = t_fault_parse(&fault_delay_ops, t->lab, args);
-	int r = fault_delay_ops.inject(st, &env, &what);
+	void *st = t_fault_parse(ops, t->lab, args);
+	int r = ops->inject(st, &env, &what);
 
 	if (r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL) {
 		printf("SKIP: delay needs nfnetlink_queue and the NFQUEUE target: %s\n", what.buf);
@@ -136,6 +137,11 @@ static void *inject_or_skip(struct t *t, const char *args)
 	printf("# timeline: %s\n", what.buf);
 	strbuf_release(&what);
 	return st;
+}
+
+static void *inject_or_skip(struct t *t, const char *args)
+{
+	return inject_ops(t, &fault_delay_ops, args);
 }
 
 static void heal(struct t *t, void *st)
@@ -254,6 +260,57 @@ static void case_reorder(struct t *t, const char *before)
 	OK("reorder 25%% at n2: within 6 points go at once, ahead of the held ones; heal stops it");
 }
 
+/* bandwidth 800 kbit/s (100 KB/s) at n2 from n1, offered twice that in 1000-byte
+ * datagrams (1028 bytes on the wire) for 1.5 s: what arrives, from the first arrival to
+ * the last, comes at the rate asked (within 10%), the excess is dropped at the queue, and
+ * traffic from n3 is untouched. */
+static void case_bandwidth(struct t *t, const char *before)
+{
+	void *st = inject_ops(t, &fault_bandwidth_ops, "{node: n2, rate: 800kbit, from: n1}");
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				  .sin_addr = node_addr(t->n[1]) };
+	static char buf[1000];
+	int64_t first = 0, last = 0, next = t_now_us(), end = next + 1500000;
+	int sent = 0, got = 0;
+	double rate;
+	struct result r;
+
+	while (t_now_us() < end) {
+		CHECK(sendto(t->udp[0], buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa)) ==
+		      sizeof(buf), "send: %m");
+		sent++;
+		for (next += 5000; t_now_us() < next;) {
+			struct pollfd pfd = { .fd = t->udp[1], .events = POLLIN };
+
+			poll(&pfd, 1, (int)((next - t_now_us() + 999) / 1000));
+			while (recv(t->udp[1], buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf)) {
+				last = t_now_us();
+				first = got++ ? first : last;
+			}
+		}
+	}
+	for (int64_t stop = t_now_us() + 400000; t_now_us() < stop;) { /* the queue drains */
+		struct pollfd pfd = { .fd = t->udp[1], .events = POLLIN };
+
+		poll(&pfd, 1, 10);
+		while (recv(t->udp[1], buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf)) {
+			last = t_now_us();
+			first = got++ ? first : last;
+		}
+	}
+	rate = got > 1 ? (got - 1) * 1028.0 * 8 / ((double)(last - first) / 1e6) / 1000 : 0;
+	printf("# bandwidth 800 kbit/s: sent %d datagrams of 1000 bytes, %d arrived at %.1f kbit/s\n",
+	       sent, got, rate);
+	check_near(rate, 800, 80, "arrival rate (kbit/s)");
+	CHECK(got < sent * 3 / 4, "the excess was dropped: %d of %d arrived", got, sent);
+	probe(t, 2, 1, 100, 1000, 50, &r);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms", r.mean);
+	heal(t, st);
+	check_same_rules(t, before);
+	OK("bandwidth 800 kbit/s from n1 at n2: arrivals at the rate asked, the excess dropped; "
+	   "others untouched; heal restores the ruleset");
+}
+
 int main(int argc, char **argv)
 {
 	struct t t = { 0 };
@@ -277,6 +334,7 @@ int main(int argc, char **argv)
 	case_jitter(&t, before);
 	case_duplicate(&t, before);
 	case_reorder(&t, before);
+	case_bandwidth(&t, before);
 	free(before);
 	for (int i = 0; i < N; i++) {
 		close(t.udp[i]);

@@ -92,6 +92,46 @@ static void test_parse_errors(void **unused)
 	}
 }
 
+extern const struct fault_ops fault_bandwidth_ops;
+
+/* bandwidth: a rate (bits or bytes per second) and its queue; errors located. */
+static void test_bandwidth_parse(void **unused)
+{
+	static const struct {
+		const char *yaml, *msg;
+		int col;
+	} bad[] = {
+		{ "{node: n2}", "bandwidth needs a rate", 1 },
+		{ "{node: n2, rate: fast}", "bad rate 'fast'", 18 },
+		{ "{node: n2, rate: 1kbit}", "from 8kbit to 100gbit", 18 },
+		{ "{node: n2, rate: 10mbit, queue: 0ms}", "queue must be above 0", 33 },
+		{ "{node: n2, rate: 10mbit, mean: 5ms}", "unknown key 'mean'", 26 },
+		{ "{node: n2, rate: 10mbit, from: n2}", "cannot limit its own packets", 32 },
+	};
+	struct fault_parse_ctx ctx = { .nodes = names, .n_nodes = 3 };
+	struct cfg_node *tree;
+	struct cd_error err;
+	void *st;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(yaml_load_string("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &tree, &err), 0);
+		assert_true(fault_bandwidth_ops.parse(tree, &ctx, &st, &err) < 0);
+		cfg_node_free(tree);
+		if (!strstr(err.msg, bad[i].msg) || err.col != bad[i].col)
+			fail_msg("%s: %d:%d: %s", bad[i].yaml, err.line, err.col, err.msg);
+	}
+	assert_int_equal(yaml_load_string("t.yaml", "{node: n2, rate: 1MiB/s, from: [n1]}", 36, &tree, &err), 0);
+	assert_int_equal(fault_bandwidth_ops.parse(tree, &ctx, &st, &err), 0);
+	cfg_node_free(tree);
+	assert_string_equal(fault_bandwidth_ops.node(st), "n2");
+	fault_bandwidth_ops.free(st);
+	/* delay takes a rate too; a queue without one is an error */
+	assert_int_equal(parse("{node: n2, mean: 5ms, rate: 512kbit, queue: 50ms}", &st, &err), 0);
+	fault_delay_ops.free(st);
+	assert_true(parse("{node: n2, mean: 5ms, queue: 50ms}", &st, &err) < 0);
+	assert_non_null(strstr(err.msg, "give a rate too"));
+}
+
 static const struct nfgenmsg *nfg(const struct nlmsghdr *nlh)
 {
 	return NLMSG_DATA(nlh);
@@ -178,8 +218,9 @@ static void kernel_queue(int k, uint32_t id)
 	assert_int_equal(write(k, buf, h->nlmsg_len), h->nlmsg_len);
 }
 
-/* The ids of the verdicts the engine sent (all NF_ACCEPT), in order; returns how many. */
-static int kernel_verdicts(int k, uint32_t *ids, int max)
+/* The ids of the verdicts the engine sent, in order, and what each said (verdicts may be
+ * NULL: then every one must be NF_ACCEPT); returns how many. */
+static int kernel_verdicts_v(int k, uint32_t *ids, uint32_t *verdicts, int max)
 {
 	char buf[4096] __attribute__((aligned(4)));
 	ssize_t n;
@@ -193,12 +234,20 @@ static int kernel_verdicts(int k, uint32_t *ids, int max)
 			const struct nfqnl_msg_verdict_hdr *v = (const void *)(attr1(h) + 1);
 
 			assert_int_equal(h->nlmsg_type, (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT);
-			assert_int_equal(ntohl(v->verdict), NF_ACCEPT);
+			if (!verdicts)
+				assert_int_equal(ntohl(v->verdict), NF_ACCEPT);
 			assert_true(got < max);
+			if (verdicts)
+				verdicts[got] = ntohl(v->verdict);
 			ids[got++] = ntohl(v->id);
 		}
 	}
 	return got;
+}
+
+static int kernel_verdicts(int k, uint32_t *ids, int max)
+{
+	return kernel_verdicts_v(k, ids, NULL, max);
 }
 
 static int64_t fake_now;
@@ -264,6 +313,42 @@ static void test_schedule(void **unused)
 	assert_int_equal(net_delay_flush(q), 1);
 	assert_int_equal(kernel_verdicts(k, ids, 8), 1);
 	assert_int_equal(ids[0], 3);
+	net_delay_free(q);
+	close(k);
+}
+
+/* A rate: each 28-byte packet takes 1 ms of a 224 kbit/s link, after the ones before it;
+ * with a 2 ms queue the 4th of a burst of 5 would wait 3 ms: it and the 5th are dropped. */
+static void test_rate(void **unused)
+{
+	struct net_delay_spec spec = { .rate_bps = 28 * 8 * 1000, .queue_ns = 2 * MS };
+	struct net_delay_stats st;
+	uint32_t ids[8], v[8];
+	int k;
+	struct net_delay *q;
+
+	fake_now = 0;
+	q = engine(&spec, &k, -1);
+	for (uint32_t id = 1; id <= 5; id++)
+		kernel_queue(k, id);
+	assert_int_equal(net_delay_handle(q), 0);
+	assert_int_equal(net_delay_next_ns(q), 1 * MS);
+	assert_int_equal(kernel_verdicts_v(k, ids, v, 8), 2); /* the drops go out at once */
+	assert_int_equal(ids[0], 4), assert_int_equal(v[0], NF_DROP);
+	assert_int_equal(ids[1], 5), assert_int_equal(v[1], NF_DROP);
+	fake_now = 2 * MS;
+	assert_int_equal(net_delay_handle(q), 2);
+	assert_int_equal(kernel_verdicts(k, ids, 8), 2);
+	assert_int_equal(ids[0], 1), assert_int_equal(ids[1], 2);
+	assert_int_equal(net_delay_next_ns(q), 3 * MS);
+	/* the link is idle again by 10 ms: a new packet waits only its own 1 ms */
+	fake_now = 10 * MS;
+	kernel_queue(k, 6);
+	assert_int_equal(net_delay_handle(q), 1); /* 3 was due */
+	assert_int_equal(net_delay_next_ns(q), 11 * MS);
+	net_delay_stats(q, &st);
+	assert_int_equal(st.dropped, 2);
+	assert_int_equal(st.queued, 4);
 	net_delay_free(q);
 	close(k);
 }
@@ -388,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_nfq_bytes),     cmocka_unit_test(test_nfq_parse),
 		cmocka_unit_test(test_schedule),      cmocka_unit_test(test_seeded_jitter),
 		cmocka_unit_test(test_reorder_duplicate), cmocka_unit_test(test_rule_bytes),
+		cmocka_unit_test(test_rate),		  cmocka_unit_test(test_bandwidth_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
