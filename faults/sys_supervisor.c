@@ -108,6 +108,8 @@ int sys_supervisor_new(int listener_fd, int node_pidfd, const struct sys_rules *
 		sys_supervisor_free(s);
 		return -ENOMEM;
 	}
+	/* best effort: a kernel before 6.6 just keeps its usual wake-ups */
+	(void)sys_seccomp_sync_wakeup(fd);
 	s->fd = TAKE_FD(fd);
 	s->node_pidfd = node_pidfd;
 	s->rules = rules;

@@ -157,6 +157,8 @@ static uint64_t floor_loop(int sock)
 	struct seccomp_notif_resp resp;
 	uint64_t n = 0;
 
+	if (fd >= 0)
+		(void)sys_seccomp_sync_wakeup(fd); /* as the supervisor does */
 	while (fd >= 0) {
 		struct pollfd p = { fd, POLLIN, 0 };
 
