@@ -42,12 +42,14 @@ struct result {
 	int sent, got, dups, reordered; /* reordered: arrived after a later-sent probe */
 	int fast;			/* first copies that took under FAST_MS */
 	double mean, sd, min, max;	/* ms, of the first copy of each probe */
+	double p98;			/* ms: 98 % of the probes took no longer */
 };
 
 struct acc {
 	unsigned char seen[MAXP];
 	double sum, sum2, min, max;
-	uint32_t top; /* highest seq arrived + 1 */
+	double d[MAXP]; /* each first copy's delay, ms */
+	uint32_t top;	/* highest seq arrived + 1 */
 };
 
 static void take(int fd, struct acc *a, struct result *r)
@@ -63,7 +65,7 @@ static void take(int fd, struct acc *a, struct result *r)
 			r->dups++;
 			continue;
 		}
-		r->got++;
+		a->d[r->got++] = ms;
 		r->fast += ms < FAST_MS;
 		r->reordered += p.seq + 1 < a->top;
 		a->top = p.seq + 1 > a->top ? p.seq + 1 : a->top;
@@ -71,6 +73,13 @@ static void take(int fd, struct acc *a, struct result *r)
 		a->min = ms < a->min ? ms : a->min;
 		a->max = ms > a->max ? ms : a->max;
 	}
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
 }
 
 /* Waits on fd until deadline (us), taking every probe as it arrives. */
@@ -110,9 +119,11 @@ static void probe(struct t *t, int from, int to, int count, int gap_us, int wait
 	r->mean = r->got ? a.sum / r->got : 0;
 	r->sd = r->got > 1 ? sqrt(fmax(0, a.sum2 / r->got - r->mean * r->mean)) : 0;
 	r->min = a.min, r->max = a.max;
-	printf("# %s -> %s: %d/%d probes, delay mean %.2f ms sd %.2f min %.2f max %.2f; "
+	qsort(a.d, (size_t)r->got, sizeof(a.d[0]), cmp_double);
+	r->p98 = r->got ? a.d[(r->got * 98 - 1) / 100] : 0;
+	printf("# %s -> %s: %d/%d probes, delay mean %.2f ms sd %.2f min %.2f p98 %.2f max %.2f; "
 	       "%d duplicates, %d reordered\n", names[from], names[to], r->got, r->sent, r->mean,
-	       r->sd, r->min, r->max, r->dups, r->reordered);
+	       r->sd, r->min, r->p98, r->max, r->dups, r->reordered);
 }
 
 static char *ruleset(struct t *t, int i)
@@ -216,8 +227,10 @@ static void case_jitter(struct t *t, const char *before)
 	CHECK(r.got == r.sent, "every probe: %d/%d", r.got, r.sent);
 	check_near(r.mean, 50, 5, "mean delay (ms)");
 	check_near(r.sd, 10 / sqrt(3), 0.3 * 10 / sqrt(3), "sd of the delay (ms)");
-	CHECK(r.min >= 39.9 && r.max <= 60 + 3 * t_timing_slack(), "delays in [40, 60] ms: %.2f..%.2f",
-	      r.min, r.max);
+	/* Never early; late only by the machine's scheduling, which a loaded 2-core VM makes
+	 * tens of ms for a few probes: the bound is on all but the slowest 2 %. */
+	CHECK(r.min >= 39.9 && r.p98 <= 60 + 3 * t_timing_slack(), "delays in [40, 60] ms: min %.2f, p98 %.2f",
+	      r.min, r.p98);
 	CHECK(r.min < 42 && r.max > 58, "delays span [40, 60] ms: %.2f..%.2f", r.min, r.max);
 	probe(t, 2, 1, 100, 2000, 200, &r);
 	check_near(r.mean, 50, 5, "n3 -> n2 mean delay (ms)");
