@@ -63,7 +63,17 @@ struct fault_env {
 	 * target leader probe passes; *node is borrowed. -ENOTSUP: the target has no leader
 	 * probe; -ENOENT: none passed; -ENOTUNIQ: several did. */
 	int (*node_select)(void *harness, const char *role, const char **node);
+	/* The fault failed because this machine lacks what it needs (a kernel feature): why
+	 * says what. The drill then ends with exit 3, not as a missed expectation. May be NULL. */
+	void (*unsupported)(void *harness, const char *why);
 };
+
+/* Calls env->unsupported when there is one. */
+static inline void fault_unsupported(const struct fault_env *env, const char *why)
+{
+	if (env->unsupported)
+		env->unsupported(env->harness, why);
+}
 
 struct fault_ops {
 	const char *name;    /* the scenario key: "kill" */

@@ -207,8 +207,10 @@ static void delay_free(void *state)
 	free(st);
 }
 
-static const char *why_queue(int r)
+/* Why the queue or the rule failed; *machine: because the kernel lacks a feature. */
+static const char *why_queue(int r, bool *machine)
 {
+	*machine = r == -EPROTONOSUPPORT || r == -EOPNOTSUPP || r == -EINVAL;
 	switch (r) {
 	case -EPROTONOSUPPORT:
 	case -EOPNOTSUPP:
@@ -222,8 +224,9 @@ static const char *why_queue(int r)
 	}
 }
 
-static const char *why_rule(int r)
+static const char *why_rule(int r, bool *machine)
 {
+	*machine = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
 	switch (r) {
 	case -EPROTONOSUPPORT:
 		return " (the kernel has no nfnetlink: nf_tables is needed for delay)";
@@ -244,9 +247,13 @@ static int send_rule(const struct delay_state *st, const struct fault_env *env,
 	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
 						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	int r = net_nft_send(fd, b);
+	bool machine;
 
-	if (r < 0)
-		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why_rule(r));
+	if (r < 0) {
+		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why_rule(r, &machine));
+		if (machine)
+			fault_unsupported(env, what->buf);
+	}
 	return r;
 }
 
@@ -267,9 +274,14 @@ static int open_queue(struct delay_state *st, const struct fault_env *env, struc
 		r = nfq;
 	else
 		r = net_delay_new(nfq, raw, NET_DELAY_QUEUE, &st->spec, &st->q);
-	if (r < 0)
+	if (r < 0) {
+		bool machine;
+
 		strbuf_appendf(what, "delay queue in %s: %s%s", st->node, strerror(-r),
-			       why_queue(r));
+			       why_queue(r, &machine));
+		if (machine)
+			fault_unsupported(env, what->buf);
+	}
 	return r;
 }
 

@@ -72,8 +72,10 @@ static const char *loss_node(const void *state)
 	return ((const struct loss_state *)state)->node;
 }
 
-static const char *why(int r)
+/* Why nf_tables refused; *machine: because the kernel lacks a feature. */
+static const char *why(int r, bool *machine)
 {
+	*machine = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
 	switch (r) {
 	case -EPROTONOSUPPORT:
 		return " (the kernel has no nfnetlink: nf_tables is needed for loss)";
@@ -94,9 +96,13 @@ static int send_to(const struct loss_state *st, const struct fault_env *env,
 	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
 						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	int r = net_nft_send(fd, b);
+	bool machine;
 
-	if (r < 0)
-		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why(r));
+	if (r < 0) {
+		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why(r, &machine));
+		if (machine)
+			fault_unsupported(env, what->buf);
+	}
 	return r;
 }
 

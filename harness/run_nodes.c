@@ -470,6 +470,11 @@ static int env_select(void *h, const char *role, const char **node)
 	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
 }
 
+static void env_unsupported(void *h, const char *why)
+{
+	run_env_error(h, "this machine cannot make a fault of the drill: %s", why);
+}
+
 const struct fault_env run_fault_env_ops = {
 	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
 	.node_kill = env_kill,
@@ -483,4 +488,5 @@ const struct fault_env run_fault_env_ops = {
 	.run_delay_queue = env_delay_queue,
 	.node_disk = env_disk,
 	.node_select = env_select,
+	.unsupported = env_unsupported,
 };

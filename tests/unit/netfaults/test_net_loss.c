@@ -124,12 +124,56 @@ static void test_batch(void **unused)
 	assert_int_equal(net_nft_send(-EPERM, &b), -EPERM); /* a failed node_socket passes on */
 }
 
+/* A kernel without nfnetlink (its netlink socket cannot be made): the fault fails with a
+ * sentence naming what is missing and tells the harness the machine cannot make it. */
+static int socket_err;
+static char unsupported_why[512];
+
+static int fake_socket(void *h, const char *node, int domain, int type, int protocol)
+{
+	return socket_err;
+}
+
+static int fake_addr(void *h, const char *node, uint32_t *addr)
+{
+	*addr = 0x0200d50a;
+	return 0;
+}
+
+static void fake_unsupported(void *h, const char *why)
+{
+	snprintf(unsupported_why, sizeof(unsupported_why), "%s", why);
+}
+
+static void test_machine_lacks(void **unused)
+{
+	struct fault_env env = { .node_socket = fake_socket, .node_addr = fake_addr,
+				 .unsupported = fake_unsupported };
+	struct strbuf what = STRBUF_INIT;
+	struct cd_error err;
+	void *st;
+
+	assert_int_equal(parse("{node: n2, percent: 30}", &st, &err), 0);
+	socket_err = -EPROTONOSUPPORT;
+	assert_int_equal(fault_loss_ops.inject(st, &env, &what), -EPROTONOSUPPORT);
+	assert_non_null(strstr(unsupported_why, "the kernel has no nfnetlink"));
+	strbuf_release(&what);
+	/* another failure (not allowed) is the drill's, not the machine's */
+	unsupported_why[0] = '\0';
+	socket_err = -EPERM;
+	assert_true(fault_loss_ops.inject(st, &env, &what) < 0);
+	assert_string_equal(unsupported_why, "");
+	strbuf_release(&what);
+	fault_loss_ops.free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_machine_lacks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
