@@ -124,7 +124,7 @@ static int wire_lab(struct lab *lab)
 {
 	int ready = -1, r;
 
-	lab->holder_pid = holder_start(lab, CLONE_NEWNET, 0, lab->cgroup_holders, NULL, NULL,
+	lab->holder_pid = holder_start(lab, CLONE_NEWNET, 0, lab->cgroup_holders, NULL,
 				       &lab->holder_pidfd, &ready);
 	if (lab->holder_pid < 0)
 		return lab->holder_pid;

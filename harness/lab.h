@@ -97,9 +97,9 @@ DEFINE_CLEANUP_FUNC(struct lab, lab_free)
 /* Adds a node: namespaces, hostname = name (1..63 chars of [A-Za-z0-9._-]), veth eth0 with
  * the next address, data_dir (a host directory, borrowed, copied) bind-mounted at
  * LAB_DATA_PATH. The node is owned by the lab (*out borrowed until lab_free). The node is
- * finished in the background, overlapping with the next add (its namespaces are created on
- * another core while the harness wires the previous node): its first use, or lab_wait_ready,
- * waits for it and reports what failed. After a failure, free the lab. */
+ * set up in the background by a process of its own, beside the next adds (the kernel work
+ * of several nodes runs on several cores): its first use, or lab_wait_ready, waits for it
+ * and reports what failed. After a failure, free the lab. */
 int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct lab_node **out);
 /* Waits until every node's holder has finished setting up; reports the first failure. */
 int lab_wait_ready(struct lab *lab);

@@ -2,35 +2,44 @@
  * namespaces). Why a process and not bind-mounted namespace files: a holder dies with the
  * harness (PR_SET_PDEATHSIG SIGKILL), so a SIGKILLed harness leaves no namespace behind and
  * nothing in /run/netns to clean; one pidfd joins all of a node's namespaces in a single
- * setns(2); and the node's mounts are made by the holder itself, in parallel with the
- * harness's netlink work. A holder costs one sleeping process and no exec.
+ * setns(2); and a node's holder sets the node up itself, while the harness goes on. A
+ * holder costs one sleeping process and no exec.
  *
- * A node's holder creates its namespaces itself (unshare after clone) rather than in clone:
- * a new netns costs 0.6-1.3 ms of kernel work, which then runs on another core while the
- * harness wires the previous node (lab_node.c). */
+ * A node's holder does all of its node's kernel work: it creates the namespaces (unshare
+ * after clone: a new netns costs 0.6-1.3 ms), mounts, and wires the network from inside
+ * with netlink requests the harness built beforehand (netlink_node_batch; libnl cannot run
+ * in a forked child). So the harness only starts holders, and the holders of several nodes
+ * run side by side on the other cores; what still serializes them is the kernel's RTNL. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "harness/lab_internal.h"
+#include "harness/nl_batch.h"
 
 struct holder_spec {
 	int parent_pidfd, cgroup_fd, ready_fd;
 	unsigned long unshare_flags;
-	const char *hostname, *data_dir;
+	const struct holder_node *node; /* NULL: the lab's holder */
 	char *const *keep_paths; /* host paths under /tmp or /run to bind back; may be NULL */
 };
 
 #define MAX_KEEP 16
 
-enum holder_step { H_OK, H_PARENT, H_CGROUP, H_UNSHARE, H_HOSTNAME, H_PRIVATE, H_DATA, H_TMP, H_RUN, H_KEEP };
+enum holder_step {
+	H_OK, H_PARENT, H_CGROUP, H_UNSHARE, H_HOSTNAME, H_PRIVATE, H_DATA, H_TMP, H_RUN, H_KEEP,
+	H_NETLINK, H_LO, H_VETH, H_ADDR, H_UP, H_STEPS
+};
 
 static const char *const holder_steps[] = {
 	[H_OK] = "ok",
@@ -43,6 +52,12 @@ static const char *const holder_steps[] = {
 	[H_TMP] = "mount a tmpfs on /tmp",
 	[H_RUN] = "mount a tmpfs on /run",
 	[H_KEEP] = "bind a kept host path (target binaries, run directory) back under /tmp or /run",
+	[H_NETLINK] = "open an rtnetlink socket in its netns",
+	[H_LO] = "set lo up",
+	[H_VETH] = "create its veth pair, " LAB_NODE_IF " here and its end in the lab's bridge "
+		   "(kernel veth support)",
+	[H_ADDR] = "address " LAB_NODE_IF,
+	[H_UP] = "set " LAB_NODE_IF " up",
 };
 
 /* After the private /tmp and /run hide the host's, the paths nodes need from there come
@@ -70,19 +85,51 @@ static int holder_mounts(const struct holder_spec *h)
 
 	for (; h->keep_paths && h->keep_paths[n] && n < MAX_KEEP; n++) /* a missing one stays out */
 		keep[n] = open(h->keep_paths[n], O_PATH | O_CLOEXEC);
-	if (sethostname(h->hostname, strlen(h->hostname)) < 0)
+	if (sethostname(h->node->hostname, strlen(h->node->hostname)) < 0)
 		return H_HOSTNAME;
 	/* Nothing mounted here may reach the host, nor the host's later mounts reach us. (The
 	 * kernel ignores the type of propagation and bind mounts; "none" keeps valgrind calm.) */
 	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return H_PRIVATE;
-	if (mount(h->data_dir, LAB_DATA_PATH, "none", MS_BIND | MS_REC, NULL) < 0)
+	if (mount(h->node->data_dir, LAB_DATA_PATH, "none", MS_BIND | MS_REC, NULL) < 0)
 		return H_DATA;
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return H_TMP;
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return H_RUN;
 	return keep_rebind(h, keep, n);
+}
+
+/* The node's network, from inside its new netns: lo up and the veth first, then the
+ * address and LAB_NODE_IF up, whose ifindex is known only once the veth exists. */
+static int holder_wire(struct nl_batch *b)
+{
+	static const int steps[NETLINK_NODE_REQS] = {
+		[NETLINK_NODE_LO_UP] = H_LO, [NETLINK_NODE_VETH] = H_VETH,
+		[NETLINK_NODE_ADDR] = H_ADDR, [NETLINK_NODE_PEER_UP] = H_UP,
+	};
+	struct ifreq ifr = { .ifr_name = LAB_NODE_IF };
+	unsigned failed = 0;
+	int fd, r;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return H_NETLINK;
+	r = nl_batch_send(fd, b, NETLINK_NODE_LO_UP, NETLINK_NODE_ADDR, &failed);
+	if (r == 0 && ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+		r = -errno;
+		failed = NETLINK_NODE_VETH;
+	}
+	if (r == 0) {
+		nl_batch_set_ifindex(b, NETLINK_NODE_ADDR, ifr.ifr_ifindex);
+		nl_batch_set_ifindex(b, NETLINK_NODE_PEER_UP, ifr.ifr_ifindex);
+		r = nl_batch_send(fd, b, NETLINK_NODE_ADDR, NETLINK_NODE_REQS, &failed);
+	}
+	close(fd);
+	if (r == 0)
+		return H_OK;
+	errno = -r;
+	return steps[failed < NETLINK_NODE_REQS ? failed : NETLINK_NODE_LO_UP];
 }
 
 static int holder_child(void *arg, bool in_cgroup)
@@ -96,8 +143,8 @@ static int holder_child(void *arg, bool in_cgroup)
 		msg[0] = H_CGROUP;
 	else if (h->unshare_flags && unshare((int)h->unshare_flags) < 0)
 		msg[0] = H_UNSHARE;
-	else if (h->hostname)
-		msg[0] = holder_mounts(h);
+	else if (h->node && (msg[0] = holder_mounts(h)) == H_OK)
+		msg[0] = holder_wire(h->node->wiring);
 	msg[1] = errno;
 	if (write(h->ready_fd, msg, sizeof(msg)) < 0 || msg[0] != H_OK)
 		return 1;
@@ -108,14 +155,12 @@ static int holder_child(void *arg, bool in_cgroup)
 }
 
 pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_flags,
-		   const char *cgroup, const char *hostname, const char *data_dir, int *pidfd,
-		   int *ready_fd)
+		   const char *cgroup, const struct holder_node *node, int *pidfd, int *ready_fd)
 {
 	_cleanup_close_ int cg = -1, cgdir = -1;
 	struct holder_spec h = {
 		.parent_pidfd = lab->self_pidfd,
-		.hostname = hostname,
-		.data_dir = data_dir,
+		.node = node,
 		.unshare_flags = unshare_flags,
 		.keep_paths = lab->keep_paths,
 	};
@@ -158,7 +203,7 @@ int holder_ready(int *ready_fd, const char *who)
 		return lab_fail(EIO, "%s: holder died before reporting", who);
 	if (msg[0] == H_OK)
 		return 0;
-	if (msg[0] < 0 || msg[0] > H_KEEP)
+	if (msg[0] < 0 || msg[0] >= H_STEPS)
 		msg[0] = H_PARENT;
 	return lab_fail(msg[1] ? msg[1] : EIO, "%s: holder could not %s", who,
 			holder_steps[msg[0]]);

@@ -19,10 +19,10 @@ struct lab_node {
 	char *data_dir; /* owned */
 	pid_t holder_pid;
 	int holder_pidfd; /* owned; setns(pidfd, NET|UTS|IPC|MNT) joins the node */
-	int netns_fd;	  /* owned; /proc/<holder>/ns/net, for IFLA_NET_NS_FD and sockets */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net for node_socket, opened then; or -1 */
 	int ready_fd;	  /* owned; holder's report pipe until it said it is ready, then -1 */
-	bool finished;	  /* holder reported and the node is wired (or failed: err) */
-	int err;	  /* -errno of holder or wiring, 0 if fine */
+	bool finished;	  /* holder reported: the node is set up and wired (or failed: err) */
+	int err;	  /* -errno of the holder, 0 if fine */
 	char cgroup[PATH_MAX]; /* "" without cgroups */
 	pid_t init_pid;	  /* current incarnation, 0 if never started */
 	int init_pidfd;	  /* owned dup of the incarnation's pidfd, -1 if none */
@@ -99,13 +99,21 @@ void proc_close_fds(int lowfd, int keep);
 /* Dies (SIGKILL via PDEATHSIG) with the harness; returns < 0 if it is already gone. */
 int proc_tie_to_parent(int parent_pidfd);
 
+struct nl_batch;
+
+/* What a node's holder sets up once it has its namespaces (all borrowed). */
+struct holder_node {
+	const char *hostname;
+	const char *data_dir;	  /* bind-mounted at LAB_DATA_PATH */
+	struct nl_batch *wiring;  /* netlink_node_batch: sent from the node's netns */
+};
+
 /* Starts a holder: a child cloned with new namespaces (flags) that joins cgroup (may be ""),
- * unshares more (unshare_flags), sets hostname and mounts for a node (hostname != NULL),
+ * unshares more (unshare_flags), sets a node up (node != NULL: hostname, mounts, network),
  * reports on *ready_fd (caller owns) and sleeps until killed. Returns its pid; *pidfd is
  * owned by the caller. */
 pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_flags,
-		   const char *cgroup, const char *hostname, const char *data_dir, int *pidfd,
-		   int *ready_fd);
+		   const char *cgroup, const struct holder_node *node, int *pidfd, int *ready_fd);
 /* Reads a holder's report: 0 ready, else -errno with lab_last_error set. Closes *ready_fd. */
 int holder_ready(int *ready_fd, const char *who);
 
@@ -117,7 +125,7 @@ int lab_track(struct lab *lab, pid_t pid, int pidfd);
 /* fd on /proc/<pid>/ns/<kind>, O_CLOEXEC, or -errno. */
 int lab_open_ns(pid_t pid, const char *kind);
 
-/* Finishes a node: waits for its holder, wires its network. 0 once usable. */
+/* Finishes a node: waits for its holder's report. 0 once usable. */
 int node_wait_ready(struct lab_node *node);
 void node_destroy(struct lab_node *node);
 

@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "harness/lab_ns.h"
 #include "harness/netlink.h"
+#include "harness/nl_batch.h"
 
 struct netlink {
 	struct nl_sock *sk;
@@ -144,8 +145,9 @@ int netlink_bridge_add(struct netlink *nl, const char *name, int *ifindex)
 	return netlink_link_index(nl, name, ifindex);
 }
 
-int netlink_veth_add(struct netlink *nl, const char *name, int master, const char *peer,
-		     int peer_netns_fd)
+/* A veth pair: `name` up in the bridge master (0: none); `peer` down (the kernel opens the
+ * peer before the pair is linked: ENOTCONN), with one queue each way. */
+static int veth_link(const char *name, int master, const char *peer, struct rtnl_link **out)
 {
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
 	struct rtnl_link *p;
@@ -157,7 +159,6 @@ int netlink_veth_add(struct netlink *nl, const char *name, int master, const cha
 		rtnl_link_set_master(link, master);
 	rtnl_link_set_flags(link, IFF_UP);
 	p = rtnl_link_veth_get_peer(link); /* borrowed from link */
-	/* Not up here: the kernel opens the peer before the pair is linked (ENOTCONN). */
 	rtnl_link_set_name(p, peer);
 	/* One queue each way at creation, as the veth ends up anyway: left to the default (one
 	 * per CPU), the kernel trims each end to one queue after registering it, and each trim
@@ -166,13 +167,12 @@ int netlink_veth_add(struct netlink *nl, const char *name, int master, const cha
 	rtnl_link_set_num_rx_queues(link, 1);
 	rtnl_link_set_num_tx_queues(p, 1);
 	rtnl_link_set_num_rx_queues(p, 1);
-	if (peer_netns_fd >= 0)
-		rtnl_link_set_ns_fd(p, peer_netns_fd);
 	rtnl_link_put(p);
-	return netlink_errno(rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+	*out = TAKE_PTR(link);
+	return 0;
 }
 
-int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix)
+static int addr4(int ifindex, struct in_addr addr, unsigned prefix, struct rtnl_addr **out)
 {
 	_cleanup_addr_ struct rtnl_addr *a = rtnl_addr_alloc();
 	_cleanup_nladdr_ struct nl_addr *local = NULL;
@@ -189,5 +189,68 @@ int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsi
 	r = rtnl_addr_set_local(a, local);
 	if (r < 0)
 		return netlink_errno(r);
+	*out = TAKE_PTR(a);
+	return 0;
+}
+
+int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix)
+{
+	_cleanup_addr_ struct rtnl_addr *a = NULL;
+	int r = addr4(ifindex, addr, prefix, &a);
+
+	if (r < 0)
+		return r;
 	return netlink_errno(rtnl_addr_add(nl->sk, a, NLM_F_CREATE | NLM_F_EXCL));
+}
+
+/* Appends the message libnl built (r: the build's result) to b and frees it. */
+static int take_msg(struct nl_batch *b, int r, struct nl_msg *msg)
+{
+	if (r < 0)
+		return netlink_errno(r);
+	r = nl_batch_add(b, nlmsg_hdr(msg));
+	nlmsg_free(msg);
+	return r;
+}
+
+static int link_up_msg(int ifindex, struct nl_batch *b)
+{
+	_cleanup_link_ struct rtnl_link *old = rtnl_link_alloc();
+	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
+	struct nl_msg *msg = NULL;
+	int r;
+
+	if (!old || !chg)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(old, ifindex);
+	rtnl_link_set_flags(chg, IFF_UP);
+	r = rtnl_link_build_change_request(old, chg, 0, &msg);
+	return take_msg(b, r, msg);
+}
+
+int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b)
+{
+	_cleanup_link_ struct rtnl_link *veth = NULL;
+	_cleanup_addr_ struct rtnl_addr *a = NULL;
+	struct nl_msg *msg = NULL;
+	int r;
+
+	nl_batch_init(b);
+	r = link_up_msg(1, b); /* lo is always ifindex 1 */
+	if (r >= 0)
+		r = veth_link(node->veth, node->master, node->peer, &veth);
+	if (r < 0)
+		return r;
+	/* The veth's own end goes straight into the lab; the peer, given no namespace, is
+	 * created in the sender's: the node's. */
+	rtnl_link_set_ns_fd(veth, node->lab_netns_fd);
+	r = rtnl_link_build_add_request(veth, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if ((r = take_msg(b, r, msg)) >= 0)
+		r = addr4(0, node->addr, node->prefix, &a); /* ifindex: the sender's to fill in */
+	if (r < 0)
+		return r;
+	r = rtnl_addr_build_add_request(a, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if ((r = take_msg(b, r, msg)) < 0)
+		return r;
+	return link_up_msg(0, b);
 }

@@ -1,12 +1,13 @@
-/* Lab wiring over rtnetlink: the one file that talks to libnl-route (bridge, veth pairs
- * created straight into a node's network namespace, addresses, link state). Every function
- * returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
+/* Lab wiring over rtnetlink: the one file that talks to libnl-route (bridge, addresses,
+ * link state, and the requests that wire a node from inside its own namespace). Every
+ * function returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
  *
  * Usage:
  *   struct netlink *nl;
  *   netlink_open(lab_netns_fd, &nl);               // socket bound to that netns
  *   netlink_bridge_add(nl, "br0", &br);            // created up
- *   netlink_veth_add(nl, "vn0", br, "eth0", node_netns_fd);
+ *   netlink_addr4_add(nl, br, addr, 16);
+ *   netlink_node_batch(&node, &batch);             // a node's wiring, sent by its holder
  *   netlink_close(nl);
  */
 #ifndef CHAOSDRILL_HARNESS_NETLINK_H
@@ -29,13 +30,35 @@ int netlink_link_up(struct netlink *nl, int ifindex);
 int netlink_link_index(struct netlink *nl, const char *name, int *ifindex);
 /* Creates a bridge, up, and returns its ifindex. */
 int netlink_bridge_add(struct netlink *nl, const char *name, int *ifindex);
-/* Creates a veth pair in one request: `name` in nl's namespace, enslaved to master (0: none)
- * and up; `peer` created directly inside peer_netns_fd (borrowed), down (the kernel cannot
- * open a veth end before the pair exists: set it up from its namespace). */
-int netlink_veth_add(struct netlink *nl, const char *name, int master, const char *peer,
-		     int peer_netns_fd);
 /* Adds an IPv4 address addr/prefix to a link. */
 int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix);
+
+struct nl_batch;
+
+/* Requests of netlink_node_batch, in order. */
+enum netlink_node_req {
+	NETLINK_NODE_LO_UP,   /* lo up */
+	NETLINK_NODE_VETH,    /* the veth pair */
+	NETLINK_NODE_ADDR,    /* the node's address on the peer: ifindex to fill in */
+	NETLINK_NODE_PEER_UP, /* the peer up: ifindex to fill in */
+	NETLINK_NODE_REQS,
+};
+
+/* A node's network as seen from inside its own network namespace. */
+struct netlink_node {
+	const char *veth;  /* lab-side end: created straight in the lab, up, in the bridge */
+	int lab_netns_fd;  /* the lab's netns, as an fd number valid in the sender */
+	int master;	   /* the bridge's ifindex in the lab */
+	const char *peer;  /* node-side end: created in the sender's netns */
+	struct in_addr addr;
+	unsigned prefix;
+};
+
+/* Builds the requests that wire a node from inside its netns, for the node's holder to send
+ * right after it made the namespace (rtnetlink acts in the sender's netns): lo up; the veth
+ * pair, neither end moved after creation; then, once the sender has filled in the peer's
+ * ifindex (nl_batch_set_ifindex), the address and the peer up. */
+int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b);
 /* Translates a libnl error (negative or positive NLE_*) to a negative errno. */
 int netlink_errno(int nle);
 
