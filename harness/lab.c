@@ -21,6 +21,7 @@
 #include "common/syscalls.h"
 #include "harness/lab_internal.h"
 #include "harness/lab_ns.h"
+#include "harness/nl_batch.h"
 
 static __thread char last_error[512];
 static atomic_uint lab_counter;
@@ -43,6 +44,13 @@ int lab_fail(int err, const char *fmt, ...)
 	snprintf(last_error, sizeof(last_error), "%s: %s", msg, strerror(err));
 	log_debug("lab: %s", last_error);
 	return -err;
+}
+
+int lab_fail_again(int err, const char *msg)
+{
+	snprintf(last_error, sizeof(last_error), "%s", msg);
+	log_debug("lab: %s", last_error);
+	return err;
 }
 
 int lab_init_process(void)
@@ -119,34 +127,39 @@ int lab_open_ns(pid_t pid, const char *kind)
 }
 
 /* The lab netns: lo up, the bridge up with the subnet's first address; no other link and
- * no route but the subnet's own, so nothing in it reaches beyond the lab. */
-static int wire_lab(struct lab *lab)
+ * no route but the subnet's own, so nothing in it reaches beyond the lab. The netns exists
+ * when this returns (the holder is cloned into it); the holder wires it in the background
+ * and then closes the write end of the pipe behind lab->up_fd. */
+static int start_lab(struct lab *lab)
 {
-	int ready = -1, r;
+	struct netlink_lab net = { .bridge = LAB_BRIDGE, .bridge_ifindex = LAB_BRIDGE_IFINDEX,
+				   .addr = lab->bridge_addr, .prefix = lab->prefix };
+	struct nl_batch wiring;
+	struct holder_setup setup = { .wiring = &wiring };
+	int up[2], r;
 
-	lab->holder_pid = holder_start(lab, CLONE_NEWNET, 0, lab->cgroup_holders, NULL,
-				       &lab->holder_pidfd, &ready);
+	r = netlink_lab_batch(&net, &wiring);
+	if (r < 0)
+		return lab_fail(-r, "build the lab's netlink requests");
+	if (pipe2(up, O_CLOEXEC) < 0)
+		return lab_fail(errno, "pipe");
+	lab->up_fd = up[0];
+	setup.lab_up_fd = up[1];
+	lab->holder_pid = holder_start(lab, CLONE_NEWNET, 0, lab->cgroup_holders, &setup,
+				       &lab->holder_pidfd, &lab->report);
+	close(up[1]); /* the holder's alone now */
 	if (lab->holder_pid < 0)
 		return lab->holder_pid;
-	r = holder_ready(&ready, lab->name);
-	if (r < 0)
-		return r;
+	lab->bridge = LAB_BRIDGE_IFINDEX;
 	lab->netns_fd = lab_open_ns(lab->holder_pid, "net");
 	if (lab->netns_fd < 0)
 		return lab_fail(-lab->netns_fd, "open the lab's netns");
-	r = netlink_open(lab->netns_fd, &lab->nl);
-	if (r < 0)
-		return lab_fail(-r, "rtnetlink socket in the lab netns");
-	r = netlink_link_up(lab->nl, 1);
-	if (r < 0)
-		return lab_fail(-r, "set lo up in the lab netns");
-	r = netlink_bridge_add(lab->nl, LAB_BRIDGE, &lab->bridge);
-	if (r < 0)
-		return lab_fail(-r, "create bridge " LAB_BRIDGE " (kernel bridge support)");
-	r = netlink_addr4_add(lab->nl, lab->bridge, lab->bridge_addr, lab->prefix);
-	if (r < 0)
-		return lab_fail(-r, "address the bridge");
 	return 0;
+}
+
+int lab_ready(struct lab *lab)
+{
+	return holder_wait(&lab->report, lab->name);
 }
 
 static bool under(const char *path, const char *dir)
@@ -190,7 +203,7 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 
 	if (!lab)
 		return lab_fail(ENOMEM, "allocate a lab");
-	lab->holder_pidfd = lab->netns_fd = lab->self_pidfd = -1;
+	lab->holder_pidfd = lab->netns_fd = lab->self_pidfd = lab->up_fd = lab->report.fd = -1;
 	if (!opt)
 		opt = &defaults;
 	if ((unsigned)opt->cgroup > LAB_CGROUP_NONE)
@@ -211,7 +224,7 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 	r = name_lab(lab, opt->cgroup);
 	if (r < 0)
 		return r;
-	r = wire_lab(lab);
+	r = start_lab(lab);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(lab);
@@ -276,7 +289,9 @@ void lab_free(struct lab *lab)
 		node_destroy(lab->nodes[i]);
 	for (i = 0; i < lab->n_procs; i++)
 		close(lab->procs[i].pidfd);
-	netlink_close(lab->nl);
+	holder_report_close(&lab->report);
+	if (lab->up_fd >= 0)
+		close(lab->up_fd);
 	if (lab->netns_fd >= 0)
 		close(lab->netns_fd);
 	if (lab->holder_pidfd >= 0)
@@ -293,8 +308,11 @@ void lab_free(struct lab *lab)
 
 int lab_socket(struct lab *lab, int domain, int type)
 {
-	int fd = ns_socket(lab->netns_fd, domain, type, 0);
+	int fd = lab_ready(lab);
 
+	if (fd < 0)
+		return fd;
+	fd = ns_socket(lab->netns_fd, domain, type, 0);
 	return fd < 0 ? lab_fail(-fd, "socket in the lab netns") : fd;
 }
 

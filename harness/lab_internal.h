@@ -11,6 +11,20 @@
 #include "harness/lab.h"
 #include "harness/netlink.h"
 
+/* The bridge's ifindex in the lab netns, given at creation instead of left to the kernel:
+ * node requests, built while the lab's holder may still be making the bridge, name it as
+ * the master of their veth. Far above what a new netns hands out first (lo is 1, then the
+ * fallback devices of tunnel modules, then the veths). */
+#define LAB_BRIDGE_IFINDEX 1000
+
+/* A holder's report, read once and kept: later calls get the same answer. */
+struct holder_report {
+	int fd;	       /* owned; the holder's report pipe until read, then -1 */
+	bool read;
+	int err;       /* -errno, 0 if the holder is ready */
+	char msg[512]; /* lab_last_error() of the failure */
+};
+
 struct lab_node {
 	struct lab *lab; /* borrowed back-pointer */
 	char name[64];
@@ -20,9 +34,7 @@ struct lab_node {
 	pid_t holder_pid;
 	int holder_pidfd; /* owned; setns(pidfd, NET|UTS|IPC|MNT) joins the node */
 	int netns_fd;	  /* owned; /proc/<holder>/ns/net for node_socket, opened then; or -1 */
-	int ready_fd;	  /* owned; holder's report pipe until it said it is ready, then -1 */
-	bool finished;	  /* holder reported: the node is set up and wired (or failed: err) */
-	int err;	  /* -errno of the holder, 0 if fine */
+	struct holder_report report; /* namespaces, mounts and network are set up */
 	char cgroup[PATH_MAX]; /* "" without cgroups */
 	pid_t init_pid;	  /* current incarnation, 0 if never started */
 	int init_pidfd;	  /* owned dup of the incarnation's pidfd, -1 if none */
@@ -43,8 +55,9 @@ struct lab {
 	int holder_pidfd; /* owned */
 	int netns_fd;	  /* owned; /proc/<holder>/ns/net */
 	int self_pidfd;	  /* owned; the harness itself: children check it is still alive */
-	struct netlink *nl; /* owned; rtnetlink socket inside the lab netns */
-	int bridge;	    /* ifindex of LAB_BRIDGE */
+	struct holder_report report; /* lo, the bridge and its address are set up */
+	int up_fd;	  /* owned; EOF once the lab's holder is done: node holders wait on it */
+	int bridge;	  /* ifindex of LAB_BRIDGE */
 	struct cgroup_root cg;
 	char cgroup[PATH_MAX];	      /* the lab's cgroup, "" without */
 	char cgroup_exec[PATH_MAX];   /* helpers (node_exec, lab_exec) */
@@ -58,6 +71,10 @@ struct lab {
 
 /* Records a failure message for lab_last_error and returns -err (err > 0). */
 int lab_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets lab_last_error to msg as it is (a failure reported before) and returns err (< 0). */
+int lab_fail_again(int err, const char *msg);
+/* Waits until the lab's holder has wired the lab netns; its failure, if any. */
+int lab_ready(struct lab *lab);
 
 /* What a child does between clone and execve. */
 struct proc_spec {
@@ -101,21 +118,27 @@ int proc_tie_to_parent(int parent_pidfd);
 
 struct nl_batch;
 
-/* What a node's holder sets up once it has its namespaces (all borrowed). */
-struct holder_node {
-	const char *hostname;
-	const char *data_dir;	  /* bind-mounted at LAB_DATA_PATH */
-	struct nl_batch *wiring;  /* netlink_node_batch: sent from the node's netns */
+/* What a holder sets up once it has its namespaces (all borrowed). */
+struct holder_setup {
+	const char *hostname;	 /* a node's; NULL for the lab's holder */
+	const char *data_dir;	 /* a node's, bind-mounted at LAB_DATA_PATH */
+	struct nl_batch *wiring; /* netlink_lab_batch or netlink_node_batch, sent from inside */
+	int lab_up_fd;		 /* the lab's holder closes it once the lab is wired; a node's
+				  * waits for that (EOF) before it sends its wiring */
 };
 
 /* Starts a holder: a child cloned with new namespaces (flags) that joins cgroup (may be ""),
- * unshares more (unshare_flags), sets a node up (node != NULL: hostname, mounts, network),
- * reports on *ready_fd (caller owns) and sleeps until killed. Returns its pid; *pidfd is
- * owned by the caller. */
+ * unshares more (unshare_flags), sets itself up as setup says (a node: hostname, mounts;
+ * then the network), reports to *report (its fd owned by the caller: holder_wait or
+ * holder_report_close) and sleeps until killed. Returns its pid; *pidfd is owned by the
+ * caller. */
 pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_flags,
-		   const char *cgroup, const struct holder_node *node, int *pidfd, int *ready_fd);
-/* Reads a holder's report: 0 ready, else -errno with lab_last_error set. Closes *ready_fd. */
-int holder_ready(int *ready_fd, const char *who);
+		   const char *cgroup, const struct holder_setup *setup, int *pidfd,
+		   struct holder_report *report);
+/* Reads the holder's report the first time, then gives the same answer: 0 ready, else
+ * -errno with lab_last_error set to what failed (who: the lab's or the node's name). */
+int holder_wait(struct holder_report *report, const char *who);
+void holder_report_close(struct holder_report *report);
 
 /* Starts cmd as spec describes (spec's exec fields are filled here). */
 int proc_start(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd, pid_t *pid,

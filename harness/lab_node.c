@@ -74,7 +74,7 @@ static int node_alloc(struct lab *lab, const char *name, const char *data_dir,
 	snprintf(node->name, sizeof(node->name), "%s", name);
 	node->index = (unsigned)lab->n_nodes;
 	node->addr.s_addr = htonl(ntohl(lab->subnet.s_addr) + 2 + node->index);
-	node->holder_pidfd = node->netns_fd = node->ready_fd = node->init_pidfd = -1;
+	node->holder_pidfd = node->netns_fd = node->report.fd = node->init_pidfd = -1;
 	/* Owned by the lab from here on, so lab_free cleans a half-made node too. */
 	lab->nodes[lab->n_nodes++] = node;
 	*out = node;
@@ -90,7 +90,7 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 {
 	struct lab_node *node = NULL;
 	struct nl_batch wiring;
-	struct holder_node setup = { .wiring = &wiring };
+	struct holder_setup setup = { .wiring = &wiring, .lab_up_fd = lab->up_fd };
 	struct netlink_node net = { .lab_netns_fd = lab->netns_fd, .master = lab->bridge,
 				    .peer = LAB_NODE_IF, .prefix = lab->prefix };
 	char veth[IFNAMSIZ];
@@ -118,7 +118,7 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 	setup.hostname = node->name;
 	setup.data_dir = node->data_dir;
 	node->holder_pid = holder_start(lab, 0, NODE_NS_FLAGS, lab->cgroup_holders, &setup,
-					&node->holder_pidfd, &node->ready_fd);
+					&node->holder_pidfd, &node->report);
 	if (node->holder_pid < 0)
 		return node->holder_pid;
 	*out = node;
@@ -127,26 +127,23 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 
 int node_wait_ready(struct lab_node *node)
 {
-	if (!node->finished) {
-		node->finished = true;
-		node->err = holder_ready(&node->ready_fd, node->name);
-	}
-	if (node->err < 0)
-		return lab_fail(-node->err, "node %s is not usable", node->name);
-	return 0;
+	int r = lab_ready(node->lab);
+
+	return r < 0 ? r : holder_wait(&node->report, node->name);
 }
 
 int lab_wait_ready(struct lab *lab)
 {
-	int r, first = 0;
+	struct lab_node *failed = NULL;
+	int r = lab_ready(lab);
 	size_t i;
 
-	for (i = 0; i < lab->n_nodes; i++) {
-		r = node_wait_ready(lab->nodes[i]);
-		if (r < 0 && first == 0)
-			first = r;
-	}
-	return first;
+	if (r < 0)
+		return r;
+	for (i = 0; i < lab->n_nodes; i++)
+		if (node_wait_ready(lab->nodes[i]) < 0 && !failed)
+			failed = lab->nodes[i];
+	return failed ? node_wait_ready(failed) : 0; /* again: its message, not the last one's */
 }
 
 void node_destroy(struct lab_node *node)
@@ -157,8 +154,7 @@ void node_destroy(struct lab_node *node)
 		close(node->holder_pidfd);
 	if (node->netns_fd >= 0)
 		close(node->netns_fd);
-	if (node->ready_fd >= 0)
-		close(node->ready_fd);
+	holder_report_close(&node->report);
 	if (node->init_pidfd >= 0)
 		close(node->init_pidfd);
 	free(node->data_dir);

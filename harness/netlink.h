@@ -1,39 +1,38 @@
-/* Lab wiring over rtnetlink: the one file that talks to libnl-route (bridge, addresses,
- * link state, and the requests that wire a node from inside its own namespace). Every
- * function returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
+/* The lab's rtnetlink requests, built with libnl-route as plain bytes (nl_batch.h) for the
+ * holder processes to send from inside the namespaces they make: the one file that talks to
+ * libnl. Every function returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
  *
  * Usage:
- *   struct netlink *nl;
- *   netlink_open(lab_netns_fd, &nl);               // socket bound to that netns
- *   netlink_bridge_add(nl, "br0", &br);            // created up
- *   netlink_addr4_add(nl, br, addr, 16);
- *   netlink_node_batch(&node, &batch);             // a node's wiring, sent by its holder
- *   netlink_close(nl);
+ *   struct nl_batch b;
+ *   netlink_lab_batch(&lab, &b);   // the lab's holder sends it from the lab netns
+ *   netlink_node_batch(&node, &b); // a node's holder sends it from the node's netns
  */
 #ifndef CHAOSDRILL_HARNESS_NETLINK_H
 #define CHAOSDRILL_HARNESS_NETLINK_H
 
 #include <netinet/in.h>
 
-#include "common/cleanup.h"
-
-struct netlink;
-
-/* Opens an rtnetlink socket inside the network namespace netns_fd (borrowed; -1: the
- * calling thread's own). The socket stays bound to that namespace. Caller frees. */
-int netlink_open(int netns_fd, struct netlink **out);
-void netlink_close(struct netlink *nl);
-
-/* Sets IFF_UP on a link. */
-int netlink_link_up(struct netlink *nl, int ifindex);
-/* ifindex of a link by name; -ENODEV when there is none. */
-int netlink_link_index(struct netlink *nl, const char *name, int *ifindex);
-/* Creates a bridge, up, and returns its ifindex. */
-int netlink_bridge_add(struct netlink *nl, const char *name, int *ifindex);
-/* Adds an IPv4 address addr/prefix to a link. */
-int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix);
-
 struct nl_batch;
+
+/* Requests of netlink_lab_batch, in order. */
+enum netlink_lab_req {
+	NETLINK_LAB_LO_UP,  /* lo up */
+	NETLINK_LAB_BRIDGE, /* the bridge, up */
+	NETLINK_LAB_ADDR,   /* the bridge's address */
+	NETLINK_LAB_REQS,
+};
+
+/* The lab's own netns. */
+struct netlink_lab {
+	const char *bridge;  /* its name */
+	int bridge_ifindex;  /* chosen here, so nodes can name it before it exists */
+	struct in_addr addr; /* the bridge's address */
+	unsigned prefix;
+};
+
+/* Builds the requests that wire the lab netns from inside: lo up, the bridge (up) and its
+ * address. */
+int netlink_lab_batch(const struct netlink_lab *lab, struct nl_batch *b);
 
 /* Requests of netlink_node_batch, in order. */
 enum netlink_node_req {
@@ -61,8 +60,5 @@ struct netlink_node {
 int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b);
 /* Translates a libnl error (negative or positive NLE_*) to a negative errno. */
 int netlink_errno(int nle);
-
-DEFINE_CLEANUP_FUNC(struct netlink, netlink_close)
-#define _cleanup_netlink_ _cleanup_(netlink_closep)
 
 #endif

@@ -1,6 +1,7 @@
 /* Unit tests of the lab's netlink requests as plain bytes: the batch (copies, sequence
  * numbers, flags, alignment, the ifindex a holder fills in, reading acks) and the requests
- * that wire a node, read back attribute by attribute. Nothing reaches the kernel. */
+ * that wire the lab and a node, read back attribute by attribute. Nothing reaches the
+ * kernel. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -211,7 +212,7 @@ static void veth_is(struct nlmsghdr *h)
 	peer_is(data[VETH_INFO_PEER]);
 }
 
-static void addr_is(struct nlmsghdr *h, int ifindex)
+static void addr_is(struct nlmsghdr *h, int ifindex, uint32_t addr)
 {
 	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
 	struct nlattr *tb[IFA_MAX + 1];
@@ -223,7 +224,35 @@ static void addr_is(struct nlmsghdr *h, int ifindex)
 	assert_int_equal(ifa->ifa_prefixlen, 16);
 	assert_int_equal(ifa->ifa_index, ifindex);
 	assert_int_equal(nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, NULL), 0);
-	assert_int_equal(nla_get_u32(tb[IFA_LOCAL]), htonl(0x0ad50005));
+	assert_int_equal(nla_get_u32(tb[IFA_LOCAL]), htonl(addr));
+}
+
+static void test_lab_batch(void **state)
+{
+	struct netlink_lab net = { .bridge = "br0", .bridge_ifindex = 1000, .prefix = 16 };
+	struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
+	struct nlmsghdr *h;
+	struct nl_batch b;
+
+	net.addr.s_addr = htonl(0x0ad50001); /* 10.213.0.1 */
+	assert_int_equal(netlink_lab_batch(&net, &b), 0);
+	assert_int_equal(b.n, NETLINK_LAB_REQS);
+	link_up_is(msg_at(&b, NETLINK_LAB_LO_UP), 1);
+	h = msg_at(&b, NETLINK_LAB_BRIDGE);
+	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+	assert_int_equal(h->nlmsg_flags,
+			 NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	assert_int_equal(ifi(h)->ifi_index, 1000); /* named by nodes before it exists */
+	assert_int_equal(ifi(h)->ifi_flags & IFF_UP, IFF_UP);
+	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
+	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "br0");
+	assert_null(tb[IFLA_NET_NS_FD]);
+	assert_null(tb[IFLA_MASTER]);
+	assert_int_equal(nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL), 0);
+	assert_string_equal(nla_get_string(info[IFLA_INFO_KIND]), "bridge");
+	addr_is(msg_at(&b, NETLINK_LAB_ADDR), 1000, 0x0ad50001);
+	for (unsigned i = 0; i < b.n; i++)
+		assert_int_equal(msg_at(&b, i)->nlmsg_seq, i + 1);
 }
 
 static void test_node_batch(void **state)
@@ -237,14 +266,14 @@ static void test_node_batch(void **state)
 	assert_int_equal(b.n, NETLINK_NODE_REQS);
 	link_up_is(msg_at(&b, NETLINK_NODE_LO_UP), 1);
 	veth_is(msg_at(&b, NETLINK_NODE_VETH));
-	addr_is(msg_at(&b, NETLINK_NODE_ADDR), 0);
+	addr_is(msg_at(&b, NETLINK_NODE_ADDR), 0, 0x0ad50005);
 	link_up_is(msg_at(&b, NETLINK_NODE_PEER_UP), 0);
 	for (unsigned i = 0; i < b.n; i++)
 		assert_int_equal(msg_at(&b, i)->nlmsg_seq, i + 1);
 	/* what the holder does once it knows the peer's ifindex */
 	assert_int_equal(nl_batch_set_ifindex(&b, NETLINK_NODE_ADDR, 2), 0);
 	assert_int_equal(nl_batch_set_ifindex(&b, NETLINK_NODE_PEER_UP, 2), 0);
-	addr_is(msg_at(&b, NETLINK_NODE_ADDR), 2);
+	addr_is(msg_at(&b, NETLINK_NODE_ADDR), 2, 0x0ad50005);
 	link_up_is(msg_at(&b, NETLINK_NODE_PEER_UP), 2);
 }
 
@@ -253,7 +282,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add),	   cmocka_unit_test(test_full),
 		cmocka_unit_test(test_set_ifindex), cmocka_unit_test(test_acks),
-		cmocka_unit_test(test_node_batch),
+		cmocka_unit_test(test_lab_batch),  cmocka_unit_test(test_node_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
