@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,7 +59,7 @@ static const char *const holder_steps[] = {
 	[H_LO] = "set lo up",
 	[H_BRIDGE] = "create the bridge " LAB_BRIDGE " (kernel bridge support)",
 	[H_BRIDGE_ADDR] = "address the bridge",
-	[H_LAB] = "wait for the lab's holder",
+	[H_LAB] = "go on without the lab (its holder failed)",
 	[H_VETH] = "create its veth pair, " LAB_NODE_IF " here and its end in the lab's bridge "
 		   "(kernel veth support)",
 	[H_ADDR] = "address " LAB_NODE_IF,
@@ -126,8 +127,10 @@ static int wire_lab(const struct holder_setup *s, int fd)
 	};
 	int r = send_step(fd, s->wiring, 0, NETLINK_LAB_REQS, steps);
 
-	if (r == H_OK)
+	if (r == H_OK) {
+		atomic_store(s->lab_state, LAB_STATE_UP);
 		close(s->lab_up_fd);
+	}
 	return r;
 }
 
@@ -147,8 +150,14 @@ static int wire_node(const struct holder_setup *s, int fd)
 
 	while ((n = read(s->lab_up_fd, &c, 1)) < 0 && errno == EINTR)
 		;
+	/* EOF also when the lab's holder died: then its veth end must not go where that
+	 * holder was (IFLA_NET_NS_PID), which may still be the harness's own netns. */
 	if (n < 0)
 		return H_LAB;
+	if (atomic_load(s->lab_state) != LAB_STATE_UP) {
+		errno = ENETDOWN;
+		return H_LAB;
+	}
 	r = send_step(fd, s->wiring, NETLINK_NODE_LO_UP, NETLINK_NODE_ADDR, steps);
 	if (r != H_OK)
 		return r;

@@ -4,6 +4,7 @@
 #define CHAOSDRILL_HARNESS_LAB_INTERNAL_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -16,6 +17,9 @@
  * the master of their veth. Far above what a new netns hands out first (lo is 1, then the
  * fallback devices of tunnel modules, then the veths). */
 #define LAB_BRIDGE_IFINDEX 1000
+
+/* What the lab's holder tells node holders in the page they share, before the EOF. */
+enum { LAB_STATE_STARTING, LAB_STATE_UP };
 
 /* A holder's report, read once and kept: later calls get the same answer. */
 struct holder_report {
@@ -53,10 +57,11 @@ struct lab {
 	unsigned prefix;
 	pid_t holder_pid;
 	int holder_pidfd; /* owned */
-	int netns_fd;	  /* owned; /proc/<holder>/ns/net */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net once the lab is ready, else -1 */
 	int self_pidfd;	  /* owned; the harness itself: children check it is still alive */
 	struct holder_report report; /* lo, the bridge and its address are set up */
 	int up_fd;	  /* owned; EOF once the lab's holder is done: node holders wait on it */
+	atomic_int *state; /* owned (a shared page): LAB_STATE_UP once the lab is wired */
 	int bridge;	  /* ifindex of LAB_BRIDGE */
 	struct cgroup_root cg;
 	char cgroup[PATH_MAX];	      /* the lab's cgroup, "" without */
@@ -125,6 +130,8 @@ struct holder_setup {
 	struct nl_batch *wiring; /* netlink_lab_batch or netlink_node_batch, sent from inside */
 	int lab_up_fd;		 /* the lab's holder closes it once the lab is wired; a node's
 				  * waits for that (EOF) before it sends its wiring */
+	atomic_int *lab_state;	 /* shared: the lab's holder sets LAB_STATE_UP before that
+				  * EOF; a node's holder goes on only if it is set */
 };
 
 /* Starts a holder: a child cloned with new namespaces (flags) that joins cgroup (may be ""),

@@ -90,8 +90,9 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 {
 	struct lab_node *node = NULL;
 	struct nl_batch wiring;
-	struct holder_setup setup = { .wiring = &wiring, .lab_up_fd = lab->up_fd };
-	struct netlink_node net = { .lab_netns_fd = lab->netns_fd, .master = lab->bridge,
+	struct holder_setup setup = { .wiring = &wiring, .lab_up_fd = lab->up_fd,
+				      .lab_state = lab->state };
+	struct netlink_node net = { .lab_pid = lab->holder_pid, .master = lab->bridge,
 				    .peer = LAB_NODE_IF, .prefix = lab->prefix };
 	char veth[IFNAMSIZ];
 	int r;

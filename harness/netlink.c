@@ -167,7 +167,7 @@ int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b)
 		return r;
 	/* The veth's own end goes straight into the lab; the peer, given no namespace, is
 	 * created in the sender's: the node's. */
-	rtnl_link_set_ns_fd(veth, node->lab_netns_fd);
+	rtnl_link_set_ns_pid(veth, node->lab_pid);
 	r = rtnl_link_build_add_request(veth, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	if ((r = take_msg(b, r, msg)) >= 0)
 		r = addr4(0, node->addr, node->prefix, &a); /* ifindex: the sender's to fill in */

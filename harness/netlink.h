@@ -11,6 +11,7 @@
 #define CHAOSDRILL_HARNESS_NETLINK_H
 
 #include <netinet/in.h>
+#include <sys/types.h>
 
 struct nl_batch;
 
@@ -46,7 +47,7 @@ enum netlink_node_req {
 /* A node's network as seen from inside its own network namespace. */
 struct netlink_node {
 	const char *veth;  /* lab-side end: created straight in the lab, up, in the bridge */
-	int lab_netns_fd;  /* the lab's netns, as an fd number valid in the sender */
+	pid_t lab_pid;	   /* a process in the lab's netns (its holder), as the sender sees it */
 	int master;	   /* the bridge's ifindex in the lab */
 	const char *peer;  /* node-side end: created in the sender's netns */
 	struct in_addr addr;

@@ -201,7 +201,8 @@ static void veth_is(struct nlmsghdr *h)
 	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
 	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "vn3");
 	assert_int_equal(nla_get_u32(tb[IFLA_MASTER]), 7);
-	assert_int_equal(nla_get_u32(tb[IFLA_NET_NS_FD]), 42);
+	assert_int_equal(nla_get_u32(tb[IFLA_NET_NS_PID]), 4242);
+	assert_null(tb[IFLA_NET_NS_FD]);
 	assert_int_equal(nla_get_u32(tb[IFLA_NUM_TX_QUEUES]), 1);
 	assert_int_equal(nla_get_u32(tb[IFLA_NUM_RX_QUEUES]), 1);
 	assert_non_null(tb[IFLA_LINKINFO]);
@@ -257,7 +258,7 @@ static void test_lab_batch(void **state)
 
 static void test_node_batch(void **state)
 {
-	struct netlink_node net = { .veth = "vn3", .lab_netns_fd = 42, .master = 7,
+	struct netlink_node net = { .veth = "vn3", .lab_pid = 4242, .master = 7,
 				    .peer = "eth0", .prefix = 16 };
 	struct nl_batch b;
 
