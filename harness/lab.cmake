@@ -9,5 +9,6 @@ add_library(cd_lab STATIC
   ${CMAKE_CURRENT_LIST_DIR}/lab_gc.c
   ${CMAKE_CURRENT_LIST_DIR}/lab_ns.c
   ${CMAKE_CURRENT_LIST_DIR}/netlink.c
+  ${CMAKE_CURRENT_LIST_DIR}/nl_batch.c
   ${CMAKE_CURRENT_LIST_DIR}/cgroup.c)
 target_link_libraries(cd_lab PUBLIC cd_common PRIVATE PkgConfig::NL3 PkgConfig::NLROUTE)

@@ -10,7 +10,7 @@
  *   lab_new(&opt, &lab);                       // lab netns + bridge br0 at 10.213.0.1
  *   lab_node_add(lab, "n1", "/runs/x/data/n1", &n1);  // 10.213.0.2, hostname n1
  *   lab_node_add(lab, "n2", "/runs/x/data/n2", &n2);  // 10.213.0.3
- *   lab_wait_ready(lab);                       // optional: the node mounts are done
+ *   lab_wait_ready(lab);                       // optional: lab and nodes are set up
  *
  *   struct lab_cmd cmd = LAB_CMD_INIT;         // stdin/out/err to /dev/null, root
  *   cmd.argv = argv; cmd.stdout_fd = out_fd;
@@ -84,9 +84,11 @@ const char *lab_last_error(void);
  * starts come back to it to be reaped. */
 int lab_init_process(void);
 
-/* Creates the lab netns (lo up, bridge up at the subnet's .1, no default route), names it
- * uniquely and creates its cgroup. Caller frees with lab_free. -errno on failure; a missing
- * kernel feature gives the errno of the failing call and lab_last_error() says which. */
+/* Creates the lab netns, names the lab uniquely and creates its cgroup; the netns is wired
+ * in the background (lo up, bridge up at the subnet's .1, no default route) while nodes are
+ * added: the first use of the lab or of a node, or lab_wait_ready, waits for it and reports
+ * its failure. Caller frees with lab_free. -errno on failure; a missing kernel feature
+ * gives the errno of the failing call and lab_last_error() says which. */
 int lab_new(const struct lab_options *opt, struct lab **out);
 /* Kills (pidfd/cgroup, never by name) and reaps every process the lab started, and removes
  * its cgroups; the namespaces, veths and bridge go with their last process. Accepts NULL. */
@@ -97,11 +99,12 @@ DEFINE_CLEANUP_FUNC(struct lab, lab_free)
 /* Adds a node: namespaces, hostname = name (1..63 chars of [A-Za-z0-9._-]), veth eth0 with
  * the next address, data_dir (a host directory, borrowed, copied) bind-mounted at
  * LAB_DATA_PATH. The node is owned by the lab (*out borrowed until lab_free). The node is
- * finished in the background, overlapping with the next add (its namespaces are created on
- * another core while the harness wires the previous node): its first use, or lab_wait_ready,
- * waits for it and reports what failed. After a failure, free the lab. */
+ * set up in the background by a process of its own, beside the next adds (the kernel work
+ * of several nodes runs on several cores): its first use, or lab_wait_ready, waits for it
+ * and reports what failed. After a failure, free the lab. */
 int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct lab_node **out);
-/* Waits until every node's holder has finished setting up; reports the first failure. */
+/* Waits until the lab and every node's holder have finished setting up; reports the lab's
+ * failure, else the first node's. */
 int lab_wait_ready(struct lab *lab);
 
 /* Accessors; strings are borrowed from the lab. */

@@ -20,8 +20,10 @@ int lab_exec(struct lab *lab, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
 	struct proc_spec spec = { .join_pidfd = lab->holder_pidfd, .join_flags = CLONE_NEWNET,
 				  .new_pid = true, .cwd = "/" };
-	int r;
+	int r = lab_ready(lab);
 
+	if (r < 0)
+		return r;
 	spec.cgroup = lab->cgroup_exec;
 	r = proc_start(lab, &spec, cmd, pid, pidfd);
 	if (r < 0)

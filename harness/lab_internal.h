@@ -4,12 +4,30 @@
 #define CHAOSDRILL_HARNESS_LAB_INTERNAL_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "harness/cgroup.h"
 #include "harness/lab.h"
 #include "harness/netlink.h"
+
+/* The bridge's ifindex in the lab netns, given at creation instead of left to the kernel:
+ * node requests, built while the lab's holder may still be making the bridge, name it as
+ * the master of their veth. Far above what a new netns hands out first (lo is 1, then the
+ * fallback devices of tunnel modules, then the veths). */
+#define LAB_BRIDGE_IFINDEX 1000
+
+/* What the lab's holder tells node holders in the page they share, before the EOF. */
+enum { LAB_STATE_STARTING, LAB_STATE_UP };
+
+/* A holder's report, read once and kept: later calls get the same answer. */
+struct holder_report {
+	int fd;	       /* owned; the holder's report pipe until read, then -1 */
+	bool read;
+	int err;       /* -errno, 0 if the holder is ready */
+	char msg[512]; /* lab_last_error() of the failure */
+};
 
 struct lab_node {
 	struct lab *lab; /* borrowed back-pointer */
@@ -19,10 +37,8 @@ struct lab_node {
 	char *data_dir; /* owned */
 	pid_t holder_pid;
 	int holder_pidfd; /* owned; setns(pidfd, NET|UTS|IPC|MNT) joins the node */
-	int netns_fd;	  /* owned; /proc/<holder>/ns/net, for IFLA_NET_NS_FD and sockets */
-	int ready_fd;	  /* owned; holder's report pipe until it said it is ready, then -1 */
-	bool finished;	  /* holder reported and the node is wired (or failed: err) */
-	int err;	  /* -errno of holder or wiring, 0 if fine */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net for node_socket, opened then; or -1 */
+	struct holder_report report; /* namespaces, mounts and network are set up */
 	char cgroup[PATH_MAX]; /* "" without cgroups */
 	pid_t init_pid;	  /* current incarnation, 0 if never started */
 	int init_pidfd;	  /* owned dup of the incarnation's pidfd, -1 if none */
@@ -41,10 +57,12 @@ struct lab {
 	unsigned prefix;
 	pid_t holder_pid;
 	int holder_pidfd; /* owned */
-	int netns_fd;	  /* owned; /proc/<holder>/ns/net */
+	int netns_fd;	  /* owned; /proc/<holder>/ns/net once the lab is ready, else -1 */
 	int self_pidfd;	  /* owned; the harness itself: children check it is still alive */
-	struct netlink *nl; /* owned; rtnetlink socket inside the lab netns */
-	int bridge;	    /* ifindex of LAB_BRIDGE */
+	struct holder_report report; /* lo, the bridge and its address are set up */
+	int up_fd;	  /* owned; EOF once the lab's holder is done: node holders wait on it */
+	atomic_int *state; /* owned (a shared page): LAB_STATE_UP once the lab is wired */
+	int bridge;	  /* ifindex of LAB_BRIDGE */
 	struct cgroup_root cg;
 	char cgroup[PATH_MAX];	      /* the lab's cgroup, "" without */
 	char cgroup_exec[PATH_MAX];   /* helpers (node_exec, lab_exec) */
@@ -58,6 +76,10 @@ struct lab {
 
 /* Records a failure message for lab_last_error and returns -err (err > 0). */
 int lab_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets lab_last_error to msg as it is (a failure reported before) and returns err (< 0). */
+int lab_fail_again(int err, const char *msg);
+/* Waits until the lab's holder has wired the lab netns; its failure, if any. */
+int lab_ready(struct lab *lab);
 
 /* What a child does between clone and execve. */
 struct proc_spec {
@@ -99,15 +121,31 @@ void proc_close_fds(int lowfd, int keep);
 /* Dies (SIGKILL via PDEATHSIG) with the harness; returns < 0 if it is already gone. */
 int proc_tie_to_parent(int parent_pidfd);
 
+struct nl_batch;
+
+/* What a holder sets up once it has its namespaces (all borrowed). */
+struct holder_setup {
+	const char *hostname;	 /* a node's; NULL for the lab's holder */
+	const char *data_dir;	 /* a node's, bind-mounted at LAB_DATA_PATH */
+	struct nl_batch *wiring; /* netlink_lab_batch or netlink_node_batch, sent from inside */
+	int lab_up_fd;		 /* the lab's holder closes it once the lab is wired; a node's
+				  * waits for that (EOF) before it sends its wiring */
+	atomic_int *lab_state;	 /* shared: the lab's holder sets LAB_STATE_UP before that
+				  * EOF; a node's holder goes on only if it is set */
+};
+
 /* Starts a holder: a child cloned with new namespaces (flags) that joins cgroup (may be ""),
- * unshares more (unshare_flags), sets hostname and mounts for a node (hostname != NULL),
- * reports on *ready_fd (caller owns) and sleeps until killed. Returns its pid; *pidfd is
- * owned by the caller. */
+ * unshares more (unshare_flags), sets itself up as setup says (a node: hostname, mounts;
+ * then the network), reports to *report (its fd owned by the caller: holder_wait or
+ * holder_report_close) and sleeps until killed. Returns its pid; *pidfd is owned by the
+ * caller. */
 pid_t holder_start(struct lab *lab, unsigned long flags, unsigned long unshare_flags,
-		   const char *cgroup, const char *hostname, const char *data_dir, int *pidfd,
-		   int *ready_fd);
-/* Reads a holder's report: 0 ready, else -errno with lab_last_error set. Closes *ready_fd. */
-int holder_ready(int *ready_fd, const char *who);
+		   const char *cgroup, const struct holder_setup *setup, int *pidfd,
+		   struct holder_report *report);
+/* Reads the holder's report the first time, then gives the same answer: 0 ready, else
+ * -errno with lab_last_error set to what failed (who: the lab's or the node's name). */
+int holder_wait(struct holder_report *report, const char *who);
+void holder_report_close(struct holder_report *report);
 
 /* Starts cmd as spec describes (spec's exec fields are filled here). */
 int proc_start(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd, pid_t *pid,
@@ -117,7 +155,7 @@ int lab_track(struct lab *lab, pid_t pid, int pidfd);
 /* fd on /proc/<pid>/ns/<kind>, O_CLOEXEC, or -errno. */
 int lab_open_ns(pid_t pid, const char *kind);
 
-/* Finishes a node: waits for its holder, wires its network. 0 once usable. */
+/* Finishes a node: waits for its holder's report. 0 once usable. */
 int node_wait_ready(struct lab_node *node);
 void node_destroy(struct lab_node *node);
 

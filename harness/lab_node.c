@@ -19,6 +19,7 @@
 #include "common/syscalls.h"
 #include "harness/lab_internal.h"
 #include "harness/lab_ns.h"
+#include "harness/nl_batch.h"
 
 static void closedirp_(DIR **d)
 {
@@ -73,50 +74,27 @@ static int node_alloc(struct lab *lab, const char *name, const char *data_dir,
 	snprintf(node->name, sizeof(node->name), "%s", name);
 	node->index = (unsigned)lab->n_nodes;
 	node->addr.s_addr = htonl(ntohl(lab->subnet.s_addr) + 2 + node->index);
-	node->holder_pidfd = node->netns_fd = node->ready_fd = node->init_pidfd = -1;
+	node->holder_pidfd = node->netns_fd = node->report.fd = node->init_pidfd = -1;
 	/* Owned by the lab from here on, so lab_free cleans a half-made node too. */
 	lab->nodes[lab->n_nodes++] = node;
 	*out = node;
 	return 0;
 }
 
-/* The veth is created with its peer already inside the node (IFLA_NET_NS_FD): creating it
- * in the lab and moving it costs 15-22 ms per link. */
-static int wire_node(struct lab_node *node)
-{
-	struct lab *lab = node->lab;
-	_cleanup_netlink_ struct netlink *nl = NULL;
-	char veth[IFNAMSIZ];
-	int ifindex, r;
-
-	snprintf(veth, sizeof(veth), "vn%u", node->index);
-	r = netlink_veth_add(lab->nl, veth, lab->bridge, LAB_NODE_IF, node->netns_fd);
-	if (r < 0)
-		return lab_fail(-r, "node %s: veth %s into its netns (kernel veth support)",
-				node->name, veth);
-	r = netlink_open(node->netns_fd, &nl);
-	if (r < 0)
-		return lab_fail(-r, "node %s: rtnetlink socket in its netns", node->name);
-	r = netlink_link_up(nl, 1);
-	if (r < 0)
-		return lab_fail(-r, "node %s: set lo up", node->name);
-	r = netlink_link_index(nl, LAB_NODE_IF, &ifindex);
-	if (r < 0)
-		return lab_fail(-r, "node %s: find " LAB_NODE_IF, node->name);
-	r = netlink_addr4_add(nl, ifindex, node->addr, lab->prefix);
-	if (r < 0)
-		return lab_fail(-r, "node %s: address " LAB_NODE_IF, node->name);
-	r = netlink_link_up(nl, ifindex);
-	if (r < 0)
-		return lab_fail(-r, "node %s: set " LAB_NODE_IF " up", node->name);
-	return 0;
-}
-
-/* Creating the namespaces (holder) of node i overlaps with wiring node i-1: each add starts
- * a holder and finishes the node before it, whose holder had a head start. */
+/* Starts the node's holder, which makes the namespaces, mounts and wires the network itself
+ * (lab_holder.c) while the harness goes on: nothing here waits for it, so the holders of
+ * several nodes work side by side; the node's first use, or lab_wait_ready, waits. The veth
+ * is created with each end straight in its namespace: creating it in one and moving it
+ * costs 15-22 ms per link. */
 int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct lab_node **out)
 {
 	struct lab_node *node = NULL;
+	struct nl_batch wiring;
+	struct holder_setup setup = { .wiring = &wiring, .lab_up_fd = lab->up_fd,
+				      .lab_state = lab->state };
+	struct netlink_node net = { .lab_pid = lab->holder_pid, .master = lab->bridge,
+				    .peer = LAB_NODE_IF, .prefix = lab->prefix };
+	char veth[IFNAMSIZ];
 	int r;
 
 	r = node_alloc(lab, name, data_dir, &node);
@@ -132,43 +110,41 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 			return lab_fail(-r, "node %s: create its cgroup", name);
 		}
 	}
-	node->holder_pid = holder_start(lab, 0, NODE_NS_FLAGS, lab->cgroup_holders, node->name,
-					node->data_dir, &node->holder_pidfd, &node->ready_fd);
+	snprintf(veth, sizeof(veth), "vn%u", node->index);
+	net.veth = veth;
+	net.addr = node->addr;
+	r = netlink_node_batch(&net, &wiring);
+	if (r < 0)
+		return lab_fail(-r, "node %s: build its netlink requests", name);
+	setup.hostname = node->name;
+	setup.data_dir = node->data_dir;
+	node->holder_pid = holder_start(lab, 0, NODE_NS_FLAGS, lab->cgroup_holders, &setup,
+					&node->holder_pidfd, &node->report);
 	if (node->holder_pid < 0)
 		return node->holder_pid;
 	*out = node;
-	if (lab->n_nodes >= 2)
-		node_wait_ready(lab->nodes[lab->n_nodes - 2]); /* its error is kept for later */
 	return 0;
 }
 
 int node_wait_ready(struct lab_node *node)
 {
-	if (!node->finished) {
-		node->finished = true;
-		node->err = holder_ready(&node->ready_fd, node->name);
-		if (node->err == 0) {
-			node->netns_fd = lab_open_ns(node->holder_pid, "net");
-			node->err = node->netns_fd < 0 ? lab_fail(-node->netns_fd,
-					"node %s: open its netns", node->name) : wire_node(node);
-		}
-	}
-	if (node->err < 0)
-		return lab_fail(-node->err, "node %s is not usable", node->name);
-	return 0;
+	int r = lab_ready(node->lab);
+
+	return r < 0 ? r : holder_wait(&node->report, node->name);
 }
 
 int lab_wait_ready(struct lab *lab)
 {
-	int r, first = 0;
+	struct lab_node *failed = NULL;
+	int r = lab_ready(lab);
 	size_t i;
 
-	for (i = 0; i < lab->n_nodes; i++) {
-		r = node_wait_ready(lab->nodes[i]);
-		if (r < 0 && first == 0)
-			first = r;
-	}
-	return first;
+	if (r < 0)
+		return r;
+	for (i = 0; i < lab->n_nodes; i++)
+		if (node_wait_ready(lab->nodes[i]) < 0 && !failed)
+			failed = lab->nodes[i];
+	return failed ? node_wait_ready(failed) : 0; /* again: its message, not the last one's */
 }
 
 void node_destroy(struct lab_node *node)
@@ -179,8 +155,7 @@ void node_destroy(struct lab_node *node)
 		close(node->holder_pidfd);
 	if (node->netns_fd >= 0)
 		close(node->netns_fd);
-	if (node->ready_fd >= 0)
-		close(node->ready_fd);
+	holder_report_close(&node->report);
 	if (node->init_pidfd >= 0)
 		close(node->init_pidfd);
 	free(node->data_dir);
@@ -333,6 +308,12 @@ int node_socket(struct lab_node *node, int domain, int type, int protocol)
 
 	if (fd < 0)
 		return fd;
+	if (node->netns_fd < 0) {
+		fd = lab_open_ns(node->holder_pid, "net");
+		if (fd < 0)
+			return lab_fail(-fd, "node %s: open its netns", node->name);
+		node->netns_fd = fd;
+	}
 	fd = ns_socket(node->netns_fd, domain, type, protocol);
 	return fd < 0 ? lab_fail(-fd, "node %s: socket in its netns", node->name) : fd;
 }

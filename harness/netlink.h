@@ -1,45 +1,65 @@
-/* Lab wiring over rtnetlink: the one file that talks to libnl-route (bridge, veth pairs
- * created straight into a node's network namespace, addresses, link state). Every function
- * returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
+/* The lab's rtnetlink requests, built with libnl-route as plain bytes (nl_batch.h) for the
+ * holder processes to send from inside the namespaces they make: the one file that talks to
+ * libnl. Every function returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
  *
  * Usage:
- *   struct netlink *nl;
- *   netlink_open(lab_netns_fd, &nl);               // socket bound to that netns
- *   netlink_bridge_add(nl, "br0", &br);            // created up
- *   netlink_veth_add(nl, "vn0", br, "eth0", node_netns_fd);
- *   netlink_close(nl);
+ *   struct nl_batch b;
+ *   netlink_lab_batch(&lab, &b);   // the lab's holder sends it from the lab netns
+ *   netlink_node_batch(&node, &b); // a node's holder sends it from the node's netns
  */
 #ifndef CHAOSDRILL_HARNESS_NETLINK_H
 #define CHAOSDRILL_HARNESS_NETLINK_H
 
 #include <netinet/in.h>
+#include <sys/types.h>
 
-#include "common/cleanup.h"
+struct nl_batch;
 
-struct netlink;
+/* Requests of netlink_lab_batch, in order. */
+enum netlink_lab_req {
+	NETLINK_LAB_LO_UP,  /* lo up */
+	NETLINK_LAB_BRIDGE, /* the bridge, up */
+	NETLINK_LAB_ADDR,   /* the bridge's address */
+	NETLINK_LAB_REQS,
+};
 
-/* Opens an rtnetlink socket inside the network namespace netns_fd (borrowed; -1: the
- * calling thread's own). The socket stays bound to that namespace. Caller frees. */
-int netlink_open(int netns_fd, struct netlink **out);
-void netlink_close(struct netlink *nl);
+/* The lab's own netns. */
+struct netlink_lab {
+	const char *bridge;  /* its name */
+	int bridge_ifindex;  /* chosen here, so nodes can name it before it exists */
+	struct in_addr addr; /* the bridge's address */
+	unsigned prefix;
+};
 
-/* Sets IFF_UP on a link. */
-int netlink_link_up(struct netlink *nl, int ifindex);
-/* ifindex of a link by name; -ENODEV when there is none. */
-int netlink_link_index(struct netlink *nl, const char *name, int *ifindex);
-/* Creates a bridge, up, and returns its ifindex. */
-int netlink_bridge_add(struct netlink *nl, const char *name, int *ifindex);
-/* Creates a veth pair in one request: `name` in nl's namespace, enslaved to master (0: none)
- * and up; `peer` created directly inside peer_netns_fd (borrowed), down (the kernel cannot
- * open a veth end before the pair exists: set it up from its namespace). */
-int netlink_veth_add(struct netlink *nl, const char *name, int master, const char *peer,
-		     int peer_netns_fd);
-/* Adds an IPv4 address addr/prefix to a link. */
-int netlink_addr4_add(struct netlink *nl, int ifindex, struct in_addr addr, unsigned prefix);
+/* Builds the requests that wire the lab netns from inside: lo up, the bridge (up) and its
+ * address. */
+int netlink_lab_batch(const struct netlink_lab *lab, struct nl_batch *b);
+
+/* Requests of netlink_node_batch, in order. */
+enum netlink_node_req {
+	NETLINK_NODE_LO_UP,   /* lo up */
+	NETLINK_NODE_VETH,    /* the veth pair */
+	NETLINK_NODE_ADDR,    /* the node's address on the peer: ifindex to fill in */
+	NETLINK_NODE_PEER_UP, /* the peer up: ifindex to fill in */
+	NETLINK_NODE_REQS,
+};
+
+/* A node's network as seen from inside its own network namespace. */
+struct netlink_node {
+	const char *veth;  /* lab-side end: created straight in the lab, up, in the bridge */
+	pid_t lab_pid;	   /* a process in the lab's netns (its holder), as the sender sees it */
+	int master;	   /* the bridge's ifindex in the lab */
+	const char *peer;  /* node-side end: created in the sender's netns */
+	struct in_addr addr;
+	unsigned prefix;
+};
+
+/* Builds the requests that wire a node from inside its netns, for the node's holder to send
+ * right after it made the namespace (rtnetlink acts in the sender's netns): lo up; the veth
+ * pair, neither end moved after creation; then, once the sender has filled in the peer's
+ * ifindex (nl_batch_set_ifindex), the address and the peer up. */
+int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b);
 /* Translates a libnl error (negative or positive NLE_*) to a negative errno. */
 int netlink_errno(int nle);
-
-DEFINE_CLEANUP_FUNC(struct netlink, netlink_close)
-#define _cleanup_netlink_ _cleanup_(netlink_closep)
 
 #endif

@@ -52,6 +52,8 @@ struct lab *t_lab_new(enum lab_cgroup_mode mode)
 	opt.cgroup = mode;
 	opt.keep_paths = t_keep_paths();
 	r = lab_new(&opt, &lab);
+	if (r == 0)
+		r = lab_wait_ready(lab); /* the lab netns is wired in the background */
 	if (r == -EPERM || r == -ENOSYS || r == -EOPNOTSUPP || r == -ENOTSUP || r == -EINVAL) {
 		printf("SKIP: cannot make a lab here: %s\n", lab_last_error());
 		exit(77);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,8 @@ static pid_t start_holder(struct held *h, const char *dir)
 	CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
 	pid = fork();
 	if (pid == 0) {
+		/* A failed check must not leave this lab running after the test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		hold_lab(p[1], dir);
 	}
@@ -94,8 +97,18 @@ static void report(void *ud, const char *what, const char *object)
 		removed++;
 }
 
-/* Reaps what came back to us (we are the subreaper): everything but `keep`. */
-static void reap_orphans_except(pid_t keep)
+static bool all_gone(const pid_t *gone, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (gone[i] > 0 && kill(gone[i], 0) == 0)
+			return false;
+	return true;
+}
+
+/* Reaps what came back to us (we are the subreaper): everything but `keep`, until every
+ * pid of gone[] is reaped. A SIGKILLed process takes a moment to exit (the init of a pid
+ * namespace waits for its members), so "no zombie pending right now" is not the end. */
+static void reap_orphans_except(pid_t keep, const pid_t *gone, size_t n)
 {
 	int64_t end = time_mono_ns() + 5000000000LL;
 	siginfo_t si;
@@ -105,7 +118,7 @@ static void reap_orphans_except(pid_t keep)
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
 			return;
 		if (si.si_pid == 0) {
-			if (keep) /* only the live holder (still running) is left, or more to come */
+			if (keep && all_gone(gone, n)) /* only the live lab is left */
 				return;
 			usleep(2000);
 			continue;
@@ -138,7 +151,12 @@ int main(int argc, char **argv)
 	removed = 0;
 	r = lab_gc(report, NULL);
 	CHECK(r >= 0, "lab_gc: %s", strerror(-r));
-	reap_orphans_except(alive);
+	{
+		const pid_t gone[] = { dead.holders[0], dead.holders[1], dead.holders[2],
+				       dead.init, dead.stray };
+
+		reap_orphans_except(alive, gone, ARRAY_SIZE(gone));
+	}
 	/* >= 1: a crashed harness of some other test may be collected too. */
 	CHECK(!dead.cgroup[0] || (r >= 1 && removed > 0), "gc removed %d labs", r);
 	CHECK(!dead.cgroup[0] || access(dead.cgroup, F_OK) < 0, "%s left", dead.cgroup);
@@ -154,7 +172,7 @@ int main(int argc, char **argv)
 
 	CHECK(kill(alive, SIGKILL) == 0 && waitpid(alive, NULL, 0) == alive, "SIGKILL live");
 	r = lab_gc(report, NULL);
-	reap_orphans_except(0);
+	reap_orphans_except(0, NULL, 0);
 	CHECK(r >= 0 && (!live.cgroup[0] || access(live.cgroup, F_OK) < 0), "second gc");
 	t_snapshot_take(&after);
 	CHECK(t_snapshot_same(&before, &after), "host changed");

@@ -113,8 +113,11 @@ static void run_mode(enum lab_cgroup_mode mode, const char *label)
 	opt.cgroup = mode;
 	opt.keep_paths = t_keep_paths();
 	r = lab_new(&opt, &lab);
+	if (r == 0)
+		r = lab_wait_ready(lab); /* the lab netns is wired in the background */
 	if (r < 0) {
 		printf("ok - # SKIP cgroup mode %s: %s\n", label, lab_last_error());
+		lab_free(lab);
 		free(dir);
 		return;
 	}
