@@ -2,11 +2,14 @@
  * of the mount's paths to the backing directory (every call *at() its fd, so the mount may
  * cover the backing directory itself), with the fault table asked on every read, write
  * and fsync, and in volatile mode writes kept in the cache and namespace changes in the
- * journal. Timeouts are zero so that an undo at a power cut is seen at once. */
+ * journal. Entry timeouts are zero so that an undo at a power cut is seen at once; the
+ * kernel's page cache is dropped at every open, and for open files whenever a command
+ * changes what their reads return. */
 #define FUSE_USE_VERSION 31
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <fuse.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -100,7 +103,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->direct_io = fs->opts.direct_io;
 	/* Not on every read(2): a GETATTR per 4 KiB read halved throughput. Pages are dropped
 	 * at every open (kernel_cache = 0), and what changes under an open file (a power cut,
-	 * an armed fault) is invalidated explicitly. */
+	 * a fault armed or cleared) is invalidated explicitly. */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	if (fs->opts.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
@@ -649,7 +652,7 @@ void faultfs_fuse_invalidate(struct faultfs *fs, const char *path)
 		fuse_invalidate_path(fs->fuse, path); /* -ENOENT when the kernel knows it not */
 }
 
-void faultfs_fuse_invalidate_open(struct faultfs *fs)
+void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
 {
 	_cleanup_free_ char **paths = NULL;
 	size_t n = 0, cap = 0;
@@ -659,7 +662,8 @@ void faultfs_fuse_invalidate_open(struct faultfs *fs)
 		cap += h->fd >= 0;
 	paths = calloc(cap ? cap : 1, sizeof(*paths));
 	for (struct fh *h = fs->handles; paths && h && n < cap; h = h->next)
-		if (h->fd >= 0 && !(paths[n++] = strdup(h->path)))
+		if (h->fd >= 0 && (!glob || fnmatch(glob, h->path, 0) == 0) &&
+		    !(paths[n++] = strdup(h->path)))
 			n--;
 	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < n; i++) {

@@ -29,9 +29,14 @@ static const char usage[] =
 	"                       512-byte bad sectors exact; shared mmap fails)\n"
 	"  --on-exit MODE       flush (default: a clean stop syncs everything) or drop\n"
 	"  --writeback-cache    passthrough only: the kernel buffers writes and sends them\n"
-	"                       in large batches (much faster 4 KiB writes); write faults and\n"
-	"                       delays then hit at writeback, so write(2) succeeds and the\n"
-	"                       error shows at fsync or close, as on a real disk\n"
+	"                       in large batches (4 KiB writes several times faster). Faults\n"
+	"                       on reads stay exact (cached pages go when they are armed or\n"
+	"                       cleared), but a partial write to a page not cached reads it\n"
+	"                       first, as any page cache over a disk does: a bad read range\n"
+	"                       there fails that write(2), and bits rotted there are written\n"
+	"                       back. Write faults and write delays hit at writeback: write(2)\n"
+	"                       succeeds and the error shows at the next fsync or close, as\n"
+	"                       on a real disk\n"
 	"Runs until SIGINT, SIGTERM or SIGHUP, then unmounts.\n";
 
 struct args {
