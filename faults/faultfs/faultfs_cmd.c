@@ -244,21 +244,29 @@ static const cmd_fn handlers[FFS_CMD_COUNT] = {
 };
 
 /* Before a command (outside the lock): pages still dirty in the kernel's writeback cache
- * were written before bits rot at rest, so they are written to us first, not over them. */
+ * were written before a power cut or bits rotting at rest, so they are written to us
+ * first: the cut drops them, the flips land on them. */
 static void before(struct faultfs *fs, const struct ffs_cmd *c)
 {
-	if (fs->opts.writeback && c->kind == FFS_CMD_BITROT && c->mode == FFS_ROT_REST)
+	if (!fs->opts.writeback)
+		return;
+	if (c->kind == FFS_CMD_POWER_CUT)
+		faultfs_fuse_invalidate_open(fs, NULL);
+	else if (c->kind == FFS_CMD_BITROT && c->mode == FFS_ROT_REST)
 		faultfs_fuse_invalidate_open(fs, c->path);
 }
 
 /* After a command (outside the lock), the kernel forgets what would hide its effect: pages
  * of open files cached before a fault on reads was armed or cleared, before bits rotted at
- * rest, before a power cut. */
+ * rest, before a power cut; and with the writeback cache, after a cut, the file sizes it
+ * keeps itself. */
 static void after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rules)
 {
 	switch (c->kind) {
 	case FFS_CMD_POWER_CUT:
 		faultfs_fuse_invalidate_open(fs, NULL);
+		if (fs->opts.writeback)
+			faultfs_fuse_forget(fs);
 		break;
 	case FFS_CMD_ARM_BAD_RANGE:
 		if (c->ops & FFS_OP_READ)

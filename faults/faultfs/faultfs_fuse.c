@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 1;
 	cfg->entry_timeout = cfg->negative_timeout = 0;
 	/* With a writeback cache the kernel asks for attributes before every write(2) once they
-	 * expire; it keeps the size itself, and a power cut or an armed fault invalidates them. */
+	 * expire; it keeps the size itself (a power cut makes it forget: faultfs_fuse_forget). */
 	cfg->attr_timeout = fs->opts.writeback ? 1.0 : 0;
 	cfg->hard_remove = 1; /* no .fuse_hidden files: removals are ours to model */
 	cfg->nullpath_ok = 1;
@@ -670,6 +671,27 @@ void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
 		faultfs_fuse_invalidate(fs, paths[i]);
 		free(paths[i]);
 	}
+}
+
+void faultfs_fuse_forget(struct faultfs *fs)
+{
+	struct fuse_session *se = fs->fuse ? fuse_get_session(fs->fuse) : NULL;
+	int fd = se ? openat(fs->backing_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* Dropping a directory's entry drops what the kernel holds under it too. */
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, FAULTFS_TRASH))
+			fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, e->d_name,
+							 strlen(e->d_name));
+	closedir(d);
 }
 
 static int notify_ready(int fd)

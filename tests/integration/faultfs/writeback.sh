@@ -2,7 +2,9 @@
 # through a file held open with its pages cached, also when armed by glob, and their clear
 # is seen as soon; bits rotted at rest land on what the kernel had still to write; a
 # partial write to a page not cached reads it first, so a bad read range fails it (as a
-# page cache over a real disk does); write faults show at fsync and close.
+# page cache over a real disk does); write faults show at fsync and close. In volatile
+# mode a power cut also takes back the file sizes the kernel kept, and the dirty pages of
+# a file open across the cut are not written after it.
 . "$(dirname "$0")/lib.sh"
 require
 in_private_ns "$0" "$@"
@@ -85,5 +87,31 @@ end_session
 expect "close after its writeback failed" "$closed" "error ENOSPC"
 ctl stats | grep -q "write_errors=[1-9]" || fail "no write error counted"
 ctl clear >/dev/null
-stop_ffs || fail "faultfs exited with $?"
-echo "PASS: faults on reads and writes with the kernel's writeback cache"
+stop_ffs || fail "faultfs (passthrough) exited with $?"
+
+# Volatile: what the kernel keeps of a file goes with the cut.
+start_ffs $M --backing $B --cache volatile --writeback-cache
+$PROBE write $M/v 0 durable fsync >/dev/null && $PROBE fsyncdir $M >/dev/null || fail "write v"
+$PROBE write $M/v 7 MORE none || fail "extend v"
+expect "size of v before the cut" "$(stat -c %s $M/v)" 11
+ctl power-cut >/dev/null
+expect "size of v after the cut" "$(stat -c %s $M/v)" 7
+expect "v after the cut" "$($PROBE read $M/v 0 100)" durable
+truncate -s 0 $M/v || fail "truncate v"
+expect "size of v truncated" "$(stat -c %s $M/v)" 0
+ctl power-cut >/dev/null
+expect "size of v after its truncate was cut" "$(stat -c %s $M/v)" 7
+expect "v after its truncate was cut" "$($PROBE read $M/v 0 100)" durable
+
+# Dirty pages of a file open across the cut were written before it: the cut drops them,
+# and the close after it writes nothing.
+session $M/v
+expect "an overwrite of v, not synced" "$(say write 0 XXXXXXX)" ok
+ctl power-cut >/dev/null
+expect "v through the fd open across the cut" "$(say show 0 7)" "ok durable"
+end_session
+expect "close of v after the cut" "$closed" ok
+expect "v after that close" "$($PROBE read $M/v 0 100)" durable
+expect "v in the backing dir" "$(cat $B/v)" durable
+stop_ffs || fail "faultfs (volatile) exited with $?"
+echo "PASS: faults and power cuts with the kernel's writeback cache"
