@@ -149,6 +149,10 @@ static size_t sec_lower(const struct ffs_file *f, uint64_t idx)
 {
 	size_t lo = 0, hi = f->n;
 
+	/* Past the last one: the common case, as the kernel writes pages back in order (and a
+	 * search touches a sector per step). */
+	if (hi == 0 || f->s[hi - 1]->idx < idx)
+		return hi;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -212,10 +216,14 @@ static int sec_reserve(struct ffs_file *f, size_t more)
 	return 0;
 }
 
-/* Makes sectors [s0, s1] present and dense from *pos on. New ones start as the file's
- * current view (only the two ends can be partly overwritten, so only they are read). */
-static int ensure_range(struct ffs_file *f, uint64_t s0, uint64_t s1, size_t *pos)
+/* Makes the sectors of [off, off + len) present and dense from *pos on, for a write of
+ * that range. A new sector the write covers only in part starts as the file's current
+ * view (only the two ends can be, so only they are read); the others are left for the
+ * write to fill. */
+static int ensure_range(struct ffs_file *f, uint64_t off, size_t len, size_t *pos)
 {
+	uint64_t s0 = off / FFS_SECTOR, s1 = (off + len - 1) / FFS_SECTOR;
+	bool part0 = off % FFS_SECTOR, part1 = (off + len) % FFS_SECTOR;
 	size_t lo = sec_lower(f, s0), hi = sec_lower(f, s1 + 1);
 	size_t have = hi - lo, need = (size_t)(s1 - s0 + 1), add = need - have;
 	int r = 0;
@@ -246,10 +254,8 @@ static int ensure_range(struct ffs_file *f, uint64_t s0, uint64_t s1, size_t *po
 		}
 		s->idx = s0 + k;
 		s->lost = false;
-		if (k == 0 || k == need - 1)
+		if ((k == 0 && part0) || (k == need - 1 && part1))
 			r = view_backing(f, f->fd, s->d, FFS_SECTOR, s->idx * FFS_SECTOR);
-		else
-			memset(s->d, 0, FFS_SECTOR);
 	}
 	if (r < 0)
 		squeeze(f);
@@ -270,7 +276,7 @@ ssize_t ffs_cache_write(struct ffs_cache *c, struct ffs_key key, int fd, const c
 		return -EFBIG;
 	r = file_get(c, key, fd, name, &f);
 	if (r >= 0)
-		r = ensure_range(f, off / FFS_SECTOR, (off + len - 1) / FFS_SECTOR, &pos);
+		r = ensure_range(f, off, len, &pos);
 	if (r < 0)
 		return r;
 	for (uint64_t at = off; at < off + len; pos++) {
