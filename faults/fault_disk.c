@@ -16,6 +16,7 @@ struct disk_state {
 	char cmd[512];    /* faultfs command, without the seed */
 	bool seeded;      /* append seed=S at injection */
 	bool kill_first;  /* power-cut: the node dies before the cut */
+	bool fails_writes; /* bad-sectors on writes: the error must come at write(2) */
 };
 
 static const char *disk_node(const void *state)
@@ -152,6 +153,7 @@ static int bad_parse(const struct cfg_node *args, const struct fault_parse_ctx *
 	}
 	snprintf(st->cmd, sizeof(st->cmd), "arm-bad-range path=/%s off=%" PRIu64 " len=%" PRIu64 " gran=%" PRIu64 " ops=%s",
 		 path, off, len, gran, ops[op]);
+	st->fails_writes = op != 0;
 	*state = st;
 	return 0;
 }
@@ -236,4 +238,9 @@ bool fault_disk_uses_faultfs(const struct fault_ops *ops)
 bool fault_disk_needs_volatile(const struct fault_ops *ops)
 {
 	return ops == &fault_power_cut_ops;
+}
+
+bool fault_disk_fails_writes(const struct fault_ops *ops, const void *state)
+{
+	return ops == &fault_bad_sectors_ops && ((const struct disk_state *)state)->fails_writes;
 }

@@ -1,8 +1,10 @@
 /* The fault file system during a drill: every node named by a faultfs fault (power-cut,
  * bitrot, bad-sectors) gets chaosdrill-faultfs mounted over its data dir inside its own
- * mount namespace before its first start (volatile cache if a power cut is planned), is
- * driven over its control socket in the run directory, and is stopped (flushing) at the
- * end. faultfs runs outside the node's pid namespace: killing the node leaves it. */
+ * mount namespace before its first start (volatile cache if a power cut is planned; the
+ * kernel's writeback cache unless bad sectors on writes are, which must fail write(2)
+ * itself), is driven over its control socket in the run directory, and is stopped
+ * (flushing) at the end. faultfs runs outside the node's pid namespace: killing the node
+ * leaves it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +30,7 @@ struct run_ffs {
 	pid_t pid;
 	int pidfd;
 	bool volatile_cache;
+	bool write_through; /* no kernel writeback cache: a fault on writes is planned */
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -64,11 +67,11 @@ static int wait_ready(struct run_node *n, int fd, char *why, size_t len)
 static int start_one(struct drill_run *r, struct run_node *n)
 {
 	char events[4300], log[4300], why[200];
-	const char *argv[] = { run_ffs_binary(), "--cache", n->ffs->volatile_cache ? "volatile" : "passthrough",
-			       "--control", n->ffs->sock, "--events", events, "--ready-fd", "1",
-			       LAB_DATA_PATH, NULL };
+	const char *argv[12] = { run_ffs_binary(), "--cache", n->ffs->volatile_cache ? "volatile" : "passthrough",
+				 "--control", n->ffs->sock, "--events", events, "--ready-fd", "1" };
 	struct lab_cmd cmd = LAB_CMD_INIT;
 	_cleanup_close_ int logfd = -1, rd = -1;
+	size_t na = 9;
 	int p[2], k;
 
 	snprintf(events, sizeof(events), "%s/nodes/%s/faultfs.jsonl", r->run_dir, n->sn->name);
@@ -77,6 +80,9 @@ static int start_one(struct drill_run *r, struct run_node *n)
 	if (logfd < 0 || pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	rd = p[0];
+	if (!n->ffs->write_through)
+		argv[na++] = "--writeback-cache";
+	argv[na] = LAB_DATA_PATH;
 	cmd.argv = argv;
 	cmd.stdout_fd = p[1];
 	cmd.stderr_fd = logfd;
@@ -90,8 +96,9 @@ static int start_one(struct drill_run *r, struct run_node *n)
 	k = wait_ready(n, rd, why, sizeof(why));
 	if (k < 0)
 		return run_env_error(r, "the fault file system on %s did not come up: %s", n->sn->name, why);
-	timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0, "faultfs mounted over the data dir (%s cache)",
-		     n->ffs->volatile_cache ? "volatile" : "passthrough");
+	timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0, "faultfs mounted over the data dir (%s cache, %s)",
+		     n->ffs->volatile_cache ? "volatile" : "passthrough",
+		     n->ffs->write_through ? "write-through: a fault on writes is planned" : "kernel writeback cache");
 	return 0;
 }
 
@@ -108,6 +115,7 @@ int run_ffs_prepare(struct drill_run *r)
 			return -ENOMEM;
 		n->ffs->pidfd = -1;
 		n->ffs->volatile_cache |= fault_disk_needs_volatile(df->ops);
+		n->ffs->write_through |= fault_disk_fails_writes(df->ops, df->state);
 	}
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *n = &r->nodes[i];

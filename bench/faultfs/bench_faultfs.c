@@ -1,11 +1,14 @@
 /* 4 KiB I/O through chaosdrill-faultfs (no fault armed) beside the plain directory, in the
  * same run: sequential and random writes and reads (MB/s) and fsync latency (p50/p99)
- * after small writes, per cache mode. Both directories sit in one temp dir on the same
- * disk; faultfs is mounted in this process's private mount namespace, so nothing reaches
- * the host's mount table, and it is stopped (by pid) and the temp dir removed on every
- * path out. Prints medians over the runs and the ratio; never passes or fails on time.
+ * after small writes, per cache mode, with the kernel's writeback cache (as drills mount
+ * it unless they plan faults on writes) or write-through. Both directories sit in one
+ * temp dir on the same disk; faultfs is mounted in this process's private mount
+ * namespace, so nothing reaches the host's mount table, and it is stopped (by pid) and
+ * the temp dir removed on every path out. Prints medians over the runs and the ratio;
+ * never passes or fails on time.
  * Usage: bench_faultfs [--runs N] [--size MIB] [--fsyncs N] [--mode passthrough|volatile|both]
- *                      [--faultfs PATH] [--ffs-arg ARG]... [--dir BASE]      (root, /dev/fuse) */
+ *                      [--kernel-cache writeback|write-through|both] [--faultfs PATH]
+ *                      [--ffs-arg ARG]... [--dir BASE]                       (root, /dev/fuse) */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -15,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +41,11 @@ struct opts {
 	const char *faultfs, *base, *modes[2];
 	const char *ffs_args[MAX_FFS_ARGS];
 	int n_modes, n_ffs_args;
+	bool writeback[2]; /* the kernel caches to measure: writeback, write-through */
+	int n_caches;
 };
+
+static const char *const cache_names[2] = { "write-through", "writeback" };
 
 /* Per side (0 plain, 1 faultfs): throughput per test and run; fsync p50/p99 per run. */
 struct results {
@@ -80,8 +88,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* Starts faultfs on mnt over back; *pid set once spawned. 0 once it said "ready". */
-static int ffs_start(const struct opts *o, const char *mode, const char *back, const char *mnt,
-		     const char *events, pid_t *pid)
+static int ffs_start(const struct opts *o, const char *mode, bool writeback, const char *back,
+		     const char *mnt, const char *events, pid_t *pid)
 {
 	const char *argv[16 + MAX_FFS_ARGS] = { o->faultfs, "--cache", mode, "--backing", back,
 						 "--events", events, "--ready-fd", "3" };
@@ -91,6 +99,8 @@ static int ffs_start(const struct opts *o, const char *mode, const char *back, c
 	char buf[8];
 	struct pollfd pfd;
 
+	if (writeback)
+		argv[n++] = "--writeback-cache";
 	for (int i = 0; i < o->n_ffs_args; i++)
 		argv[n++] = o->ffs_args[i];
 	argv[n++] = mnt;
@@ -174,32 +184,33 @@ static int measure(const struct opts *o, const char *dirs[2], struct results *re
 	return stop ? -EINTR : r;
 }
 
-static void print_row(const char *mode, const char *name, double plain, double ffs,
-		      const char *unit)
+static void print_row(const char *mode, const char *cache, const char *name, double plain,
+		      double ffs, const char *unit)
 {
-	printf("%-12s %-14s %9.1f %-4s %9.1f %-4s %8.0f%%\n", mode, name, plain, unit, ffs, unit,
-	       100.0 * ffs / plain);
+	printf("%-12s %-14s %-14s %9.1f %-4s %9.1f %-4s %8.0f%%\n", mode, cache, name, plain, unit,
+	       ffs, unit, 100.0 * ffs / plain);
 }
 
-static void print_mode(const struct opts *o, const char *mode, const struct results *res)
+static void print_mode(const struct opts *o, const char *mode, const char *cache,
+		       const struct results *res)
 {
 	double v[2];
 
 	for (int t = 0; t < BENCH_TESTS; t++) {
 		for (int s = 0; s < 2; s++)
 			v[s] = median(res->mbs[s][t], o->runs);
-		print_row(mode, bench_test_names[t], v[0], v[1], "MB/s");
+		print_row(mode, cache, bench_test_names[t], v[0], v[1], "MB/s");
 	}
 	for (int s = 0; s < 2; s++)
 		v[s] = median(res->p50[s], o->runs) * 1000;
-	print_row(mode, "fsync p50", v[0], v[1], "us");
+	print_row(mode, cache, "fsync p50", v[0], v[1], "us");
 	for (int s = 0; s < 2; s++)
 		v[s] = median(res->p99[s], o->runs) * 1000;
-	print_row(mode, "fsync p99", v[0], v[1], "us");
+	print_row(mode, cache, "fsync p99", v[0], v[1], "us");
 }
 
 /* One cache mode: faultfs up, the runs, faultfs down (also when a run failed). */
-static int bench_mode(const struct opts *o, const char *tmp, const char *mode)
+static int bench_mode(const struct opts *o, const char *tmp, const char *mode, bool writeback)
 {
 	char plain[PATH_MAX], back[PATH_MAX], mnt[PATH_MAX], events[PATH_MAX];
 	_cleanup_free_ struct results *res = calloc(1, sizeof(*res));
@@ -212,8 +223,8 @@ static int bench_mode(const struct opts *o, const char *tmp, const char *mode)
 	snprintf(plain, sizeof(plain), "%s/plain", tmp);
 	snprintf(back, sizeof(back), "%s/back", tmp);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
-	snprintf(events, sizeof(events), "%s/events-%s", tmp, mode);
-	r = ffs_start(o, mode, back, mnt, events, &pid);
+	snprintf(events, sizeof(events), "%s/events-%s-%s", tmp, mode, cache_names[writeback]);
+	r = ffs_start(o, mode, writeback, back, mnt, events, &pid);
 	if (r < 0)
 		fprintf(stderr, "bench_faultfs: starting %s: %s\n", o->faultfs, strerror(-r));
 	else
@@ -222,8 +233,21 @@ static int bench_mode(const struct opts *o, const char *tmp, const char *mode)
 	if (r == 0 && s < 0)
 		fprintf(stderr, "bench_faultfs: faultfs did not exit cleanly\n");
 	if (r == 0)
-		print_mode(o, mode, res);
+		print_mode(o, mode, cache_names[writeback], res);
 	return r < 0 ? r : s;
+}
+
+/* --kernel-cache: writeback, write-through or both (writeback first). */
+static int parse_caches(const char *s, struct opts *o)
+{
+	bool both = strcmp(s, "both") == 0;
+
+	if (!both && strcmp(s, "writeback") && strcmp(s, "write-through"))
+		return -EINVAL;
+	o->n_caches = both ? 2 : 1;
+	o->writeback[0] = both || strcmp(s, "writeback") == 0;
+	o->writeback[1] = false;
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -232,7 +256,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "runs", required_argument, NULL, 'r' },    { "size", required_argument, NULL, 's' },
 		{ "fsyncs", required_argument, NULL, 'f' },  { "mode", required_argument, NULL, 'm' },
 		{ "faultfs", required_argument, NULL, 'b' }, { "ffs-arg", required_argument, NULL, 'a' },
-		{ "dir", required_argument, NULL, 'd' },     { NULL, 0, NULL, 0 },
+		{ "dir", required_argument, NULL, 'd' },     { "kernel-cache", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -252,6 +277,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->n_modes = strcmp(optarg, "both") == 0 ? 2 : 1;
 			o->modes[0] = o->n_modes == 2 ? "passthrough" : optarg;
 			if (strcmp(o->modes[0], "passthrough") && strcmp(o->modes[0], "volatile"))
+				return -EINVAL;
+			break;
+		case 'k':
+			if (parse_caches(optarg, o) < 0)
 				return -EINVAL;
 			break;
 		default: return -EINVAL;
@@ -288,13 +317,15 @@ static int setup(const struct opts *o, char *tmp, size_t len)
 int main(int argc, char **argv)
 {
 	struct opts o = { .runs = 5, .fsyncs = 200, .size = 32 << 20, .faultfs = FAULTFS_BIN,
-			  .base = "/var/tmp", .modes = { "passthrough", "volatile" }, .n_modes = 2 };
+			  .base = "/var/tmp", .modes = { "passthrough", "volatile" }, .n_modes = 2,
+			  .writeback = { true }, .n_caches = 1 };
 	char tmp[PATH_MAX] = "";
 	int r;
 
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: bench_faultfs [--runs N] [--size MIB] [--fsyncs N] "
-				"[--mode passthrough|volatile|both] [--faultfs PATH] "
+				"[--mode passthrough|volatile|both] "
+				"[--kernel-cache writeback|write-through|both] [--faultfs PATH] "
 				"[--ffs-arg ARG]... [--dir BASE]\n");
 		return 2;
 	}
@@ -310,11 +341,12 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		printf("faultfs %s, %d runs (medians), %llu MiB files, %d fsyncs per run, in %s\n",
 		       o.faultfs, o.runs, (unsigned long long)(o.size >> 20), o.fsyncs, tmp);
-		printf("%-12s %-14s %14s %14s %9s\n", "mode", "test", "plain", "faultfs",
-		       "ffs/plain");
+		printf("%-12s %-14s %-14s %14s %14s %9s\n", "mode", "kernel cache", "test", "plain",
+		       "faultfs", "ffs/plain");
 	}
 	for (int m = 0; m < o.n_modes && r == 0; m++)
-		r = bench_mode(&o, tmp, o.modes[m]);
+		for (int k = 0; k < o.n_caches && r == 0; k++)
+			r = bench_mode(&o, tmp, o.modes[m], o.writeback[k]);
 	if (tmp[0])
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return r < 0 ? 1 : 0;

@@ -92,10 +92,17 @@ int faultfs_ctl_send(const char *sock_path, const char *line);
 /* Mounts at mountpoint, writes "ready\n" to ready_fd (if >= 0), serves until SIGINT,
  * SIGTERM or SIGHUP, unmounts. 0 or -errno. */
 int faultfs_fuse_run(struct faultfs *fs, const char *mountpoint, int ready_fd);
-/* Drops the kernel's cached pages and attributes of path (a literal path). */
+/* Drops the kernel's cached pages and attributes of path (a literal path). With the
+ * writeback cache, its dirty pages are written to us first. Never under the lock: the
+ * kernel may call back into the FUSE operations meanwhile. */
 void faultfs_fuse_invalidate(struct faultfs *fs, const char *path);
-/* Drops the kernel's pages and attributes of every open file (after a power cut); a file
- * renamed since its open is looked up under its old path. Takes the lock itself. */
-void faultfs_fuse_invalidate_open(struct faultfs *fs);
+/* The same for every open file whose path matches glob (NULL: every open file); files not
+ * open need nothing, as an open drops the kernel's pages. A file renamed since its open is
+ * looked up under its old path, an unlinked one not at all. Takes the lock itself. */
+void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob);
+/* Makes the kernel forget its entries and inodes under the mount (those of files still
+ * open stay): with the writeback cache it trusts its own file sizes and times over ours
+ * while it holds an inode, and they would survive a power cut. Not under the lock. */
+void faultfs_fuse_forget(struct faultfs *fs);
 
 #endif

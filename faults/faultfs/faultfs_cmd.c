@@ -243,10 +243,52 @@ static const cmd_fn handlers[FFS_CMD_COUNT] = {
 	[FFS_CMD_STATS] = cmd_stats,		 [FFS_CMD_CLEAR] = cmd_clear,
 };
 
+/* Before a command (outside the lock): pages still dirty in the kernel's writeback cache
+ * were written before a power cut or bits rotting at rest, so they are written to us
+ * first: the cut drops them, the flips land on them. */
+static void before(struct faultfs *fs, const struct ffs_cmd *c)
+{
+	if (!fs->opts.writeback)
+		return;
+	if (c->kind == FFS_CMD_POWER_CUT)
+		faultfs_fuse_invalidate_open(fs, NULL);
+	else if (c->kind == FFS_CMD_BITROT && c->mode == FFS_ROT_REST)
+		faultfs_fuse_invalidate_open(fs, c->path);
+}
+
+/* After a command (outside the lock), the kernel forgets what would hide its effect: pages
+ * of open files cached before a fault on reads was armed or cleared, before bits rotted at
+ * rest, before a power cut; and with the writeback cache, after a cut, the file sizes it
+ * keeps itself. */
+static void after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rules)
+{
+	switch (c->kind) {
+	case FFS_CMD_POWER_CUT:
+		faultfs_fuse_invalidate_open(fs, NULL);
+		if (fs->opts.writeback)
+			faultfs_fuse_forget(fs);
+		break;
+	case FFS_CMD_ARM_BAD_RANGE:
+		if (c->ops & FFS_OP_READ)
+			faultfs_fuse_invalidate_open(fs, c->path);
+		break;
+	case FFS_CMD_BITROT:
+		faultfs_fuse_invalidate_open(fs, c->path);
+		break;
+	case FFS_CMD_CLEAR:
+		if (had_read_rules)
+			faultfs_fuse_invalidate_open(fs, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
 void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 {
 	struct ffs_cmd c;
 	char msg[256];
+	bool had_read_rules;
 	int r = ffs_cmd_decode(line, &c, msg, sizeof(msg));
 
 	if (r < 0) {
@@ -258,7 +300,9 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 		return;
 	}
 	snprintf(reply, len, "ok");
+	before(fs, &c);
 	pthread_mutex_lock(&fs->lock);
+	had_read_rules = ffs_rules_act_on_reads(&fs->rules);
 	r = handlers[c.kind](fs, &c, reply, len);
 	pthread_mutex_unlock(&fs->lock);
 	if (r < 0) {
@@ -267,10 +311,5 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 			 strerror(-r));
 		return;
 	}
-	/* Pages the kernel cached before the cut would hide it. */
-	if (c.kind == FFS_CMD_POWER_CUT)
-		faultfs_fuse_invalidate_open(fs);
-	/* Pages the kernel cached before the fault was armed would hide it. */
-	if ((c.kind == FFS_CMD_ARM_BAD_RANGE || c.kind == FFS_CMD_BITROT) && literal(c.path))
-		faultfs_fuse_invalidate(fs, c.path);
+	after(fs, &c, had_read_rules);
 }

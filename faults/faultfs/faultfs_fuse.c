@@ -2,12 +2,16 @@
  * of the mount's paths to the backing directory (every call *at() its fd, so the mount may
  * cover the backing directory itself), with the fault table asked on every read, write
  * and fsync, and in volatile mode writes kept in the cache and namespace changes in the
- * journal. Timeouts are zero so that an undo at a power cut is seen at once. */
+ * journal. Entry timeouts are zero so that an undo at a power cut is seen at once; the
+ * kernel's page cache is dropped at every open, and for open files whenever a command
+ * changes what their reads return. */
 #define FUSE_USE_VERSION 31
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -91,7 +95,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 1;
 	cfg->entry_timeout = cfg->negative_timeout = 0;
 	/* With a writeback cache the kernel asks for attributes before every write(2) once they
-	 * expire; it keeps the size itself, and a power cut or an armed fault invalidates them. */
+	 * expire; it keeps the size itself (a power cut makes it forget: faultfs_fuse_forget). */
 	cfg->attr_timeout = fs->opts.writeback ? 1.0 : 0;
 	cfg->hard_remove = 1; /* no .fuse_hidden files: removals are ours to model */
 	cfg->nullpath_ok = 1;
@@ -100,7 +104,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->direct_io = fs->opts.direct_io;
 	/* Not on every read(2): a GETATTR per 4 KiB read halved throughput. Pages are dropped
 	 * at every open (kernel_cache = 0), and what changes under an open file (a power cut,
-	 * an armed fault) is invalidated explicitly. */
+	 * a fault armed or cleared) is invalidated explicitly. */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	if (fs->opts.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
@@ -649,7 +653,7 @@ void faultfs_fuse_invalidate(struct faultfs *fs, const char *path)
 		fuse_invalidate_path(fs->fuse, path); /* -ENOENT when the kernel knows it not */
 }
 
-void faultfs_fuse_invalidate_open(struct faultfs *fs)
+void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
 {
 	_cleanup_free_ char **paths = NULL;
 	size_t n = 0, cap = 0;
@@ -659,13 +663,35 @@ void faultfs_fuse_invalidate_open(struct faultfs *fs)
 		cap += h->fd >= 0;
 	paths = calloc(cap ? cap : 1, sizeof(*paths));
 	for (struct fh *h = fs->handles; paths && h && n < cap; h = h->next)
-		if (h->fd >= 0 && !(paths[n++] = strdup(h->path)))
+		if (h->fd >= 0 && (!glob || fnmatch(glob, h->path, 0) == 0) &&
+		    !(paths[n++] = strdup(h->path)))
 			n--;
 	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < n; i++) {
 		faultfs_fuse_invalidate(fs, paths[i]);
 		free(paths[i]);
 	}
+}
+
+void faultfs_fuse_forget(struct faultfs *fs)
+{
+	struct fuse_session *se = fs->fuse ? fuse_get_session(fs->fuse) : NULL;
+	int fd = se ? openat(fs->backing_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* Dropping a directory's entry drops what the kernel holds under it too. */
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, FAULTFS_TRASH))
+			fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, e->d_name,
+							 strlen(e->d_name));
+	closedir(d);
 }
 
 static int notify_ready(int fd)

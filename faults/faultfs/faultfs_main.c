@@ -28,10 +28,17 @@ static const char usage[] =
 	"  --direct-io          every read and write reaches the file system (no page cache;\n"
 	"                       512-byte bad sectors exact; shared mmap fails)\n"
 	"  --on-exit MODE       flush (default: a clean stop syncs everything) or drop\n"
-	"  --writeback-cache    passthrough only: the kernel buffers writes and sends them\n"
-	"                       in large batches (much faster 4 KiB writes); write faults and\n"
-	"                       delays then hit at writeback, so write(2) succeeds and the\n"
-	"                       error shows at fsync or close, as on a real disk\n"
+	"  --writeback-cache    the kernel buffers writes and sends them in large batches\n"
+	"                       (4 KiB writes several times faster). Faults on reads stay\n"
+	"                       exact (cached pages go when they are armed or cleared), but\n"
+	"                       a partial write to a page not cached reads it first, as any\n"
+	"                       page cache over a disk does: a bad read range there fails\n"
+	"                       that write(2), and bits rotted there are written back. Write\n"
+	"                       faults and write delays hit at writeback: write(2) succeeds\n"
+	"                       and the error shows at the next fsync or close, as on a real\n"
+	"                       disk. A power cut takes the kernel's file sizes back too,\n"
+	"                       except a file's still open at the cut (the harness kills the\n"
+	"                       node first)\n"
 	"Runs until SIGINT, SIGTERM or SIGHUP, then unmounts.\n";
 
 struct args {
@@ -79,9 +86,7 @@ static int parse(int argc, char **argv, struct args *a)
 		default: return -EINVAL;
 		}
 	}
-	/* The kernel keeps its own file sizes under a writeback cache: a power cut could not
-	 * shrink them back, so volatile mode keeps every write reaching the cache. */
-	if (optind != argc - 1 || (a->opts.writeback && a->opts.volatile_cache))
+	if (optind != argc - 1)
 		return -EINVAL;
 	a->mountpoint = argv[optind];
 	if (!a->opts.backing)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "faults/faultfs/ffs_cache.h"
 #include "faults/faultfs/ffs_rand.h"
@@ -149,6 +150,10 @@ static size_t sec_lower(const struct ffs_file *f, uint64_t idx)
 {
 	size_t lo = 0, hi = f->n;
 
+	/* Past the last one: the common case, as the kernel writes pages back in order (and a
+	 * search touches a sector per step). */
+	if (hi == 0 || f->s[hi - 1]->idx < idx)
+		return hi;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -183,17 +188,6 @@ static int view_backing(const struct ffs_file *f, int fd, unsigned char *buf, si
 	return 0;
 }
 
-/* Closes the NULL gaps a failed ensure_range() left. */
-static void squeeze(struct ffs_file *f)
-{
-	size_t n = 0;
-
-	for (size_t k = 0; k < f->n; k++)
-		if (f->s[k])
-			f->s[n++] = f->s[k];
-	f->n = n;
-}
-
 /* Grows f->s to hold n more sectors. */
 static int sec_reserve(struct ffs_file *f, size_t more)
 {
@@ -212,48 +206,54 @@ static int sec_reserve(struct ffs_file *f, size_t more)
 	return 0;
 }
 
-/* Makes sectors [s0, s1] present and dense from *pos on. New ones start as the file's
- * current view (only the two ends can be partly overwritten, so only they are read). */
-static int ensure_range(struct ffs_file *f, uint64_t s0, uint64_t s1, size_t *pos)
+/* Makes the sectors of [off, off + len) present and dense from *pos on, for a write of
+ * that range. A new sector the write covers only in part starts as the file's current
+ * view (only the two ends can be, so only they are read); the others are left for the
+ * write to fill. The new ones are made before the array changes: on a failure it is as
+ * it was. */
+static int ensure_range(struct ffs_file *f, uint64_t off, size_t len, size_t *pos)
 {
+	uint64_t s0 = off / FFS_SECTOR, s1 = (off + len - 1) / FFS_SECTOR;
+	bool part0 = off % FFS_SECTOR, part1 = (off + len) % FFS_SECTOR;
 	size_t lo = sec_lower(f, s0), hi = sec_lower(f, s1 + 1);
-	size_t have = hi - lo, need = (size_t)(s1 - s0 + 1), add = need - have;
+	size_t have = hi - lo, need = (size_t)(s1 - s0 + 1), add = need - have, nf = 0;
+	_cleanup_free_ struct sec **fresh = NULL;
 	int r = 0;
 
 	*pos = lo;
 	if (!add)
 		return 0;
-	if (sec_reserve(f, add) < 0)
+	if (sec_reserve(f, add) < 0 || !(fresh = calloc(add, sizeof(*fresh))))
 		return -ENOMEM;
-	memmove(&f->s[hi + add], &f->s[hi], (f->n - hi) * sizeof(*f->s));
-	/* Spread the existing ones to their dense places, last first (every move goes right);
-	 * the places left over get NULL. */
-	for (size_t k = need; k-- > 0;) {
-		struct sec *s = have && f->s[lo + have - 1]->idx == s0 + k ? f->s[lo + --have] : NULL;
+	for (uint64_t idx = s0, k = lo; idx <= s1 && r == 0; idx++) {
+		struct sec *s;
 
-		f->s[lo + k] = s;
-	}
-	f->n += add;
-	for (size_t k = 0; k < need && r == 0; k++) {
-		struct sec *s = f->s[lo + k];
-
-		if (s)
+		if (k < hi && f->s[k]->idx == idx) {
+			k++;
 			continue;
-		s = f->s[lo + k] = malloc(sizeof(*s));
+		}
+		s = fresh[nf++] = malloc(sizeof(*s));
 		if (!s) {
 			r = -ENOMEM;
 			break;
 		}
-		s->idx = s0 + k;
+		s->idx = idx;
 		s->lost = false;
-		if (k == 0 || k == need - 1)
-			r = view_backing(f, f->fd, s->d, FFS_SECTOR, s->idx * FFS_SECTOR);
-		else
-			memset(s->d, 0, FFS_SECTOR);
+		if ((idx == s0 && part0) || (idx == s1 && part1))
+			r = view_backing(f, f->fd, s->d, FFS_SECTOR, idx * FFS_SECTOR);
 	}
-	if (r < 0)
-		squeeze(f);
-	return r;
+	if (r < 0) {
+		while (nf)
+			free(fresh[--nf]);
+		return r;
+	}
+	/* Merged from the back: every move of an old one goes right. */
+	memmove(&f->s[hi + add], &f->s[hi], (f->n - hi) * sizeof(*f->s));
+	for (size_t k = need; k-- > 0;)
+		f->s[lo + k] = have && f->s[lo + have - 1]->idx == s0 + k ? f->s[lo + --have] :
+									      fresh[--nf];
+	f->n += add;
+	return 0;
 }
 
 ssize_t ffs_cache_write(struct ffs_cache *c, struct ffs_key key, int fd, const char *name,
@@ -270,7 +270,7 @@ ssize_t ffs_cache_write(struct ffs_cache *c, struct ffs_key key, int fd, const c
 		return -EFBIG;
 	r = file_get(c, key, fd, name, &f);
 	if (r >= 0)
-		r = ensure_range(f, off / FFS_SECTOR, (off + len - 1) / FFS_SECTOR, &pos);
+		r = ensure_range(f, off, len, &pos);
 	if (r < 0)
 		return r;
 	for (uint64_t at = off; at < off + len; pos++) {

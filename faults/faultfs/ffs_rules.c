@@ -186,3 +186,15 @@ int ffs_rules_fsync_errno(struct ffs_rules *rules, const char *path)
 	}
 	return 0;
 }
+
+bool ffs_rules_act_on_reads(const struct ffs_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		const struct ffs_rule *r = &rules->v[i];
+
+		if ((r->kind == FFS_RULE_BAD_RANGE || r->kind == FFS_RULE_BITROT) &&
+		    (r->ops & FFS_OP_READ))
+			return true;
+	}
+	return false;
+}

@@ -75,5 +75,8 @@ void ffs_bitrot_flip(const struct ffs_rule *r, uint32_t i, uint64_t *pos, unsign
 int64_t ffs_rules_delay(struct ffs_rules *rules, const char *path, unsigned op);
 /* -errno if an fsync-errno rule fires for path (it is used up), else 0. */
 int ffs_rules_fsync_errno(struct ffs_rules *rules, const char *path);
+/* Whether any rule changes what reads return (a bad range for reads, bit rot): pages a
+ * cache holds from before its arming or clearing would hide it or keep it. */
+bool ffs_rules_act_on_reads(const struct ffs_rules *rules);
 
 #endif

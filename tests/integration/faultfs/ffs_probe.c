@@ -8,12 +8,19 @@
  *   ffs-probe sectors FILE             the first byte of every 512-byte sector
  *   ffs-probe fsync FILE | fsyncdir DIR | rename A B
  *   ffs-probe bitdiff A B              number of differing bits
+ *   ffs-probe session FILE             one fd (O_RDWR | O_CREAT) held open while commands
+ *                                      from stdin run on it, one reply line each:
+ *     read OFF LEN -> "ok N HASH" (FNV-1a of the bytes); show OFF LEN -> "ok TEXT";
+ *     write OFF TEXT | fill OFF LEN CHAR | fsync | size -> "ok [N]"; close (its error).
  * Exit 0 ok, 1 with "error ENAME" on stdout, 2 usage. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -120,6 +127,72 @@ static int do_bitdiff(const char *a, const char *b)
 	return 0;
 }
 
+/* One session command on fd; prints its reply line. */
+static void session_cmd(int fd, char *line)
+{
+	char *cmd = strtok(line, " \n"), *a = strtok(NULL, " \n"), *b = strtok(NULL, " \n"),
+	     *c = strtok(NULL, " \n");
+	_cleanup_free_ char *buf = NULL;
+	size_t len = b ? (size_t)strtoul(b, NULL, 0) : 0;
+	off_t off = a ? strtoll(a, NULL, 0) : 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+	struct stat st;
+	ssize_t n = 0;
+
+	if (!cmd)
+		return;
+	if ((!strcmp(cmd, "read") || !strcmp(cmd, "show") || !strcmp(cmd, "fill")) &&
+	    !(buf = malloc(len ? len : 1)))
+		n = -1, errno = ENOMEM;
+	else if ((!strcmp(cmd, "read") || !strcmp(cmd, "show")) && b)
+		n = pread(fd, buf, len, off);
+	else if (!strcmp(cmd, "fill") && c)
+		n = pwrite(fd, memset(buf, c[0], len), len, off);
+	else if (!strcmp(cmd, "write") && b)
+		n = pwrite(fd, b, strlen(b), off);
+	else if (!strcmp(cmd, "fsync"))
+		n = fsync(fd);
+	else if (!strcmp(cmd, "size"))
+		n = fstat(fd, &st) < 0 ? -1 : st.st_size;
+	else if (!strcmp(cmd, "close"))
+		n = close(fd);
+	else
+		n = -1, errno = EINVAL;
+	if (n < 0)
+		fail(errno);
+	else if (!strcmp(cmd, "read")) {
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ull;
+		printf("ok %zd %016" PRIx64 "\n", n, h);
+	} else if (!strcmp(cmd, "show"))
+		printf("ok %.*s\n", (int)n, buf);
+	else if (!strcmp(cmd, "size"))
+		printf("ok %zd\n", n);
+	else
+		printf("ok\n");
+	fflush(stdout);
+}
+
+static int do_session(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	char line[8192];
+
+	if (fd < 0)
+		return fail(errno);
+	printf("ok\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		bool closing = strncmp(line, "close", 5) == 0;
+
+		session_cmd(fd, line);
+		if (closing)
+			return 0;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -140,6 +213,8 @@ int main(int argc, char **argv)
 		return rename(argv[2], argv[3]) < 0 ? fail(errno) : 0;
 	if (strcmp(c, "bitdiff") == 0 && argc == 4)
 		return do_bitdiff(argv[2], argv[3]);
+	if (strcmp(c, "session") == 0 && argc == 3)
+		return do_session(argv[2]);
 	fprintf(stderr, "usage: see the top of ffs_probe.c\n");
 	return 2;
 }

@@ -1,8 +1,9 @@
 # Shared helpers of the faultfs integration tests (sourced). Each test runs itself again
-# FFS_WRAP (e.g. "valgrind --error-exitcode=9 --leak-check=full") runs faultfs under a tool.
 # in a private mount namespace (so its mounts never reach the host), starts
 # chaosdrill-faultfs there over a temp backing dir, and on exit stops it by pid with
 # SIGINT, checks nothing is left mounted, and removes the temp dir.
+# FFS_WRAP (e.g. "valgrind --error-exitcode=9 --leak-check=full") runs faultfs under a tool;
+# FFS_ARGS adds options to every start (e.g. --writeback-cache: a test run again with it).
 set -u
 FFS=${CHAOSDRILL_BUILD:?run through ctest}/faults/faultfs/chaosdrill-faultfs
 PROBE=$CHAOSDRILL_BUILD/tests/integration/faultfs/ffs-probe
@@ -39,7 +40,8 @@ FFS_PID=
 # start_ffs MNT [options...]: starts faultfs at MNT with events and control in $TMP.
 start_ffs() {
 	local mnt=$1; shift
-	${FFS_WRAP:-} "$FFS" --control "$TMP/ctl.sock" --events "$TMP/events" "$@" "$mnt" 2>>"$TMP/ffs.err" &
+	${FFS_WRAP:-} "$FFS" --control "$TMP/ctl.sock" --events "$TMP/events" ${FFS_ARGS:-} "$@" "$mnt" \
+		2>>"$TMP/ffs.err" &
 	FFS_PID=$!
 	for _ in $(seq 200); do
 		mounted "$mnt" && [ -S "$TMP/ctl.sock" ] && return 0

@@ -1,6 +1,7 @@
 /* Unit tests of the volatile cache model: what reads see, what fsync makes durable, what a
  * power cut drops or keeps (deterministically from its seed). Backing files are memfds. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,8 +197,29 @@ static void test_failed_fsync_loses_data(void **state)
 	ffs_cache_free(c);
 }
 
-/* Random writes and truncates against a plain buffer: reads agree at every step and the
- * backing file equals the buffer after fsync. */
+/* A write whose read of the backing file fails (a partial sector at each end, whole ones
+ * between) leaves nothing behind: reads still see the backing file. */
+static void test_failed_write_changes_nothing(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing(NULL), wo = -1;
+	char path[64], buf[2048], want[2048];
+
+	memset(want, 'o', sizeof(want));
+	assert_int_equal(pwrite(fd, want, sizeof(want), 0), (ssize_t)sizeof(want));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	wo = open(path, O_WRONLY | O_CLOEXEC); /* the cache's reads through it fail: EBADF */
+	assert_true(wo >= 0);
+	memset(buf, 'n', sizeof(buf));
+	assert_int_equal(ffs_cache_write(c, K1, wo, "/f", buf, 1500, 100), -EBADF);
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_memory_equal(buf, want, sizeof(want));
+	ffs_cache_free(c);
+}
+
+/* Random writes (a third of them whole sectors, as the kernel's writeback cache sends
+ * them) and truncates against a plain buffer: reads agree at every step and the backing
+ * file equals the buffer after fsync. */
 static void test_against_shadow(void **state)
 {
 	enum { MAX = 20000 };
@@ -212,6 +234,10 @@ static void test_against_shadow(void **state)
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		off = (seed >> 33) % (MAX / 2);
 		len = 1 + (seed >> 13) % 3000;
+		if ((seed >> 23) % 3 == 0) {
+			off -= off % FFS_SECTOR;
+			len = (len + FFS_SECTOR - 1) / FFS_SECTOR * FFS_SECTOR;
+		}
 		if ((seed >> 7) % 10 == 0) {
 			assert_int_equal(ffs_cache_truncate(c, K1, fd, "/s", off), 0);
 			if (off < size)
@@ -283,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_truncate_then_grow_reads_zeros),
 		cmocka_unit_test(test_cut_random_sectors_seeded),
 		cmocka_unit_test(test_failed_fsync_loses_data),
+		cmocka_unit_test(test_failed_write_changes_nothing),
 		cmocka_unit_test(test_against_shadow),
 		cmocka_unit_test(test_many_files),
 	};

@@ -1,5 +1,5 @@
 /* Unit tests of the fault table: sector alignment, seeded random sectors, bad-range hits,
- * bit rot, delays and one-shot fsync errors. */
+ * bit rot, delays, one-shot fsync errors, and which rules act on reads. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +111,27 @@ static void test_delay_and_fsync_errno(void **state)
 	ffs_rules_release(&rules);
 }
 
+/* Which tables change what reads return (the kernel's cached pages must go at a clear). */
+static void test_act_on_reads(void **state)
+{
+	struct ffs_rules rules = { 0 };
+	struct ffs_rule d = { .kind = FFS_RULE_DELAY, .glob = "*", .ops = FFS_OP_READ };
+	struct ffs_rule w = { .kind = FFS_RULE_BAD_RANGE, .glob = "*", .ops = FFS_OP_WRITE };
+	struct ffs_rule r = { .kind = FFS_RULE_BAD_RANGE, .glob = "*", .ops = FFS_OP_READ };
+	struct ffs_rule rot = { .kind = FFS_RULE_BITROT, .glob = "*", .ops = FFS_OP_READ };
+
+	assert_false(ffs_rules_act_on_reads(&rules));
+	assert_int_equal(ffs_rules_add(&rules, &d), 0);
+	assert_int_equal(ffs_rules_add(&rules, &w), 0);
+	assert_false(ffs_rules_act_on_reads(&rules)); /* delays and write faults: no */
+	assert_int_equal(ffs_rules_add(&rules, &r), 0);
+	assert_true(ffs_rules_act_on_reads(&rules));
+	ffs_rules_clear(&rules);
+	assert_int_equal(ffs_rules_add(&rules, &rot), 0);
+	assert_true(ffs_rules_act_on_reads(&rules));
+	ffs_rules_release(&rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ranges),
 		cmocka_unit_test(test_bitrot),
 		cmocka_unit_test(test_delay_and_fsync_errno),
+		cmocka_unit_test(test_act_on_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
