@@ -6,6 +6,7 @@
  * harness falls a whole ring behind, further injections still happen and are only counted.
  *
  * Usage (harness):
+ *   sys_shim_fit(shim_so, program, &fit);  // SYS_SHIM_FITS: a dynamically linked ELF program
  *   struct sys_shimctl *ctl;  sys_shimctl_create(run_dir "/n1.shim", &ctl);
  *   node env: LD_PRELOAD=.../libchaosdrill-shim.so CHAOSDRILL_SHIM_CTL=<path>
  *   sys_shimctl_arm(ctl, rules, seed, "/var/lib/chaosdrill/data");   // at the fault's time
@@ -91,5 +92,19 @@ void sys_shimctl_free(struct sys_shimctl *ctl);
  * for sys_injection_format); rs: the rules it was armed with (where each was written). */
 void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_rules *rs,
 			      struct sys_injection *inj);
+
+/* Whether a program can be run with the shim preloaded. */
+enum sys_shim_fit {
+	SYS_SHIM_FITS,	    /* an ELF program with a dynamic loader (PT_INTERP) */
+	SYS_SHIM_STATIC,    /* an ELF program without one: statically linked (static-pie too) */
+	SYS_SHIM_FOREIGN,   /* an ELF file of another class or machine than the shim */
+	SYS_SHIM_NOT_ELF,   /* a script or other file: the shim would load into an interpreter,
+			     * whose children do not inherit the control block */
+};
+/* Reads the ELF headers of program and of the shim (shim_so). -errno if either cannot be
+ * read (the shim must be an ELF file: -ENOEXEC otherwise). */
+int sys_shim_fit(const char *shim_so, const char *program, enum sys_shim_fit *fit);
+/* "statically linked", ...; for messages. */
+const char *sys_shim_fit_name(enum sys_shim_fit fit);
 
 #endif

@@ -299,13 +299,19 @@ static void test_delay(void **state)
 }
 
 /* A statically linked program has no dynamic loader to preload into: the shim never
- * attaches and the armed rule does nothing (the seccomp supervisor covers it). */
+ * attaches and the armed rule does nothing (the seccomp supervisor covers it). The fit
+ * check tells it from the dynamic probe by their program headers. */
 static void test_static_unreached(void **state)
 {
+	enum sys_shim_fit fit;
 	int st;
 
+	assert_int_equal(sys_shim_fit(shim, probe, &fit), 0);
+	assert_int_equal(fit, SYS_SHIM_FITS);
 	if (!probe_static || !*probe_static)
 		skip();
+	assert_int_equal(sys_shim_fit(shim, probe_static, &fit), 0);
+	assert_int_equal(fit, SYS_SHIM_STATIC); /* what the harness checks before a drill */
 	arm("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]", 1);
 	st = run_prog(probe_static, ARGS("data.log", "3", "100"));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
