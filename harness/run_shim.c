@@ -17,7 +17,8 @@
 struct run_shim {
 	struct sys_shimctl *ctl;       /* owned */
 	const struct sys_rules *rules; /* borrowed from the drill */
-	char *env[4];                  /* owned: PATH, LD_PRELOAD, the control block; NULL */
+	char *env[5];                  /* owned: PATH, LD_PRELOAD, the control block, ASan's
+					* options; NULL */
 	char program[PATH_MAX];        /* what the node starts */
 	uint32_t attached;             /* the block's attach count before this incarnation */
 };
@@ -102,9 +103,13 @@ int run_shim_new(struct run_node *n, const struct sys_rules *rules, struct run_s
 				  n->sn->name, n->sn->name, strerror(-k));
 		goto fail;
 	}
-	/* the default PATH stays: the shim only adds itself */
+	/* The default PATH stays: the shim only adds itself. A target built with AddressSanitizer
+	 * (its shared runtime) refuses to start when a library is preloaded before that runtime;
+	 * the shim wraps no allocator function and reaches libc through ASan's own interceptors
+	 * (RTLD_NEXT), so that check does not apply. Other programs ignore the variable. */
 	if (!(s->env[0] = strdup(LAB_DEFAULT_PATH)) || !(s->env[1] = env_var("LD_PRELOAD", so)) ||
-	    !(s->env[2] = env_var(SYS_SHIM_ENV, ctl))) {
+	    !(s->env[2] = env_var(SYS_SHIM_ENV, ctl)) ||
+	    !(s->env[3] = strdup("ASAN_OPTIONS=verify_asan_link_order=0"))) {
 		k = -ENOMEM;
 		goto fail;
 	}
@@ -120,7 +125,7 @@ void run_shim_free(struct run_shim *s)
 	if (!s)
 		return;
 	sys_shimctl_free(s->ctl);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; s->env[i]; i++)
 		free(s->env[i]);
 	free(s);
 }

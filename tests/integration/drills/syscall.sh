@@ -83,5 +83,17 @@ else
   echo "# skipped the static target: no sys_probe_static (no libc.a)"
 fi
 
+# A shim that does not load must not leave the rules silently unarmed: exit 3 at the
+# fault's time, naming the program. Stand-in: the target's own libc, a library of the
+# right machine that is not the shim.
+libc=$(ldd "$(dirname "$cd_bin")/../targets/kvlog/kvlog-server" | awk '$1 ~ /^libc\.so/ {print $3}')
+if [ -f "$libc" ]; then
+  CHAOSDRILL_SHIM=$libc drill 3 $preload/kvlog-torn-write-preload.yaml
+  expect_out "the preload shim did not load into"
+  expect_out "kvlog-server (no process of the node mapped its control block)"
+else
+  echo "# skipped the shim that does not load: no libc found for kvlog-server"
+fi
+
 check_clean "$work/before" "syscall drills"
 finish
