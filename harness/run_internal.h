@@ -170,8 +170,9 @@ const char *run_shim_library(void);
  * creates its control block, nodes/NAME/shim.ctl. rules: borrowed. */
 int run_shim_new(struct run_node *n, const struct sys_rules *rules, struct run_shim **out);
 void run_shim_free(struct run_shim *s);
-/* For every incarnation: the default PATH, LD_PRELOAD and the control block's path. */
-void run_shim_before_start(struct run_shim *s, struct lab_cmd *cmd);
+/* For every incarnation: the default PATH, LD_PRELOAD and the control block's path; with
+ * the rules armed, their counts and clock start again, as with seccomp. */
+int run_shim_before_start(struct run_shim *s, struct run_node *n, bool armed, struct lab_cmd *cmd);
 /* Arms (-ESRCH with the node down; -ELIBACC, exit 3, when its incarnation did not load
  * the shim) or disarms the rules. */
 int run_shim_arm(struct run_shim *s, struct run_node *n, bool armed);

@@ -130,10 +130,13 @@ void run_shim_free(struct run_shim *s)
 	free(s);
 }
 
-void run_shim_before_start(struct run_shim *s, struct lab_cmd *cmd)
+int run_shim_before_start(struct run_shim *s, struct run_node *n, bool armed, struct lab_cmd *cmd)
 {
 	cmd->envp = (const char *const *)s->env;
 	s->attached = sys_shimctl_attached(s->ctl);
+	/* As a new seccomp supervisor does: counts and `from:` start again (the previous
+	 * incarnation's log was taken out when it exited). */
+	return armed ? sys_shimctl_arm(s->ctl, s->rules, n->run->d->seed, LAB_DATA_PATH) : 0;
 }
 
 int run_shim_arm(struct run_shim *s, struct run_node *n, bool armed)

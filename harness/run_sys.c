@@ -101,8 +101,9 @@ int run_sys_before_start(struct run_node *n, struct lab_cmd *cmd)
 	struct run_sys *s = n->sys;
 
 	if (s && s->shim) { /* every incarnation: disarmed, the shim costs a load and a branch */
-		run_shim_before_start(s->shim, cmd);
-		return 0;
+		if (s->armed && !s->spent)
+			s->lost = 0; /* re-arming restarts the shim's count too */
+		return run_shim_before_start(s->shim, n, s->armed && !s->spent, cmd);
 	}
 	if (!s || s->spent)
 		return 0;
