@@ -300,8 +300,9 @@ static int parse_list(const struct cfg_node *list, struct sys_rules *rs, struct 
 
 int sys_rules_parse(const struct cfg_node *args, struct sys_rules **out, struct cd_error *err)
 {
-	/* node: read by the fault kind (fault_syscall.c), which says whose calls these are */
-	static const char *const keys[] = { "node", "rules", "io_uring", NULL };
+	/* node, mechanism: read by the fault kind (fault_syscall.c): whose calls these are,
+	 * and how the rules reach them */
+	static const char *const keys[] = { "node", "mechanism", "rules", "io_uring", NULL };
 	static const char *const uring[] = { "allow", "enosys", NULL };
 	struct sys_rules *rs;
 	const struct cfg_node *n;

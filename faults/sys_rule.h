@@ -6,7 +6,10 @@
  * matching call at the same byte, whatever other calls happen around it.
  *
  * Syntax (the body of a syscall fault):
- *   io_uring: enosys            # optional: io_uring_setup fails with ENOSYS (default: allow)
+ *   mechanism: preload          # optional, read by fault_syscall.c: seccomp (default) or
+ *                               # preload (the LD_PRELOAD shim, which wraps fewer calls)
+ *   io_uring: enosys            # optional: io_uring_setup fails with ENOSYS (default: allow;
+ *                               # seccomp only)
  *   rules:
  *     - calls: [write, pwrite]  # or one name; see sys_call_name()
  *       path: "txn.log"         # fnmatch glob on the path relative to the data dir ('*'

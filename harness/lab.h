@@ -125,10 +125,13 @@ pid_t node_pid(const struct lab_node *node);
 pid_t node_holder_pid(const struct lab_node *node);
 pid_t lab_holder_pid(const struct lab *lab);
 
+/* The environment of a command without envp; a command that passes its own keeps it. */
+#define LAB_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* A command to start in a node or in the lab. */
 struct lab_cmd {
 	const char *const *argv; /* borrowed; argv[0] without '/' is looked up in $PATH */
-	const char *const *envp; /* borrowed; NULL: PATH=/usr/local/sbin:...:/bin only */
+	const char *const *envp; /* borrowed; NULL: LAB_DEFAULT_PATH only */
 	int stdin_fd;		 /* borrowed; -1: /dev/null */
 	int stdout_fd;		 /* borrowed; -1: /dev/null */
 	int stderr_fd;		 /* borrowed; -1: /dev/null */
@@ -154,6 +157,9 @@ struct lab_cmd {
  * The caller reaps it (lab_proc_wait). -EBUSY if the previous incarnation still runs; an exec
  * failure (e.g. -ENOENT) is reported here, not as an exit status. */
 int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd);
+/* The program a command's argv[0] names, as the spawns above find it: name itself if it has
+ * a '/', else the first executable match in $PATH. -ENOENT if none. */
+int lab_find_program(const char *name, char *buf, size_t len);
 /* Runs a helper (probe, recovery `exec` step, checker) in the node's namespaces, in its own
  * pid namespace, outside the node's cgroup (a frozen node does not freeze its probes). Same
  * ownership as node_spawn. */

@@ -225,8 +225,7 @@ static int exec_child(void *arg, bool in_cgroup)
 	child_fail(s->err_fd, STEP_EXEC);
 }
 
-/* argv[0] as given if it has a '/', else the first executable match in $PATH. */
-static int find_program(const char *name, char *buf, size_t len)
+int lab_find_program(const char *name, char *buf, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *end;
 
@@ -269,9 +268,7 @@ static int resolve_user(const char *user, struct proc_spec *s)
 	return 0;
 }
 
-static const char *const default_env[] = {
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL
-};
+static const char *const default_env[] = { LAB_DEFAULT_PATH, NULL };
 
 /* Fills the exec fields of s from cmd; *devnull is opened when some fd asks for it. */
 static int prepare(struct proc_spec *s, const struct lab_cmd *cmd, char *path, size_t len,
@@ -282,7 +279,7 @@ static int prepare(struct proc_spec *s, const struct lab_cmd *cmd, char *path, s
 
 	if (!cmd->argv || !cmd->argv[0])
 		return lab_fail(EINVAL, "empty command");
-	r = find_program(cmd->argv[0], path, len);
+	r = lab_find_program(cmd->argv[0], path, len);
 	if (r < 0)
 		return lab_fail(-r, "%s: not found in PATH", cmd->argv[0]);
 	if (cmd->user && (r = resolve_user(cmd->user, s)) < 0)

@@ -256,21 +256,29 @@ static int enter_lab_netns(struct drill_run *r, int *host_ns)
 	return k;
 }
 
-/* Host paths nodes need although their /tmp and /run are private: the targets' binaries
- * and definitions, and the run directory (a checkout under /tmp must still work). */
-static void keep_paths(struct drill_run *r, char *keep[6])
+/* The folder of a file, resolved; NULL if it does not exist. Caller frees. */
+static char *folder_of(const char *file)
 {
-	char *ffs = realpath(run_ffs_binary(), NULL), *slash = ffs ? strrchr(ffs, '/') : NULL;
+	char *p = realpath(file, NULL), *slash = p ? strrchr(p, '/') : NULL;
 
 	if (slash)
-		*slash = '\0'; /* its folder */
+		*slash = '\0';
+	return p;
+}
+
+/* Host paths nodes need although their /tmp and /run are private: the targets' binaries
+ * and definitions, the run directory (a checkout under /tmp must still work), and what
+ * runs in nodes from the build (faultfs, the preload shim, chaosdrill node-disk). */
+static void keep_paths(struct drill_run *r, char *keep[7])
+{
 	keep[0] = realpath(target_bin_root(), NULL);
 	keep[1] = realpath(target_src_root(), NULL);
 	keep[2] = realpath(r->run_dir, NULL);
-	keep[3] = ffs;
-	keep[4] = run_disk_helper_dir(); /* chaosdrill node-disk runs inside nodes */
-	keep[5] = NULL;
-	for (int i = 0, j = 0; i < 6; i++) /* drop the ones that do not exist */
+	keep[3] = folder_of(run_ffs_binary());
+	keep[4] = run_disk_helper_dir();
+	keep[5] = folder_of(run_shim_library());
+	keep[6] = NULL;
+	for (int i = 0, j = 0; i < 7; i++) /* drop the ones that do not exist */
 		if ((keep[j] = keep[i]))
 			j++;
 }
@@ -278,7 +286,7 @@ static void keep_paths(struct drill_run *r, char *keep[6])
 static int setup(struct drill_run *r, const char *out_dir, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
-	char *keep[6];
+	char *keep[7];
 	int k;
 
 	if ((k = make_run_dir(r, out_dir)) < 0)

@@ -145,8 +145,12 @@ bool run_faults_all_healed(struct drill_run *r, void *arg);
 bool run_recovery(struct drill_run *r, int group);
 
 /* run_sys.c: syscall faults. Prepare builds each faulted node's seccomp filter; a start
- * installs it (pre_exec) and runs its supervisor on the loop until the incarnation ends. */
+ * installs it (pre_exec) and runs its supervisor on the loop until the incarnation ends.
+ * With mechanism: preload, prepare checks the node's program and creates the shim's
+ * control block; a start puts the shim in the node's environment. */
 struct lab_cmd;
+struct sys_injection;
+struct sys_rules;
 int run_sys_prepare(struct drill_run *r);
 int run_sys_before_start(struct run_node *n, struct lab_cmd *cmd);
 int run_sys_after_start(struct run_node *n, int spawn_result);
@@ -158,6 +162,26 @@ int64_t run_sys_first_injection(const struct run_node *n);
 /* The injections the node's supervisor made (for the fault's report), "" if none. */
 const char *run_sys_injections(const struct run_node *n, unsigned *count);
 void run_sys_release(struct run_node *n);
+
+/* run_shim.c: the preload mechanism, for run_sys.c. */
+struct run_shim;
+/* The shim's absolute path: $CHAOSDRILL_SHIM, else the one built with the harness. */
+const char *run_shim_library(void);
+/* Checks that the node's program can take the shim (exit 3 with the reason if not) and
+ * creates its control block, nodes/NAME/shim.ctl. rules: borrowed. */
+int run_shim_new(struct run_node *n, const struct sys_rules *rules, struct run_shim **out);
+void run_shim_free(struct run_shim *s);
+/* For every incarnation: the default PATH, LD_PRELOAD and the control block's path; with
+ * the rules armed, their counts and clock start again, as with seccomp. */
+int run_shim_before_start(struct run_shim *s, struct run_node *n, bool armed, struct lab_cmd *cmd);
+/* Arms (-ESRCH with the node down; -ELIBACC, exit 3, when its incarnation did not load
+ * the shim) or disarms the rules. */
+int run_shim_arm(struct run_shim *s, struct run_node *n, bool armed);
+/* The next injection the shim logged: 1, or 0 if none is ready. final: the node's
+ * processes are gone (a slot one of them never finished is skipped). */
+int run_shim_next(struct run_shim *s, bool final, struct sys_injection *inj);
+/* Injections made that are not in its log (sys_shimctl_lost). */
+uint32_t run_shim_lost(const struct run_shim *s);
 
 /* run_ffs.c: the fault file system of nodes named by power-cut, bitrot, bad-sectors. */
 const char *run_ffs_binary(void);

@@ -162,6 +162,15 @@ static void syscall_effects(struct drill_run *r, size_t i, struct case_builder *
 	*noeffect = count == 0 && reached(r);
 }
 
+/* Why a preload rule may never match although the program makes the call. */
+static const char *noeffect_hint(const struct drill_fault *df)
+{
+	if (df->ops != &fault_syscall_ops || fault_syscall_mechanism(df->state) != FAULT_SYSCALL_PRELOAD)
+		return "";
+	return " (mechanism: preload sees only the libc calls of the program the node starts, not raw "
+	       "system calls, stdio's own writes or programs it runs; mechanism: seccomp sees them all)";
+}
+
 static void fault_cases(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
@@ -189,8 +198,8 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			syscall_effects(r, i, &b, &f_noeffect);
 		if (f_noeffect) {
 			b.c->status = REPORT_ERROR;
-			b.c->message = rstr(res, "%s %s: armed, but no call matched its rules before the drill ended",
-					    df->sf->kind, node ? node : "");
+			b.c->message = rstr(res, "%s %s: armed, but no call matched its rules before the drill ended%s",
+					    df->sf->kind, node ? node : "", noeffect_hint(df));
 			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
 					    b.c->message);
 			*bad = true;

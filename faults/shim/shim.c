@@ -110,7 +110,8 @@ struct call {
 	int fd;
 	char full[PATH_MAX], full2[PATH_MAX];
 	uint64_t len;
-	int64_t off;
+	int64_t off;  /* where it reads or writes, -1 unknown */
+	bool at_off;  /* a positional call (pwrite): off is its argument, not the file offset */
 	struct sys_decision d;
 };
 
@@ -141,12 +142,12 @@ static void arg_path(int dirfd, const char *path, char *out, size_t len)
 		sys_path_normalize(out);
 }
 
-static int64_t since_arm(void)
+static int64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - blk->t0_ns;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Decides c (its call, fd or paths and len filled in); true when a rule fired. */
@@ -158,7 +159,7 @@ static bool decide(struct call *c)
 	busy++;
 	info.path = c->full[0] ? sys_path_for_rules(blk->data_dir, c->full) : NULL;
 	info.path2 = c->full2[0] ? sys_path_for_rules(blk->data_dir, c->full2) : NULL;
-	info.now_ns = since_arm();
+	info.now_ns = mono_ns() - blk->t0_ns;
 	fired = sys_decide(blk->rules, blk->n_rules, blk->counts, blk->seed, &info, &c->d);
 	busy--;
 	return fired;
@@ -176,13 +177,26 @@ static bool armed(enum sys_call call)
 	       (b->calls & (1u << call));
 }
 
+/* The file offset a write at the current position lands at (the end with O_APPEND). */
+static int64_t write_offset(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_APPEND) ? lseek(fd, 0, SEEK_END) : lseek(fd, 0, SEEK_CUR);
+}
+
+/* off: a positional call's offset, -1 for the others. */
 static bool fd_call(struct call *c, enum sys_call call, int fd, uint64_t len, int64_t off)
 {
-	*c = (struct call){ .call = call, .fd = fd, .len = len, .off = off };
+	*c = (struct call){ .call = call, .fd = fd, .len = len, .off = off, .at_off = off >= 0 };
 	busy++;
 	fd_path(fd, c->full, sizeof(c->full));
 	busy--;
-	return decide(c);
+	if (!decide(c))
+		return false;
+	if (!c->at_off && (SYS_CALL_WRITES & (1u << call))) /* for the report, as seccomp's */
+		c->off = write_offset(fd);
+	return true;
 }
 
 static bool path_call(struct call *c, enum sys_call call, int d1, const char *p1, int d2,
@@ -197,23 +211,50 @@ static bool path_call(struct call *c, enum sys_call call, int d1, const char *p1
 	return decide(c);
 }
 
-static void record(const struct call *c, int64_t kept, int err, bool killed)
+/* A slot of the log's ring (*seq: its number + 1), or NULL when the harness has not taken
+ * out the events of a whole ring yet: then the injection is only counted. */
+static struct sys_shim_event *claim(uint32_t *seq)
+{
+	uint32_t i = __atomic_load_n(&blk->claimed, __ATOMIC_ACQUIRE);
+
+	do {
+		if (i - __atomic_load_n(&blk->taken, __ATOMIC_ACQUIRE) >= SYS_SHIM_RING) {
+			__atomic_add_fetch(&blk->dropped, 1, __ATOMIC_ACQ_REL);
+			return NULL;
+		}
+	} while (!__atomic_compare_exchange_n(&blk->claimed, &i, i + 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	*seq = i + 1;
+	return &blk->events[i % SYS_SHIM_RING];
+}
+
+static void shown_path(const char *full, char *out, size_t len)
+{
+	const char *p = full[0] ? sys_path_for_rules(blk->data_dir, full) : NULL;
+
+	snprintf(out, len, "%s", p ? p : full);
+}
+
+static void record(const struct call *c, int64_t kept, uint64_t zeroed, int err, bool killed)
 {
 	struct sys_shim_event *e;
-	uint32_t i = __atomic_fetch_add(&blk->n_events, 1, __ATOMIC_ACQ_REL);
-	const char *shown;
+	uint32_t seq;
 
-	if (i >= SYS_SHIM_MAX_EVENTS)
-		return;
-	e = &blk->events[i];
-	shown = c->full[0] ? sys_path_for_rules(blk->data_dir, c->full) : NULL;
-	*e = (struct sys_shim_event){
-		.rule = (uint32_t)c->d.rule, .call = c->call, .action = c->d.action,
-		.killed = killed, .nth = c->d.nth, .requested = c->len,
-		.kept = kept > 0 ? (uint64_t)kept : 0, .offset = c->off, .err = err,
-		.pid = getpid(),
-	};
-	snprintf(e->path, sizeof(e->path), "%s", shown ? shown : c->full);
+	busy++;
+	e = claim(&seq);
+	if (e) {
+		*e = (struct sys_shim_event){
+			.rule = (uint32_t)c->d.rule, .call = c->call, .action = c->d.action,
+			.killed = killed, .fd = c->fd, .err = err, .pid = getpid(), .nth = c->d.nth,
+			.requested = c->len, .kept = kept > 0 ? (uint64_t)kept : 0, .zeroed = zeroed,
+			.offset = c->off, .at_ns = mono_ns(),
+		};
+		shown_path(c->full, e->path, sizeof(e->path));
+		shown_path(c->full2, e->path2, sizeof(e->path2));
+		/* The harness reads the slot once its number is there. */
+		__atomic_store_n(&e->seq, seq, __ATOMIC_RELEASE);
+	}
+	busy--;
 }
 
 __attribute__((noreturn)) static void die(void)
@@ -228,33 +269,55 @@ static bool before(const struct call *c)
 {
 	switch (c->d.action) {
 	case SYS_ACT_ERRNO:
-		record(c, 0, c->d.err, false);
+		record(c, 0, 0, c->d.err, false);
 		errno = c->d.err;
 		return true;
 	case SYS_ACT_DELAY: {
 		struct timespec ts = { c->d.delay_ns / 1000000000LL, c->d.delay_ns % 1000000000LL };
 
-		record(c, 0, 0, false);
+		record(c, 0, 0, 0, false);
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 		return false;
 	}
 	case SYS_ACT_CRASH_BEFORE:
-		record(c, 0, 0, true);
+		record(c, 0, 0, 0, true);
 		die();
 	default:
 		return false;
 	}
 }
 
+/* torn with rest: zeros: the len - kept bytes after the kept ones land as zeros, as
+ * sectors that were allocated but never written read back. Returns how many did. */
+static uint64_t zeros(const struct call *c, uint64_t kept)
+{
+	static const char z[4096];
+	uint64_t done = 0;
+
+	while (done < c->len - kept) {
+		size_t n = c->len - kept - done < sizeof(z) ? c->len - kept - done : sizeof(z);
+		ssize_t w = c->at_off ? real_pwrite(c->fd, z, n, c->off + (off_t)(kept + done))
+				      : real_write(c->fd, z, n);
+
+		if (w <= 0)
+			break;
+		done += (uint64_t)w;
+	}
+	return done;
+}
+
 /* After the real call returned r: records what reached the file, crashes if asked. */
 static long after(const struct call *c, long r)
 {
 	int saved = errno;
+	uint64_t zeroed = 0;
 
 	if (c->d.action == SYS_ACT_ERRNO || c->d.action == SYS_ACT_DELAY)
 		return r;
-	record(c, c->d.action == SYS_ACT_CRASH_AFTER && !c->len ? 0 : r, r < 0 ? saved : 0,
+	if (c->d.zero_rest && r >= 0 && (uint64_t)r == c->d.keep && c->len > c->d.keep)
+		zeroed = zeros(c, c->d.keep);
+	record(c, c->d.action == SYS_ACT_CRASH_AFTER && !c->len ? 0 : r, zeroed, r < 0 ? saved : 0,
 	       c->d.crash);
 	if (c->d.crash)
 		die();

@@ -1,7 +1,7 @@
 /* A small storage program to inject syscall faults into: writes N records of SIZE bytes
  * to FILE (write, -p pwrite or -v writev of two halves), fsync after each, and with -r writes
- * FILE.tmp and renames it to FILE at the end. -u only calls io_uring_setup; -e exits 40 if
- * $CHAOSDRILL_SHIM_CTL is set. Exit codes say
+ * FILE.tmp and renames it to FILE at the end; -f goes on when fsync fails. -u only calls
+ * io_uring_setup; -e exits 40 if $CHAOSDRILL_SHIM_CTL is set. Exit codes say
  * what failed: 20 a write failed, 21 a write was short, 22 fsync failed, 23 rename failed,
  * 24 open failed, 30 io_uring_setup gave ENOSYS, 31 it gave another error. Record i is
  * SIZE bytes of 'a' + i % 26. Built dynamically and, where libc.a exists, statically. */
@@ -51,16 +51,18 @@ static int uring(void)
 int main(int argc, char **argv)
 {
 	char mode = 'w', tmp[4096], buf[65536];
-	int opt, fd, r, rename_at_end = 0;
+	int opt, fd, r, rename_at_end = 0, fsync_may_fail = 0;
 	long n, size;
 
-	while ((opt = getopt(argc, argv, "pvwrue")) != -1) {
+	while ((opt = getopt(argc, argv, "pvwruef")) != -1) {
 		if (opt == 'u')
 			return uring();
 		if (opt == 'e') /* the preload shim must have removed its variable */
 			return getenv("CHAOSDRILL_SHIM_CTL") ? 40 : 0;
 		if (opt == 'r')
 			rename_at_end = 1;
+		else if (opt == 'f')
+			fsync_may_fail = 1;
 		else
 			mode = (char)opt;
 	}
@@ -78,7 +80,7 @@ int main(int argc, char **argv)
 		memset(buf, 'a' + (int)(i % 26), (size_t)size);
 		if ((r = put(fd, mode, buf, (size_t)size, i * size)) != 0)
 			return r;
-		if (fsync(fd) < 0) {
+		if (fsync(fd) < 0 && !fsync_may_fail) {
 			printf("fsync failed: %s\n", strerror(errno));
 			return 22;
 		}

@@ -21,7 +21,9 @@
 #include <cmocka.h>
 
 #include "common/cfg.h"
+#include "common/strbuf.h"
 #include "faults/sys_shimctl.h"
+#include "faults/sys_supervisor.h"
 #include "scenarios/yaml_load.h"
 
 static const char *shim, *probe, *probe_static;
@@ -90,23 +92,32 @@ static off_t file_size(const char *name)
 	return stat(name, &st) == 0 ? st.st_size : -1;
 }
 
-static const struct sys_shim_event *one_event(void)
+/* The one injection the last run made (the probe is gone: a final take). */
+static struct sys_shim_event one_event(void)
 {
-	const struct sys_shim_event *ev;
+	struct sys_shim_event ev, more;
 
-	assert_int_equal(sys_shimctl_events(ctl, &ev), 1);
-	return &ev[0];
+	assert_int_equal(sys_shimctl_next(ctl, true, &ev), 1);
+	assert_int_equal(sys_shimctl_next(ctl, true, &more), 0);
+	assert_int_equal(sys_shimctl_lost(ctl), 0);
+	return ev;
+}
+
+static int no_event(void)
+{
+	struct sys_shim_event ev;
+
+	return sys_shimctl_next(ctl, true, &ev) == 0 && sys_shimctl_lost(ctl) == 0;
 }
 
 static void test_unarmed(void **state)
 {
-	const struct sys_shim_event *ev;
 	int st = run(ARGS("data.log", "3", "100"));
 
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_int_equal(file_size("data.log"), 300);
 	assert_int_equal(sys_shimctl_attached(ctl), 1); /* the shim did load */
-	assert_int_equal(sys_shimctl_events(ctl, &ev), 0);
+	assert_true(no_event());
 	/* the variable is gone before main */
 	st = run(ARGS("-e"));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -114,39 +125,119 @@ static void test_unarmed(void **state)
 
 static void test_errno(void **state)
 {
+	struct sys_shim_event ev;
 	int st;
 
 	arm("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]", 1);
 	st = run(ARGS("data.log", "3", "100"));
 	assert_int_equal(WEXITSTATUS(st), 20);
 	assert_int_equal(file_size("data.log"), 0);
-	assert_int_equal(one_event()->err, ENOSPC);
-	assert_string_equal(one_event()->path, "data.log");
+	ev = one_event();
+	assert_int_equal(ev.err, ENOSPC);
+	assert_string_equal(ev.path, "data.log");
+	assert_int_equal(ev.offset, 0); /* a write: the file offset it would have written at */
 }
 
 static void test_short(void **state)
 {
+	struct sys_shim_event ev;
 	int st;
 
 	arm("rules: [{calls: pwrite, path: '*.log', nth: 2, short: 10}]", 1);
 	st = run(ARGS("-p", "data.log", "3", "100"));
 	assert_int_equal(WEXITSTATUS(st), 21);
 	assert_int_equal(file_size("data.log"), 110);
-	assert_int_equal(one_event()->kept, 10);
-	assert_int_equal(one_event()->offset, 100);
+	ev = one_event();
+	assert_int_equal(ev.kept, 10);
+	assert_int_equal(ev.offset, 100);
+	assert_int_equal(ev.zeroed, 0);
 }
 
 static uint64_t torn(uint64_t seed, const char *mode)
 {
+	struct sys_shim_event ev;
 	int st;
 
 	arm("rules: [{calls: [write, writev], path: data.log, nth: 3, torn: {keep: random}, then: crash}]",
 	    seed);
 	st = run(ARGS(mode, "data.log", "5", "100"));
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_true(one_event()->killed);
-	assert_int_equal(file_size("data.log"), 200 + (off_t)one_event()->kept);
-	return one_event()->kept;
+	ev = one_event();
+	assert_true(ev.killed);
+	assert_int_equal(ev.offset, 200);
+	assert_int_equal(file_size("data.log"), 200 + (off_t)ev.kept);
+	return ev.kept;
+}
+
+/* rest: zeros: the file has the torn record's full length, its tail zero bytes. */
+static void test_torn_zeros(void **state)
+{
+	char buf[100], want[100];
+	struct sys_shim_event ev;
+	int st, fd;
+
+	for (int i = 0; i < 2; i++) {
+		arm(i ? "rules: [{calls: pwrite, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]"
+		      : "rules: [{calls: write, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]",
+		    1);
+		st = run(ARGS(i ? "-p" : "-w", "data.log", "3", "100"));
+		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+		ev = one_event();
+		assert_int_equal(ev.kept, 30);
+		assert_int_equal(ev.zeroed, 70);
+		assert_int_equal(file_size("data.log"), 200);
+		fd = open("data.log", O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, buf, sizeof(buf), 100), 100);
+		close(fd);
+		memset(want, 'b', 30); /* record 1 is 'b's */
+		memset(want + 30, 0, 70);
+		assert_memory_equal(buf, want, sizeof(want));
+	}
+}
+
+/* A shim event reads in the report as the supervisor's injections do. */
+static void test_event_format(void **state)
+{
+	struct sys_rules rs = { 0 };
+	struct sys_injection inj;
+	struct strbuf sb = STRBUF_INIT;
+	struct sys_shim_event ev;
+
+	arm("rules:\n  - {calls: write, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}",
+	    1);
+	run(ARGS("-w", "data.log", "3", "100"));
+	ev = one_event();
+	rs.n = 1;
+	rs.v = &(struct sys_rule){ .line = 2, .col = 5 };
+	sys_shim_event_injection(&ev, &rs, &inj);
+	sys_injection_format(&inj, &sb);
+	assert_true(inj.fd >= 3);
+	if (strncmp(sb.buf, "torn write of data.log (fd ", 27) ||
+	    !strstr(sb.buf, ") at offset 100: kept 30 of 100 bytes, the other 70 landed as zeros, "
+			    "node killed (rule 1 at line 2, call #2, pid "))
+		fail_msg("%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* More injections than the ring holds, none taken out while the probe runs: the first
+ * ring's worth is logged, the rest counted; a later run logs again. */
+static void test_ring_full(void **state)
+{
+	struct sys_shim_event ev;
+	unsigned n = 0;
+	int st;
+
+	arm("rules: [{calls: fsync, path: data.log, errno: EIO}]", 1);
+	st = run(ARGS("-f", "data.log", "100", "10"));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	while (sys_shimctl_next(ctl, true, &ev) == 1)
+		assert_int_equal(ev.nth, ++n);
+	assert_int_equal(n, SYS_SHIM_RING);
+	assert_int_equal(sys_shimctl_lost(ctl), 100 - SYS_SHIM_RING);
+	st = run(ARGS("-f", "data.log", "2", "10"));
+	assert_int_equal(sys_shimctl_next(ctl, true, &ev), 1);
+	assert_int_equal(ev.nth, 101);
 }
 
 static void test_torn_seeded(void **state)
@@ -174,21 +265,24 @@ static void test_crash_rename(void **state)
 
 static void test_crash_fsync(void **state)
 {
+	struct sys_shim_event ev;
 	int st;
 
 	arm("rules: [{calls: fsync, path: data.log, nth: 2, crash: before}]", 1);
 	st = run(ARGS("data.log", "4", "100"));
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	assert_int_equal(file_size("data.log"), 200);
-	assert_int_equal(one_event()->action, SYS_ACT_CRASH_BEFORE);
-	assert_true(one_event()->killed);
+	ev = one_event();
+	assert_int_equal(ev.action, SYS_ACT_CRASH_BEFORE);
+	assert_true(ev.killed);
 	arm("rules: [{calls: fsync, path: data.log, nth: 2, crash: after}]", 1);
 	st = run(ARGS("data.log", "4", "100"));
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	assert_int_equal(file_size("data.log"), 200);
-	assert_int_equal(one_event()->action, SYS_ACT_CRASH_AFTER);
-	assert_int_equal(one_event()->err, 0); /* the real fsync ran and succeeded */
-	assert_int_equal(one_event()->nth, 2);
+	ev = one_event();
+	assert_int_equal(ev.action, SYS_ACT_CRASH_AFTER);
+	assert_int_equal(ev.err, 0); /* the real fsync ran and succeeded */
+	assert_int_equal(ev.nth, 2);
 }
 
 static void test_delay(void **state)
@@ -201,36 +295,40 @@ static void test_delay(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_true(now_ns() - t0 >= 200 * 1000000LL);
 	assert_int_equal(file_size("data.log"), 200);
-	assert_int_equal(one_event()->action, SYS_ACT_DELAY);
+	assert_int_equal(one_event().action, SYS_ACT_DELAY);
 }
 
 /* A statically linked program has no dynamic loader to preload into: the shim never
- * attaches and the armed rule does nothing (the seccomp supervisor covers it). */
+ * attaches and the armed rule does nothing (the seccomp supervisor covers it). The fit
+ * check tells it from the dynamic probe by their program headers. */
 static void test_static_unreached(void **state)
 {
-	const struct sys_shim_event *ev;
+	enum sys_shim_fit fit;
 	int st;
 
+	assert_int_equal(sys_shim_fit(shim, probe, &fit), 0);
+	assert_int_equal(fit, SYS_SHIM_FITS);
 	if (!probe_static || !*probe_static)
 		skip();
+	assert_int_equal(sys_shim_fit(shim, probe_static, &fit), 0);
+	assert_int_equal(fit, SYS_SHIM_STATIC); /* what the harness checks before a drill */
 	arm("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]", 1);
 	st = run_prog(probe_static, ARGS("data.log", "3", "100"));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_int_equal(file_size("data.log"), 300);
 	assert_int_equal(sys_shimctl_attached(ctl), 0);
-	assert_int_equal(sys_shimctl_events(ctl, &ev), 0);
+	assert_true(no_event());
 }
 
 static void test_glob_miss(void **state)
 {
-	const struct sys_shim_event *ev;
 	int st;
 
 	arm("rules: [{calls: [write, fsync, openat], path: other.log, errno: EIO}]", 1);
 	st = run(ARGS("data.log", "3", "100"));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(file_size("data.log"), 300);
-	assert_int_equal(sys_shimctl_events(ctl, &ev), 0);
+	assert_true(no_event());
 }
 
 static int setup(void **state)
@@ -257,6 +355,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_errno, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_seeded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_zeros, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_fsync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delay, setup, teardown),
