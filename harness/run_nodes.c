@@ -173,6 +173,10 @@ int run_node_start(struct run_node *n)
 	struct lab_cmd cmd = LAB_CMD_INIT;
 	int k;
 
+	/* still running: say so, and leave that incarnation alone (the cleanup below is for
+	 * a new one whose syscall faults cannot be served) */
+	if (n->pidfd >= 0)
+		return -EBUSY;
 	cmd.argv = (const char *const *)n->start_argv;
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
