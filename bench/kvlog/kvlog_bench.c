@@ -3,6 +3,10 @@
  * write+fdatasync rate of the same disk measured in the same run.
  *
  *   kvlog-bench [--runs 3] [--seconds 2] [--window 1] [--value 100] [--dir /var/tmp]
+ *               [--sync always|batch|never] [--clients N]
+ *
+ * --sync and --clients measure one row (or one mode, or one client count) instead of the
+ * whole table, e.g. to profile the server under one load.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +14,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +33,20 @@ struct bench {
 	double seconds;
 	size_t value;
 	const char *dir;
+	const char *sync; /* only this mode; NULL = all */
+	int clients;	  /* only this many clients; 0 = 1 and 16 */
 };
+
+static const char *const syncs[] = { "always", "batch", "never" };
+
+/* Whether the table has a row for mode (any = true: whether mode is a mode at all). */
+static bool wanted(const struct bench *b, const char *mode, bool any)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(syncs); i++)
+		if (strcmp(mode, syncs[i]) == 0)
+			return any || !b->sync || strcmp(b->sync, mode) == 0;
+	return false;
+}
 
 struct figure {
 	double rate, p50_us, p99_us;
@@ -185,12 +203,13 @@ static int parse(int argc, char **argv, struct bench *b)
 	static const struct option opts[] = {
 		{ "runs", required_argument, NULL, 'r' },  { "seconds", required_argument, NULL, 's' },
 		{ "window", required_argument, NULL, 'w' }, { "value", required_argument, NULL, 'v' },
-		{ "dir", required_argument, NULL, 'd' },    {}
+		{ "dir", required_argument, NULL, 'd' },    { "sync", required_argument, NULL, 'S' },
+		{ "clients", required_argument, NULL, 'c' }, {}
 	};
 	int c;
 
 	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp" };
-	while ((c = getopt_long(argc, argv, "r:s:w:v:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:w:v:d:S:c:", opts, NULL)) != -1) {
 		if (c == 'r')
 			b->runs = atoi(optarg);
 		else if (c == 's')
@@ -201,22 +220,27 @@ static int parse(int argc, char **argv, struct bench *b)
 			b->value = (size_t)atol(optarg);
 		else if (c == 'd')
 			b->dir = optarg;
+		else if (c == 'S')
+			b->sync = optarg;
+		else if (c == 'c')
+			b->clients = atoi(optarg);
 		else
 			return -EINVAL;
 	}
-	return b->runs > 0 && b->window > 0 && b->seconds > 0 ? 0 : -EINVAL;
+	if (b->sync && !wanted(b, b->sync, true))
+		return -EINVAL;
+	return b->runs > 0 && b->window > 0 && b->seconds > 0 && b->clients >= 0 ? 0 : -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const syncs[] = { "always", "batch", "never" };
 	static const int clients[] = { 1, 16 };
 	double base[32];
 	struct bench b;
 
 	if (parse(argc, argv, &b) < 0) {
 		fprintf(stderr, "usage: kvlog-bench [--runs N] [--seconds S] [--window W] "
-				"[--value BYTES] [--dir DIR]\n");
+				"[--value BYTES] [--dir DIR] [--sync MODE] [--clients N]\n");
 		return 2;
 	}
 	printf("kvlog-bench: %d runs of %.1fs each, %zu-byte values, %d in flight per client, "
@@ -228,8 +252,11 @@ int main(int argc, char **argv)
 	       base[(b.runs < 32 ? b.runs : 32) / 2]);
 	printf("%-7s %7s %14s %10s %10s\n", "sync", "clients", "acked writes/s", "p50 us",
 	       "p99 us");
-	for (size_t s = 0; s < ARRAY_SIZE(syncs); s++)
-		for (size_t c = 0; c < ARRAY_SIZE(clients); c++)
-			measure(&b, syncs[s], clients[c]);
+	for (size_t s = 0; s < ARRAY_SIZE(syncs); s++) {
+		if (!wanted(&b, syncs[s], false))
+			continue;
+		for (size_t c = 0; c < ARRAY_SIZE(clients) && (!b.clients || c == 0); c++)
+			measure(&b, syncs[s], b.clients ? b.clients : clients[c]);
+	}
 	return 0;
 }
