@@ -3,10 +3,12 @@
  * write+fdatasync rate of the same disk measured in the same run.
  *
  *   kvlog-bench [--runs 3] [--seconds 2] [--window 1] [--value 100] [--dir /var/tmp]
- *               [--sync always|batch|never] [--clients N]
+ *               [--sync always|batch|never] [--clients N] [--server PATH]
  *
  * --sync and --clients measure one row (or one mode, or one client count) instead of the
- * whole table, e.g. to profile the server under one load.
+ * whole table, e.g. to profile the server under one load. --server runs another build of
+ * kvlog-server (the one built beside this bench by default), so that two builds can be
+ * compared in one session on a machine whose speed drifts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,8 +35,9 @@ struct bench {
 	double seconds;
 	size_t value;
 	const char *dir;
-	const char *sync; /* only this mode; NULL = all */
-	int clients;	  /* only this many clients; 0 = 1 and 16 */
+	const char *server; /* kvlog-server to run */
+	const char *sync;   /* only this mode; NULL = all */
+	int clients;	    /* only this many clients; 0 = 1 and 16 */
 };
 
 static const char *const syncs[] = { "always", "batch", "never" };
@@ -97,7 +100,8 @@ static double baseline(const struct bench *b)
 	return (double)n / ((double)(time_mono_ns() - t0) / 1e9);
 }
 
-static pid_t start_server(const char *data, uint16_t port, const char *sync)
+static pid_t start_server(const struct bench *b, const char *data, uint16_t port,
+			  const char *sync)
 {
 	char listen[32];
 	pid_t pid;
@@ -108,8 +112,8 @@ static pid_t start_server(const char *data, uint16_t port, const char *sync)
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		dup2(null, STDERR_FILENO);
-		execl(KVLOG_BIN_DIR "/kvlog-server", "kvlog-server", "--data", data, "--listen",
-		      listen, "--sync", sync, (char *)NULL);
+		execl(b->server, "kvlog-server", "--data", data, "--listen", listen, "--sync", sync,
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; pid > 0 && i < 200; i++) {
@@ -154,7 +158,7 @@ static int one_run(const struct bench *b, const char *sync, int clients, struct 
 	snprintf(data, sizeof(data), "%s/kvlog-bench.%d.%s.%d", b->dir, (int)getpid(), sync,
 		 clients);
 	o.port = free_port();
-	pid = start_server(data, o.port, sync);
+	pid = start_server(b, data, o.port, sync);
 	if (pid < 0)
 		return -EIO;
 	r = kvlog_load_run(&o, &res);
@@ -204,12 +208,14 @@ static int parse(int argc, char **argv, struct bench *b)
 		{ "runs", required_argument, NULL, 'r' },  { "seconds", required_argument, NULL, 's' },
 		{ "window", required_argument, NULL, 'w' }, { "value", required_argument, NULL, 'v' },
 		{ "dir", required_argument, NULL, 'd' },    { "sync", required_argument, NULL, 'S' },
-		{ "clients", required_argument, NULL, 'c' }, {}
+		{ "clients", required_argument, NULL, 'c' }, { "server", required_argument, NULL, 'x' },
+		{}
 	};
 	int c;
 
-	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp" };
-	while ((c = getopt_long(argc, argv, "r:s:w:v:d:S:c:", opts, NULL)) != -1) {
+	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp",
+			     .server = KVLOG_BIN_DIR "/kvlog-server" };
+	while ((c = getopt_long(argc, argv, "r:s:w:v:d:S:c:x:", opts, NULL)) != -1) {
 		if (c == 'r')
 			b->runs = atoi(optarg);
 		else if (c == 's')
@@ -224,6 +230,8 @@ static int parse(int argc, char **argv, struct bench *b)
 			b->sync = optarg;
 		else if (c == 'c')
 			b->clients = atoi(optarg);
+		else if (c == 'x')
+			b->server = optarg;
 		else
 			return -EINVAL;
 	}
@@ -240,11 +248,14 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &b) < 0) {
 		fprintf(stderr, "usage: kvlog-bench [--runs N] [--seconds S] [--window W] "
-				"[--value BYTES] [--dir DIR] [--sync MODE] [--clients N]\n");
+				"[--value BYTES] [--dir DIR] [--sync MODE] [--clients N] "
+				"[--server PATH]\n");
 		return 2;
 	}
 	printf("kvlog-bench: %d runs of %.1fs each, %zu-byte values, %d in flight per client, "
 	       "data in %s\n", b.runs, b.seconds, b.value, b.window, b.dir);
+	if (strcmp(b.server, KVLOG_BIN_DIR "/kvlog-server") != 0)
+		printf("server: %s\n", b.server);
 	for (int i = 0; i < b.runs && i < 32; i++)
 		base[i] = baseline(&b);
 	qsort(base, (size_t)(b.runs < 32 ? b.runs : 32), sizeof(double), cmp_double);
