@@ -1,8 +1,15 @@
 /* kvlog-bench: acknowledged writes/s and p50/p99 latency of kvlog-server for --sync
  * always/batch/never with 1 and 16 clients (median of --runs), beside the raw
- * write+fdatasync rate of the same disk measured in the same run.
+ * write+fdatasync rate of the same disk measured in the same run: appending, and over
+ * zeros written ahead (how kvlog-server writes its log when it syncs it).
  *
  *   kvlog-bench [--runs 3] [--seconds 2] [--window 1] [--value 100] [--dir /var/tmp]
+ *               [--sync always|batch|never] [--clients N] [--server PATH]
+ *
+ * --sync and --clients measure one row (or one mode, or one client count) instead of the
+ * whole table, e.g. to profile the server under one load. --server runs another build of
+ * kvlog-server (the one built beside this bench by default), so that two builds can be
+ * compared in one session on a machine whose speed drifts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +17,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +36,21 @@ struct bench {
 	double seconds;
 	size_t value;
 	const char *dir;
+	const char *server; /* kvlog-server to run */
+	const char *sync;   /* only this mode; NULL = all */
+	int clients;	    /* only this many clients; 0 = 1 and 16 */
 };
+
+static const char *const syncs[] = { "always", "batch", "never" };
+
+/* Whether the table has a row for mode (any = true: whether mode is a mode at all). */
+static bool wanted(const struct bench *b, const char *mode, bool any)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(syncs); i++)
+		if (strcmp(mode, syncs[i]) == 0)
+			return any || !b->sync || strcmp(b->sync, mode) == 0;
+	return false;
+}
 
 struct figure {
 	double rate, p50_us, p99_us;
@@ -55,16 +77,33 @@ static int cmp_fig(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Raw rate of 100-byte appends each followed by fdatasync, for `seconds`. */
-static double baseline(const struct bench *b)
+/* Zero-fills fd from *size up to at least need, 1 MiB at a time, as kvlog's log does. */
+static int zero_ahead(int fd, off_t *size, off_t need)
+{
+	static const char zeros[1 << 20];
+
+	while (*size < need) {
+		if (pwrite(fd, zeros, sizeof(zeros), *size) != (ssize_t)sizeof(zeros))
+			return -1;
+		*size += (off_t)sizeof(zeros);
+	}
+	return 0;
+}
+
+/* Raw rate of 100-byte writes each followed by fdatasync, for `seconds`: appends, or
+ * (over_zeros) overwrites of zeros written ahead, the way kvlog-server writes its log
+ * with --sync always or batch: such an fdatasync need not write the inode. */
+static double baseline(const struct bench *b, bool over_zeros)
 {
 	char path[512], buf[128];
 	_cleanup_close_ int fd = -1;
 	int64_t t0, end;
 	uint64_t n = 0;
+	off_t size = 0;
 
 	snprintf(path, sizeof(path), "%s/kvlog-bench-fsync.%d", b->dir, (int)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (over_zeros ? 0 : O_APPEND),
+		  0644);
 	if (fd < 0)
 		return -1;
 	unlink(path);
@@ -72,6 +111,8 @@ static double baseline(const struct bench *b)
 	t0 = time_mono_ns();
 	end = t0 + (int64_t)(b->seconds * 1e9);
 	while (time_mono_ns() < end) {
+		if (over_zeros && zero_ahead(fd, &size, (off_t)(n + 1) * 100) < 0)
+			return -1;
 		if (write(fd, buf, 100) != 100 || fdatasync(fd) < 0)
 			return -1;
 		n++;
@@ -79,7 +120,20 @@ static double baseline(const struct bench *b)
 	return (double)n / ((double)(time_mono_ns() - t0) / 1e9);
 }
 
-static pid_t start_server(const char *data, uint16_t port, const char *sync)
+/* The median of `runs` baseline runs. */
+static double baseline_median(const struct bench *b, bool over_zeros)
+{
+	int n = b->runs < 32 ? b->runs : 32;
+	double v[32];
+
+	for (int i = 0; i < n; i++)
+		v[i] = baseline(b, over_zeros);
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return v[n / 2];
+}
+
+static pid_t start_server(const struct bench *b, const char *data, uint16_t port,
+			  const char *sync)
 {
 	char listen[32];
 	pid_t pid;
@@ -90,8 +144,8 @@ static pid_t start_server(const char *data, uint16_t port, const char *sync)
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		dup2(null, STDERR_FILENO);
-		execl(KVLOG_BIN_DIR "/kvlog-server", "kvlog-server", "--data", data, "--listen",
-		      listen, "--sync", sync, (char *)NULL);
+		execl(b->server, "kvlog-server", "--data", data, "--listen", listen, "--sync", sync,
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; pid > 0 && i < 200; i++) {
@@ -136,7 +190,7 @@ static int one_run(const struct bench *b, const char *sync, int clients, struct 
 	snprintf(data, sizeof(data), "%s/kvlog-bench.%d.%s.%d", b->dir, (int)getpid(), sync,
 		 clients);
 	o.port = free_port();
-	pid = start_server(data, o.port, sync);
+	pid = start_server(b, data, o.port, sync);
 	if (pid < 0)
 		return -EIO;
 	r = kvlog_load_run(&o, &res);
@@ -185,12 +239,15 @@ static int parse(int argc, char **argv, struct bench *b)
 	static const struct option opts[] = {
 		{ "runs", required_argument, NULL, 'r' },  { "seconds", required_argument, NULL, 's' },
 		{ "window", required_argument, NULL, 'w' }, { "value", required_argument, NULL, 'v' },
-		{ "dir", required_argument, NULL, 'd' },    {}
+		{ "dir", required_argument, NULL, 'd' },    { "sync", required_argument, NULL, 'S' },
+		{ "clients", required_argument, NULL, 'c' }, { "server", required_argument, NULL, 'x' },
+		{}
 	};
 	int c;
 
-	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp" };
-	while ((c = getopt_long(argc, argv, "r:s:w:v:d:", opts, NULL)) != -1) {
+	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp",
+			     .server = KVLOG_BIN_DIR "/kvlog-server" };
+	while ((c = getopt_long(argc, argv, "r:s:w:v:d:S:c:x:", opts, NULL)) != -1) {
 		if (c == 'r')
 			b->runs = atoi(optarg);
 		else if (c == 's')
@@ -201,35 +258,45 @@ static int parse(int argc, char **argv, struct bench *b)
 			b->value = (size_t)atol(optarg);
 		else if (c == 'd')
 			b->dir = optarg;
+		else if (c == 'S')
+			b->sync = optarg;
+		else if (c == 'c')
+			b->clients = atoi(optarg);
+		else if (c == 'x')
+			b->server = optarg;
 		else
 			return -EINVAL;
 	}
-	return b->runs > 0 && b->window > 0 && b->seconds > 0 ? 0 : -EINVAL;
+	if (b->sync && !wanted(b, b->sync, true))
+		return -EINVAL;
+	return b->runs > 0 && b->window > 0 && b->seconds > 0 && b->clients >= 0 ? 0 : -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const syncs[] = { "always", "batch", "never" };
 	static const int clients[] = { 1, 16 };
-	double base[32];
 	struct bench b;
 
 	if (parse(argc, argv, &b) < 0) {
 		fprintf(stderr, "usage: kvlog-bench [--runs N] [--seconds S] [--window W] "
-				"[--value BYTES] [--dir DIR]\n");
+				"[--value BYTES] [--dir DIR] [--sync MODE] [--clients N] "
+				"[--server PATH]\n");
 		return 2;
 	}
 	printf("kvlog-bench: %d runs of %.1fs each, %zu-byte values, %d in flight per client, "
 	       "data in %s\n", b.runs, b.seconds, b.value, b.window, b.dir);
-	for (int i = 0; i < b.runs && i < 32; i++)
-		base[i] = baseline(&b);
-	qsort(base, (size_t)(b.runs < 32 ? b.runs : 32), sizeof(double), cmp_double);
-	printf("baseline: raw 100-byte write+fdatasync on the same disk: %.0f/s (median)\n\n",
-	       base[(b.runs < 32 ? b.runs : 32) / 2]);
+	if (strcmp(b.server, KVLOG_BIN_DIR "/kvlog-server") != 0)
+		printf("server: %s\n", b.server);
+	printf("baseline: raw 100-byte write+fdatasync on the same disk: %.0f/s appending, "
+	       "%.0f/s over zeros written ahead (medians)\n\n",
+	       baseline_median(&b, false), baseline_median(&b, true));
 	printf("%-7s %7s %14s %10s %10s\n", "sync", "clients", "acked writes/s", "p50 us",
 	       "p99 us");
-	for (size_t s = 0; s < ARRAY_SIZE(syncs); s++)
-		for (size_t c = 0; c < ARRAY_SIZE(clients); c++)
-			measure(&b, syncs[s], clients[c]);
+	for (size_t s = 0; s < ARRAY_SIZE(syncs); s++) {
+		if (!wanted(&b, syncs[s], false))
+			continue;
+		for (size_t c = 0; c < ARRAY_SIZE(clients) && (!b.clients || c == 0); c++)
+			measure(&b, syncs[s], b.clients ? b.clients : clients[c]);
+	}
 	return 0;
 }

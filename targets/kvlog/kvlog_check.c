@@ -3,7 +3,9 @@
  *
  *   kvlog-check [--no-crc] [--inspect] DIR     validate (and summarize records, keys)
  *   kvlog-check --truncate DIR                 cut at the first invalid record
- * Output: "name value" lines. Exit status: 0 valid (or truncated), 1 invalid records
+ * Output: "name value" lines; last_valid_offset is the byte of the last segment (txn.log)
+ * where its last valid record ends: where the log is cut, and where a zeroed tail (free
+ * space, see kvlog_log.h) begins. Exit status: 0 valid (or truncated), 1 invalid records
  * found, 2 usage or I/O error.
  */
 #include <errno.h>
@@ -51,7 +53,7 @@ static void print_scan(const struct kvlog_replay *st)
 {
 	printf("valid_records %" PRIu64 "\nvalid_bytes %" PRIu64 "\nlast_valid_offset %" PRIu64
 	       "\nsegments %u\nlast_seq %" PRIu64 "\n",
-	       st->records, st->bytes, st->bytes, st->segments, st->last_seq);
+	       st->records, st->bytes, st->end_offset, st->segments, st->last_seq);
 	printf("invalid_records %" PRIu64 "\ninvalid_bytes %" PRIu64 "\ntorn_tail %s\n"
 	       "corrupt_mid_log %s\n",
 	       st->dropped_records + st->skipped_records, st->dropped_bytes + st->skipped_bytes,

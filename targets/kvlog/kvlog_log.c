@@ -19,9 +19,11 @@
 
 struct kvlog {
 	int dirfd;		/* owned */
-	int fd;			/* owned: txn.log, O_APPEND */
+	int fd;			/* owned: txn.log, positioned at the end of its records */
 	uint64_t max_size;	/* rotation threshold */
-	uint64_t active_size;	/* bytes in txn.log, kept garbage included */
+	uint64_t prealloc;	/* zeroed bytes to keep ahead of the records */
+	uint64_t active_size;	/* bytes in txn.log before its zeroed tail, kept garbage included */
+	uint64_t file_size;	/* bytes in txn.log, zeroed tail included */
 	uint32_t next_segment;	/* number the next sealed segment gets */
 	uint64_t bytes;		/* logical bytes written */
 	uint64_t last_seq, buf_last_seq, written_seq, synced_seq;
@@ -183,6 +185,20 @@ static uint64_t skipped_count(const struct scan *sc, const unsigned char *p, siz
 	return n;
 }
 
+/* Where p[off..len) stops holding data: the start of its run of trailing zero bytes (off
+ * when they are all zero: a zeroed tail; len when the last byte is not zero). */
+static size_t data_end(const unsigned char *p, size_t off, size_t len)
+{
+	static const unsigned char zeros[4096];
+
+	while (len - off >= sizeof(zeros) &&
+	       memcmp(p + len - sizeof(zeros), zeros, sizeof(zeros)) == 0)
+		len -= sizeof(zeros);
+	while (len > off && p[len - 1] == 0)
+		len--;
+	return len;
+}
+
 static void note_bad(struct scan *sc, const char *name, size_t off, enum kvlog_bad why)
 {
 	struct kvlog_replay *st = sc->st;
@@ -274,11 +290,22 @@ static int scan_records(struct scan *sc, int fd, const char *name, const unsigne
 	while (off < len && !sc->stop) {
 		struct kvlog_rec rec;
 		enum kvlog_bad b = check_at(sc, p, p + off, len - off, sc->prev_seq, &rec);
+		size_t end;
 
 		if (b != KVLOG_BAD_NONE) {
-			r = on_invalid(sc, fd, name, p, off, len, is_last, b, &off);
+			/* Unreadable bytes at or past here read as zeros, but what they held is
+			 * unknown: never a zeroed tail (records may have been acknowledged). */
+			if (sc->bad_hi > off)
+				b = KVLOG_BAD_UNREADABLE;
+			end = b == KVLOG_BAD_UNREADABLE ? len : data_end(p, off, len);
+			if (end == off)
+				break; /* a zeroed tail: the segment ends here */
+			/* Invalid data: the zeros after it are neither dropped nor skipped. */
+			r = on_invalid(sc, fd, name, p, off, end, is_last, b, &off);
 			if (r < 0)
 				return r;
+			if (off >= end)
+				break; /* a torn tail: the file may be cut, read no further */
 			continue;
 		}
 		if (sc->apply) {
@@ -292,6 +319,7 @@ static int scan_records(struct scan *sc, int fd, const char *name, const unsigne
 		st->last_ts_ns = rec.ts_ns;
 		sc->prev_seq = rec.seq;
 		off += rec.raw_len;
+		st->end_offset = off;
 	}
 	return 0;
 }
@@ -341,6 +369,7 @@ static int scan_segment(struct scan *sc, int dirfd, const char *name, bool is_la
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return -errno;
 	sc->st->segments++;
+	sc->st->end_offset = 0;
 	len = (size_t)sb.st_size;
 	if (len == 0)
 		return 0;
@@ -518,14 +547,20 @@ void kvlog_free(struct kvlog *l)
 
 DEFINE_CLEANUP_FUNC(struct kvlog, kvlog_free)
 
-static int open_active(struct kvlog *l)
+/* Opens txn.log (creating it) for writing at end, or past everything in it with
+ * past_all (a torn tail kept by no_truncate). Not O_APPEND: with a zeroed tail the records
+ * end before the end of the file. */
+static int open_active(struct kvlog *l, uint64_t end, bool past_all)
 {
 	struct stat sb;
 
-	l->fd = openat(l->dirfd, KVLOG_ACTIVE, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	l->fd = openat(l->dirfd, KVLOG_ACTIVE, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (l->fd < 0 || fstat(l->fd, &sb) < 0)
 		return -errno;
-	l->active_size = (uint64_t)sb.st_size;
+	l->file_size = (uint64_t)sb.st_size;
+	l->active_size = past_all || end > l->file_size ? l->file_size : end;
+	if (lseek(l->fd, (off_t)l->active_size, SEEK_SET) < 0)
+		return -errno;
 	/* The directory entry of a new txn.log must be durable before anything in it. */
 	return fsync(l->dirfd) < 0 ? -errno : 0;
 }
@@ -551,6 +586,7 @@ int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud,
 		return -ENOMEM;
 	l->fd = -1;
 	l->max_size = o->max_size ? o->max_size : KVLOG_DEFAULT_MAX_SIZE;
+	l->prealloc = o->prealloc;
 	l->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->dirfd < 0)
 		return -errno;
@@ -558,7 +594,8 @@ int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud,
 	if (r < 0)
 		return r;
 	l->next_segment = max_num + 1;
-	r = open_active(l);
+	/* txn.log, when it exists, was read last: end_offset is its own. */
+	r = open_active(l, st->end_offset, st->tail_kept);
 	if (r < 0)
 		return r;
 	l->last_seq = l->buf_last_seq = l->written_seq = l->synced_seq = st->last_seq;
@@ -625,6 +662,9 @@ static int rotate(struct kvlog *l)
 	r = sync_wait(l); /* the helper may be syncing the fd closed below */
 	if (r < 0)
 		return r;
+	/* A sealed segment ends with its last record: its zeroed tail goes first. */
+	if (l->file_size > l->active_size && ftruncate(l->fd, (off_t)l->active_size) < 0)
+		return -errno;
 	if (fdatasync(l->fd) < 0)
 		return -errno;
 	l->synced_seq = l->written_seq;
@@ -635,7 +675,30 @@ static int rotate(struct kvlog *l)
 	fd = l->fd;
 	l->fd = -1;
 	close(fd);
-	return open_active(l);
+	return open_active(l, 0, false);
+}
+
+/* Zero-fills txn.log ahead of n more bytes of records, prealloc bytes at a time, never
+ * past max_size (the segment is sealed there). Best effort: on failure (a full disk) the
+ * records are simply appended; a fill only makes their syncs cheaper. */
+static void fill(struct kvlog *l, size_t n)
+{
+	static const unsigned char zeros[65536];
+	uint64_t need = l->active_size + n, to = need + l->prealloc;
+
+	if (!l->prealloc || need <= l->file_size || need >= l->max_size)
+		return; /* they fit in the zeros, or they seal the segment */
+	if (to > l->max_size)
+		to = l->max_size;
+	while (l->file_size < to) {
+		size_t k = to - l->file_size < sizeof(zeros) ? (size_t)(to - l->file_size)
+							     : sizeof(zeros);
+		ssize_t w = pwrite(l->fd, zeros, k, (off_t)l->file_size);
+
+		if (w <= 0)
+			return;
+		l->file_size += (uint64_t)w;
+	}
 }
 
 int kvlog_write(struct kvlog *l)
@@ -645,11 +708,14 @@ int kvlog_write(struct kvlog *l)
 
 	if (n == 0)
 		return 0;
+	fill(l, n);
 	r = fs_write_full(l->fd, kvlog_buf_data(&l->wbuf), n);
 	if (r < 0)
 		return r;
 	kvlog_buf_consume(&l->wbuf, n);
 	l->active_size += n;
+	if (l->active_size > l->file_size)
+		l->file_size = l->active_size;
 	l->bytes += n;
 	l->written_seq = l->buf_last_seq;
 	if (l->active_size >= l->max_size)

@@ -29,9 +29,17 @@
  * renamed DIR/txn.log.NNNNNN (000001, 000002, ... in log order) and a new txn.log begins.
  * Records never span segments. Replay reads the numbered segments in order, then txn.log.
  *
+ * Zeroed tail: with opts.prealloc, txn.log is kept zero-filled (written zeros, not
+ * fallocate) ahead of its records, and records overwrite the zeros. An fdatasync(2) of
+ * an overwrite inside the file size needs no inode write for i_size, which makes it about
+ * a third cheaper (~100 us against ~150 us for an append on these virtio disks). So a
+ * segment ends at the first record boundary from which every byte to the end of the file
+ * is zero: the zeros are free space, not data. Zeros followed by anything else are invalid
+ * data like any other. A rotated segment is cut to its records before it is renamed.
+ *
  * Invalid data: in the last segment, invalid bytes with no valid record after them are a
- * torn tail (a crash mid-append): replay truncates them and reports the bytes and records
- * dropped. Invalid data followed by any valid record (or anywhere in a sealed segment) is
+ * torn tail (a crash mid-append): replay truncates them (and the zeroed tail after them)
+ * and reports the bytes and records dropped, the zeroed tail not counted. Invalid data followed by any valid record (or anywhere in a sealed segment) is
  * mid-log corruption: replay refuses with -EBADMSG, or with skip_corrupt skips to the next
  * valid record and counts what it skipped (the bytes stay on disk; kvlog-check still
  * reports them). Never silently.
@@ -94,15 +102,18 @@ struct kvlog_opts {
 	uint64_t max_size; /* rotate the active segment at this size; 0 = default (64 MiB) */
 	bool skip_corrupt; /* skip mid-log corruption (counted) instead of refusing */
 	bool no_crc;	   /* UNSAFE: replay accepts records without checking their CRC */
-	bool no_truncate;  /* UNSAFE: replay keeps a torn tail and appends after it */
+	bool no_truncate;  /* UNSAFE: replay keeps a torn tail and appends after it (after
+			    * the end of the file, zeroed tail included) */
 	bool eio_as_tail;  /* UNSAFE: replay takes unreadable bytes for a torn tail and cuts
 			    * the log there, losing every record behind them */
+	uint64_t prealloc; /* keep this many zeroed bytes ahead of txn.log's records; 0 = none */
 };
 
 /* What a scan found. Filled by kvlog_open, kvlog_validate and kvlog_truncate. */
 struct kvlog_replay {
 	uint64_t records; /* valid records */
 	uint64_t bytes;	  /* bytes of valid records: the logical log position */
+	uint64_t end_offset; /* in the last segment read: the end of its last valid record */
 	uint64_t last_seq;
 	int64_t last_ts_ns;
 	unsigned int segments;
@@ -136,7 +147,8 @@ int kvlog_append(struct kvlog *l, uint64_t seq, int64_t ts_ns, const char *key, 
 		 const void *val, size_t vlen);
 /* Buffers an already framed record (a replication stream's), rec->raw unchanged. */
 int kvlog_append_raw(struct kvlog *l, const struct kvlog_rec *rec);
-/* Writes the buffered records to txn.log (one write), rotating past max_size. */
+/* Writes the buffered records to txn.log (one write(2) at the end of its records, after
+ * zero-filling ahead of them with prealloc), rotating past max_size. */
 int kvlog_write(struct kvlog *l);
 /* fdatasync(2) of txn.log when something written is not yet synced. */
 int kvlog_sync(struct kvlog *l);

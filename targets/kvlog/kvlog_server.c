@@ -27,6 +27,9 @@
 #define EXIT_CORRUPT 3
 #define TICK_NS (10 * NSEC_PER_MSEC)
 #define PERIOD_NS (100 * NSEC_PER_MSEC) /* reconnects, beats, ack-before-write flushes */
+/* The zeroed tail kept ahead of the log's records when it is synced (kvlog_log.h): each
+ * fill costs one slower fdatasync, once every ~8,000 100-byte writes. */
+#define PREALLOC_BYTES (1 << 20)
 
 static enum srv_kind ev_listen = EV_LISTEN, ev_signal = EV_SIGNAL, ev_timer = EV_TIMER,
 		    ev_sync = EV_SYNC, ev_linger = EV_LINGER;
@@ -173,6 +176,8 @@ static int parse_args(int argc, char **argv, struct srv_opts *o)
 		return -EINVAL;
 	}
 	o->log.dir = o->data;
+	/* Only fdatasync gains from a zeroed tail: --sync never would just write it. */
+	o->log.prealloc = o->sync == SRV_SYNC_NEVER ? 0 : PREALLOC_BYTES;
 	return 0;
 }
 

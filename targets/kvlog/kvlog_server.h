@@ -6,11 +6,12 @@
  * ship the durable records to replicas, and release the answers whose records are now
  * committed (durable here and, for --replication sync, on every replica).
  *
- * --sync batch is a group commit: the fdatasync runs on the log's helper thread
- * (kvlog_sync_begin) while the loop goes on reading requests and writing their records;
- * when it returns (EV_SYNC) the answers it covered are released and the next group
- * starts (kvlog_server_group.c says when). An answer is never released before the
- * fdatasync covering its record has returned.
+ * --sync batch is a group commit: one fdatasync covers the records of a group, on the
+ * loop's thread when every writer expected is in the group, else on the log's helper
+ * thread (kvlog_sync_begin) while the loop goes on reading requests; when that
+ * returns (EV_SYNC) the answers it covered are released. kvlog_group.c says when a group
+ * starts and where. An answer is never released before the fdatasync covering its record
+ * has returned.
  */
 #ifndef CHAOSDRILL_TARGETS_KVLOG_SERVER_H
 #define CHAOSDRILL_TARGETS_KVLOG_SERVER_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "targets/kvlog/kvlog_buf.h"
+#include "targets/kvlog/kvlog_group.h"
 #include "targets/kvlog/kvlog_log.h"
 #include "targets/kvlog/kvlog_store.h"
 
@@ -82,10 +84,7 @@ struct server {
 	/* Group commit (--sync batch, kvlog_server_group.c): */
 	int syncfd;		 /* borrowed from log: a sync returned; -1 without */
 	int lingerfd;		 /* owned: the next group stops waiting; -1 without */
-	uint64_t group_want;	 /* records the next group waits for */
-	int64_t group_start_ns;	 /* when the sync in flight was asked for */
-	int64_t group_open_ns;	 /* when the last one returned */
-	int64_t linger_ns;	 /* how long the next group may wait */
+	struct kvlog_group group; /* when the next sync starts */
 	int64_t linger_armed_ns; /* lingerfd's deadline, 0 when idle */
 	struct kvlog *log;	       /* owned */
 	struct kvlog_store *store;     /* owned */

@@ -1,15 +1,6 @@
-/* kvlog-server group commit (--sync batch): when to hand the log's helper thread the next
- * fdatasync, so that one sync covers as many waiting writes as it usefully can.
- *
- * One group is in flight at a time; the loop goes on reading requests and writing their
- * records meanwhile. When it returns, its writers get their answers and most send their
- * next write at once. Starting the next sync right then would cover only the writes that
- * arrived during the last one, and the writers just answered would wait a whole sync for
- * the one after: with one write in flight per client they split into two halves that
- * take turns, each sync covering half of them. So the next group waits until it holds as
- * many records as the group just synced plus those already waiting, or for half a sync
- * time at most (a writer that does not come back delays the others by that much, once).
- * A lone writer never waits: its group is complete when its record arrives.
+/* kvlog-server group commit (--sync batch): starts each group's fdatasync when
+ * kvlog_group.c says so, inline or on the log's helper thread, and arms the linger timer
+ * while a group waits for its writers.
  *
  * Answers are released only by srv_durable_seq(), i.e. after the fdatasync covering their
  * records has returned; this file only decides when syncs start.
@@ -19,29 +10,22 @@
 #include <unistd.h>
 
 #include "common/timeutil.h"
-#include "common/units.h"
 #include "targets/kvlog/kvlog_server.h"
 
-#define LINGER_MAX_NS (2 * NSEC_PER_MSEC)
-
-static uint64_t unsynced(const struct server *s)
+/* Written and not yet durable, or in the sync in flight. */
+static uint64_t waiting(const struct server *s)
 {
-	return kvlog_written_seq(s->log) - kvlog_synced_seq(s->log);
+	return kvlog_last_seq(s->log) - kvlog_synced_seq(s->log);
 }
 
-/* Takes a returned sync, if any, and sizes the next group after it. */
+/* Takes the helper's returned sync, if any, and sizes the next group after it. */
 static int reap(struct server *s, int64_t now)
 {
 	uint64_t before = kvlog_synced_seq(s->log);
-	int64_t took;
 	int r = kvlog_sync_end(s->log);
 
-	if (r <= 0)
-		return r;
-	took = now - s->group_start_ns;
-	s->group_want = kvlog_synced_seq(s->log) - before + unsynced(s);
-	s->group_open_ns = now;
-	s->linger_ns = took / 2 < LINGER_MAX_NS ? took / 2 : LINGER_MAX_NS;
+	if (r > 0)
+		kvlog_group_synced(&s->group, kvlog_synced_seq(s->log) - before, waiting(s), now);
 	return r;
 }
 
@@ -57,19 +41,46 @@ static int arm(struct server *s, int64_t at)
 	return 0;
 }
 
-/* After the loop wrote the records it gathered: start the next sync if it is due. */
+static int sync_inline(struct server *s, int64_t now)
+{
+	uint64_t before = kvlog_synced_seq(s->log);
+	int r;
+
+	kvlog_group_started(&s->group, now);
+	r = kvlog_sync(s->log);
+	if (r < 0)
+		return r;
+	kvlog_group_synced(&s->group, kvlog_synced_seq(s->log) - before, waiting(s),
+			   time_mono_ns());
+	return 0;
+}
+
+static int sync_thread(struct server *s, int64_t now)
+{
+	kvlog_group_started(&s->group, now);
+	return kvlog_sync_begin(s->log);
+}
+
+/* Once per loop iteration, after the records read were written: starts the next sync if
+ * it is due. */
 int srv_group_commit(struct server *s)
 {
-	int64_t now = time_mono_ns(), until;
+	int64_t now = time_mono_ns(), until = 0;
 	int r = reap(s, now);
 
-	if (r < 0 || kvlog_sync_in_flight(s->log) || unsynced(s) == 0)
+	if (r < 0)
 		return r;
-	until = s->group_open_ns + s->linger_ns;
-	if (unsynced(s) < s->group_want && now < until)
+	switch (kvlog_group_next(&s->group, waiting(s), kvlog_sync_in_flight(s->log), now,
+				 &until)) {
+	case KVLOG_GROUP_WAIT:
 		return arm(s, until);
-	s->group_start_ns = now;
-	return kvlog_sync_begin(s->log);
+	case KVLOG_GROUP_INLINE:
+		return sync_inline(s, now);
+	case KVLOG_GROUP_THREAD:
+		return sync_thread(s, now);
+	default:
+		return 0;
+	}
 }
 
 /* The linger timer fired: the loop's commit() then starts the group. */

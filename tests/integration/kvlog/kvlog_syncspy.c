@@ -1,7 +1,9 @@
 /* kvlog-syncspy.so: an LD_PRELOAD library for kvlog's integration tests that emulates a
- * power cut. It wraps fdatasync(2): it notes the file's size before the call and, once the
- * call has returned success, appends "INODE SIZE" to $KVLOG_SYNCSPY_FILE: at least that
- * much of the file would survive a power cut from then on, and nothing else is promised.
+ * power cut. It wraps fdatasync(2): it notes the fd's file offset before the call (where
+ * kvlog's next write(2) goes: the end of what it wrote, before any zeroed tail; for an
+ * O_APPEND fd the file's size) and, once the call has returned success, appends
+ * "INODE OFFSET" to $KVLOG_SYNCSPY_FILE: at least that much of the file would survive a
+ * power cut from then on, and nothing else is promised.
  * A test kills the server, cuts the log to the recorded size and checks that every write
  * the server acknowledged is still there. $KVLOG_SYNCSPY_DELAY_US slows each fdatasync,
  * widening the window in which a server that acknowledges early would be caught.
@@ -37,9 +39,12 @@ __attribute__((visibility("default"))) int fdatasync(int fd)
 {
 	struct stat sb;
 	char line[64];
+	off_t pos;
 	int r, n, saved;
 
-	if (fstat(fd, &sb) < 0)
+	/* Not st_size: kvlog zero-fills the file ahead of its records. */
+	pos = lseek(fd, 0, SEEK_CUR);
+	if (fstat(fd, &sb) < 0 || pos < 0)
 		return -1;
 	if (delay_us)
 		usleep(delay_us);
@@ -47,7 +52,7 @@ __attribute__((visibility("default"))) int fdatasync(int fd)
 	saved = errno;
 	if (r == 0 && spy_fd >= 0 && S_ISREG(sb.st_mode)) {
 		n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", (uint64_t)sb.st_ino,
-			     (uint64_t)sb.st_size);
+			     (uint64_t)pos);
 		(void)!write(spy_fd, line, (size_t)n); /* one O_APPEND write: one whole line */
 	}
 	errno = saved;

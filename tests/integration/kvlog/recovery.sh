@@ -16,22 +16,28 @@ wait "$LOADPID"
 ACKED=$(field acked "$TMP/load.out")
 [ "$ACKED" -gt 100 ] || fail "only $ACKED acknowledged"
 
-# A torn append: a header's first bytes and nothing else.
-printf 'KVL1\x01\x02\x03\x04\x40\x00\x00\x00\x01\x00' >>"$LOG"
-SIZE=$(stat -c %s "$LOG")
+# A torn append: a header's first 13 bytes and nothing else, where the next record goes
+# (the log is zero-filled ahead of its records: the end of the file is further on).
+"$BIN/kvlog-check" "$TMP/n1" >"$TMP/check0" || fail "kvlog-check fails after kill -9"
+END=$(field last_valid_offset "$TMP/check0")
+[ "$(stat -c %s "$LOG")" -gt "$END" ] || fail "no zeroed tail after the records"
+printf 'KVL1\x01\x02\x03\x04\x40\x00\x00\x00\x01' |
+	dd of="$LOG" bs=1 seek="$END" conv=notrunc status=none
 "$BIN/kvlog-check" "$TMP/n1" >"$TMP/check1" && fail "kvlog-check passed a torn tail"
 [ "$(field torn_tail "$TMP/check1")" = yes ] || fail "kvlog-check did not see the torn tail"
+[ "$(field invalid_bytes "$TMP/check1")" = 13 ] || fail "kvlog-check: torn bytes wrong"
 start n1 "$P" --sync always
 PID=$LASTPID
-grep "torn tail: 14 bytes, 1 records dropped" "$TMP/n1.err" || fail "replay did not report the torn tail"
-[ "$(stat -c %s "$LOG")" -eq $((SIZE - 14)) ] || fail "torn tail not truncated"
+grep "torn tail: 13 bytes, 1 records dropped" "$TMP/n1.err" || fail "replay did not report the torn tail"
+[ "$(stat -c %s "$LOG")" -eq "$END" ] || fail "torn tail not truncated"
 "$TOOL" verify "127.0.0.1:$P" "$TMP/acked" | tee "$TMP/verify"
 [ "$(field missing "$TMP/verify")" = 0 ] || fail "acknowledged writes lost after kill -9"
 kill -TERM "$PID"; wait "$PID" || fail "non-zero exit on SIGTERM"
 "$BIN/kvlog-check" "$TMP/n1" >/dev/null || fail "kvlog-check fails after replay"
 
-# Mid-log corruption: flip one byte in the middle of the log.
-OFF=$(( $(stat -c %s "$LOG") / 2 ))
+# Mid-log corruption: flip one byte in the middle of the log's records.
+"$BIN/kvlog-check" "$TMP/n1" >"$TMP/check3"
+OFF=$(( $(field last_valid_offset "$TMP/check3") / 2 ))
 B=$(od -An -tu1 -j"$OFF" -N1 "$LOG" | tr -d ' ')
 printf "\\$(printf %o $((255 - B)))" | dd of="$LOG" bs=1 seek="$OFF" conv=notrunc status=none
 "$BIN/kvlog-server" --data "$TMP/n1" --listen "127.0.0.1:$P" 2>"$TMP/refused.err"

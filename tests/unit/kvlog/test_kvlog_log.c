@@ -87,12 +87,14 @@ static int collect(void *ud, const struct kvlog_rec *rec)
 	return 0;
 }
 
-static void write_records(const char *dir, uint64_t max_size, int from, int to)
+/* Records from..to, one write(2) each, into dir opened with base's options. */
+static void write_records_opts(const char *dir, const struct kvlog_opts *base, int from, int to)
 {
-	struct kvlog_opts o = { .dir = dir, .max_size = max_size };
+	struct kvlog_opts o = *base;
 	struct kvlog_replay st;
 	struct kvlog *l = NULL;
 
+	o.dir = dir;
 	assert_int_equal(kvlog_open(&o, NULL, NULL, &st, &l), 0);
 	for (int i = from; i <= to; i++) {
 		char key[32], val[32];
@@ -107,6 +109,11 @@ static void write_records(const char *dir, uint64_t max_size, int from, int to)
 	assert_int_equal(kvlog_sync(l), 0);
 	assert_int_equal(kvlog_synced_seq(l), (uint64_t)to);
 	kvlog_free(l);
+}
+
+static void write_records(const char *dir, uint64_t max_size, int from, int to)
+{
+	write_records_opts(dir, &(struct kvlog_opts){ .max_size = max_size }, from, to);
 }
 
 static int replay(const char *dir, const struct kvlog_opts *base, struct seen *s,
@@ -236,7 +243,8 @@ static void test_torn_tail(void **state)
 	assert_int_equal(truncate(f->path, cut), 0);
 	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
 	assert_int_equal(s.n, 19);
-	assert_int_equal(st.dropped_bytes, 10);
+	/* the 10th byte is the length's high byte, zero: zeros at the end are not data */
+	assert_int_equal(st.dropped_bytes, 9);
 	assert_int_equal(st.dropped_records, 1);
 	assert_false(st.corrupt);
 	assert_non_null(strstr(st.msg, "dropped"));
@@ -438,6 +446,186 @@ static void test_unsafe_no_truncate(void **state)
 	assert_int_equal(replay(f->dir, &o, &s, &st), -EBADMSG);
 }
 
+static void zero_range(const char *path, off_t off, size_t n)
+{
+	static const char zeros[64];
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0 && n <= sizeof(zeros));
+	assert_int_equal(pwrite(fd, zeros, n, off), (ssize_t)n);
+	close(fd);
+}
+
+static int last_byte(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char c = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, file_size(path) - 1), 1);
+	close(fd);
+	return c;
+}
+
+static void test_prealloc_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct kvlog_opts o = { .prealloc = 4096 };
+	/* the first write zero-filled 4096 bytes ahead of its record; the others fit */
+	off_t size = record_offset(2) + 4096;
+	struct kvlog_replay st;
+	struct seen s = {};
+
+	write_records_opts(f->dir, &o, 1, 20);
+	assert_int_equal(file_size(f->path), size);
+	assert_int_equal(last_byte(f->path), 0);
+	/* the zeroed tail ends the log: clean for replay, validate, truncate and read_after */
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 20);
+	assert_int_equal(st.bytes, record_offset(21));
+	assert_int_equal(st.end_offset, record_offset(21));
+	assert_int_equal(st.dropped_bytes, 0);
+	assert_string_equal(st.msg, "");
+	assert_int_equal(file_size(f->path), size); /* nothing cut */
+	assert_int_equal(kvlog_validate(f->dir, false, NULL, NULL, &st), 0);
+	assert_int_equal(st.records, 20);
+	assert_true(st.dropped_bytes == 0 && !st.corrupt);
+	assert_int_equal(kvlog_truncate(f->dir, &st), 0);
+	assert_int_equal(st.dropped_bytes, 0);
+	assert_int_equal(file_size(f->path), size);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(kvlog_read_after(f->dir, 15, collect, &s), 0);
+	assert_int_equal(s.n, 5);
+	/* new records overwrite the zeros after the last one: the file does not grow */
+	write_records_opts(f->dir, &o, 21, 30);
+	assert_int_equal(file_size(f->path), size);
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 30);
+	assert_string_equal(s.last_val, "value-30");
+	assert_int_equal(st.end_offset, record_offset(31));
+}
+
+/* Ten records in a zero-filled log, the last one torn: the end of its value never reached
+ * the disk, "value-10" reads back "val\0\0\0\0\0". */
+static void write_torn_tail(const struct fixture *f, const struct kvlog_opts *o)
+{
+	write_records_opts(f->dir, o, 1, 10);
+	zero_range(f->path, record_offset(11) - 5, 5);
+}
+
+static void test_prealloc_torn_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct kvlog_opts o = { .prealloc = 4096 };
+	struct kvlog_replay st;
+	struct seen s;
+
+	write_torn_tail(f, &o);
+	assert_int_equal(kvlog_validate(f->dir, false, NULL, NULL, &st), 0);
+	assert_int_equal(st.records, 9);
+	assert_int_equal(st.dropped_records, 1);
+	assert_int_equal(st.end_offset, record_offset(10));
+	/* without CRCs the torn record is believed */
+	assert_int_equal(kvlog_validate(f->dir, true, collect, &s, &st), 0);
+	assert_int_equal(st.records, 10);
+	assert_string_equal(s.last_val, "val");
+	/* replay drops it (the zeros after it are not counted) and cuts the file there */
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 9);
+	assert_int_equal(st.first_bad_reason, KVLOG_BAD_CRC);
+	assert_int_equal(st.first_bad_offset, record_offset(10));
+	assert_int_equal(st.dropped_records, 1);
+	assert_int_equal(st.dropped_bytes, record_offset(11) - 5 - record_offset(10));
+	assert_int_equal(file_size(f->path), record_offset(10));
+	write_records_opts(f->dir, &o, 10, 12);
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 12);
+}
+
+static void test_prealloc_no_truncate(void **state)
+{
+	struct fixture *f = *state;
+	struct kvlog_opts o = { .prealloc = 4096, .no_truncate = true };
+	struct kvlog_replay st;
+	struct seen s;
+	off_t size;
+
+	write_torn_tail(f, &o);
+	size = file_size(f->path);
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 9);
+	assert_true(st.tail_kept);
+	assert_int_equal(file_size(f->path), size);
+	/* the next record goes after everything kept, the torn record stays mid-log */
+	write_records_opts(f->dir, &o, 10, 10);
+	assert_int_equal(kvlog_validate(f->dir, false, NULL, NULL, &st), 0);
+	assert_true(st.corrupt);
+	assert_int_equal(st.records, 10);
+	o.no_truncate = false;
+	assert_int_equal(replay(f->dir, &o, &s, &st), -EBADMSG);
+}
+
+/* Zeros end the log only when nothing but zeros follows them. */
+static void test_prealloc_zeros_then_data(void **state)
+{
+	struct fixture *f = *state;
+	struct kvlog_opts o = { .prealloc = 4096 };
+	off_t end = record_offset(11);
+	struct kvlog_replay st;
+	struct seen s;
+
+	write_records_opts(f->dir, &o, 1, 10);
+	/* one non-zero byte deep in the zeroed tail: invalid data after the last record */
+	flip_byte(f->path, end + 100);
+	assert_int_equal(kvlog_validate(f->dir, false, NULL, NULL, &st), 0);
+	assert_int_equal(st.dropped_bytes, 101);
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 10);
+	assert_int_equal(st.first_bad_offset, end);
+	assert_int_equal(file_size(f->path), end);
+	/* a record read back as zeros, with records after it: corruption, not the end */
+	write_records_opts(f->dir, &o, 11, 11);
+	assert_true(file_size(f->path) > record_offset(12));
+	zero_range(f->path, record_offset(4), (size_t)(record_offset(5) - record_offset(4)));
+	assert_int_equal(replay(f->dir, &o, &s, &st), -EBADMSG);
+	assert_true(st.corrupt);
+	assert_int_equal(st.first_bad_offset, record_offset(4));
+	o.skip_corrupt = true;
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 10);
+	assert_int_equal(st.skipped_bytes, record_offset(5) - record_offset(4));
+	assert_int_equal(st.end_offset, record_offset(12));
+}
+
+static void test_prealloc_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct kvlog_opts o = { .max_size = 1024, .prealloc = 512 };
+	struct kvlog_replay st;
+	struct seen s;
+	char seg[160];
+	uint64_t sealed = 0;
+	int n;
+
+	/* the first segment starts with a zeroed tail longer than the rotation size */
+	write_records_opts(f->dir, &(struct kvlog_opts){ .prealloc = 4096 }, 1, 5);
+	assert_true(file_size(f->path) > 4096);
+	write_records_opts(f->dir, &o, 6, 200);
+	n = count_segments(f->dir);
+	assert_true(n >= 5);
+	/* sealed segments end with their last record (cut before the rename) */
+	for (int i = 1; i <= n; i++) {
+		snprintf(seg, sizeof(seg), "%s/txn.log.%06d", f->dir, i);
+		assert_int_not_equal(last_byte(seg), 0);
+		sealed += (uint64_t)file_size(seg);
+	}
+	/* the zeroed tail never runs past the rotation size */
+	assert_true(file_size(f->path) <= 1024);
+	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
+	assert_int_equal(s.n, 200);
+	assert_int_equal(st.bytes, sealed + st.end_offset);
+	assert_true((off_t)st.end_offset < file_size(f->path));
+}
 static int stop_after_3(void *ud, const struct kvlog_rec *rec)
 {
 	uint64_t *seqs = ud;
@@ -546,6 +734,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_no_crc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_no_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prealloc_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prealloc_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prealloc_no_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prealloc_zeros_then_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prealloc_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_fd_leak, setup, teardown),
