@@ -51,11 +51,14 @@ static const char *node_of(const void *state)
 static int run(void *state, const struct fault_env *env, bool fill, struct strbuf *what)
 {
 	struct diskfull *st = state;
-	char reply[256];
+	char reply[256] = "";
 	int r = env->node_disk(env->harness, st->node, fill, st->free, reply, sizeof(reply));
 
-	if (r < 0)
+	if (r < 0) {
+		if (r == -EIO && reply[0]) /* the helper said why */
+			strbuf_appendf(what, "%s %s's disk: %s", fill ? "filling" : "freeing", st->node, reply);
 		return r;
+	}
 	strbuf_appendf(what, "%s %s's disk: %s", fill ? "filled" : "freed", st->node, reply);
 	return 0;
 }

@@ -62,6 +62,10 @@ static int check_preload(const struct cfg_node *args, const struct sys_rules *rs
 	const struct cfg_node *list = cfg_get(args, "rules");
 	char wrapped[256] = "";
 
+	if (rs->n > SYS_SHIM_MAX_RULES)
+		return cfg_error(list->items[SYS_SHIM_MAX_RULES], err,
+				 "the preload shim takes at most %d rules: use mechanism: seccomp, or fewer rules",
+				 SYS_SHIM_MAX_RULES);
 	if (rs->io_uring_enosys)
 		return cfg_error(cfg_get(args, "io_uring"), err,
 				 "io_uring: enosys needs mechanism: seccomp (io_uring_setup is a raw system call the preload shim never sees)");

@@ -33,11 +33,12 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
+/* Free bytes of the data dir's file system; UINT64_MAX when statvfs fails. */
 static uint64_t free_bytes(void)
 {
 	struct statvfs sv;
 
-	return statvfs(LAB_DATA_PATH, &sv) < 0 ? 0 : (uint64_t)sv.f_bavail * sv.f_frsize;
+	return statvfs(LAB_DATA_PATH, &sv) < 0 ? UINT64_MAX : (uint64_t)sv.f_bavail * sv.f_frsize;
 }
 
 static int do_mount(const char *fs, const char *arg)
@@ -68,13 +69,17 @@ static int fill(uint64_t want)
 {
 	_cleanup_close_ int fd = open(BALLAST, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	struct stat sb;
-	uint64_t have, step;
+	uint64_t have, step, f;
 
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return fail("create the ballast", errno);
+	if (free_bytes() == UINT64_MAX)
+		return fail("statvfs the data dir", errno);
 	have = (uint64_t)sb.st_size;
-	for (int round = 0; round < 64 && free_bytes() > want; round++) {
-		step = free_bytes() - want;
+	/* The node may write meanwhile: free space is read once a round, and what the node
+	 * takes only makes the ballast's next step smaller. */
+	for (int round = 0; round < 64 && (f = free_bytes()) > want; round++) {
+		step = f - want;
 		while (fallocate(fd, 0, (off_t)have, (off_t)step) < 0) {
 			if (errno != ENOSPC)
 				return fail("fallocate the ballast", errno);
@@ -87,9 +92,14 @@ static int fill(uint64_t want)
 full:
 	if (fsync(fd) < 0 || fstat(fd, &sb) < 0)
 		return fail("fsync the ballast", errno);
+	f = free_bytes();
 	/* st_blocks, not `have`: a fallocate that failed with ENOSPC may keep what it got */
-	printf("ballast %" PRIu64 " bytes, %" PRIu64 " bytes free\n", (uint64_t)sb.st_blocks * 512,
-	       free_bytes());
+	printf("ballast %" PRIu64 " bytes, %" PRIu64 " bytes free\n", (uint64_t)sb.st_blocks * 512, f);
+	if (f == UINT64_MAX || f > want + 64 * 1024) {
+		fprintf(stderr, "chaosdrill node-disk: the disk still has %" PRIu64 " bytes free, not %" PRIu64 "\n",
+			f == UINT64_MAX ? 0 : f, want);
+		return 1;
+	}
 	return 0;
 }
 

@@ -275,7 +275,7 @@ static void keep_paths(struct drill_run *r, char *keep[7])
 	keep[1] = realpath(target_src_root(), NULL);
 	keep[2] = realpath(r->run_dir, NULL);
 	keep[3] = folder_of(run_ffs_binary());
-	keep[4] = run_disk_helper_dir();
+	keep[4] = folder_of("/proc/self/exe"); /* chaosdrill node-disk */
 	keep[5] = folder_of(run_shim_library());
 	keep[6] = NULL;
 	for (int i = 0, j = 0; i < 7; i++) /* drop the ones that do not exist */

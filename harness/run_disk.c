@@ -35,18 +35,6 @@ static const char *self_exe(void)
 	return path;
 }
 
-/* The folder of the harness binary, for the lab's keep_paths (NULL if unknown; caller
- * frees): node-disk runs it inside the nodes. */
-char *run_disk_helper_dir(void)
-{
-	const char *exe = self_exe();
-	char *dir = exe ? strdup(exe) : NULL, *slash = dir ? strrchr(dir, '/') : NULL;
-
-	if (slash)
-		*slash = '\0';
-	return dir;
-}
-
 /* Runs argv in node n's mount namespace (or in the lab when n is NULL); its one-line
  * output goes to out (may be NULL). -errno, or -EIO with the output kept when it failed. */
 static int helper(struct drill_run *r, struct run_node *n, const char *const *argv,
@@ -128,9 +116,10 @@ static int setup_ext4(struct drill_run *r, struct run_node *n, const struct scen
 	close(TAKE_FD(fd));
 	k = helper(r, NULL, mkfs, out, sizeof(out));
 	if (k < 0)
-		return run_env_error(r, "disk of %s: mkfs.ext4 failed: %s%s", n->sn->name,
-				     k == -ENOENT ? "not installed (Debian: e2fsprogs)" : strerror(-k),
-				     k == -EIO ? out : "");
+		return run_env_error(r, "disk of %s: mkfs.ext4 failed: %s", n->sn->name,
+				     k == -ENOENT ? "not installed (Debian: e2fsprogs)"
+				     : k == -EIO  ? out
+						  : strerror(-k));
 	fd = loop_attach(image, dev, sizeof(dev));
 	if (fd < 0)
 		return run_env_error(r, "disk of %s: no loop device (%s): fs: ext4 needs /dev/loop-control; fs: tmpfs does not",
@@ -143,13 +132,34 @@ static int setup_ext4(struct drill_run *r, struct run_node *n, const struct scen
 	return 0;
 }
 
+/* MemAvailable in bytes, or 0 when unknown. */
+static uint64_t mem_available(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long kib;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			return (uint64_t)kib * 1024;
+	return 0;
+}
+
 static int setup_tmpfs(struct drill_run *r, struct run_node *n, const struct scenario_disk *d,
 		       char *what, size_t len)
 {
 	char size[32], out[256];
 	const char *mnt[] = { self_exe(), "node-disk", "mount", "tmpfs", size, NULL };
+	uint64_t avail = mem_available();
 	int k;
 
+	/* a full tmpfs is that much RAM in use: never more than half of what is free */
+	if (avail && d->size > avail / 2) {
+		units_format_size(d->size, size, sizeof(size));
+		return run_env_error(r, "disk of %s: a %s tmpfs would take more than half the memory "
+				     "available (%llu MiB): use fs: ext4, or a smaller size",
+				     n->sn->name, size, (unsigned long long)(avail >> 20));
+	}
 	snprintf(size, sizeof(size), "%" PRIu64, d->size);
 	k = helper(r, n, mnt, out, sizeof(out));
 	if (k < 0)

@@ -188,7 +188,6 @@ const char *run_ffs_binary(void);
 /* run_disk.c: nodes' own disks (`disk:`), mounted before their first start. */
 int run_disk_prepare(struct drill_run *r);
 int run_disk_command(struct run_node *n, bool fill, uint64_t free_bytes, char *reply, size_t len);
-char *run_disk_helper_dir(void);
 
 int run_ffs_prepare(struct drill_run *r);
 int run_ffs_command(struct run_node *n, const char *line, char *reply, size_t len);

@@ -450,6 +450,7 @@ static int env_select(void *h, const char *role, const char **node)
 {
 	struct drill_run *r = h;
 	size_t found = 0;
+	int k;
 
 	(void)role; /* "leader" and "primary" are the same question to the probe */
 	*node = NULL;
@@ -463,8 +464,9 @@ static int env_select(void *h, const char *role, const char **node)
 		if (n->pidfd < 0)
 			continue;
 		cmd.argv = (const char *const *)n->leader_argv;
-		if (lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res) < 0)
-			continue;
+		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
+		if (k < 0) /* the probe could not run: that is not an answer */
+			return k;
 		if (!res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0) {
 			*node = n->sn->name;
 			found++;

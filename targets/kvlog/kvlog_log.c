@@ -213,12 +213,12 @@ static void note_bad(struct scan *sc, const char *name, size_t off, enum kvlog_b
 static void refuse_msg(struct scan *sc, const char *name, size_t off, size_t next,
 		       enum kvlog_bad why)
 {
-	if (why == KVLOG_BAD_UNREADABLE) {
+	if (why == KVLOG_BAD_UNREADABLE || sc->bad_hi > off) {
 		snprintf(sc->st->msg, sizeof(sc->st->msg),
 			 "%s: bytes %zu..%zu cannot be read (I/O error: bad sectors?), from the "
 			 "record at byte %zu on; refusing to replay: restore the log from a "
 			 "replica, or cut it there with kvlog-check --truncate (losing every "
-			 "record from byte %zu on)",
+			 "record from byte %zu on, and every later segment)",
 			 name, sc->bad_lo, sc->bad_hi, off, off);
 		return;
 	}
@@ -236,31 +236,48 @@ static int cut_at(int fd, size_t off)
 	return 0;
 }
 
-/* Invalid data at off: decides torn tail / corruption by mode; *next is where to go on. */
+/* Where scanning goes on after invalid data at off (len when nothing valid follows).
+ * Unreadable bytes are passed over whole: records touching them cannot be judged. */
+static size_t next_valid(const struct scan *sc, const unsigned char *p, size_t off, size_t len,
+			 enum kvlog_bad why)
+{
+	if (why == KVLOG_BAD_UNREADABLE)
+		return sc->eio_as_tail ? len : resync(sc, p, sc->bad_hi - 1, len);
+	return resync(sc, p, off, len);
+}
+
+/* Invalid data at off, in a segment of len bytes whose data ends at end (zeros after it
+ * are its zeroed tail): decides torn tail / corruption by mode; *next is where to go on.
+ * Unknown bytes (unreadable, at or after off) are never a torn tail, nor part of a zeroed
+ * one: records there may have been acknowledged (only the unsafe eio_as_tail believes
+ * otherwise). */
 static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned char *p,
-		      size_t off, size_t len, bool is_last, enum kvlog_bad why, size_t *next)
+		      size_t off, size_t end, size_t len, bool is_last, enum kvlog_bad why,
+		      size_t *next)
 {
 	struct kvlog_replay *st = sc->st;
-	size_t nx;
+	bool unknown = sc->bad_hi > off && !sc->eio_as_tail;
+	size_t nx = next_valid(sc, p, off, len, why);
 
 	note_bad(sc, name, off, why);
-	*next = len;
-	if (sc->mode == SCAN_READ || sc->mode == SCAN_CUT) {
+	*next = end;
+	if (sc->mode == SCAN_READ) {
+		/* a reader (a replica's catch-up) must not take what it cannot read, or
+		 * corruption with records after it, for the end of the log */
 		sc->stop = true;
-		if (sc->mode == SCAN_READ)
-			return 0;
-		st->dropped_bytes += len - off;
-		st->dropped_records += count_magic(p + off, len - off);
+		if (why == KVLOG_BAD_UNREADABLE || unknown)
+			return -EIO;
+		return nx < len || !is_last ? -EBADMSG : 0;
+	}
+	if (sc->mode == SCAN_CUT) {
+		sc->stop = true;
+		st->dropped_bytes += end - off;
+		st->dropped_records += count_magic(p + off, end - off);
 		return cut_at(fd, off);
 	}
-	/* Unreadable bytes are never a torn tail: records behind them may have been
-	 * acknowledged (only the unsafe eio_as_tail believes otherwise). */
-	nx = why == KVLOG_BAD_UNREADABLE && !sc->eio_as_tail ? resync(sc, p, sc->bad_hi - 1, len)
-	     : why == KVLOG_BAD_UNREADABLE			 ? len
-								 : resync(sc, p, off, len);
-	if (nx == len && is_last && (why != KVLOG_BAD_UNREADABLE || sc->eio_as_tail)) {
-		st->dropped_bytes += len - off;
-		st->dropped_records += count_magic(p + off, len - off);
+	if (nx >= len && is_last && !unknown) {
+		st->dropped_bytes += end - off;
+		st->dropped_records += count_magic(p + off, end - off);
 		if (sc->mode != SCAN_REPLAY)
 			return 0;
 		if (sc->no_truncate) {
@@ -270,11 +287,13 @@ static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned 
 		return cut_at(fd, off);
 	}
 	st->corrupt = true;
-	if (sc->mode == SCAN_REPLAY && !sc->skip_corrupt) {
+	/* Skipping unreadable bytes with nothing valid after them would append new records
+	 * over them, with sequence numbers the lost ones had: refused even under skip. */
+	if (sc->mode == SCAN_REPLAY && (!sc->skip_corrupt || (unknown && nx >= len))) {
 		refuse_msg(sc, name, off, nx, why);
 		return -EBADMSG;
 	}
-	st->skipped_bytes += nx - off;
+	st->skipped_bytes += (nx < end ? nx : end) - off;
 	st->skipped_records += skipped_count(sc, p, off, nx, len);
 	*next = nx;
 	return 0;
@@ -293,15 +312,17 @@ static int scan_records(struct scan *sc, int fd, const char *name, const unsigne
 		size_t end;
 
 		if (b != KVLOG_BAD_NONE) {
-			/* Unreadable bytes at or past here read as zeros, but what they held is
-			 * unknown: never a zeroed tail (records may have been acknowledged). */
-			if (sc->bad_hi > off)
-				b = KVLOG_BAD_UNREADABLE;
-			end = b == KVLOG_BAD_UNREADABLE ? len : data_end(p, off, len);
-			if (end == off)
+			/* Unreadable bytes read as zeros but held who knows what: the data may end
+			 * no earlier than they do. Only the active segment has a zeroed tail
+			 * (a sealed one was cut to its records). */
+			end = data_end(p, off, len);
+			if (sc->bad_hi > off && end < sc->bad_hi)
+				end = sc->bad_hi;
+			if (end == off && is_last)
 				break; /* a zeroed tail: the segment ends here */
-			/* Invalid data: the zeros after it are neither dropped nor skipped. */
-			r = on_invalid(sc, fd, name, p, off, end, is_last, b, &off);
+			if (end == off)
+				end = len;
+			r = on_invalid(sc, fd, name, p, off, end, len, is_last, b, &off);
 			if (r < 0)
 				return r;
 			if (off >= end)

@@ -203,6 +203,8 @@ static void report_replay(const struct server *s, const struct kvlog_replay *st)
 		log_info("%s", st->msg);
 	if (s->o.log.no_crc)
 		log_warn("UNSAFE: replaying without CRC checks");
+	if (s->o.log.eio_as_tail)
+		log_warn("UNSAFE: unreadable log bytes are taken for a torn tail and cut");
 	if (s->o.ack_before_write)
 		log_warn("UNSAFE: acknowledging writes before they are written");
 }

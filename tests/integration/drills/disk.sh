@@ -32,8 +32,8 @@ drill 1 scenarios/kvlog-bad-sector.yaml --param unsafe=eio-as-tail
 expect_out "kvlog refuses the unreadable log FAIL"
 
 # A full disk, for real: the node's own ext4 (a loop device) or tmpfs filled by a ballast.
-loops() { # loop devices backed by a drill's disk image
-  cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep '/disk.img' || true
+loops() { # loop devices backed by a disk image of this test's drills
+  cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -F "$work/" || true
 }
 drill 0 scenarios/kvlog-disk-full.yaml
 expect_out "fault disk-full: filled n1's disk: ballast"
@@ -47,7 +47,10 @@ expect_out "8192 bytes free"
 # ext4 is unmounted and the autoclear loop device detaches; gc finds the rest.
 "$cd_bin" run --out "$work/runs" scenarios/kvlog-disk-full.yaml >"$work/out" 2>&1 &
 pid=$!
-sleep 2
+for _ in $(seq 100); do [ -n "$(loops)" ] && break; sleep 0.05; done
+[ -n "$(loops)" ] && ok "SIGKILL: the drill's loop device is there before the kill" ||
+  bad "SIGKILL: no loop device appeared: the check below would test nothing"
+sleep 1
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 "$cd_bin" gc >"$work/gc.out" 2>&1 || bad "gc failed: $(cat "$work/gc.out")"
 for _ in $(seq 50); do [ -z "$(loops)" ] && break; sleep 0.1; done

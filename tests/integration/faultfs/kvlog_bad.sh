@@ -40,7 +40,7 @@ ACKED=$(field acked "$TMP/load.out")
 stop
 # Where the records end (kvlog keeps zeros written ahead of them: not the file's size).
 "$KV/kvlog-check" "$B" >"$TMP/pre" || fail "the log is invalid before any fault"
-SIZE=$(field valid_bytes "$TMP/pre")
+SIZE=$(field last_valid_offset "$TMP/pre")
 [ "$ACKED" -gt 200 ] && [ "$SIZE" -gt 16384 ] || fail "only $ACKED writes, $SIZE bytes"
 OFF=$(( SIZE / 2 / 4096 * 4096 ))
 cp "$B/txn.log" "$TMP/txn.saved"
@@ -66,14 +66,14 @@ echo "eio-as-tail: $LOST_UNSAFE of $ACKED acknowledged writes lost"
 [ "$LOST_UNSAFE" -gt 0 ] || fail "the unsafe variant lost nothing: the test cannot see the bug"
 # (read from the backing file: zeros written ahead now lie over the bad range)
 "$KV/kvlog-check" "$B" >"$TMP/after-unsafe" || true
-[ "$(field valid_bytes "$TMP/after-unsafe")" -le "$OFF" ] || fail "the unsafe variant did not cut the log"
+[ "$(field last_valid_offset "$TMP/after-unsafe")" -le "$OFF" ] || fail "the unsafe variant did not cut the log"
 
 # The runbook's way: put the log back (a fresh open drops cached pages), cut it with
 # kvlog-check --truncate, restart: what is lost is exactly the records from the cut on.
 cp "$TMP/txn.saved" "$M/txn.log" || fail "restore the log"
 "$KV/kvlog-check" --truncate "$M" >"$TMP/trunc" || fail "kvlog-check --truncate failed"
 cat "$TMP/trunc"
-CUT=$(field valid_bytes "$TMP/trunc")
+CUT=$(field last_valid_offset "$TMP/trunc")
 [ "$CUT" -le "$OFF" ] && [ "$CUT" -gt $((OFF - 300)) ] || fail "cut at $CUT, bad range at $OFF"
 ctl clear >/dev/null
 "$KV/kvlog-check" "$M" >/dev/null || fail "the log is still invalid after --truncate"

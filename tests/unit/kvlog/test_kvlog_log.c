@@ -211,7 +211,7 @@ static void test_append_replay(void **state)
 	struct fixture *f = *state;
 	struct kvlog_replay st;
 	struct kvlog_opts o = {};
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_records(f->dir, 0, 1, 100);
 	assert_int_equal(replay(f->dir, &o, &s, &st), 0);
@@ -234,7 +234,7 @@ static void test_torn_tail(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = {};
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	off_t full, cut;
 
 	write_records(f->dir, 0, 1, 20);
@@ -263,7 +263,7 @@ static void test_torn_tail_bad_crc(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = {};
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_records(f->dir, 0, 1, 10);
 	flip_byte(f->path, record_offset(10) + KVLOG_HDR_SIZE + 2); /* last record's key */
@@ -278,7 +278,7 @@ static void test_mid_log_corruption(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = {};
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	off_t size;
 
 	write_records(f->dir, 0, 1, 10);
@@ -309,7 +309,7 @@ static void test_truncate(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = {};
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_records(f->dir, 0, 1, 10);
 	flip_byte(f->path, record_offset(6) + 20); /* inside seq */
@@ -353,7 +353,7 @@ static void test_rotation(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .max_size = 1024 };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	char seg[160];
 	uint64_t total = 0;
 
@@ -394,7 +394,7 @@ static void test_unsafe_no_crc(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = {};
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_records(f->dir, 0, 1, 10);
 	/* rot in the last record's value: "value-10" -> "value-1p" */
@@ -418,7 +418,7 @@ static void test_unsafe_no_truncate(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .no_truncate = true };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	off_t torn;
 
 	write_records(f->dir, 0, 1, 10);
@@ -518,7 +518,7 @@ static void test_prealloc_torn_tail(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .prealloc = 4096 };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_torn_tail(f, &o);
 	assert_int_equal(kvlog_validate(f->dir, false, NULL, NULL, &st), 0);
@@ -547,7 +547,7 @@ static void test_prealloc_no_truncate(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .prealloc = 4096, .no_truncate = true };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	off_t size;
 
 	write_torn_tail(f, &o);
@@ -572,7 +572,7 @@ static void test_prealloc_zeros_then_data(void **state)
 	struct kvlog_opts o = { .prealloc = 4096 };
 	off_t end = record_offset(11);
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 
 	write_records_opts(f->dir, &o, 1, 10);
 	/* one non-zero byte deep in the zeroed tail: invalid data after the last record */
@@ -602,7 +602,7 @@ static void test_prealloc_rotation(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .max_size = 1024, .prealloc = 512 };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	char seg[160];
 	uint64_t sealed = 0;
 	int n;
@@ -680,7 +680,7 @@ static void test_no_fd_leak(void **state)
 	struct fixture *f = *state;
 	struct kvlog_opts o = { .max_size = 700 };
 	struct kvlog_replay st;
-	struct seen s;
+	struct seen s = { 0 };
 	int before;
 
 	write_records(f->dir, 700, 1, 50);
