@@ -224,38 +224,8 @@ static const char *why_queue(int r, bool *machine)
 	}
 }
 
-static const char *why_rule(int r, bool *machine)
-{
-	*machine = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
-	switch (r) {
-	case -EPROTONOSUPPORT:
-		return " (the kernel has no nfnetlink: nf_tables is needed for delay)";
-	case -ENOENT:
-	case -EOPNOTSUPP:
-		return " (the kernel lacks nf_tables' xtables compat or the NFQUEUE target: "
-		       "CONFIG_NFT_COMPAT, CONFIG_NETFILTER_XT_TARGET_NFQUEUE)";
-	case -EEXIST:
-		return " (a delay fault is already in force on this node)";
-	default:
-		return "";
-	}
-}
-
-static int send_rule(const struct delay_state *st, const struct fault_env *env,
-		     const struct net_nft_batch *b, struct strbuf *what)
-{
-	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
-						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	int r = net_nft_send(fd, b);
-	bool machine;
-
-	if (r < 0) {
-		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why_rule(r, &machine));
-		if (machine)
-			fault_unsupported(env, what->buf);
-	}
-	return r;
-}
+#define DELAY_LACKS "nf_tables' xtables compat or the NFQUEUE target: CONFIG_NFT_COMPAT, " \
+		    "CONFIG_NETFILTER_XT_TARGET_NFQUEUE"
 
 /* The engine, bound to its queue in the node's netns. */
 static int open_queue(struct delay_state *st, const struct fault_env *env, struct strbuf *what)
@@ -327,7 +297,7 @@ static int delay_inject(void *state, const struct fault_env *env, struct strbuf 
 		strbuf_appendf(what, "delay: the harness cannot run the queue: %s", strerror(-r));
 		goto out;
 	}
-	if ((r = send_rule(st, env, &b, what)) < 0) {
+	if ((r = net_send_nft(env, st->node, "delay", DELAY_LACKS, &b, what)) < 0) {
 		env->run_delay_queue(env->harness, st->node, NULL);
 		goto out;
 	}
@@ -352,7 +322,7 @@ static int delay_heal(void *state, const struct fault_env *env, struct strbuf *w
 		return -EALREADY;
 	if ((r = net_delay_rule_del_batch(&b)) < 0)
 		return r;
-	r = send_rule(st, env, &b, what);
+	r = net_send_nft(env, st->node, "delay", DELAY_LACKS, &b, what);
 	net_nft_batch_release(&b);
 	if (r < 0)
 		return r;

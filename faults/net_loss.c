@@ -72,39 +72,7 @@ static const char *loss_node(const void *state)
 	return ((const struct loss_state *)state)->node;
 }
 
-/* Why nf_tables refused; *machine: because the kernel lacks a feature. */
-static const char *why(int r, bool *machine)
-{
-	*machine = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
-	switch (r) {
-	case -EPROTONOSUPPORT:
-		return " (the kernel has no nfnetlink: nf_tables is needed for loss)";
-	case -ENOENT:
-	case -EOPNOTSUPP:
-		return " (the kernel lacks nf_tables or its numgen expression)";
-	case -EEXIST:
-		return " (a loss fault is already in force on this node)";
-	default:
-		return "";
-	}
-}
-
-/* Sends b into the node's nf_tables; what says how it failed. */
-static int send_to(const struct loss_state *st, const struct fault_env *env,
-		   const struct net_nft_batch *b, struct strbuf *what)
-{
-	_cleanup_close_ int fd = env->node_socket(env->harness, st->node, AF_NETLINK,
-						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	int r = net_nft_send(fd, b);
-	bool machine;
-
-	if (r < 0) {
-		strbuf_appendf(what, "nftables in %s: %s%s", st->node, strerror(-r), why(r, &machine));
-		if (machine)
-			fault_unsupported(env, what->buf);
-	}
-	return r;
-}
+#define LOSS_LACKS "nf_tables or its numgen expression"
 
 static int loss_inject(void *state, const struct fault_env *env, struct strbuf *what)
 {
@@ -120,7 +88,7 @@ static int loss_inject(void *state, const struct fault_env *env, struct strbuf *
 			return r;
 	if ((r = net_nft_loss_batch(&loss, &b)) < 0)
 		return r;
-	r = send_to(st, env, &b, what);
+	r = net_send_nft(env, st->node, "loss", LOSS_LACKS, &b, what);
 	net_nft_batch_release(&b);
 	if (r < 0)
 		return r;
@@ -143,7 +111,7 @@ static int loss_heal(void *state, const struct fault_env *env, struct strbuf *wh
 		return -EALREADY;
 	if ((r = net_nft_del_batch(&b)) < 0)
 		return r;
-	r = send_to(st, env, &b, what);
+	r = net_send_nft(env, st->node, "loss", LOSS_LACKS, &b, what);
 	net_nft_batch_release(&b);
 	if (r < 0)
 		return r;

@@ -3,9 +3,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "common/cleanup.h"
 #include "faults/net_map.h"
+#include "faults/net_nft.h"
 
 static const char *const shape_names[] = { "halves", "majority-minority", "bridge", "ring",
 					   NULL };
@@ -372,4 +375,32 @@ int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, 
 	}
 	*n = count;
 	return 0;
+}
+
+int net_send_nft(const struct fault_env *env, const char *node, const char *kind,
+		 const char *lacks, const struct net_nft_batch *b, struct strbuf *what)
+{
+	_cleanup_close_ int fd = env->node_socket(env->harness, node, AF_NETLINK,
+						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	int r = net_nft_send(fd, b);
+
+	if (r >= 0)
+		return r;
+	strbuf_appendf(what, "nftables in %s: %s", node, strerror(-r));
+	switch (r) {
+	case -EPROTONOSUPPORT:
+		strbuf_appendf(what, " (the kernel has no nfnetlink: nf_tables is needed for %s)", kind);
+		break;
+	case -ENOENT:
+	case -EOPNOTSUPP:
+		strbuf_appendf(what, " (the kernel lacks %s)", lacks);
+		break;
+	case -EEXIST:
+		strbuf_appendf(what, " (a %s fault is already in force on this node)", kind);
+		return r;
+	default:
+		return r;
+	}
+	fault_unsupported(env, what->buf);
+	return r;
 }

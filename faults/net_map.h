@@ -71,6 +71,14 @@ int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, 
 		   const char *verb, const char *receiver, const char **from, size_t max,
 		   size_t *n, struct cd_error *err);
 
+struct net_nft_batch;
+/* Sends b into the node's nf_tables (a netlink socket made there through env). On failure
+ * what says why, in words of the fault kind; when the kernel refused for want of a
+ * feature (no nfnetlink, or lacks: what the rule needs, like "nf_tables or its numgen
+ * expression"), env->unsupported hears it too: the drill ends with exit 3. */
+int net_send_nft(const struct fault_env *env, const char *node, const char *kind,
+		 const char *lacks, const struct net_nft_batch *b, struct strbuf *what);
+
 int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		  struct net_map *m, struct cd_error *err);
 /* Reads `isolate: n1` or `isolate: [n1, n2]`: each listed node alone, the rest together. */
