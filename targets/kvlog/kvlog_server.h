@@ -102,7 +102,7 @@ struct server {
 	uint64_t upstream_acked;
 	struct srv_conn *upstream; /* borrowed from conns */
 	int64_t next_ship_ns, next_flush_ns, next_tick_ns;
-	bool ship_due, flush_due;
+	bool ship_due;
 	bool stop;
 	int exit_code;
 };
