@@ -300,6 +300,132 @@ static void test_many_files(void **state)
 	ffs_cache_free(c);
 }
 
+/* A sector model of one file for test_pages_against_model. */
+enum { M_SECT = 4096 }; /* 2 MiB */
+struct model {
+	bool held[M_SECT], lost[M_SECT];
+	uint64_t size;
+};
+
+struct model_cut {
+	const struct model *m;
+	uint64_t seed, n;
+};
+
+static void check_cut(void *ctx, const struct ffs_cut_file *f)
+{
+	struct model_cut *mc = ctx;
+	uint64_t k = 0;
+
+	for (uint64_t s = 0; s < M_SECT; s++) {
+		bool keep = mc->m->held[s] && !mc->m->lost[s] && s * FFS_SECTOR < mc->m->size &&
+			    ffs_cut_keeps(mc->seed, "/m", s);
+
+		if (!keep)
+			continue;
+		assert_true(k < f->kept);
+		assert_int_equal(f->kept_idx[k], s); /* in file order */
+		k++;
+	}
+	assert_int_equal(k, f->kept);
+	mc->n = f->kept + f->dropped;
+}
+
+/* Whole pages in random order (as writeback sends them), odd pieces, truncates and failed
+ * fsyncs against a model of which sectors are held and lost: the counts agree at every
+ * step, and a torn cut keeps exactly the sectors the model says, in file order. */
+static void test_pages_against_model(void **state)
+{
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_free_ struct model *m = calloc(1, sizeof(*m));
+	_cleanup_free_ unsigned char *buf = malloc(3 * 4096);
+	_cleanup_close_ int fd = backing(NULL);
+	uint64_t seed = 99, files, sectors, dropped, kept, held;
+	struct model_cut mc = { m, 5, 0 };
+
+	memset(buf, 'x', 3 * 4096);
+	for (int step = 0; step < 3000; step++) {
+		uint64_t off, len, lost_now = 0;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		switch ((seed >> 60) % 8) {
+		case 0: /* an odd piece */
+			off = (seed >> 20) % (M_SECT * FFS_SECTOR - 5000);
+			len = 1 + (seed >> 8) % 4999;
+			break;
+		case 1: /* a truncate */
+			off = (seed >> 20) % (M_SECT * FFS_SECTOR);
+			assert_int_equal(ffs_cache_truncate(c, K1, fd, "/m", off), 0);
+			for (uint64_t s = (off + FFS_SECTOR - 1) / FFS_SECTOR; s < M_SECT; s++)
+				m->held[s] = m->lost[s] = false;
+			m->size = off;
+			continue;
+		case 2: /* a failed fsync */
+			for (uint64_t s = 0; s < M_SECT; s++) {
+				lost_now += m->held[s] && !m->lost[s];
+				m->lost[s] |= m->held[s];
+			}
+			assert_int_equal(ffs_cache_fail_sync(c, K1), lost_now);
+			continue;
+		default: /* one to three whole pages */
+			off = (seed >> 20) % (M_SECT / 8 - 3) * 4096;
+			len = 4096 * (1 + (seed >> 8) % 3);
+		}
+		assert_int_equal(ffs_cache_write(c, K1, fd, "/m", buf, len, off), (ssize_t)len);
+		for (uint64_t s = off / FFS_SECTOR; s <= (off + len - 1) / FFS_SECTOR; s++) {
+			m->held[s] = true;
+			m->lost[s] = false;
+		}
+		m->size = off + len > m->size ? off + len : m->size;
+		held = 0;
+		for (uint64_t s = 0; s < M_SECT; s++)
+			held += m->held[s];
+		ffs_cache_counts(c, &files, &sectors);
+		assert_int_equal(sectors, held);
+	}
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, mc.seed, check_cut, &mc,
+				       &dropped, &kept), 0);
+	assert_int_equal(dropped + kept, held);
+	assert_int_equal(mc.n, held);
+	ffs_cache_free(c);
+}
+
+/* Pages far apart (the tree grows to its full height) are found, truncated and dropped. */
+static void test_far_offsets(void **state)
+{
+	static const uint64_t offs[] = { 0, 64 * 4096, 4096ull << 12, 1ull << 40, 1ull << 52,
+					 (1ull << 62) + 100 };
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_close_ int fd = backing(NULL);
+	uint64_t files, sectors, dropped, kept;
+	char buf[8];
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		snprintf(buf, sizeof(buf), "far%zu", i);
+		assert_int_equal(ffs_cache_write(c, K1, fd, "/far", buf, 4, offs[i]), 4);
+	}
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "far%zu", i);
+		assert_int_equal(ffs_cache_read(c, K1, fd, buf, 4, offs[i]), 4);
+		assert_memory_equal(buf, want, 4);
+		/* Between them: zeros; past the last: the end of the file. */
+		assert_int_equal(ffs_cache_read(c, K1, fd, buf, 4, offs[i] + 4096), i < 5 ? 4 : 0);
+		assert_true(i == 5 || memcmp(buf, "\0\0\0\0", 4) == 0);
+	}
+	ffs_cache_counts(c, &files, &sectors);
+	assert_int_equal(sectors, 6);
+	assert_int_equal(ffs_cache_truncate(c, K1, fd, "/far", (1ull << 40) + 2), 0);
+	ffs_cache_counts(c, &files, &sectors);
+	assert_int_equal(sectors, 4);
+	assert_int_equal(ffs_cache_read(c, K1, fd, buf, 8, 1ull << 40), 2);
+	assert_memory_equal(buf, "fa", 2);
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_NONE, 0, NULL, NULL, &dropped, &kept), 0);
+	assert_int_equal(dropped, 4);
+	ffs_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_failed_write_changes_nothing),
 		cmocka_unit_test(test_against_shadow),
 		cmocka_unit_test(test_many_files),
+		cmocka_unit_test(test_pages_against_model),
+		cmocka_unit_test(test_far_offsets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
