@@ -18,6 +18,7 @@
 
 #include "faults/faultfs/ffs_cache.h"
 #include "faults/faultfs/ffs_journal.h"
+#include "faults/faultfs/ffs_keep.h"
 #include "faults/faultfs/ffs_proto.h"
 #include "faults/faultfs/ffs_rules.h"
 
@@ -45,6 +46,7 @@ struct faultfs {
 	pthread_mutex_t lock;	  /* everything below */
 	struct ffs_cache *cache;
 	struct ffs_journal *journal;
+	struct ffs_keeps *keeps; /* whose pages the kernel may keep at open */
 	struct ffs_rules rules;
 	uint64_t trash_seq;
 	struct faultfs_stats stats;
@@ -97,7 +99,8 @@ int faultfs_fuse_run(struct faultfs *fs, const char *mountpoint, int ready_fd);
  * kernel may call back into the FUSE operations meanwhile. */
 void faultfs_fuse_invalidate(struct faultfs *fs, const char *path);
 /* The same for every open file whose path matches glob (NULL: every open file); files not
- * open need nothing, as an open drops the kernel's pages. A file renamed since its open is
+ * open need nothing once fs->keeps was bumped, as their next open drops the kernel's
+ * pages. A file renamed since its open is
  * looked up under its old path, an unlinked one not at all. Takes the lock itself. */
 void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob);
 /* Makes the kernel forget its entries and inodes under the mount (those of files still

@@ -256,10 +256,29 @@ static void before(struct faultfs *fs, const struct ffs_cmd *c)
 		faultfs_fuse_invalidate_open(fs, c->path);
 }
 
+/* Whether the command makes the kernel's cached pages hide something: a fault on reads
+ * armed or cleared (delays included: a read served from the cache is never delayed), bits
+ * rotted, a power cut. */
+static bool stales_pages(const struct ffs_cmd *c, bool had_read_rules)
+{
+	switch (c->kind) {
+	case FFS_CMD_POWER_CUT:
+	case FFS_CMD_BITROT:
+		return true;
+	case FFS_CMD_ARM_BAD_RANGE:
+	case FFS_CMD_DELAY:
+		return c->ops & FFS_OP_READ;
+	case FFS_CMD_CLEAR:
+		return had_read_rules;
+	default:
+		return false;
+	}
+}
+
 /* After a command (outside the lock), the kernel forgets what would hide its effect: pages
  * of open files cached before a fault on reads was armed or cleared, before bits rotted at
- * rest, before a power cut; and with the writeback cache, after a cut, the file sizes it
- * keeps itself. */
+ * rest, before a power cut (files not open lose theirs at their next open: fs->keeps was
+ * bumped); and with the writeback cache, after a cut, the file sizes it keeps itself. */
 static void after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rules)
 {
 	switch (c->kind) {
@@ -269,6 +288,7 @@ static void after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rul
 			faultfs_fuse_forget(fs);
 		break;
 	case FFS_CMD_ARM_BAD_RANGE:
+	case FFS_CMD_DELAY:
 		if (c->ops & FFS_OP_READ)
 			faultfs_fuse_invalidate_open(fs, c->path);
 		break;
@@ -304,6 +324,8 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 	pthread_mutex_lock(&fs->lock);
 	had_read_rules = ffs_rules_act_on_reads(&fs->rules);
 	r = handlers[c.kind](fs, &c, reply, len);
+	if (stales_pages(&c, had_read_rules))
+		ffs_keeps_bump(fs->keeps); /* in the same hold: see handle_add_file */
 	pthread_mutex_unlock(&fs->lock);
 	if (r < 0) {
 		snprintf(reply, len, "error %s %s failed: %s",

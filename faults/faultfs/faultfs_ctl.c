@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/timeutil.h"
 #include "faults/faultfs/faultfs.h"
 
 static int sock_addr(const char *path, struct sockaddr_un *sa)
@@ -22,6 +23,15 @@ static int sock_addr(const char *path, struct sockaddr_un *sa)
 		return -ENAMETOOLONG;
 	memcpy(sa->sun_path, path, strlen(path) + 1);
 	return 0;
+}
+
+#define IDLE_MS 1000 /* the thread wakes this often to give unused cache memory back */
+
+static void idle(struct faultfs *fs)
+{
+	pthread_mutex_lock(&fs->lock);
+	ffs_cache_trim(fs->cache, time_mono_ns());
+	pthread_mutex_unlock(&fs->lock);
 }
 
 /* Serves one connection until it closes or the thread is told to stop. */
@@ -35,11 +45,15 @@ static void serve(struct faultfs *fs, int fd)
 		char *nl;
 		ssize_t n;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		int k = poll(p, 2, IDLE_MS);
+
+		if (k < 0 && errno != EINTR)
 			return;
 		if (p[1].revents)
 			return;
-		if (!p[0].revents)
+		if (k == 0)
+			idle(fs);
+		if (k <= 0 || !p[0].revents)
 			continue;
 		n = read(fd, buf + have, sizeof(buf) - 1 - have);
 		if (n <= 0)
@@ -70,11 +84,15 @@ static void *ctl_main(void *arg)
 		struct pollfd p[2] = { { fs->ctl_fd, POLLIN, 0 }, { fs->ctl_stop[0], POLLIN, 0 } };
 		int c;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		int k = poll(p, 2, IDLE_MS);
+
+		if (k < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
 			break;
-		if (!p[0].revents)
+		if (k == 0)
+			idle(fs);
+		if (k <= 0 || !p[0].revents)
 			continue;
 		c = accept4(fs->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)

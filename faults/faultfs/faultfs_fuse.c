@@ -22,12 +22,14 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/timeutil.h"
 #include "faults/faultfs/faultfs.h"
 
 struct fh {
 	struct fh *prev, *next; /* faultfs.handles: a lazy unmount never releases them */
 	int fd;		   /* backing fd, O_RDWR when writing was asked for; -1 for a dir */
 	struct ffs_key key;
+	uint64_t gen;	   /* fs->keeps' generation at open */
 	char *path;	   /* at open; for unlinked files (hard_remove gives no path) */
 };
 
@@ -41,15 +43,38 @@ static struct fh *get_fh(const struct fuse_file_info *fi)
 	return (struct fh *)(uintptr_t)fi->fh;
 }
 
-/* Takes ownership of h into fs->handles. */
-static void handle_add(struct faultfs *fs, struct fh *h)
+static void handle_link(struct faultfs *fs, struct fh *h)
 {
-	pthread_mutex_lock(&fs->lock);
 	h->next = fs->handles;
 	if (h->next)
 		h->next->prev = h;
 	fs->handles = h;
+}
+
+/* Takes ownership of h into fs->handles. */
+static void handle_add(struct faultfs *fs, struct fh *h)
+{
+	pthread_mutex_lock(&fs->lock);
+	handle_link(fs, h);
 	pthread_mutex_unlock(&fs->lock);
+}
+
+/* handle_add for a file just opened, whose backing file is st: true when the kernel may
+ * keep its cached pages. Never while a fault acts on its reads: pages written since the
+ * fault was armed would hide it. Decided in the same hold of the lock that makes the
+ * handle visible, so a fault armed meanwhile either sees the handle (and drops its pages)
+ * or bumped the generation first (and the pages go now). */
+static bool handle_add_file(struct faultfs *fs, struct fh *h, const struct stat *st)
+{
+	bool keep;
+
+	pthread_mutex_lock(&fs->lock);
+	h->gen = ffs_keeps_gen(fs->keeps);
+	keep = !fs->opts.direct_io && ffs_keeps_may_keep(fs->keeps, h->key, st) &&
+	       !ffs_rules_on_reads_of(&fs->rules, h->path);
+	handle_link(fs, h);
+	pthread_mutex_unlock(&fs->lock);
+	return keep;
 }
 
 static void handle_free(struct faultfs *fs, struct fh *h)
@@ -102,9 +127,10 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->kernel_cache = 0;
 	cfg->auto_cache = 0;
 	cfg->direct_io = fs->opts.direct_io;
-	/* Not on every read(2): a GETATTR per 4 KiB read halved throughput. Pages are dropped
-	 * at every open (kernel_cache = 0), and what changes under an open file (a power cut,
-	 * a fault armed or cleared) is invalidated explicitly. */
+	/* Not on every read(2): a GETATTR per 4 KiB read halved throughput. Pages are kept
+	 * across opens only while no fault on reads, bit rot or power cut happened since
+	 * (ffs_keep.h; kernel_cache = 0 leaves each open to decide), and what changes under
+	 * an open file is invalidated explicitly. */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	if (fs->opts.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
@@ -357,10 +383,9 @@ static int do_open(const char *path, mode_t mode, struct fuse_file_info *fi, boo
 		return -ENOMEM;
 	h->key = (struct ffs_key){ st.st_dev, st.st_ino };
 	h->fd = TAKE_FD(fd);
-	handle_add(fs, h);
+	fi->keep_cache = handle_add_file(fs, h, &st);
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = fs->opts.direct_io;
-	fi->keep_cache = 0;
 	return 0;
 }
 
@@ -374,9 +399,21 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return do_open(path, mode, fi, true);
 }
 
+/* The kernel may keep the file's pages at its next open if nothing changes meanwhile
+ * (ffs_keep.h). Flushed before this (close writes back dirty pages), so st is final. */
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
-	handle_free(get_fs(), get_fh(fi));
+	struct faultfs *fs = get_fs();
+	struct fh *h = get_fh(fi);
+	struct stat st;
+
+	if (fstat(h->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		pthread_mutex_lock(&fs->lock);
+		ffs_keeps_closed(fs->keeps, h->key, h->gen, &st); /* -ENOMEM: pages go */
+		ffs_cache_trim(fs->cache, time_mono_ns());
+		pthread_mutex_unlock(&fs->lock);
+	}
+	handle_free(fs, h);
 	return 0;
 }
 
@@ -504,6 +541,7 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	}
 	if (fs->opts.volatile_cache) {
 		r = ffs_cache_sync(fs->cache, h->key, datasync);
+		ffs_cache_trim(fs->cache, time_mono_ns());
 		pthread_mutex_unlock(&fs->lock);
 		return r;
 	}

@@ -132,11 +132,12 @@ int faultfs_new(const struct faultfs_opts *opts, struct faultfs **out)
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->cache = ffs_cache_new();
 	fs->journal = ffs_journal_new();
+	fs->keeps = ffs_keeps_new();
 	fs->backing_fd = open(opts->backing, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->backing_fd < 0)
 		r = -errno;
 	else
-		r = fs->cache && fs->journal ? trash_open(fs) : -ENOMEM;
+		r = fs->cache && fs->journal && fs->keeps ? trash_open(fs) : -ENOMEM;
 	if (r < 0) {
 		faultfs_free(fs);
 		return r;
@@ -151,6 +152,7 @@ void faultfs_free(struct faultfs *fs)
 		return;
 	ffs_cache_free(fs->cache);
 	ffs_journal_free(fs->journal);
+	ffs_keeps_free(fs->keeps);
 	ffs_rules_release(&fs->rules);
 	if (fs->trash_fd >= 0) {
 		close(fs->trash_fd);

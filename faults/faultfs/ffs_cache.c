@@ -19,7 +19,8 @@
 #define R_BITS 6u
 #define R_FAN (1u << R_BITS)
 #define R_MAX_HEIGHT 9u /* R_FAN^9 pages of 4 KiB: past 2^64 bytes */
-#define FREE_MAX 4096u  /* freed pages kept for reuse (16 MiB) */
+#define FREE_MAX 65536u /* freed pages kept for reuse, at most (256 MiB) */
+#define TRIM_NS 1000000000ll /* pages the pool did not need for this long are freed */
 
 struct pg {
 	uint8_t have; /* sectors held: bit k is sector (page index * PG_SECT + k) */
@@ -48,8 +49,12 @@ struct ffs_file {
 struct ffs_cache {
 	struct ffs_file **v; /* sorted by key: found by binary search */
 	size_t n, cap;
-	struct pg *free;     /* freed pages, chained through their first bytes */
-	unsigned n_free;
+	/* Freed pages, chained through their first bytes: reused, as fresh memory costs a
+	 * page fault per page under the caller's lock. low is the fewest the pool held since
+	 * the last trim: that many were not needed, and the next trim frees them. */
+	struct pg *free;
+	size_t n_free, low;
+	int64_t trim_ns;
 };
 
 static unsigned bits(unsigned m)
@@ -64,6 +69,7 @@ static struct pg *pg_alloc(struct ffs_cache *c)
 	if (g) {
 		memcpy(&c->free, g->d, sizeof(c->free));
 		c->n_free--;
+		c->low = c->n_free < c->low ? c->n_free : c->low;
 	} else if (!(g = malloc(sizeof(*g)))) {
 		return NULL;
 	}
@@ -80,6 +86,21 @@ static void pg_free(struct ffs_cache *c, struct pg *g)
 	memcpy(g->d, &c->free, sizeof(c->free));
 	c->free = g;
 	c->n_free++;
+}
+
+void ffs_cache_trim(struct ffs_cache *c, int64_t now_ns)
+{
+	if (now_ns - c->trim_ns < TRIM_NS)
+		return;
+	for (; c->low > 0 && c->free; c->low--) {
+		struct pg *g = c->free;
+
+		memcpy(&c->free, g->d, sizeof(c->free));
+		free(g);
+		c->n_free--;
+	}
+	c->low = c->n_free;
+	c->trim_ns = now_ns;
 }
 
 /* The page of index p, or NULL. */
@@ -678,6 +699,11 @@ int ffs_cache_cut(struct ffs_cache *c, enum ffs_keep keep, uint64_t seed, ffs_cu
 		file_remove(c, c->n - 1);
 	}
 	return first;
+}
+
+uint64_t ffs_cache_pooled(const struct ffs_cache *c)
+{
+	return c->n_free;
 }
 
 void ffs_cache_counts(const struct ffs_cache *c, uint64_t *files, uint64_t *sectors)

@@ -14,6 +14,7 @@
  *   ffs_cache_read(c, key, fd, buf, len, off);              // cache over backing
  *   ffs_cache_sync(c, key, false);                          // durable
  *   ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, seed, report, ctx);
+ *   ffs_cache_trim(c, time_mono_ns());                      // memory back, when idle
  *   ffs_cache_free(c);
  */
 #ifndef CHAOSDRILL_FAULTFS_CACHE_H
@@ -80,5 +81,11 @@ int ffs_cache_cut(struct ffs_cache *c, enum ffs_keep keep, uint64_t seed, ffs_cu
 
 /* Files and sectors held, for `status`. */
 void ffs_cache_counts(const struct ffs_cache *c, uint64_t *files, uint64_t *sectors);
+
+/* Freed 4 KiB pages kept for reuse: a steady workload takes them again instead of fresh
+ * memory. ffs_cache_trim frees those the pool did not need over the last second or more;
+ * call it often (it returns at once until a second has passed since the last one). */
+uint64_t ffs_cache_pooled(const struct ffs_cache *c);
+void ffs_cache_trim(struct ffs_cache *c, int64_t now_ns);
 
 #endif

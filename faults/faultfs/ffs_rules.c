@@ -198,3 +198,15 @@ bool ffs_rules_act_on_reads(const struct ffs_rules *rules)
 	}
 	return false;
 }
+
+bool ffs_rules_on_reads_of(const struct ffs_rules *rules, const char *path)
+{
+	static const enum ffs_rule_kind kinds[] = { FFS_RULE_BAD_RANGE, FFS_RULE_BITROT,
+						    FFS_RULE_DELAY };
+
+	for (size_t i = 0; i < rules->n; i++)
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (matches(&rules->v[i], kinds[k], path, FFS_OP_READ))
+				return true;
+	return false;
+}

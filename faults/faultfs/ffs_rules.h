@@ -78,5 +78,8 @@ int ffs_rules_fsync_errno(struct ffs_rules *rules, const char *path);
 /* Whether any rule changes what reads return (a bad range for reads, bit rot): pages a
  * cache holds from before its arming or clearing would hide it or keep it. */
 bool ffs_rules_act_on_reads(const struct ffs_rules *rules);
+/* Whether a rule acts on reads of path (a bad range for reads, bit rot, a read delay): the
+ * kernel must not serve its reads from pages cached before this open. */
+bool ffs_rules_on_reads_of(const struct ffs_rules *rules, const char *path);
 
 #endif

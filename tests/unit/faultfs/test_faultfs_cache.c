@@ -426,6 +426,33 @@ static void test_far_offsets(void **state)
 	ffs_cache_free(c);
 }
 
+/* Freed pages are pooled for reuse; a trim frees those the pool did not need since the
+ * last one, a second or more ago. */
+static void test_pool_trim(void **state)
+{
+	const int64_t S = 1000000000;
+	struct ffs_cache *c = ffs_cache_new();
+	_cleanup_free_ char *buf = calloc(1, 100 * 4096);
+	_cleanup_close_ int fd = backing(NULL);
+
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/p", buf, 100 * 4096, 0), 100 * 4096);
+	assert_int_equal(ffs_cache_pooled(c), 0);
+	assert_int_equal(ffs_cache_sync(c, K1, true), 0);
+	assert_int_equal(ffs_cache_pooled(c), 100);
+	ffs_cache_trim(c, 2 * S); /* the pool was empty before: nothing went unneeded */
+	assert_int_equal(ffs_cache_pooled(c), 100);
+	ffs_cache_trim(c, 2 * S + S / 2); /* too soon */
+	assert_int_equal(ffs_cache_pooled(c), 100);
+	assert_int_equal(ffs_cache_write(c, K1, fd, "/p", buf, 30 * 4096, 0), 30 * 4096);
+	assert_int_equal(ffs_cache_pooled(c), 70);
+	assert_int_equal(ffs_cache_sync(c, K1, true), 0);
+	ffs_cache_trim(c, 3 * S + S / 10); /* 70 were never taken */
+	assert_int_equal(ffs_cache_pooled(c), 30);
+	ffs_cache_trim(c, 4 * S + S / 5); /* idle: the rest go */
+	assert_int_equal(ffs_cache_pooled(c), 0);
+	ffs_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_many_files),
 		cmocka_unit_test(test_pages_against_model),
 		cmocka_unit_test(test_far_offsets),
+		cmocka_unit_test(test_pool_trim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,6 +132,29 @@ static void test_act_on_reads(void **state)
 	ffs_rules_release(&rules);
 }
 
+/* Which files' reads a rule acts on (their cached pages are never kept at open). */
+static void test_on_reads_of(void **state)
+{
+	struct ffs_rules rules = { 0 };
+	struct ffs_rule w = { .kind = FFS_RULE_BAD_RANGE, .glob = "/w*", .ops = FFS_OP_WRITE };
+	struct ffs_rule f = { .kind = FFS_RULE_FSYNC_ERRNO, .glob = "*", .ops = FFS_OP_FSYNC };
+	struct ffs_rule d = { .kind = FFS_RULE_DELAY, .glob = "/slow", .ops = FFS_OP_READ };
+	struct ffs_rule r = { .kind = FFS_RULE_BAD_RANGE, .glob = "/*.log", .ops = FFS_OP_READ };
+	struct ffs_rule rot = { .kind = FFS_RULE_BITROT, .glob = "/rot", .ops = FFS_OP_READ };
+
+	assert_int_equal(ffs_rules_add(&rules, &w), 0);
+	assert_int_equal(ffs_rules_add(&rules, &f), 0);
+	assert_false(ffs_rules_on_reads_of(&rules, "/wal")); /* write and fsync faults: no */
+	assert_int_equal(ffs_rules_add(&rules, &d), 0);
+	assert_int_equal(ffs_rules_add(&rules, &r), 0);
+	assert_int_equal(ffs_rules_add(&rules, &rot), 0);
+	assert_true(ffs_rules_on_reads_of(&rules, "/slow"));
+	assert_true(ffs_rules_on_reads_of(&rules, "/txn.log"));
+	assert_true(ffs_rules_on_reads_of(&rules, "/rot"));
+	assert_false(ffs_rules_on_reads_of(&rules, "/data"));
+	ffs_rules_release(&rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_bitrot),
 		cmocka_unit_test(test_delay_and_fsync_errno),
 		cmocka_unit_test(test_act_on_reads),
+		cmocka_unit_test(test_on_reads_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
