@@ -101,8 +101,9 @@ void faultfs_fuse_invalidate(struct faultfs *fs, const char *path);
 /* The same for every open file whose path matches glob (NULL: every open file); files not
  * open need nothing once fs->keeps was bumped, as their next open drops the kernel's
  * pages. A file renamed since its open is
- * looked up under its old path, an unlinked one not at all. Takes the lock itself. */
-void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob);
+ * looked up under its old path, an unlinked one not at all. Takes the lock itself.
+ * -ENOMEM when some could not be dropped (out of memory). */
+int faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob);
 /* Makes the kernel forget its entries and inodes under the mount (those of files still
  * open stay): with the writeback cache it trusts its own file sizes and times over ours
  * while it holds an inode, and they would survive a power cut. Not under the lock. */

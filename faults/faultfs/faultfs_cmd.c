@@ -246,14 +246,15 @@ static const cmd_fn handlers[FFS_CMD_COUNT] = {
 /* Before a command (outside the lock): pages still dirty in the kernel's writeback cache
  * were written before a power cut or bits rotting at rest, so they are written to us
  * first: the cut drops them, the flips land on them. */
-static void before(struct faultfs *fs, const struct ffs_cmd *c)
+static int before(struct faultfs *fs, const struct ffs_cmd *c)
 {
 	if (!fs->opts.writeback)
-		return;
+		return 0;
 	if (c->kind == FFS_CMD_POWER_CUT)
-		faultfs_fuse_invalidate_open(fs, NULL);
-	else if (c->kind == FFS_CMD_BITROT && c->mode == FFS_ROT_REST)
-		faultfs_fuse_invalidate_open(fs, c->path);
+		return faultfs_fuse_invalidate_open(fs, NULL);
+	if (c->kind == FFS_CMD_BITROT && c->mode == FFS_ROT_REST)
+		return faultfs_fuse_invalidate_open(fs, c->path);
+	return 0;
 }
 
 /* Whether the command makes the kernel's cached pages hide something: a fault on reads
@@ -279,29 +280,32 @@ static bool stales_pages(const struct ffs_cmd *c, bool had_read_rules)
  * of open files cached before a fault on reads was armed or cleared, before bits rotted at
  * rest, before a power cut (files not open lose theirs at their next open: fs->keeps was
  * bumped); and with the writeback cache, after a cut, the file sizes it keeps itself. */
-static void after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rules)
+static int after(struct faultfs *fs, const struct ffs_cmd *c, bool had_read_rules)
 {
+	int r = 0;
+
 	switch (c->kind) {
 	case FFS_CMD_POWER_CUT:
-		faultfs_fuse_invalidate_open(fs, NULL);
+		r = faultfs_fuse_invalidate_open(fs, NULL);
 		if (fs->opts.writeback)
 			faultfs_fuse_forget(fs);
 		break;
 	case FFS_CMD_ARM_BAD_RANGE:
 	case FFS_CMD_DELAY:
 		if (c->ops & FFS_OP_READ)
-			faultfs_fuse_invalidate_open(fs, c->path);
+			r = faultfs_fuse_invalidate_open(fs, c->path);
 		break;
 	case FFS_CMD_BITROT:
-		faultfs_fuse_invalidate_open(fs, c->path);
+		r = faultfs_fuse_invalidate_open(fs, c->path);
 		break;
 	case FFS_CMD_CLEAR:
 		if (had_read_rules)
-			faultfs_fuse_invalidate_open(fs, NULL);
+			r = faultfs_fuse_invalidate_open(fs, NULL);
 		break;
 	default:
 		break;
 	}
+	return r;
 }
 
 void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
@@ -320,7 +324,11 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 		return;
 	}
 	snprintf(reply, len, "ok");
-	before(fs, &c);
+	if (before(fs, &c) < 0) {
+		snprintf(reply, len, "error ENOMEM %s not done: the kernel's dirty pages could not "
+			 "all be written first (out of memory)", ffs_cmd_name(c.kind));
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
 	had_read_rules = ffs_rules_act_on_reads(&fs->rules);
 	r = handlers[c.kind](fs, &c, reply, len);
@@ -333,5 +341,13 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 			 strerror(-r));
 		return;
 	}
-	after(fs, &c, had_read_rules);
+	if (after(fs, &c, had_read_rules) < 0) {
+		/* Done, but the kernel may serve some open file's reads from pages that hide it. */
+		pthread_mutex_lock(&fs->lock);
+		faultfs_event(fs, "invalidate-failed", NULL, "\"command\":\"%s\",\"errno\":%d",
+			      ffs_cmd_name(c.kind), ENOMEM);
+		pthread_mutex_unlock(&fs->lock);
+		snprintf(reply, len, "error ENOMEM %s done, but the kernel's cached pages of open "
+			 "files could not all be dropped (out of memory)", ffs_cmd_name(c.kind));
+	}
 }

@@ -691,24 +691,30 @@ void faultfs_fuse_invalidate(struct faultfs *fs, const char *path)
 		fuse_invalidate_path(fs->fuse, path); /* -ENOENT when the kernel knows it not */
 }
 
-void faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
+int faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
 {
 	_cleanup_free_ char **paths = NULL;
 	size_t n = 0, cap = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&fs->lock);
 	for (struct fh *h = fs->handles; h; h = h->next)
 		cap += h->fd >= 0;
 	paths = calloc(cap ? cap : 1, sizeof(*paths));
+	if (!paths)
+		r = -ENOMEM;
 	for (struct fh *h = fs->handles; paths && h && n < cap; h = h->next)
 		if (h->fd >= 0 && (!glob || fnmatch(glob, h->path, 0) == 0) &&
-		    !(paths[n++] = strdup(h->path)))
+		    !(paths[n++] = strdup(h->path))) {
 			n--;
+			r = -ENOMEM;
+		}
 	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < n; i++) {
 		faultfs_fuse_invalidate(fs, paths[i]);
 		free(paths[i]);
 	}
+	return r;
 }
 
 void faultfs_fuse_forget(struct faultfs *fs)
