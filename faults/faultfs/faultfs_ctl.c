@@ -44,7 +44,6 @@ static void serve(struct faultfs *fs, int fd)
 		struct pollfd p[2] = { { fd, POLLIN, 0 }, { fs->ctl_stop[0], POLLIN, 0 } };
 		char *nl;
 		ssize_t n;
-
 		int k = poll(p, 2, IDLE_MS);
 
 		if (k < 0 && errno != EINTR)
@@ -82,9 +81,7 @@ static void *ctl_main(void *arg)
 
 	for (;;) {
 		struct pollfd p[2] = { { fs->ctl_fd, POLLIN, 0 }, { fs->ctl_stop[0], POLLIN, 0 } };
-		int c;
-
-		int k = poll(p, 2, IDLE_MS);
+		int c, k = poll(p, 2, IDLE_MS);
 
 		if (k < 0 && errno != EINTR)
 			break;

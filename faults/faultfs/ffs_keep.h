@@ -9,7 +9,9 @@
  *     behind the mount (a restore into the backing dir) is seen;
  *   - it has one link: pages belong to the kernel's inode of one name, and a write
  *     through another name of the same file would not reach them.
- * Files open across a bump have their pages dropped by the caller (faultfs_cmd.c).
+ * Files open across a bump have their pages dropped by the caller (faultfs_cmd.c), and a
+ * file whose reads a fault acts on now never keeps them (faultfs_fuse.c: pages written
+ * after the arming would hide it).
  * Not thread-safe: the caller holds its lock.
  *
  * Usage:
