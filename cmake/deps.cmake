@@ -20,6 +20,8 @@ chaosdrill_require(SECCOMP libseccomp      libseccomp-dev)
 chaosdrill_require(URING   liburing        liburing-dev)
 chaosdrill_require(CMOCKA  cmocka          libcmocka-dev)
 chaosdrill_require(FUSE3   fuse3           libfuse3-dev)
+# libnftnl.pc names libmnl in Requires.private, and Debian's libnftnl-dev does not pull it in
+chaosdrill_require(MNL     libmnl          libmnl-dev)
 chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
 
 find_program(XMLLINT xmllint)

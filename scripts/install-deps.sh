@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkgconf
   libyaml-dev libnl-3-dev libnl-route-3-dev libseccomp-dev liburing-dev libcmocka-dev
   libfuse3-dev fuse3
-  libnftnl-dev
+  libmnl-dev libnftnl-dev
   libxml2-utils iproute2 nftables iptables procps util-linux valgrind
   etcd-server etcd-client
 )
