@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "faults/fault.h"
 #include "faults/net_delay.h"
 #include "faults/net_delay_rule.h"
@@ -244,6 +245,10 @@ static int open_queue(struct delay_state *st, const struct fault_env *env, struc
 		r = nfq;
 	else
 		r = net_delay_new(nfq, raw, NET_DELAY_QUEUE, &st->spec, &st->q);
+	if (r >= 0 && (r = failpoint("net.nfqueue", -EPROTONOSUPPORT)) < 0) {
+		net_delay_free(st->q);
+		st->q = NULL;
+	}
 	if (r < 0) {
 		bool machine;
 

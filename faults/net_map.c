@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "faults/net_map.h"
 #include "faults/net_nft.h"
 
@@ -382,8 +383,10 @@ int net_send_nft(const struct fault_env *env, const char *node, const char *kind
 {
 	_cleanup_close_ int fd = env->node_socket(env->harness, node, AF_NETLINK,
 						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	int r = net_nft_send(fd, b);
+	int r = failpoint("net.nft", -EOPNOTSUPP);
 
+	if (r >= 0)
+		r = net_nft_send(fd, b);
 	if (r >= 0)
 		return r;
 	strbuf_appendf(what, "nftables in %s: %s", node, strerror(-r));

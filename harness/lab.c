@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/syscalls.h"
@@ -107,6 +108,8 @@ static int name_lab(struct lab *lab, enum lab_cgroup_mode mode)
 		lab->cgroup[0] = '\0';
 		return lab_fail(-r, "create cgroup %s/%s", lab->cg.path, lab->name);
 	}
+	if ((r = failpoint("lab.cgroup", -EACCES)) < 0)
+		return lab_fail(-r, "create cgroup %s/%s", lab->cg.path, lab->name);
 	if (snprintf(lab->cgroup_holders, sizeof(lab->cgroup_holders), "%s/lab.holders",
 		     lab->cgroup) >= (int)sizeof(lab->cgroup_holders) ||
 	    snprintf(lab->cgroup_exec, sizeof(lab->cgroup_exec), "%s/lab.exec", lab->cgroup) >=

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "harness/lab_internal.h"
 #include "harness/nl_batch.h"
@@ -188,7 +189,7 @@ static int holder_setup(const struct holder_spec *h)
 static int holder_child(void *arg, bool in_cgroup)
 {
 	const struct holder_spec *h = arg;
-	int msg[2] = { H_OK, 0 };
+	int msg[2] = { H_OK, 0 }, k;
 
 	if (proc_tie_to_parent(h->parent_pidfd) < 0)
 		msg[0] = H_PARENT;
@@ -196,6 +197,8 @@ static int holder_child(void *arg, bool in_cgroup)
 		msg[0] = H_CGROUP;
 	else if (h->unshare_flags && unshare((int)h->unshare_flags) < 0)
 		msg[0] = H_UNSHARE;
+	else if ((k = failpoint(h->setup->hostname ? "node.holder" : "lab.holder", -EPERM)) < 0)
+		msg[0] = H_UNSHARE, errno = -k; /* after the namespaces exist: they must go too */
 	else
 		msg[0] = holder_setup(h);
 	msg[1] = errno;

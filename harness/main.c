@@ -4,6 +4,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "harness/cli.h"
 
@@ -46,6 +47,10 @@ void cli_print_error(const struct cd_error *err)
 int main(int argc, char **argv)
 {
 	log_set_prog("chaosdrill");
+	if (failpoint_init() < 0) { /* test-only: see common/failpoint.h */
+		fprintf(stderr, "chaosdrill: bad CHAOSDRILL_FAILPOINT or CHAOSDRILL_FAILPOINT_LOG\n");
+		return EXIT_BAD_INPUT;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_BAD_INPUT;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -90,7 +91,10 @@ static void on_signal(struct loop *l, void *ud, int res)
 static int watch_signals(struct drill_run *r, sigset_t *old)
 {
 	sigset_t set;
+	int k = failpoint("run.signals", -EMFILE);
 
+	if (k < 0)
+		return k;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -283,29 +287,43 @@ static void keep_paths(struct drill_run *r, char *keep[7])
 			j++;
 }
 
-static int setup(struct drill_run *r, const char *out_dir, const char *subnet, int *host_ns)
+/* What every drill has, whatever happens next: the state its report is made of, and its
+ * run directory with the inputs (scenario.yaml, schedule.json). A drill that cannot get
+ * this far still reports, on stdout and in --junit. */
+static int begin(struct drill_run *r, const char *out_dir)
 {
-	struct lab_options opt = LAB_OPTIONS_INIT;
-	char *keep[7];
 	int k;
 
-	if ((k = make_run_dir(r, out_dir)) < 0)
-		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
-	if ((k = write_inputs(r)) < 0)
-		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
-	if ((k = loop_new(&r->loop)) < 0)
-		return run_env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
 	r->tl = timeline_new();
 	r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
 	r->faults = calloc(r->d->n_faults + 1, sizeof(*r->faults));
 	r->steps = calloc(r->d->n_steps + 1, sizeof(*r->steps));
 	if (!r->tl || !r->ledger || !r->faults || !r->steps)
-		return -ENOMEM;
+		return run_env_error(r, "out of memory");
+	if ((k = make_run_dir(r, out_dir)) >= 0 && (k = failpoint("run.dir", -EACCES)) < 0)
+		rmdir(r->run_dir); /* made, but not to be used: leave nothing */
+	if (k < 0) {
+		r->run_dir[0] = '\0'; /* nothing to write the reports into */
+		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
+	}
 	timeline_add(r->tl, 0, TL_DRILL_START, -1, NULL, 0, "%s", r->run_dir);
 	/* where the drill's clock is on the wall clock, for tools that relate their own
 	 * timestamps (a node's logs) to the timeline */
 	timeline_add(r->tl, 0, TL_NOTE, -1, NULL, 0, "t_ns 0 is CLOCK_REALTIME %lld",
 		     (long long)(time_real_ns() - (time_mono_ns() - r->t0)));
+	if ((k = write_inputs(r)) < 0 || (k = failpoint("run.inputs", -ENOSPC)) < 0)
+		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
+	return 0;
+}
+
+static int setup(struct drill_run *r, const char *subnet, int *host_ns)
+{
+	struct lab_options opt = LAB_OPTIONS_INIT;
+	char *keep[7];
+	int k;
+
+	if ((k = loop_new(&r->loop)) < 0 || (k = failpoint("run.loop", -ENOSYS)) < 0)
+		return run_env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
 	lab_init_process();
 	keep_paths(r, keep);
 	opt.keep_paths = (const char *const *)keep;
@@ -325,7 +343,7 @@ static int setup(struct drill_run *r, const char *out_dir, const char *subnet, i
 		return run_env_error(r, "cannot start the fault file system: %s", strerror(-k));
 	if ((k = init_step_vars(r)) < 0)
 		return k;
-	if ((k = enter_lab_netns(r, host_ns)) < 0)
+	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
 		return run_env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
 	r->wl_node = run_node_find(r, r->sc->workload.node);
 	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), r->n_nodes,
@@ -406,12 +424,14 @@ static int drive(struct drill_run *r)
 	int k;
 
 	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
-	    (k = workload_start(r->wl, r->wl_node->addr, r->d->target->port)) < 0)
+	    (k = workload_start(r->wl, r->wl_node->addr, r->d->target->port)) < 0 ||
+	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
 	until = run_now(r) + wc->warmup_ns;
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
 	r->steady_ns = run_now(r);
+	failpoint_mark("steady");
 	if (!r->quiet)
 		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
 	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, r->wl_node->sn->name, 0, "%.0f/s from %u clients",
@@ -515,13 +535,16 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 	r.env = run_fault_env_ops;
 	r.env.harness = &r;
 	r.env.seed = d->seed;
-	if (geteuid() != 0) {
-		run_env_error(&r, "running a drill needs root (namespaces, cgroups, mounts)");
+	if (!o->quiet)
+		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill, d->target->name,
+		       (unsigned long long)d->seed);
+	if (begin(&r, o->out_dir) < 0) {
+		/* said why */
+	} else if (geteuid() != 0) {
+		run_env_error(&r, "running a drill needs root (namespaces, cgroups, mounts): run it as root, "
+			      "e.g. with sudo");
 	} else {
-		if (!o->quiet)
-			printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
-			       d->target->name, (unsigned long long)d->seed);
-		k = setup(&r, o->out_dir, o->subnet, &host_ns);
+		k = setup(&r, o->subnet, &host_ns);
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
 			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
 		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 && !r.env_error && k != -EINTR)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/units.h"
 #include "harness/run_internal.h"
 
@@ -115,16 +116,24 @@ static int setup_ext4(struct drill_run *r, struct run_node *n, const struct scen
 		return run_env_error(r, "cannot create %s: %s", image, strerror(errno));
 	close(TAKE_FD(fd));
 	k = helper(r, NULL, mkfs, out, sizeof(out));
+	if (k >= 0)
+		k = failpoint("disk.mkfs", -ENOENT);
 	if (k < 0)
 		return run_env_error(r, "disk of %s: mkfs.ext4 failed: %s", n->sn->name,
 				     k == -ENOENT ? "not installed (Debian: e2fsprogs)"
 				     : k == -EIO  ? out
 						  : strerror(-k));
 	fd = loop_attach(image, dev, sizeof(dev));
+	if (fd >= 0 && (k = failpoint("disk.loop", -ENXIO)) < 0) {
+		close(fd);
+		fd = k;
+	}
 	if (fd < 0)
 		return run_env_error(r, "disk of %s: no loop device (%s): fs: ext4 needs /dev/loop-control; fs: tmpfs does not",
 				     n->sn->name, strerror(-fd));
 	k = helper(r, n, mnt, out, sizeof(out));
+	if (k >= 0)
+		k = failpoint("disk.mount", -EPERM);
 	if (k < 0)
 		return run_env_error(r, "disk of %s: cannot mount ext4 from %s: %s", n->sn->name, dev,
 				     k == -EIO ? out : strerror(-k));
@@ -162,6 +171,8 @@ static int setup_tmpfs(struct drill_run *r, struct run_node *n, const struct sce
 	}
 	snprintf(size, sizeof(size), "%" PRIu64, d->size);
 	k = helper(r, n, mnt, out, sizeof(out));
+	if (k >= 0)
+		k = failpoint("disk.mount", -EPERM);
 	if (k < 0)
 		return run_env_error(r, "disk of %s: cannot mount a tmpfs: %s", n->sn->name,
 				     k == -EIO ? out : strerror(-k));

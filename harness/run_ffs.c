@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/syscalls.h"
 #include "common/units.h"
 #include "faults/fault_disk.h"
@@ -94,6 +95,8 @@ static int start_one(struct drill_run *r, struct run_node *n)
 		return run_env_error(r, "cannot start the fault file system on %s: %s (%s)", n->sn->name,
 				     strerror(-k), lab_last_error());
 	k = wait_ready(n, rd, why, sizeof(why));
+	if (k >= 0 && (k = failpoint("faultfs.mount", -ENODEV)) < 0)
+		snprintf(why, sizeof(why), "%s", strerror(-k));
 	if (k < 0)
 		return run_env_error(r, "the fault file system on %s did not come up: %s", n->sn->name, why);
 	timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0, "faultfs mounted over the data dir (%s cache, %s)",

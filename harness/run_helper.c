@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/failpoint.h"
 #include "common/syscalls.h"
 #include "common/timeutil.h"
 #include "common/units.h"
@@ -186,8 +187,10 @@ static void probe_attempt(struct probe_loop *p)
 		on_probe(p->r, p, 1, false, "the node is not running");
 		return;
 	}
-	k = helper_start(p->r, p->n, p->argv, left < PROBE_ATTEMPT_MAX_NS ? left : PROBE_ATTEMPT_MAX_NS,
-			 on_probe, p);
+	k = failpoint("probe.start", -EAGAIN);
+	if (k >= 0)
+		k = helper_start(p->r, p->n, p->argv, left < PROBE_ATTEMPT_MAX_NS ? left : PROBE_ATTEMPT_MAX_NS,
+				 on_probe, p);
 	if (k < 0)
 		finish_probe(p, 1, false, strerror(-k));
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -105,7 +106,7 @@ static int prepare_one(struct drill_run *r, struct run_node *n)
 	if (n->out_fd < 0 || n->err_fd < 0)
 		return -errno;
 	k = lab_node_add(r->lab, n->sn->name, n->data_dir, &n->ln);
-	if (k < 0)
+	if (k < 0 || (k = failpoint("node.add", -ENOSPC)) < 0)
 		return k;
 	a = node_addr(n->ln);
 	inet_ntop(AF_INET, &a, n->addr, sizeof(n->addr));
@@ -122,14 +123,13 @@ int run_nodes_prepare(struct drill_run *r)
 	if (!r->nodes)
 		return -ENOMEM;
 	r->n_nodes = r->sc->n_nodes;
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		struct run_node *n = &r->nodes[i];
-
-		*n = (struct run_node){ .run = r, .sn = &r->sc->nodes[i], .out_fd = -1, .err_fd = -1,
-					.pidfd = -1, .check_status = -1 };
-		if ((k = prepare_one(r, n)) < 0)
+	/* all of them first: a failure half-way leaves nodes that teardown must tell apart */
+	for (size_t i = 0; i < r->n_nodes; i++)
+		r->nodes[i] = (struct run_node){ .run = r, .sn = &r->sc->nodes[i], .out_fd = -1,
+						 .err_fd = -1, .pidfd = -1, .check_status = -1 };
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if ((k = prepare_one(r, &r->nodes[i])) < 0)
 			return k;
-	}
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *n = &r->nodes[i];
 
@@ -183,7 +183,8 @@ int run_node_start(struct run_node *n)
 	cmd.user = r->d->target->user;
 	if ((k = run_sys_before_start(n, &cmd)) < 0)
 		return k;
-	k = run_sys_after_start(n, node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	k = failpoint("node.spawn", -ENOEXEC);
+	k = run_sys_after_start(n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
 	if (k < 0) {
 		if (n->pidfd >= 0) { /* started, but its syscall faults cannot be served: stop it */
 			node_kill(n->ln);

@@ -12,6 +12,7 @@
 
 #include "common/timeutil.h"
 
+#include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -537,8 +538,10 @@ static int build_suite(struct drill_run *r)
 	res->suite.seed = r->d->seed;
 	res->suite.hostname = res->hostname;
 	res->suite.cases = res->cases;
-	fault_cases(r, &bad);
-	step_cases(r, &bad);
+	if (r->faults) /* NULL only if the drill ran out of memory at its very start */
+		fault_cases(r, &bad);
+	if (r->steps)
+		step_cases(r, &bad);
 	if (r->sc->expect.has_rto)
 		rto_case(r, &bad);
 	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
@@ -563,6 +566,8 @@ static int write_outputs(struct drill_run *r)
 	char path[4200];
 	int k;
 
+	if (!r->tl || !r->ledger)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/timeline.jsonl", r->run_dir);
 	if ((k = timeline_write_jsonl(r->tl, path)) < 0)
 		return k;
@@ -581,6 +586,8 @@ static int write_outputs(struct drill_run *r)
 	strbuf_release(&sb);
 	if (k >= 0)
 		k = run_write_html(r);
+	if (k >= 0)
+		k = failpoint("report.write", -ENOSPC);
 	return k;
 }
 
@@ -638,10 +645,16 @@ int run_report(struct drill_run *r)
 	if (r->run_dir[0]) {
 		r->res->run_dir = strdup(r->run_dir);
 		r->res->suite.run_dir = r->res->run_dir;
-		if ((k = write_outputs(r)) < 0) {
-			log_error("cannot write the reports in %s: %s", r->run_dir, strerror(-k));
-			code = EXIT_ENVIRONMENT;
+		if ((k = write_outputs(r)) < 0 && !r->env_error) {
+			/* the verdicts stand, but the drill's record is incomplete: the --junit file
+			 * and the summary say so */
+			run_env_error(r, "cannot write the reports in %s: %s", r->run_dir, strerror(-k));
+			free(r->res->error);
+			r->res->error = r->env_error ? strdup(r->env_error) : NULL;
+			r->res->suite.error = r->res->error ? r->res->error : "cannot write the reports";
 		}
+		if (k < 0)
+			code = r->res->suite.exit_code = EXIT_ENVIRONMENT;
 	}
 	print_summary(r, code);
 	return code;

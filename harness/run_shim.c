@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "faults/sys_shimctl.h"
 #include "faults/sys_supervisor.h"
 #include "harness/run_internal.h"
@@ -98,7 +99,7 @@ int run_shim_new(struct run_node *n, const struct sys_rules *rules, struct run_s
 	s->rules = rules;
 	if ((k = check_program(n, so, s)) < 0)
 		goto fail;
-	if ((k = create_block(n, s, &ctl)) < 0) {
+	if ((k = create_block(n, s, &ctl)) < 0 || (k = failpoint("shim.block", -ENOSPC)) < 0) {
 		k = run_env_error(r, "syscall fault on %s: cannot create the preload shim's control block in nodes/%s: %s",
 				  n->sn->name, n->sn->name, strerror(-k));
 		goto fail;

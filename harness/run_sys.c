@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/failpoint.h"
 #include "common/timeutil.h"
 #include "common/units.h"
 #include "faults/fault_syscall.h"
@@ -44,6 +45,9 @@ static int prepare_seccomp(struct drill_run *r, struct run_sys *s)
 {
 	struct cd_error err = { 0 };
 	int k = sys_filter_build(s->rules, &s->filter, &err);
+
+	if (k >= 0 && (k = failpoint("seccomp.build", -EINVAL)) < 0)
+		snprintf(err.msg, sizeof(err.msg), "libseccomp cannot build the filter: %s", strerror(-k));
 
 	if (k < 0)
 		return run_env_error(r, "syscall fault on %s: %s", s->n->sn->name,
@@ -87,8 +91,10 @@ int run_sys_prepare(struct drill_run *r)
 static int install(void *ud)
 {
 	struct run_sys *s = ud;
-	int fd = sys_filter_install(s->filter), k;
+	int fd = failpoint("seccomp.install", -EBUSY), k;
 
+	if (fd >= 0)
+		fd = sys_filter_install(s->filter);
 	if (fd < 0)
 		return fd;
 	k = sys_fd_send(s->sock[1], fd);
@@ -188,6 +194,10 @@ int run_sys_after_start(struct run_node *n, int spawn_result)
 	close(s->sock[1]);
 	s->sock[1] = -1;
 	listener = spawn_result < 0 ? -EIO : sys_fd_recv(s->sock[0]);
+	if (listener >= 0 && (k = failpoint("seccomp.listener", -EPROTO)) < 0) {
+		close(listener);
+		listener = k;
+	}
 	close(s->sock[0]);
 	s->sock[0] = -1;
 	if (spawn_result < 0)
@@ -195,6 +205,10 @@ int run_sys_after_start(struct run_node *n, int spawn_result)
 	if (listener < 0)
 		return listener;
 	k = sys_supervisor_new(listener, n->pidfd, s->rules, n->run->d->seed, LAB_DATA_PATH, &s->sup);
+	if (k >= 0 && (k = failpoint("seccomp.supervisor", -ENOMEM)) < 0) {
+		sys_supervisor_free(s->sup);
+		s->sup = NULL;
+	}
 	if (k < 0)
 		return k;
 	sys_supervisor_arm(s->sup, s->armed);

@@ -48,6 +48,20 @@ rc=$?
 want=0; [ "$(id -u)" -eq 0 ] || want=3
 [ "$rc" -eq "$want" ] && ok || { bad "run exit $rc, want $want"; sed 's/^/  | /' "$out"; }
 if "$xmllint" --noout --schema "$schema" "$tmp/j.xml" 2>"$err"; then ok; else bad "junit invalid:"; cat "$err"; fi
+
+# Drills that cannot start end with exit 3, a sentence and a valid JUnit file, never a
+# crash: a run directory that cannot be made, and (as root, through setpriv) an ordinary user.
+rm -f "$tmp/j.xml"
+expect_rc 3 "$cd_bin" run --out /proc/chaosdrill-nope --junit "$tmp/j.xml" scenarios/demo.yaml
+expect_in "$out" "error: cannot create a run directory under /proc/chaosdrill-nope"
+if "$xmllint" --noout --schema "$schema" "$tmp/j.xml" 2>"$err"; then ok; else bad "junit invalid:"; cat "$err"; fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  chmod 755 "$tmp" && mkdir "$tmp/user-runs" && chown 65534:65534 "$tmp/user-runs"
+  expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$cd_bin" run --out "$tmp/user-runs" scenarios/demo.yaml
+  expect_in "$out" "error: running a drill needs root"
+  res=$(ls "$tmp"/user-runs/*/result.json 2>/dev/null | head -1)
+  [ -n "$res" ] && grep -q '"verdict": "error"' "$res" && ok || bad "no result.json saying error for an ordinary user"
+fi
 rm -rf "$tmp"
 
 finish
