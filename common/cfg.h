@@ -1,10 +1,10 @@
 /* A located configuration tree: the shape of a YAML document (scalars, mappings, lists),
  * every node with its file, line and column, and typed getters whose errors say where and
- * what was expected. Plain data: scenarios/yaml_load.c builds it (the only user of
+ * what was expected. Plain data: scenarios/parser/yaml_load.c builds it (the only user of
  * libyaml); scenarios/, faults/, targets' and the harness's parsers read it.
  *
  * Usage:
- *   struct cfg_node *root;  yaml_load_file(path, &root, &err);       // scenarios/yaml_load.h
+ *   struct cfg_node *root;  yaml_load_file(path, &root, &err);       // scenarios/parser/yaml_load.h
  *   static const char *const keys[] = { "at", "node", NULL };
  *   r = cfg_check_keys(map, keys, "a kill fault", &err);             // unknown key + suggestion
  *   r = cfg_get_duration(map, "at", true, &at_ns, &err);             // required key

@@ -51,7 +51,7 @@ struct fault_env {
 	int (*faultfs)(void *harness, const char *node, const char *line, char *reply, size_t len);
 	uint64_t seed; /* the drill's, for seeded choices made at injection */
 	/* Runs q (borrowed: the fault owns it) on the harness's event loop: its fd polled,
-	 * its held packets released at their due times (faults/net_delay.h). q == NULL stops
+	 * its held packets released at their due times (faults/net/delay_queue.h). q == NULL stops
 	 * running the node's queue (before the fault frees it). */
 	int (*run_delay_queue)(void *harness, const char *node, struct net_delay *q);
 	/* Fills the node's own file system (its `disk:`) with a ballast file until free_bytes

@@ -1,5 +1,5 @@
 /* Lab bring-up and teardown: labs of 1, 5, 20 and 64 nodes (namespaces, veths, addresses,
- * cgroups; no target process) through harness/lab.h, beside the same wiring done with the
+ * cgroups; no target process) through harness/lab/lab.h, beside the same wiring done with the
  * `ip` command line in the same run. Prints medians and ratios; never passes or fails on
  * time. Goals on a 2-core machine: 5 nodes up < 10 ms, 64 up < 150 ms, 64 down < 500 ms.
  * Usage: bench_lab [runs [settle-ms]]   (root; settle: pause before each measurement so the
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/timeutil.h"
-#include "harness/lab.h"
+#include "harness/lab/lab.h"
 
 extern char **environ;
 

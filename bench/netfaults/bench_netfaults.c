@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "faults/net_delay.h"
+#include "faults/net/delay_queue.h"
 #include "tests/integration/lab/lab_test.h"
 #include "tests/integration/netfaults/net_test.h"
 

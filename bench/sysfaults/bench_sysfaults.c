@@ -27,11 +27,11 @@
 
 #include "common/cfg.h"
 #include "common/cleanup.h"
-#include "common/syscalls.h"
-#include "faults/sys_filter.h"
-#include "faults/sys_shimctl.h"
-#include "faults/sys_supervisor.h"
-#include "scenarios/yaml_load.h"
+#include "common/linux.h"
+#include "faults/sys/filter.h"
+#include "faults/sys/shimctl.h"
+#include "faults/sys/supervisor.h"
+#include "scenarios/parser/yaml_load.h"
 
 #define MAX_RUNS 31
 

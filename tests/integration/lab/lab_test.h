@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "harness/lab.h"
+#include "harness/lab/lab.h"
 
 #define CHECK(cond, ...)                                                        \
 	do {                                                                    \

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "faults/net_delay.h"
-#include "scenarios/yaml_load.h"
+#include "faults/net/delay_queue.h"
+#include "scenarios/parser/yaml_load.h"
 #include "tests/integration/lab/lab_test.h"
 #include "tests/integration/netfaults/net_test.h"
 

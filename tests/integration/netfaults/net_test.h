@@ -1,5 +1,5 @@
 /* Shared helpers of the network-fault integration tests: a struct fault_env over the lab
- * API (as harness/run_nodes.c makes it), fault args from YAML text, and UDP sockets bound
+ * API (as harness/run/run_nodes.c makes it), fault args from YAML text, and UDP sockets bound
  * in each node's namespace for one-way probes. */
 #ifndef CHAOSDRILL_TESTS_NET_TEST_H
 #define CHAOSDRILL_TESTS_NET_TEST_H
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "faults/fault.h"
-#include "harness/lab.h"
+#include "harness/lab/lab.h"
 
 /* The env of a drill over this lab (env.harness = lab); run_delay_queue runs each delay
  * queue on a thread of its own, as the harness's event loop would. */

@@ -22,9 +22,9 @@
 
 #include "common/cfg.h"
 #include "common/strbuf.h"
-#include "faults/sys_shimctl.h"
-#include "faults/sys_supervisor.h"
-#include "scenarios/yaml_load.h"
+#include "faults/sys/shimctl.h"
+#include "faults/sys/supervisor.h"
+#include "scenarios/parser/yaml_load.h"
 
 static const char *shim, *probe, *probe_static;
 static char dir[64], ctl_path[128];

@@ -25,11 +25,11 @@
 #include "common/cfg.h"
 #include "common/cleanup.h"
 #include "common/strbuf.h"
-#include "common/syscalls.h"
+#include "common/linux.h"
 #include "common/timeutil.h"
-#include "faults/sys_filter.h"
-#include "faults/sys_supervisor.h"
-#include "scenarios/yaml_load.h"
+#include "faults/sys/filter.h"
+#include "faults/sys/supervisor.h"
+#include "scenarios/parser/yaml_load.h"
 
 static const char *probe_dyn, *probe_static;
 static char dir[64];

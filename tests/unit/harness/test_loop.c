@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "common/timeutil.h"
-#include "harness/loop.h"
+#include "harness/run/loop.h"
 
 struct rec {
 	int order[8];

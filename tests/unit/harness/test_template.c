@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "harness/template.h"
+#include "harness/drill/template.h"
 
 static void test_expand(void **state)
 {

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "common/units.h"
-#include "harness/ledger.h"
-#include "harness/timeline.h"
-#include "harness/verify.h"
+#include "harness/record/ledger.h"
+#include "harness/record/timeline.h"
+#include "harness/record/verify.h"
 
 #define MS NSEC_PER_MSEC
 

@@ -18,8 +18,8 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-#include "harness/netlink.h"
-#include "harness/nl_batch.h"
+#include "harness/lab/netlink.h"
+#include "harness/lab/nl_batch.h"
 
 /* A request of `len` bytes (header included), its payload bytes set to `fill`. */
 static struct nlmsghdr *req(void *buf, uint16_t type, uint16_t flags, uint32_t len, int fill)

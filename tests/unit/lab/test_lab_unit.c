@@ -10,9 +10,9 @@
 #include <cmocka.h>
 #include <netlink/errno.h>
 
-#include "harness/cgroup.h"
-#include "harness/lab.h"
-#include "harness/netlink.h"
+#include "harness/lab/cgroup.h"
+#include "harness/lab/lab.h"
+#include "harness/lab/netlink.h"
 
 static void test_netlink_errno(void **state)
 {

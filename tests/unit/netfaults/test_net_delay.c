@@ -21,10 +21,10 @@
 #include <cmocka.h>
 
 #include "faults/fault.h"
-#include "faults/net_delay.h"
-#include "faults/net_delay_rule.h"
-#include "faults/net_nfq.h"
-#include "scenarios/yaml_load.h"
+#include "faults/net/delay_queue.h"
+#include "faults/net/delay_rule.h"
+#include "faults/net/nfq.h"
+#include "scenarios/parser/yaml_load.h"
 
 extern const struct fault_ops fault_delay_ops;
 

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "faults/fault.h"
-#include "faults/net_nft.h"
-#include "scenarios/yaml_load.h"
+#include "faults/net/nft.h"
+#include "scenarios/parser/yaml_load.h"
 
 extern const struct fault_ops fault_loss_ops;
 

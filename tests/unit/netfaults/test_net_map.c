@@ -1,4 +1,4 @@
-/* Unit tests of the partition drop map (faults/net_map.h): every shape's matrix, every
+/* Unit tests of the partition drop map (faults/net/map.h): every shape's matrix, every
  * scenario form, the located errors, the route plan, and inject's failure paths through
  * a fake env (no privileges: nothing reaches the kernel). */
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "faults/fault.h"
-#include "faults/net_map.h"
-#include "scenarios/yaml_load.h"
+#include "faults/net/map.h"
+#include "scenarios/parser/yaml_load.h"
 
 extern const struct fault_ops fault_partition_ops;
 extern const struct fault_ops fault_isolate_ops;

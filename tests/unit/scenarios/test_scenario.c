@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "common/units.h"
-#include "scenarios/scenario.h"
-#include "scenarios/yaml_load.h"
+#include "scenarios/parser/scenario.h"
+#include "scenarios/parser/yaml_load.h"
 
 static const char *const fault_kinds[] = { "kill", "stop", "torn-write", NULL };
 static const char *const step_kinds[] = { "restart", "wait", "exec", "sleep", NULL };

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "faults/fault_syscall.h"
-#include "scenarios/yaml_load.h"
+#include "faults/sys/syscall.h"
+#include "scenarios/parser/yaml_load.h"
 
 static const char *const names[] = { "n1", "n2" };
 

@@ -13,8 +13,8 @@
 
 #include "common/cfg.h"
 #include "common/error.h"
-#include "faults/sys_rule.h"
-#include "scenarios/yaml_load.h"
+#include "faults/sys/rule.h"
+#include "scenarios/parser/yaml_load.h"
 
 static int parse(const char *yaml, struct sys_rules **rs, struct cd_error *err)
 {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "faults/sys_shimctl.h"
+#include "faults/sys/shimctl.h"
 
 static char dir[64], shim[128], prog[128];
 

@@ -1,0 +1,231 @@
+/* Loading a drill: scenario + target + plug-in checks. See drill.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/cleanup.h"
+#include "harness/drill/drill.h"
+
+/* Error at a position recorded in the scenario. */
+static int at_pos(const struct scenario *sc, struct scenario_pos p, struct cd_error *err,
+		  const char *msg)
+{
+	return cd_error_set(err, EINVAL, sc->file, p.line, p.col, "%s", msg);
+}
+
+static int check_value(const struct target_def *t, const char *key, const char *value,
+		       char *msg, size_t len)
+{
+	const struct target_param_def *p = target_param(t, key);
+	size_t off = 0;
+
+	if (!p) {
+		off = (size_t)snprintf(msg, len, "target %s has no param '%s'; its params:", t->name, key);
+		for (size_t i = 0; i < t->n_params && off < len; i++)
+			off += (size_t)snprintf(msg + off, len - off, " %s", t->params[i].name);
+		return -ENOENT;
+	}
+	if (!p->values)
+		return 0;
+	for (size_t i = 0; p->values[i]; i++)
+		if (strcmp(p->values[i], value) == 0)
+			return 0;
+	off = (size_t)snprintf(msg, len, "param %s: '%s' is not one of:", key, value);
+	for (size_t i = 0; p->values[i] && off < len; i++)
+		off += (size_t)snprintf(msg + off, len - off, " %s", p->values[i]);
+	return -EINVAL;
+}
+
+static int check_params(const struct scenario *sc, const struct scenario_param *ps, size_t n,
+			const struct target_def *t, struct cd_error *err)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < n; i++) {
+		int r = check_value(t, ps[i].key, ps[i].value, msg, sizeof(msg));
+
+		if (r == 0)
+			continue;
+		if (ps[i].pos.line == 0)
+			return cd_error_set(err, EINVAL, "", 0, 0, "--param %s=%s: %s", ps[i].key,
+					    ps[i].value, msg);
+		return at_pos(sc, r == -ENOENT ? ps[i].key_pos : ps[i].pos, err, msg);
+	}
+	return 0;
+}
+
+static int apply_overrides(struct drill *d, const struct drill_options *o, struct cd_error *err)
+{
+	for (size_t i = 0; i < o->n_params; i++) {
+		const char *eq = strchr(o->params[i], '=');
+		_cleanup_free_ char *key = NULL;
+
+		if (!eq || eq == o->params[i])
+			return cd_error_set(err, EINVAL, "", 0, 0, "--param '%s': expected KEY=VALUE", o->params[i]);
+		key = strndup(o->params[i], (size_t)(eq - o->params[i]));
+		if (!key || scenario_override_param(d->sc, key, eq + 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_target(struct drill *d, struct cd_error *err)
+{
+	struct scenario *sc = d->sc;
+	char msg[600];
+	int r = target_load(sc->target, &d->target, err);
+
+	if (r == -ENOENT) {
+		char **names = NULL;
+		size_t n = 0, off;
+
+		off = (size_t)snprintf(msg, sizeof(msg), "unknown target '%s'; known targets:", sc->target);
+		if (target_list(&names, &n) == 0)
+			for (size_t i = 0; i < n; i++) {
+				if (off < sizeof(msg))
+					off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", names[i]);
+				free(names[i]);
+			}
+		free(names);
+		return at_pos(sc, sc->target_pos.line ? sc->target_pos : sc->drill_pos, err, msg);
+	}
+	if (r < 0)
+		return r;
+	d->driver = target_driver_lookup(d->target->driver);
+	if (!d->driver)
+		return cd_error_set(err, EINVAL, "", 0, 0, "target %s names driver '%s', which this chaosdrill does not have",
+				    d->target->name, d->target->driver);
+	if ((r = check_params(sc, sc->params, sc->n_params, d->target, err)) < 0 ||
+	    (r = check_params(sc, sc->overrides, sc->n_overrides, d->target, err)) < 0)
+		return r;
+	for (size_t i = 0; i < sc->n_nodes; i++)
+		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target, err)) < 0)
+			return r;
+	return 0;
+}
+
+static int load_faults(struct drill *d, struct cd_error *err)
+{
+	struct fault_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
+
+	d->faults = calloc(d->sc->n_faults + 1, sizeof(*d->faults));
+	if (!d->faults)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->sc->n_faults; i++) {
+		const struct scenario_fault *sf = &d->sc->faults[i];
+		struct drill_fault *f = &d->faults[i];
+		int r;
+
+		f->sf = sf;
+		f->ops = fault_lookup(sf->kind);
+		if (!f->ops)
+			return at_pos(d->sc, sf->pos, err, "unknown fault kind");
+		if (sf->has_heal && !f->ops->heals)
+			return cd_error_set(err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
+					    "fault '%s' cannot be healed; remove heal: (recovery steps undo it)",
+					    sf->kind);
+		r = f->ops->parse(sf->args, &ctx, &f->state, err);
+		if (r < 0)
+			return r;
+		d->n_faults++;
+		if (f->ops->needs_disk &&
+		    scenario_node_disk(d->sc, scenario_node(d->sc, f->ops->node(f->state)))->fs == SCENARIO_DISK_NONE)
+			return cd_error_set(err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
+					    "%s on %s needs the node's data dir on a disk of its own: add "
+					    "disk: {size: 64MiB, fs: ext4} (or fs: tmpfs) to the drill or to the node",
+					    sf->kind, f->ops->node(f->state));
+	}
+	return 0;
+}
+
+static int load_steps(struct drill *d, struct cd_error *err)
+{
+	struct step_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
+
+	d->steps = calloc(d->sc->n_steps + 1, sizeof(*d->steps));
+	if (!d->steps)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->sc->n_steps; i++) {
+		const struct scenario_step *ss = &d->sc->steps[i];
+		const struct step_kind_def *k = step_kind_lookup(ss->kind);
+		struct drill_step *s = &d->steps[i];
+		int r;
+
+		s->ss = ss;
+		if (!k)
+			return at_pos(d->sc, ss->pos, err, "unknown recovery step kind");
+		s->spec.kind = (enum step_kind)(k - step_kind_at(0));
+		d->n_steps++;
+		r = k->parse(ss->args, &ctx, &s->spec, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pick_seed(struct drill *d, const struct drill_options *o)
+{
+	if (o->has_seed) {
+		d->seed = o->seed;
+	} else if (d->sc->has_seed) {
+		d->seed = d->sc->seed;
+	} else {
+		if (getrandom(&d->seed, sizeof(d->seed), 0) != sizeof(d->seed))
+			return -errno;
+		d->seed_drawn = true;
+	}
+	return 0;
+}
+
+int drill_load(const char *path, const struct drill_options *opts, struct drill **out,
+	       struct cd_error *err)
+{
+	const char *faults[64], *steps[64];
+	struct scenario_kinds kinds = { faults, steps };
+	struct drill *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	fault_names(faults, ARRAY_SIZE(faults));
+	step_kind_names(steps, ARRAY_SIZE(steps));
+	r = scenario_load(path, &kinds, &d->sc, err);
+	if (r >= 0 && !(d->node_names = calloc(d->sc->n_nodes, sizeof(char *))))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < d->sc->n_nodes; i++)
+		d->node_names[i] = d->sc->nodes[i].name;
+	if (r >= 0)
+		r = apply_overrides(d, opts, err);
+	if (r >= 0)
+		r = load_target(d, err);
+	if (r >= 0)
+		r = load_faults(d, err);
+	if (r >= 0)
+		r = load_steps(d, err);
+	if (r >= 0)
+		r = pick_seed(d, opts);
+	if (r < 0) {
+		drill_free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+void drill_free(struct drill *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_faults; i++)
+		d->faults[i].ops->free(d->faults[i].state);
+	for (size_t i = 0; i < d->n_steps; i++)
+		step_spec_release(&d->steps[i].spec);
+	free(d->faults);
+	free(d->steps);
+	free(d->node_names);
+	target_free(d->target);
+	scenario_free(d->sc);
+	free(d);
+}

@@ -1,0 +1,60 @@
+/* A drill ready to run or report on: the scenario, its target, and every fault and
+ * recovery step parsed by its plug-in. All checks that need no process or kernel call
+ * happen here, so `validate` and `run` reject the same files with the same messages.
+ *
+ * Usage:
+ *   struct drill_options o = { .params = kv, .n_params = n };
+ *   struct drill *d;
+ *   r = drill_load("scenarios/demo.yaml", &o, &d, &err);   // err: file:line:col
+ *   drill_free(d);
+ */
+#ifndef CHAOSDRILL_HARNESS_DRILL_H
+#define CHAOSDRILL_HARNESS_DRILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "faults/fault.h"
+#include "harness/drill/steps.h"
+#include "harness/drill/target.h"
+#include "scenarios/parser/scenario.h"
+#include "targets/driver.h"
+
+struct drill_options {
+	const char *const *params; /* "KEY=VALUE" strings from --param, borrowed */
+	size_t n_params;
+	bool has_seed;             /* --seed */
+	uint64_t seed;
+};
+
+struct drill_fault {
+	const struct scenario_fault *sf; /* borrowed from sc */
+	const struct fault_ops *ops;
+	void *state;                     /* owned, freed by ops->free */
+};
+
+struct drill_step {
+	const struct scenario_step *ss; /* borrowed from sc */
+	struct step_spec spec;          /* owned */
+};
+
+struct drill {
+	struct scenario *sc;         /* owned */
+	struct target_def *target;   /* owned */
+	const struct target_driver *driver;
+	struct drill_fault *faults;
+	size_t n_faults;
+	struct drill_step *steps;
+	size_t n_steps;
+	const char **node_names;     /* n = sc->n_nodes, borrowed strings */
+	uint64_t seed;               /* --seed, else the file's, else drawn */
+	bool seed_drawn;
+};
+
+int drill_load(const char *path, const struct drill_options *opts, struct drill **out,
+	       struct cd_error *err);
+void drill_free(struct drill *d);
+
+#endif

@@ -1,0 +1,190 @@
+/* Recovery step kinds and their parsers: see steps.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/units.h"
+#include "harness/drill/steps.h"
+
+#define DEFAULT_WAIT_TIMEOUT (30 * NSEC_PER_SEC)
+#define DEFAULT_EXEC_TIMEOUT (60 * NSEC_PER_SEC)
+
+static int node_ref(const struct cfg_node *v, const struct step_parse_ctx *ctx, const char *kind,
+		    const char **out, struct cd_error *err)
+{
+	int r = cfg_string(v, out, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_nodes; i++)
+		if (strcmp(ctx->nodes[i], *out) == 0)
+			return 0;
+	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, *out);
+}
+
+static int argv_of(const struct cfg_node *v, const char ***out, struct cd_error *err)
+{
+	int r = cfg_expect(v, CFG_SEQ, "argv (a list of strings)", err);
+	const char **argv;
+
+	if (r < 0)
+		return r;
+	if (v->n == 0)
+		return cfg_error(v, err, "argv must name a program");
+	argv = calloc(v->n + 1, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	*out = argv;
+	for (size_t i = 0; i < v->n; i++)
+		if ((r = cfg_string(v->items[i], &argv[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+/* `kind: n1` or `kind: {node: n1, <extra keys>}`: the node and the map (or NULL). */
+static int node_or_map(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+		       const char *kind, const char *const *keys, const char **node,
+		       const struct cfg_node **map, struct cd_error *err)
+{
+	int r;
+
+	*map = NULL;
+	if (args->type == CFG_SCALAR)
+		return node_ref(args, ctx, kind, node, err);
+	if ((r = cfg_expect(args, CFG_MAP, kind, err)) < 0 ||
+	    (r = cfg_check_keys(args, keys, kind, err)) < 0)
+		return r;
+	*map = args;
+	if (!cfg_get(args, "node"))
+		return 0;
+	return node_ref(cfg_get(args, "node"), ctx, kind, node, err);
+}
+
+static int parse_restart(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+			 struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", NULL };
+	const struct cfg_node *map;
+	int r = node_or_map(args, ctx, "restart", keys, &s->node, &map, err);
+
+	if (r >= 0 && !s->node)
+		return cfg_error(args, err, "restart needs a node (restart: n1)");
+	return r;
+}
+
+static int parse_wait(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+		      struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "probe", "tcp", "command", "node", "timeout", NULL };
+	static const char *const probes[] = { "ready", NULL };
+	const struct cfg_node *map, *v;
+	uint64_t port;
+	size_t idx, forms = 0;
+	int r;
+
+	s->timeout_ns = DEFAULT_WAIT_TIMEOUT;
+	if ((r = node_or_map(args, ctx, "wait", keys, &s->node, &map, err)) < 0)
+		return r;
+	if (!map) /* wait: n1  ==  wait for n1's readiness probe */
+		return 0;
+	if ((r = cfg_get_duration(map, "timeout", false, &s->timeout_ns, err)) < 0)
+		return r;
+	if ((v = cfg_get(map, "probe")) && ++forms && (r = cfg_enum(v, probes, &idx, err)) < 0)
+		return r;
+	s->probe = "ready";
+	if ((v = cfg_get(map, "tcp")) && ++forms) {
+		if ((r = cfg_uint(v, 1, 65535, &port, err)) < 0)
+			return r;
+		s->wait = STEP_WAIT_TCP;
+		s->port = (uint16_t)port;
+	}
+	if ((v = cfg_get(map, "command")) && ++forms) {
+		s->wait = STEP_WAIT_COMMAND;
+		if ((r = argv_of(v, &s->argv, err)) < 0)
+			return r;
+	}
+	if (forms > 1)
+		return cfg_error(map, err, "wait takes one of probe:, tcp: or command:");
+	return 0;
+}
+
+static int parse_exec(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+		      struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", "argv", "timeout", "exit", NULL };
+	const struct cfg_node *map;
+	uint64_t code = 0;
+	int r;
+
+	s->timeout_ns = DEFAULT_EXEC_TIMEOUT;
+	if (args->type == CFG_SEQ) /* exec: [argv...]  runs in the lab */
+		return argv_of(args, &s->argv, err);
+	if ((r = node_or_map(args, ctx, "exec", keys, &s->node, &map, err)) < 0)
+		return r;
+	if (!map)
+		return cfg_error(args, err, "exec needs argv: exec: {node: n1, argv: [prog, arg]}");
+	if (!cfg_get(map, "argv"))
+		return cfg_error(map, err, "missing required key 'argv'");
+	if ((r = argv_of(cfg_get(map, "argv"), &s->argv, err)) < 0 ||
+	    (r = cfg_get_duration(map, "timeout", false, &s->timeout_ns, err)) < 0 ||
+	    (r = cfg_get_uint(map, "exit", false, 0, 255, &code, err)) < 0)
+		return r;
+	s->exit_code = (int)code;
+	return 0;
+}
+
+static int parse_sleep(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+		       struct step_spec *s, struct cd_error *err)
+{
+	return cfg_duration(args, &s->duration_ns, err);
+}
+
+static int parse_workload(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+			  struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", NULL };
+	const struct cfg_node *map;
+	int r = node_or_map(args, ctx, "workload", keys, &s->node, &map, err);
+
+	if (r >= 0 && !s->node)
+		return cfg_error(args, err, "workload needs a node (workload: {node: n2})");
+	return r;
+}
+
+#define KIND(k, n, sum, fn) [k] = { .name = n, .summary = sum, .parse = fn }
+static const struct step_kind_def kinds[] = {
+	KIND(STEP_RESTART, "restart", "start a new incarnation of a node (new pid namespace, same network and data)", parse_restart),
+	KIND(STEP_WAIT, "wait", "wait for the readiness probe, a TCP connect or a command, with a timeout", parse_wait),
+	KIND(STEP_EXEC, "exec", "run a command inside a node's namespaces or in the lab; exit code checked", parse_exec),
+	KIND(STEP_SLEEP, "sleep", "wait a fixed time", parse_sleep),
+	KIND(STEP_WORKLOAD, "workload", "point the workload at another node (after a promotion)", parse_workload),
+};
+
+const struct step_kind_def *step_kind_lookup(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct step_kind_def *step_kind_at(size_t i)
+{
+	return i < ARRAY_SIZE(kinds) ? &kinds[i] : NULL;
+}
+
+void step_kind_names(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < ARRAY_SIZE(kinds) && n + 1 < max; n++)
+		names[n] = kinds[n].name;
+	names[n] = NULL;
+}
+
+void step_spec_release(struct step_spec *s)
+{
+	free(s->argv);
+	s->argv = NULL;
+}

@@ -1,0 +1,585 @@
+/* Running one drill (shared/DESIGN.md §2): run directory, lab up, nodes started and ready,
+ * workload to steady state, faults on schedule, recovery steps, tail, final read, checker,
+ * verdicts, reports, lab down. SIGINT/SIGTERM end it early and still write the report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/failpoint.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/units.h"
+#include "harness/cli/cli.h"
+#include "harness/run/run_internal.h"
+
+#define READY_TIMEOUT_NS (30 * NSEC_PER_SEC)
+#define FINAL_READ_TIMEOUT_MS 10000
+
+int64_t run_now(const struct drill_run *r)
+{
+	return time_mono_ns() - r->t0;
+}
+
+void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
+{
+	char buf[1024], when[32];
+	va_list ap;
+
+	if (r->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (r->steady_ns > 0) {
+		int64_t rel = t_ns - r->steady_ns, ms = (rel < 0 ? -rel : rel) / NSEC_PER_MSEC;
+
+		snprintf(when, sizeof(when), "%s%lld.%03llds", rel < 0 ? "-" : "", (long long)(ms / 1000),
+			 (long long)(ms % 1000));
+	} else {
+		snprintf(when, sizeof(when), "setup");
+	}
+	fprintf(stdout, "  %9s  %s\n", when, buf);
+	fflush(stdout);
+}
+
+bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg), void *arg,
+	       int64_t deadline_ns)
+{
+	for (;;) {
+		int64_t now = run_now(r), wait = 200 * NSEC_PER_MSEC;
+
+		if (done && done(r, arg))
+			return true;
+		if (r->interrupted)
+			return false;
+		if (deadline_ns >= 0 && now >= deadline_ns)
+			return !done;
+		if (deadline_ns >= 0 && deadline_ns - now < wait)
+			wait = deadline_ns - now;
+		if (loop_step(r->loop, wait) < 0)
+			return false;
+	}
+}
+
+static void on_signal(struct loop *l, void *ud, int res)
+{
+	struct drill_run *r = ud;
+	struct signalfd_siginfo si;
+
+	if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		r->interrupted = true;
+		r->interrupt_sig = (int)si.ssi_signo;
+		timeline_add(r->tl, run_now(r), TL_INTERRUPTED, -1, NULL, (int)si.ssi_signo, "%s",
+			     strsignal((int)si.ssi_signo));
+		log_warn("%s: interrupted by %s; tearing the lab down", r->sc->drill,
+			 strsignal((int)si.ssi_signo));
+	}
+	loop_poll(l, r->sigfd, POLLIN, on_signal, r, NULL);
+}
+
+static int watch_signals(struct drill_run *r, sigset_t *old)
+{
+	sigset_t set;
+	int k = failpoint("run.signals", -EMFILE);
+
+	if (k < 0)
+		return k;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+		return -errno;
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sigfd < 0)
+		return -errno;
+	return loop_poll(r->loop, r->sigfd, POLLIN, on_signal, r, NULL);
+}
+
+/* runs/<drill>-<UTC time>[-N] */
+static int make_run_dir(struct drill_run *r, const char *out_dir)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[32];
+	int k;
+
+	if (strlen(out_dir) > 2048)
+		return -ENAMETOOLONG; /* node data paths and logs are built under it */
+	if ((k = fs_mkdir_p(out_dir, 0755)) < 0)
+		return k;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 1; i < 1000; i++) {
+		if (i == 1)
+			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s", out_dir, r->sc->drill, ts);
+		else
+			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s-%d", out_dir, r->sc->drill, ts, i);
+		if (mkdir(r->run_dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* scenario.yaml (the file as written, with what resolved it: seed and --param) and
+ * schedule.json (every resolved choice: enough to replay). */
+static int write_inputs(struct drill_run *r)
+{
+	const struct drill *d = r->d;
+	struct strbuf sb = STRBUF_INIT;
+	char path[4200], *src = NULL;
+	size_t len = 0;
+	int k = fs_read_all(r->sc->file, 4 << 20, &src, &len);
+
+	if (k < 0)
+		return k;
+	strbuf_appendf(&sb, "# resolved by chaosdrill %s: seed %llu%s\n", CHAOSDRILL_VERSION,
+		       (unsigned long long)d->seed, d->seed_drawn ? " (drawn)" : "");
+	for (size_t i = 0; i < r->sc->n_overrides; i++)
+		strbuf_appendf(&sb, "# --param %s=%s\n", r->sc->overrides[i].key, r->sc->overrides[i].value);
+	strbuf_appendn(&sb, src, len);
+	free(src);
+	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
+	k = strbuf_failed(&sb) ? -ENOMEM : fs_write_atomic(path, sb.buf, sb.len, 0644);
+	strbuf_release(&sb);
+	if (k < 0)
+		return k;
+	strbuf_appendf(&sb, "{\n  \"drill\": ");
+	strbuf_append_json_string(&sb, r->sc->drill);
+	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {", (unsigned long long)d->seed);
+	for (size_t i = 0; i < r->sc->n_overrides; i++) {
+		strbuf_appendf(&sb, "%s", i ? ", " : "");
+		strbuf_append_json_string(&sb, r->sc->overrides[i].key);
+		strbuf_append(&sb, ": ");
+		strbuf_append_json_string(&sb, r->sc->overrides[i].value);
+	}
+	strbuf_append(&sb, "},\n  \"faults\": [");
+	for (size_t i = 0; i < d->n_faults; i++) {
+		const struct scenario_fault *f = d->faults[i].sf;
+
+		strbuf_appendf(&sb, "%s\n    {\"kind\": ", i ? "," : "");
+		strbuf_append_json_string(&sb, f->kind);
+		strbuf_appendf(&sb, ", \"node\": ");
+		strbuf_append_json_string(&sb, d->faults[i].ops->node(d->faults[i].state));
+		strbuf_appendf(&sb, ", \"at_ms\": %lld", (long long)(f->at_ns / NSEC_PER_MSEC));
+		if (f->has_heal)
+			strbuf_appendf(&sb, ", \"heal_%s_ms\": %lld", f->heal_is_after ? "after" : "at",
+				       (long long)(f->heal_ns / NSEC_PER_MSEC));
+		strbuf_append(&sb, "}");
+	}
+	strbuf_append(&sb, "\n  ]\n}\n");
+	snprintf(path, sizeof(path), "%s/schedule.json", r->run_dir);
+	k = strbuf_failed(&sb) ? -ENOMEM : fs_write_atomic(path, sb.buf, sb.len, 0644);
+	strbuf_release(&sb);
+	return k;
+}
+
+static int own(struct drill_run *r, char *s)
+{
+	char **v;
+
+	if (!s)
+		return -ENOMEM;
+	v = realloc(r->owned_strings, (r->n_owned_strings + 1) * sizeof(*v));
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	r->owned_strings = v;
+	v[r->n_owned_strings++] = s;
+	return 0;
+}
+
+/* Variables of recovery steps' argv: {bin}, {run}, {NODE.addr}, {NODE.port}, {NODE.hostport}. */
+static int init_step_vars(struct drill_run *r)
+{
+	int k = template_set(&r->step_vars, "bin", r->d->target->bin_dir);
+
+	k |= template_set(&r->step_vars, "targets_bin", target_bin_root());
+	k |= template_set(&r->step_vars, "run", r->run_dir);
+	for (size_t i = 0; i < r->n_nodes && k >= 0; i++) {
+		struct run_node *n = &r->nodes[i];
+		char *name, *hp;
+		int a;
+
+		a = asprintf(&name, "%s.addr", n->sn->name);
+		k = own(r, a < 0 ? NULL : name);
+		k |= template_set(&r->step_vars, name, n->addr);
+		a = asprintf(&name, "%s.port", n->sn->name);
+		k |= own(r, a < 0 ? NULL : name);
+		k |= template_set(&r->step_vars, name, n->port);
+		a = asprintf(&name, "%s.hostport", n->sn->name);
+		k |= own(r, a < 0 ? NULL : name);
+		a = asprintf(&hp, "%s:%s", n->addr, n->port);
+		k |= own(r, a < 0 ? NULL : hp);
+		k |= template_set(&r->step_vars, name, hp);
+	}
+	return k ? -ENOMEM : 0;
+}
+
+int run_env_error(struct drill_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->env_error)
+		return -EIO;
+	va_start(ap, fmt);
+	if (vasprintf(&r->env_error, fmt, ap) < 0)
+		r->env_error = NULL;
+	va_end(ap);
+	return -EIO;
+}
+
+/* The harness joins the lab's network namespace, so workload clients and the final read
+ * reach the nodes with any client library; *host_ns (caller closes) gets us back. */
+static int enter_lab_netns(struct drill_run *r, int *host_ns)
+{
+	char path[64];
+	int fd, k = 0;
+
+	*host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)lab_holder_pid(r->lab));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*host_ns < 0 || fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+		k = -errno;
+	if (fd >= 0)
+		close(fd);
+	return k;
+}
+
+/* The folder of a file, resolved; NULL if it does not exist. Caller frees. */
+static char *folder_of(const char *file)
+{
+	char *p = realpath(file, NULL), *slash = p ? strrchr(p, '/') : NULL;
+
+	if (slash)
+		*slash = '\0';
+	return p;
+}
+
+/* Host paths nodes need although their /tmp and /run are private: the targets' binaries
+ * and definitions, the run directory (a checkout under /tmp must still work), and what
+ * runs in nodes from the build (faultfs, the preload shim, chaosdrill node-disk). */
+static void keep_paths(struct drill_run *r, char *keep[7])
+{
+	keep[0] = realpath(target_bin_root(), NULL);
+	keep[1] = realpath(target_src_root(), NULL);
+	keep[2] = realpath(r->run_dir, NULL);
+	keep[3] = folder_of(run_ffs_binary());
+	keep[4] = folder_of("/proc/self/exe"); /* chaosdrill node-disk */
+	keep[5] = folder_of(run_shim_library());
+	keep[6] = NULL;
+	for (int i = 0, j = 0; i < 7; i++) /* drop the ones that do not exist */
+		if ((keep[j] = keep[i]))
+			j++;
+}
+
+/* What every drill has, whatever happens next: the state its report is made of, and its
+ * run directory with the inputs (scenario.yaml, schedule.json). A drill that cannot get
+ * this far still reports, on stdout and in --junit. */
+static int begin(struct drill_run *r, const char *out_dir)
+{
+	int k;
+
+	r->tl = timeline_new();
+	r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
+	r->faults = calloc(r->d->n_faults + 1, sizeof(*r->faults));
+	r->steps = calloc(r->d->n_steps + 1, sizeof(*r->steps));
+	if (!r->tl || !r->ledger || !r->faults || !r->steps)
+		return run_env_error(r, "out of memory");
+	if ((k = make_run_dir(r, out_dir)) >= 0 && (k = failpoint("run.dir", -EACCES)) < 0)
+		rmdir(r->run_dir); /* made, but not to be used: leave nothing */
+	if (k < 0) {
+		r->run_dir[0] = '\0'; /* nothing to write the reports into */
+		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
+	}
+	timeline_add(r->tl, 0, TL_DRILL_START, -1, NULL, 0, "%s", r->run_dir);
+	/* where the drill's clock is on the wall clock, for tools that relate their own
+	 * timestamps (a node's logs) to the timeline */
+	timeline_add(r->tl, 0, TL_NOTE, -1, NULL, 0, "t_ns 0 is CLOCK_REALTIME %lld",
+		     (long long)(time_real_ns() - (time_mono_ns() - r->t0)));
+	if ((k = write_inputs(r)) < 0 || (k = failpoint("run.inputs", -ENOSPC)) < 0)
+		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
+	return 0;
+}
+
+static int setup(struct drill_run *r, const char *subnet, int *host_ns)
+{
+	struct lab_options opt = LAB_OPTIONS_INIT;
+	char *keep[7];
+	int k;
+
+	if ((k = loop_new(&r->loop)) < 0 || (k = failpoint("run.loop", -ENOSYS)) < 0)
+		return run_env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
+	lab_init_process();
+	keep_paths(r, keep);
+	opt.keep_paths = (const char *const *)keep;
+	opt.subnet = subnet;
+	k = lab_new(&opt, &r->lab);
+	for (int i = 0; keep[i]; i++)
+		free(keep[i]);
+	if (k < 0)
+		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
+	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
+		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
+	if ((k = run_disk_prepare(r)) < 0)
+		return k; /* said why */
+	if ((k = run_sys_prepare(r)) < 0)
+		return run_env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
+	if ((k = run_ffs_prepare(r)) < 0)
+		return run_env_error(r, "cannot start the fault file system: %s", strerror(-k));
+	if ((k = init_step_vars(r)) < 0)
+		return k;
+	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
+		return run_env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
+	r->wl_node = run_node_find(r, r->sc->workload.node);
+	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), r->n_nodes,
+		r->n_nodes == 1 ? "" : "s", r->d->target->name, lab_cgroup_kind(r->lab));
+	return 0;
+}
+
+#define PROGRESS_NS (5 * NSEC_PER_SEC)
+
+/* Every 5 s while the workload runs: what it has seen so far. */
+static void on_progress(struct loop *l, void *ud, int res)
+{
+	struct drill_run *r = ud;
+	struct workload_stats st;
+
+	if (!r->wl || r->interrupted)
+		return;
+	st = workload_stats(r->wl);
+	run_say(r, run_now(r), "progress: %llu writes acknowledged, %llu failed, %llu unknown",
+		(unsigned long long)st.ok, (unsigned long long)st.failed, (unsigned long long)st.unknown);
+	loop_timer_at(l, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
+}
+
+static bool time_reached(struct drill_run *r, void *arg)
+{
+	return run_now(r) >= *(int64_t *)arg;
+}
+
+static bool workload_drained(struct drill_run *r, void *arg)
+{
+	return workload_pending(r->wl) == 0;
+}
+
+/* Faults in time order, each followed by its own recovery steps if it has any (so a
+ * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
+ * time or once the last fault is in, whichever is later. */
+static int run_schedule(struct drill_run *r)
+{
+	size_t n = r->d->n_faults, *order = calloc(n + 1, sizeof(*order));
+	bool ok;
+	int64_t until;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
+		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns < r->d->faults[order[j - 1]].sf->at_ns; j--) {
+			size_t t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (size_t i = 0; i < n && !r->interrupted; i++) {
+		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
+		if (!run_until(r, time_reached, &until, -1))
+			break;
+		run_fault_inject(r, order[i]);
+		run_recovery(r, (int)order[i]);
+	}
+	free(order);
+	until = r->steady_ns + r->sc->recovery_at_ns;
+	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
+		return -EINTR;
+	ok = run_recovery(r, -1);
+	r->recovered_ns = run_now(r);
+	timeline_add(r->tl, r->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
+		     ok ? "recovery steps done" : "recovery failed");
+	return r->interrupted ? -EINTR : 0;
+}
+
+/* From ready nodes to the end of the tail: workload, faults, recovery. */
+static int drive(struct drill_run *r)
+{
+	const struct scenario_workload *wc = &r->sc->workload;
+	struct workload_config c = { wc->rate, wc->clients, wc->timeout_ns, r->d->driver, r->t0 };
+	int64_t until;
+	int k;
+
+	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
+	    (k = workload_start(r->wl, r->wl_node->addr, r->d->target->port)) < 0 ||
+	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
+		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
+	until = run_now(r) + wc->warmup_ns;
+	if (!run_until(r, time_reached, &until, -1))
+		return -EINTR;
+	r->steady_ns = run_now(r);
+	failpoint_mark("steady");
+	if (!r->quiet)
+		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
+	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, r->wl_node->sn->name, 0, "%.0f/s from %u clients",
+		     wc->rate, wc->clients);
+	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate, wc->clients,
+		r->wl_node->sn->name);
+	if ((k = run_schedule(r)) < 0)
+		return k;
+	if (!run_until(r, run_faults_all_healed, NULL, -1))
+		return -EINTR;
+	until = run_now(r) + wc->tail_ns;
+	if (!run_until(r, time_reached, &until, -1))
+		return -EINTR;
+	workload_stop(r->wl);
+	loop_cancel(r->loop, r->progress);
+	r->progress = NULL;
+	until = run_now(r) + wc->timeout_ns + 100 * NSEC_PER_MSEC;
+	run_until(r, workload_drained, NULL, until);
+	workload_abandon(r->wl);
+	timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0, "%zu operations", r->ledger->n);
+	return r->interrupted ? -EINTR : 0;
+}
+
+static void final_read(struct drill_run *r)
+{
+	int64_t t = run_now(r);
+	int k = final_read_init(&r->fr, r->ledger);
+
+	if (k >= 0)
+		k = r->d->driver->read_all(r->wl_node->addr, r->d->target->port, FINAL_READ_TIMEOUT_MS,
+					   final_read_kv, &r->fr);
+	r->final_read_error = k < 0 ? k : 0;
+	r->final_keys = r->fr.keys;
+	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, r->wl_node->sn->name, k < 0 ? k : 0,
+		     "%llu keys in %lld ms%s%s", (unsigned long long)r->fr.keys,
+		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "", k < 0 ? strerror(-k) : "");
+}
+
+static void teardown(struct drill_run *r, int host_ns)
+{
+	run_ffs_stop(r); /* nodes are down: faultfs flushes and unmounts */
+	if (r->loop)
+		loop_cancel(r->loop, r->progress);
+	r->progress = NULL;
+	if (r->wl)
+		workload_abandon(r->wl);
+	if (r->lab)
+		run_nodes_stop(r);
+	if (host_ns >= 0) {
+		if (setns(host_ns, CLONE_NEWNET) < 0)
+			log_error("cannot return to the host's network namespace: %s", strerror(errno));
+		close(host_ns);
+	}
+	workload_free(r->wl);
+	r->wl = NULL;
+	lab_free(r->lab);
+	r->lab = NULL;
+}
+
+static void run_release(struct drill_run *r)
+{
+	run_nodes_release(r);
+	if (r->sigfd > 0)
+		close(r->sigfd);
+	loop_free(r->loop);
+	for (size_t i = 0; r->faults && i < r->d->n_faults; i++) {
+		free(r->faults[i].what);
+		free(r->faults[i].heal_what);
+	}
+	for (size_t i = 0; r->steps && i < r->d->n_steps; i++) {
+		free(r->steps[i].message);
+		strbuf_release(&r->steps[i].output);
+	}
+	free(r->faults);
+	free(r->steps);
+	for (size_t i = 0; i < r->n_owned_strings; i++)
+		free(r->owned_strings[i]);
+	free(r->owned_strings);
+	for (size_t i = 0; i < r->n_owned_argv; i++)
+		template_argv_free(r->owned_argv[i]);
+	free(r->owned_argv);
+	template_vars_release(&r->step_vars);
+	free(r->probe_ok);
+	final_read_release(&r->fr);
+	verify_result_release(&r->vres);
+	free(r->vfaults);
+	timeline_free(r->tl);
+	ledger_free(r->ledger);
+	free(r->env_error);
+}
+
+int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res)
+{
+	struct drill_run r = { .d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1,
+			       .quiet = o->quiet, .recovered_ns = -1 };
+	sigset_t old;
+	int host_ns = -1, k, code;
+
+	memset(res, 0, sizeof(*res));
+	res->suite.started_real_ns = time_real_ns();
+	r.env = run_fault_env_ops;
+	r.env.harness = &r;
+	r.env.seed = d->seed;
+	if (!o->quiet)
+		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill, d->target->name,
+		       (unsigned long long)d->seed);
+	if (begin(&r, o->out_dir) < 0) {
+		/* said why */
+	} else if (geteuid() != 0) {
+		run_env_error(&r, "running a drill needs root (namespaces, cgroups, mounts): run it as root, "
+			      "e.g. with sudo");
+	} else {
+		k = setup(&r, o->subnet, &host_ns);
+		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
+			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
+		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 && !r.env_error && k != -EINTR)
+			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
+		if (k >= 0)
+			k = drive(&r);
+		if (k >= 0)
+			final_read(&r);
+		if (r.lab)
+			run_nodes_stop(&r);
+		if (k >= 0)
+			run_nodes_check(&r);
+		teardown(&r, host_ns);
+		if (r.sigfd >= 0)
+			sigprocmask(SIG_SETMASK, &old, NULL);
+		if (k < 0 && !r.env_error && !r.interrupted)
+			run_env_error(&r, "the drill stopped: %s", strerror(-k));
+	}
+	code = run_report(&r);
+	run_release(&r);
+	return code;
+}
+
+void run_result_release(struct run_result *res)
+{
+	free(res->error);
+	free(res->run_dir);
+	free(res->name);
+	for (size_t i = 0; i < res->n_strings; i++)
+		free(res->strings[i]);
+	free(res->strings);
+	free(res->cases);
+	free(res->props);
+	for (size_t i = 0; i < res->n_case_props; i++)
+		free(res->case_props[i]);
+	free(res->case_props);
+	memset(res, 0, sizeof(*res));
+}

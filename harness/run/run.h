@@ -1,0 +1,35 @@
+/* Running one drill: set up, fault, recover, verify, report, tear down. Fills a report
+ * suite (the facts the report writers need) and returns the drill's exit code. */
+#ifndef CHAOSDRILL_HARNESS_RUN_H
+#define CHAOSDRILL_HARNESS_RUN_H
+
+#include <stdbool.h>
+
+#include "harness/drill/drill.h"
+#include "reports/report.h"
+
+struct run_result {
+	struct report_suite suite; /* strings point into the fields below or the drill */
+	char *error;               /* owned */
+	char *run_dir;             /* owned */
+	char *name;                /* owned: the suite's name with --repeat ("drill#2") */
+	char hostname[256];
+	char **strings;            /* owned strings the suite points at */
+	size_t n_strings;
+	struct report_case *cases; /* owned */
+	struct report_property *props; /* owned: the suite's */
+	struct report_property **case_props; /* owned: one array per case */
+	size_t n_case_props;
+};
+
+struct run_options {
+	const char *out_dir; /* run directories go under it */
+	const char *subnet;  /* the lab's, or NULL for the default */
+	bool quiet;          /* only the verdict lines and errors */
+};
+
+/* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. */
+int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res);
+void run_result_release(struct run_result *res);
+
+#endif

@@ -1,0 +1,214 @@
+/* Helper processes during a drill (readiness probes, `exec` and `wait command` steps, the
+ * target's checker): started in a node's namespaces or in the lab, output captured through
+ * a pipe, watched through a pidfd, killed at their timeout; all on the event loop, so the
+ * workload's clock never stalls behind them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/failpoint.h"
+#include "common/linux.h"
+#include "common/timeutil.h"
+#include "common/units.h"
+#include "harness/run/run_internal.h"
+
+#define HELPER_OUTPUT_MAX (64 * 1024)
+#define PROBE_INTERVAL_NS (10 * NSEC_PER_MSEC) /* probe lag adds to the measured RTO */
+#define PROBE_ATTEMPT_MAX_NS (2 * NSEC_PER_SEC)
+
+struct helper {
+	struct drill_run *r;
+	int pidfd, out_fd;
+	pid_t pid;
+	struct loop_op *timer, *rd;
+	bool timed_out;
+	struct strbuf out;
+	helper_done_fn done;
+	void *ud;
+};
+
+static void drain(struct helper *h)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(h->out_fd, buf, sizeof(buf))) > 0)
+		if (h->out.len < HELPER_OUTPUT_MAX)
+			strbuf_appendn(&h->out, buf, (size_t)n);
+}
+
+static void on_output(struct loop *l, void *ud, int res)
+{
+	struct helper *h = ud;
+
+	h->rd = NULL;
+	drain(h);
+	if (res > 0 && !(res & (POLLHUP | POLLERR)))
+		loop_poll(l, h->out_fd, POLLIN, on_output, h, &h->rd);
+}
+
+static void on_exit_cb(struct loop *l, void *ud, int res)
+{
+	struct helper *h = ud;
+	int status = 0;
+
+	if (lab_proc_wait(h->pidfd, 0, &status) == -ETIMEDOUT) {
+		loop_poll(l, h->pidfd, POLLIN, on_exit_cb, h, NULL);
+		return;
+	}
+	loop_cancel(l, h->timer);
+	loop_cancel(l, h->rd);
+	drain(h); /* the helper's pid namespace is gone: every writer is closed */
+	close(h->pidfd);
+	close(h->out_fd);
+	h->done(h->r, h->ud, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		h->timed_out, h->out.buf ? h->out.buf : "");
+	strbuf_release(&h->out);
+	free(h);
+}
+
+static void on_timeout(struct loop *l, void *ud, int res)
+{
+	struct helper *h = ud;
+
+	h->timer = NULL;
+	h->timed_out = true;
+	/* its pid namespace dies with it; kill(2) where pidfd_send_signal is missing is safe
+	 * because the helper is not reaped yet, so its pid cannot have been reused */
+	if (sys_pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0) < 0 && errno == ENOSYS)
+		kill(h->pid, SIGKILL);
+}
+
+int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
+		 int64_t timeout_ns, helper_done_fn done, void *ud)
+{
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct helper *h = calloc(1, sizeof(*h));
+	int p[2], k;
+
+	if (!h)
+		return -ENOMEM;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		free(h);
+		return -errno;
+	}
+	cmd.argv = (const char *const *)argv;
+	cmd.stdout_fd = cmd.stderr_fd = p[1];
+	k = node ? node_exec(node->ln, &cmd, &h->pid, &h->pidfd) : lab_exec(r->lab, &cmd, &h->pid, &h->pidfd);
+	close(p[1]);
+	if (k < 0) {
+		close(p[0]);
+		free(h);
+		return k;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*h = (struct helper){ .r = r, .pidfd = h->pidfd, .pid = h->pid, .out_fd = p[0],
+			      .done = done, .ud = ud };
+	loop_poll(r->loop, h->out_fd, POLLIN, on_output, h, &h->rd);
+	loop_poll(r->loop, h->pidfd, POLLIN, on_exit_cb, h, NULL);
+	if (timeout_ns >= 0)
+		loop_timer_at(r->loop, time_mono_ns() + timeout_ns, on_timeout, h, &h->timer);
+	return 0;
+}
+
+struct probe_loop {
+	struct drill_run *r;
+	struct run_node *n;  /* NULL: in the lab */
+	char *const *argv;   /* borrowed */
+	bool readiness;
+	int64_t deadline; /* monotonic */
+	helper_done_fn done;
+	void *ud;
+};
+
+static void probe_attempt(struct probe_loop *p);
+
+static void finish_probe(struct probe_loop *p, int status, bool timed_out, const char *out)
+{
+	p->done(p->r, p->ud, status, timed_out, out);
+	free(p);
+}
+
+static void on_retry(struct loop *l, void *ud, int res)
+{
+	probe_attempt(ud);
+}
+
+static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, const char *out)
+{
+	struct probe_loop *p = ud;
+	int64_t now = time_mono_ns();
+	bool down = p->readiness && p->n->pidfd < 0;
+
+	if (status == 0 && !timed_out && !p->readiness) {
+		finish_probe(p, 0, false, out);
+		return;
+	}
+	if (status == 0 && !timed_out) {
+		int64_t t = run_now(r);
+
+		timeline_add(r->tl, t, TL_PROBE_OK, -1, p->n->sn->name, 0, NULL);
+		if (r->n_probe_ok == r->cap_probe_ok) {
+			size_t cap = r->cap_probe_ok ? r->cap_probe_ok * 2 : 16;
+			int64_t *v = realloc(r->probe_ok, cap * sizeof(*v));
+
+			if (v) {
+				r->probe_ok = v;
+				r->cap_probe_ok = cap;
+			}
+		}
+		if (r->n_probe_ok < r->cap_probe_ok)
+			r->probe_ok[r->n_probe_ok++] = t;
+		finish_probe(p, 0, false, out);
+		return;
+	}
+	if (down || now + PROBE_INTERVAL_NS >= p->deadline) {
+		if (p->readiness)
+			timeline_add(r->tl, run_now(r), TL_PROBE_FAILED, -1, p->n->sn->name, status, "%s",
+				     down ? "the node is not running" : "gave up at the timeout");
+		finish_probe(p, status ? status : 1, !down, down ? "the node is not running" : out);
+		return;
+	}
+	if (loop_timer_at(r->loop, now + PROBE_INTERVAL_NS, on_retry, p, NULL) < 0)
+		finish_probe(p, 1, false, "cannot schedule the next probe");
+}
+
+static void probe_attempt(struct probe_loop *p)
+{
+	int64_t left = p->deadline - time_mono_ns();
+	int k;
+
+	if (p->readiness && p->n->pidfd < 0) {
+		on_probe(p->r, p, 1, false, "the node is not running");
+		return;
+	}
+	k = failpoint("probe.start", -EAGAIN);
+	if (k >= 0)
+		k = helper_start(p->r, p->n, p->argv, left < PROBE_ATTEMPT_MAX_NS ? left : PROBE_ATTEMPT_MAX_NS,
+				 on_probe, p);
+	if (k < 0)
+		finish_probe(p, 1, false, strerror(-k));
+}
+
+int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool readiness,
+		int64_t timeout_ns, helper_done_fn done, void *ud)
+{
+	struct probe_loop *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	*p = (struct probe_loop){ r, n, argv, readiness, time_mono_ns() + timeout_ns, done, ud };
+	probe_attempt(p);
+	return 0;
+}
+
+int probe_until_ready(struct drill_run *r, struct run_node *n, int64_t timeout_ns,
+		      helper_done_fn done, void *ud)
+{
+	return probe_until(r, n, n->probe_argv, true, timeout_ns, done, ud);
+}

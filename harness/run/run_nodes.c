@@ -1,0 +1,499 @@
+/* Node supervision during a drill: data dirs and logs, argv from the target's templates,
+ * incarnations started and watched through pidfds, readiness, the target's checker, and
+ * the node operations faults may use. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/failpoint.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "harness/run/run_internal.h"
+
+struct run_node *run_node_find(struct drill_run *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (strcmp(r->nodes[i].sn->name, name) == 0)
+			return &r->nodes[i];
+	return NULL;
+}
+
+static int open_log(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* {replicas}: addr:port of the other nodes whose role param is "replica"; {peers}: of
+ * every other node. */
+static int peer_lists(struct drill_run *r, struct run_node *n)
+{
+	struct strbuf rep = STRBUF_INIT, peers = STRBUF_INIT;
+
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *o = &r->nodes[i];
+		const char *role = scenario_param(r->sc, o->sn, "role");
+
+		if (o == n)
+			continue;
+		strbuf_appendf(&peers, "%s%s:%s", peers.len ? "," : "", o->addr, o->port);
+		if (role && strcmp(role, "replica") == 0)
+			strbuf_appendf(&rep, "%s%s:%s", rep.len ? "," : "", o->addr, o->port);
+	}
+	n->replicas = strbuf_detach(&rep);
+	n->peers = strbuf_detach(&peers);
+	return n->replicas && n->peers ? 0 : -ENOMEM;
+}
+
+static int node_vars(struct drill_run *r, struct run_node *n)
+{
+	const struct target_def *t = r->d->target;
+	struct template_vars *v = &n->vars;
+	int k = 0;
+
+	k |= template_set(v, "bin", t->bin_dir);
+	k |= template_set(v, "targets_bin", target_bin_root());
+	k |= template_set(v, "data", LAB_DATA_PATH);
+	k |= template_set(v, "addr", n->addr);
+	k |= template_set(v, "port", n->port);
+	k |= template_set(v, "name", n->sn->name);
+	k |= template_set(v, "replicas", n->replicas);
+	k |= template_set(v, "peers", n->peers);
+	for (size_t i = 0; i < t->n_params; i++) {
+		const char *val = scenario_param(r->sc, n->sn, t->params[i].name);
+
+		k |= template_set(v, t->params[i].name, val ? val : t->params[i].def ? t->params[i].def : "");
+	}
+	return k ? -ENOMEM : 0;
+}
+
+static int expand(struct drill_run *r, struct run_node *n, const struct target_argv *a,
+		  char ***out)
+{
+	const char *bad = NULL;
+	int k = template_expand_argv(a->argv, &n->vars, out, &bad);
+
+	if (k == -ENOENT || k == -EINVAL) {
+		if (asprintf(&r->env_error, "target %s: unknown placeholder {%s} in target.yaml",
+			     r->d->target->name, bad) < 0)
+			r->env_error = NULL;
+		return -EINVAL;
+	}
+	return k;
+}
+
+static int prepare_one(struct drill_run *r, struct run_node *n)
+{
+	char dir[4200];
+	struct in_addr a;
+	int k;
+
+	snprintf(n->data_dir, sizeof(n->data_dir), "%s/data/%s", r->run_dir, n->sn->name);
+	snprintf(dir, sizeof(dir), "%s/nodes/%s", r->run_dir, n->sn->name);
+	if ((k = fs_mkdir_p(n->data_dir, 0755)) < 0 || (k = fs_mkdir_p(dir, 0755)) < 0)
+		return k;
+	n->out_fd = open_log(dir, "stdout.log");
+	n->err_fd = open_log(dir, "stderr.log");
+	if (n->out_fd < 0 || n->err_fd < 0)
+		return -errno;
+	k = lab_node_add(r->lab, n->sn->name, n->data_dir, &n->ln);
+	if (k < 0 || (k = failpoint("node.add", -ENOSPC)) < 0)
+		return k;
+	a = node_addr(n->ln);
+	inet_ntop(AF_INET, &a, n->addr, sizeof(n->addr));
+	snprintf(n->port, sizeof(n->port), "%u", r->d->target->port);
+	return 0;
+}
+
+int run_nodes_prepare(struct drill_run *r)
+{
+	const struct target_def *t = r->d->target;
+	int k;
+
+	r->nodes = calloc(r->sc->n_nodes, sizeof(*r->nodes));
+	if (!r->nodes)
+		return -ENOMEM;
+	r->n_nodes = r->sc->n_nodes;
+	/* all of them first: a failure half-way leaves nodes that teardown must tell apart */
+	for (size_t i = 0; i < r->n_nodes; i++)
+		r->nodes[i] = (struct run_node){ .run = r, .sn = &r->sc->nodes[i], .out_fd = -1,
+						 .err_fd = -1, .pidfd = -1, .check_status = -1 };
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if ((k = prepare_one(r, &r->nodes[i])) < 0)
+			return k;
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+
+		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0 ||
+		    (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
+		    (k = expand(r, n, &t->probe_ready, &n->probe_argv)) < 0)
+			return k;
+		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
+			return k;
+		if (t->probe_leader.argc && (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
+			return k;
+	}
+	return 0;
+}
+
+static void on_node_exit(struct loop *l, void *ud, int res)
+{
+	struct run_node *n = ud;
+	struct drill_run *r = n->run;
+	int status = 0;
+
+	if (n->pidfd < 0)
+		return;
+	if (lab_proc_wait(n->pidfd, 0, &status) == -ETIMEDOUT) { /* spurious: poll again */
+		loop_poll(l, n->pidfd, POLLIN, on_node_exit, n, NULL);
+		return;
+	}
+	run_sys_node_exited(n); /* before the pidfd it borrows goes */
+	close(n->pidfd);
+	n->pidfd = -1;
+	n->pid = 0;
+	timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status, "%s %d",
+		     WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	log_debug("node %s exited (status 0x%x)", n->sn->name, status);
+}
+
+int run_node_start(struct run_node *n)
+{
+	struct drill_run *r = n->run;
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	int k;
+
+	/* still running: say so, and leave that incarnation alone (the cleanup below is for
+	 * a new one whose syscall faults cannot be served) */
+	if (n->pidfd >= 0)
+		return -EBUSY;
+	cmd.argv = (const char *const *)n->start_argv;
+	cmd.stdout_fd = n->out_fd;
+	cmd.stderr_fd = n->err_fd;
+	cmd.user = r->d->target->user;
+	if ((k = run_sys_before_start(n, &cmd)) < 0)
+		return k;
+	k = failpoint("node.spawn", -ENOEXEC);
+	k = run_sys_after_start(n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	if (k < 0) {
+		if (n->pidfd >= 0) { /* started, but its syscall faults cannot be served: stop it */
+			node_kill(n->ln);
+			lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, NULL);
+			close(n->pidfd);
+			n->pidfd = -1;
+			n->pid = 0;
+		}
+		return k;
+	}
+	n->incarnation++;
+	timeline_add(r->tl, run_now(r), TL_NODE_STARTED, -1, n->sn->name, (int)n->incarnation,
+		     "pid %d", (int)n->pid);
+	return loop_poll(r->loop, n->pidfd, POLLIN, on_node_exit, n, NULL);
+}
+
+struct ready_wait {
+	size_t left;
+	struct run_node *bad; /* the first node whose probe never passed */
+	char *bad_output;     /* owned */
+};
+
+struct ready_ctx {
+	struct ready_wait *w;
+	struct run_node *n;
+};
+
+static void on_ready(struct drill_run *r, void *ud, int status, bool timed_out, const char *out)
+{
+	struct ready_ctx *c = ud;
+
+	c->w->left--;
+	if (status != 0 && !c->w->bad) {
+		c->w->bad = c->n;
+		c->w->bad_output = out ? strdup(out) : NULL;
+	}
+}
+
+static bool all_answered(struct drill_run *r, void *arg)
+{
+	return ((struct ready_wait *)arg)->left == 0;
+}
+
+static char *log_tail(const struct run_node *n)
+{
+	char path[4200], *buf = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/nodes/%s/stderr.log", n->run->run_dir, n->sn->name);
+	if (fs_read_all(path, 1 << 20, &buf, &len) < 0)
+		return NULL;
+	if (len > 600)
+		memmove(buf, buf + len - 600, 601);
+	return buf;
+}
+
+/* Starts every node and waits until each one's readiness probe passes. On failure sets
+ * r->env_error (the target failed to start: exit 3) with the probe's and node's words. */
+int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
+{
+	struct ready_wait w = { .left = r->n_nodes };
+	struct ready_ctx *ctx = calloc(r->n_nodes, sizeof(*ctx));
+	int k = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_nodes && k >= 0; i++) {
+		ctx[i] = (struct ready_ctx){ &w, &r->nodes[i] };
+		k = run_node_start(&r->nodes[i]);
+		if (k < 0 && asprintf(&r->env_error, "node %s failed to start: %s (%s)",
+				      r->nodes[i].sn->name, strerror(-k), lab_last_error()) < 0)
+			r->env_error = NULL;
+	}
+	for (size_t i = 0; i < r->n_nodes && k >= 0; i++)
+		k = probe_until_ready(r, &r->nodes[i], timeout_ns, on_ready, &ctx[i]);
+	if (k >= 0 && !run_until(r, all_answered, &w, -1))
+		k = -EINTR;
+	if (k >= 0 && w.bad) {
+		char *tail = log_tail(w.bad);
+
+		if (asprintf(&r->env_error, "target %s: node %s never became ready (probe: %s)%s%s",
+			     r->d->target->name, w.bad->sn->name,
+			     w.bad_output && *w.bad_output ? w.bad_output : "no output",
+			     tail ? "; its stderr ends: " : "", tail ? tail : "") < 0)
+			r->env_error = NULL;
+		free(tail);
+		k = -ETIMEDOUT;
+	}
+	free(w.bad_output);
+	free(ctx);
+	return k;
+}
+
+/* Kills every running incarnation and reaps it (the drill is over). */
+void run_nodes_stop(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+		int status;
+
+		if (n->pidfd < 0)
+			continue;
+		run_sys_node_exited(n);
+		node_kill(n->ln);
+		if (lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, &status) == 0)
+			timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status,
+				     "stopped at the end of the drill");
+		close(n->pidfd);
+		n->pidfd = -1;
+		n->pid = 0;
+	}
+}
+
+static void on_checked(struct drill_run *r, void *ud, int status, bool timed_out, const char *out)
+{
+	struct run_node *n = ud;
+
+	n->check_status = timed_out ? -2 : status;
+	n->check_output = out ? strdup(out) : NULL;
+	timeline_add(r->tl, run_now(r), TL_CHECK, -1, n->sn->name, status, "%s",
+		     timed_out ? "timed out" : "exited");
+}
+
+static bool all_checked(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].check_argv && r->nodes[i].check_status == -1)
+			return false;
+	return true;
+}
+
+/* Runs the target's checker on every node's data (nodes stopped first). */
+void run_nodes_check(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+
+		if (n->check_argv && helper_start(r, n, n->check_argv, 60 * NSEC_PER_SEC, on_checked, n) < 0)
+			n->check_status = -3;
+	}
+	run_until(r, all_checked, NULL, -1);
+}
+
+void run_nodes_release(struct drill_run *r)
+{
+	for (size_t i = 0; r->nodes && i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+
+		if (n->pidfd >= 0)
+			close(n->pidfd);
+		if (n->out_fd >= 0)
+			close(n->out_fd);
+		if (n->err_fd >= 0)
+			close(n->err_fd);
+		run_sys_release(n);
+		run_ffs_release(n);
+		free(n->replicas);
+		free(n->peers);
+		free(n->check_output);
+		template_vars_release(&n->vars);
+		template_argv_free(n->start_argv);
+		template_argv_free(n->probe_argv);
+		template_argv_free(n->check_argv);
+		template_argv_free(n->leader_argv);
+	}
+	free(r->nodes);
+	r->nodes = NULL;
+}
+
+/* The node operations faults may use (faults/fault.h). */
+static int env_kill(void *h, const char *name)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? node_kill(n->ln) : -ENOENT;
+}
+
+static int env_freeze(void *h, const char *name, bool frozen, const char **how)
+{
+	struct run_node *n = run_node_find(h, name);
+	enum lab_freeze_how fh;
+	int k;
+
+	if (!n)
+		return -ENOENT;
+	k = node_freeze(n->ln, frozen, &fh);
+	if (k >= 0 && how)
+		*how = lab_freeze_how_name(fh);
+	return k;
+}
+
+static bool env_running(void *h, const char *name)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n && n->pidfd >= 0;
+}
+
+static int env_socket(void *h, const char *name, int domain, int type, int protocol)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? node_socket(n->ln, domain, type, protocol) : -ENOENT;
+}
+
+static int env_addr(void *h, const char *name, uint32_t *addr)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	if (!n)
+		return -ENOENT;
+	*addr = node_addr(n->ln).s_addr;
+	return 0;
+}
+
+static int env_syscall_arm(void *h, const char *name, bool armed)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_sys_arm(n, armed) : -ENOENT;
+}
+
+/* Kill, then wait until the init's exit: its pid namespace is empty by then. */
+static int env_kill_wait(void *h, const char *name)
+{
+	struct run_node *n = run_node_find(h, name);
+	struct pollfd p;
+	int k;
+
+	if (!n || n->pidfd < 0)
+		return -ESRCH;
+	p = (struct pollfd){ n->pidfd, POLLIN, 0 };
+	if ((k = node_kill(n->ln)) < 0)
+		return k;
+	return poll(&p, 1, 10000) == 1 ? 0 : -ETIMEDOUT; /* on_node_exit reaps it */
+}
+
+static int env_faultfs(void *h, const char *name, const char *line, char *reply, size_t len)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_ffs_command(n, line, reply, len) : -ENOENT;
+}
+
+static int env_delay_queue(void *h, const char *name, struct net_delay *q)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_delay_queue(n, q) : -ENOENT;
+}
+
+static int env_disk(void *h, const char *name, bool fill, uint64_t free_bytes, char *reply,
+		    size_t len)
+{
+	struct run_node *n = run_node_find(h, name);
+
+	return n ? run_disk_command(n, fill, free_bytes, reply, len) : -ENOENT;
+}
+
+#define LEADER_PROBE_NS (2 * NSEC_PER_SEC)
+
+/* Runs the leader probe of every running node (one at a time: a fault waits for them). */
+static int env_select(void *h, const char *role, const char **node)
+{
+	struct drill_run *r = h;
+	size_t found = 0;
+	int k;
+
+	(void)role; /* "leader" and "primary" are the same question to the probe */
+	*node = NULL;
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+		struct lab_cmd cmd = LAB_CMD_INIT;
+		struct lab_run_result res;
+
+		if (!n->leader_argv)
+			return -ENOTSUP;
+		if (n->pidfd < 0)
+			continue;
+		cmd.argv = (const char *const *)n->leader_argv;
+		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
+		if (k < 0) /* the probe could not run: that is not an answer */
+			return k;
+		if (!res.timed_out && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0) {
+			*node = n->sn->name;
+			found++;
+		}
+		free(res.output);
+	}
+	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
+}
+
+static void env_unsupported(void *h, const char *why)
+{
+	run_env_error(h, "this machine cannot make a fault of the drill: %s", why);
+}
+
+const struct fault_env run_fault_env_ops = {
+	.harness = NULL, /* set per drill: a copy with .harness = the drill_run */
+	.node_kill = env_kill,
+	.node_freeze = env_freeze,
+	.node_running = env_running,
+	.node_socket = env_socket,
+	.node_addr = env_addr,
+	.syscall_arm = env_syscall_arm,
+	.node_kill_wait = env_kill_wait,
+	.faultfs = env_faultfs,
+	.run_delay_queue = env_delay_queue,
+	.node_disk = env_disk,
+	.node_select = env_select,
+	.unsupported = env_unsupported,
+};

@@ -1,0 +1,661 @@
+/* The end of a drill: verdicts (RTO, RPO, integrity) from the ledger, final read and
+ * timeline; the report model (reports/report.h) filled from them; result.json, junit.xml,
+ * timeline.jsonl and the ledger written to the run directory; the summary printed; the
+ * exit code decided. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/timeutil.h"
+
+#include "common/failpoint.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "faults/sys/syscall.h"
+#include "harness/cli/cli.h"
+#include "harness/run/run_internal.h"
+
+#define MAX_PROPS 24
+
+/* A string owned by the result (the suite points at it). NULL on ENOMEM. */
+static const char *rstr(struct run_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *rstr(struct run_result *res, const char *fmt, ...)
+{
+	char *s, **v;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return NULL;
+	v = realloc(res->strings, (res->n_strings + 1) * sizeof(*v));
+	if (!v) {
+		free(s);
+		return NULL;
+	}
+	res->strings = v;
+	v[res->n_strings++] = s;
+	return s;
+}
+
+static const char *dur(struct run_result *res, int64_t ns)
+{
+	char b[32];
+
+	units_format_duration(ns, b, sizeof(b));
+	return rstr(res, "%s", b);
+}
+
+static const char *ms(struct run_result *res, int64_t ns)
+{
+	return rstr(res, "%lld", (long long)(ns / NSEC_PER_MSEC));
+}
+
+struct case_builder {
+	struct run_result *res;
+	struct report_case *c;
+	struct report_property *props;
+};
+
+static struct case_builder new_case(struct run_result *res, enum report_case_kind kind,
+				    const char *id, const char *name)
+{
+	struct case_builder b = { res, &res->cases[res->suite.n_cases++], NULL };
+	struct report_property **cp = &res->case_props[res->n_case_props++];
+
+	*cp = calloc(MAX_PROPS, sizeof(**cp));
+	b.props = *cp;
+	*b.c = (struct report_case){ .kind = kind, .id = id, .name = name, .start_ns = -1,
+				     .props = b.props };
+	return b;
+}
+
+static void prop(struct case_builder *b, const char *name, const char *value)
+{
+	if (b->props && b->c->n_props < MAX_PROPS && value)
+		b->props[b->c->n_props++] = (struct report_property){ name, value };
+}
+
+static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, size_t *n)
+{
+	struct verify_fault *f = calloc(r->d->n_faults + 1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct drill_fault *df = &r->d->faults[i];
+
+		if (!r->faults[i].injected)
+			continue;
+		f[*n].at_ns = r->faults[i].injected_ns;
+		if (df->ops == &fault_syscall_ops) { /* it strikes at its first injection */
+			int64_t t = run_sys_first_injection(run_node_find(r, df->ops->node(df->state)));
+
+			if (t < 0)
+				continue; /* it never struck: no outage of its own */
+			f[*n].at_ns = t;
+		}
+		f[*n].heal_ns = r->faults[i].healed ? r->faults[i].healed_ns : -1;
+		(*n)++;
+	}
+	for (size_t i = 1; i < *n; i++) /* insertion sort: a handful of faults */
+		for (size_t j = i; j > 0 && f[j].at_ns < f[j - 1].at_ns; j--) {
+			struct verify_fault t = f[j];
+
+			f[j] = f[j - 1];
+			f[j - 1] = t;
+		}
+	*out = f;
+	return 0;
+}
+
+int run_verify(struct drill_run *r)
+{
+	struct verify_fault *f = NULL;
+	size_t n = 0;
+	int k = run_verify_inputs(r, &f, &n);
+	struct verify_input in = { r->ledger, f, n, r->probe_ok, r->n_probe_ok, r->sc->expect.rto_ops };
+
+	if (k < 0)
+		return k;
+	if (!r->fr.seen && (k = final_read_init(&r->fr, r->ledger)) < 0) {
+		free(f);
+		return k;
+	}
+	k = verify_run(&in, &r->fr, &r->vres);
+	r->vfaults = f; /* freed with the run */
+	r->n_vfaults = n;
+	r->verified = k >= 0;
+	return k;
+}
+
+static bool reached(const struct drill_run *r)
+{
+	return !r->env_error && !r->interrupted;
+}
+
+/* A syscall fault's injections are its effect: each is a line of the case's details; one
+ * that never matched a call had no effect. */
+static void syscall_effects(struct drill_run *r, size_t i, struct case_builder *b, bool *noeffect)
+{
+	const struct drill_fault *df = &r->d->faults[i];
+	struct run_node *n;
+	unsigned count;
+	const char *what;
+
+	if (df->ops != &fault_syscall_ops)
+		return;
+	n = run_node_find(r, df->ops->node(df->state));
+	what = run_sys_injections(n, &count);
+	prop(b, "injections", rstr(r->res, "%u", count));
+	if (count)
+		b->c->details = rstr(r->res, "%s", what);
+	*noeffect = count == 0 && reached(r);
+}
+
+/* Why a preload rule may never match although the program makes the call. */
+static const char *noeffect_hint(const struct drill_fault *df)
+{
+	if (df->ops != &fault_syscall_ops || fault_syscall_mechanism(df->state) != FAULT_SYSCALL_PRELOAD)
+		return "";
+	return " (mechanism: preload sees only the libc calls of the program the node starts, not raw "
+	       "system calls, stdio's own writes or programs it runs; mechanism: seccomp sees them all)";
+}
+
+static void fault_cases(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct drill_fault *df = &r->d->faults[i];
+		const struct fault_run *f = &r->faults[i];
+		const char *node = df->ops->node(df->state);
+		bool f_noeffect = false;
+		struct case_builder b = new_case(res, REPORT_CASE_FAULT,
+						 rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
+						 rstr(res, "%s %s", df->sf->kind, node ? node : ""));
+
+		prop(&b, "at_ms", ms(res, df->sf->at_ns));
+		if (f->injected || f->failed) {
+			b.c->start_ns = f->injected_ns;
+			b.c->duration_ns = f->healed ? f->healed_ns - f->injected_ns : 0;
+			prop(&b, "injected_ms", ms(res, f->injected_ns - r->steady_ns));
+		}
+		if (f->what) /* copies: the suite outlives the run's own state */
+			prop(&b, "what", rstr(res, "%s", f->what));
+		if (f->healed)
+			prop(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
+		if (f->injected)
+			syscall_effects(r, i, &b, &f_noeffect);
+		if (f_noeffect) {
+			b.c->status = REPORT_ERROR;
+			b.c->message = rstr(res, "%s %s: armed, but no call matched its rules before the drill ended%s",
+					    df->sf->kind, node ? node : "", noeffect_hint(df));
+			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
+					    b.c->message);
+			*bad = true;
+		} else if (f->failed) {
+			b.c->status = REPORT_ERROR;
+			b.c->message = rstr(res, "%s%s%s: %s", df->sf->kind, node ? " " : "", node ? node : "",
+					    f->what ? f->what : strerror(-f->error));
+			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
+					    b.c->message);
+			*bad = true;
+		} else if (!f->injected) {
+			b.c->status = REPORT_SKIP;
+			b.c->message = "not reached";
+		}
+	}
+}
+
+static const char *step_title(struct run_result *res, const struct drill_step *s)
+{
+	const struct step_spec *sp = &s->spec;
+
+	switch (sp->kind) {
+	case STEP_WAIT:
+		return rstr(res, "wait %s %s", sp->wait == STEP_WAIT_PROBE ? "ready" : sp->wait == STEP_WAIT_TCP ? "tcp" : "command",
+			    sp->node ? sp->node : "");
+	case STEP_EXEC:
+		return rstr(res, "exec %s%s%s", sp->argv[0], sp->node ? " on " : "", sp->node ? sp->node : "");
+	case STEP_SLEEP:
+		return rstr(res, "sleep %s", dur(res, sp->duration_ns));
+	default:
+		return rstr(res, "%s %s", s->ss->kind, sp->node ? sp->node : "");
+	}
+}
+
+static void step_cases(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+
+	for (size_t i = 0; i < r->d->n_steps; i++) {
+		const struct drill_step *ds = &r->d->steps[i];
+		const struct step_run *s = &r->steps[i];
+		const char *title = step_title(res, ds);
+		struct case_builder b = new_case(res, REPORT_CASE_STEP,
+						 rstr(res, "step.%zu.%s", i + 1, ds->ss->kind),
+						 ds->ss->name ? ds->ss->name : title);
+
+		if (s->state == STEP_OK || s->state == STEP_FAILED) {
+			b.c->start_ns = s->start_ns;
+			b.c->duration_ns = s->end_ns - s->start_ns;
+			prop(&b, "duration_ms", ms(res, b.c->duration_ns));
+		}
+		b.c->output = s->output.buf ? rstr(res, "%s", s->output.buf) : NULL;
+		if (s->state == STEP_FAILED) {
+			b.c->status = REPORT_FAIL;
+			b.c->message = rstr(res, "%s: %s", title, s->message ? s->message : "failed");
+			b.c->details = rstr(res, "step %zu (%s) failed after %s: %s\nThe steps after it were skipped.",
+					    i + 1, title, dur(res, s->end_ns - s->start_ns),
+					    s->message ? s->message : "failed");
+			*bad = true;
+		} else if (s->state != STEP_OK) {
+			b.c->status = REPORT_SKIP;
+			b.c->message = "not run: an earlier step failed or the drill stopped";
+		}
+	}
+}
+
+static const char *rto_details(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+
+	for (size_t i = 0; i < r->vres.n_rto; i++) {
+		const struct verify_rto *v = &r->vres.rto[i];
+
+		strbuf_appendf(&sb, "fault %zu: ", i + 1);
+		if (!v->outage)
+			strbuf_append(&sb, "no operation failed after it (RTO 0)");
+		else if (!v->recovered)
+			strbuf_appendf(&sb, "outage detected after %s; no %u consecutive successes before the drill ended",
+				       dur(res, v->detect_ns), r->sc->expect.rto_ops);
+		else
+			strbuf_appendf(&sb, "outage detected after %s, first success after %s, %u consecutive successes from %s",
+				       dur(res, v->detect_ns), dur(res, v->first_ok_ns), r->sc->expect.rto_ops,
+				       dur(res, v->rto_ns));
+		if (v->since_heal_ns >= 0)
+			strbuf_appendf(&sb, " (%s after the heal)", dur(res, v->since_heal_ns));
+		strbuf_appendf(&sb, "; %llu failed and %llu timed-out operations\n",
+			       (unsigned long long)v->failed, (unsigned long long)v->unknown);
+	}
+	for (size_t i = 0; i < r->d->n_steps; i++)
+		if (r->steps[i].state == STEP_OK || r->steps[i].state == STEP_FAILED)
+			strbuf_appendf(&sb, "step %zu %s took %s\n", i + 1, r->d->steps[i].ss->kind,
+				       dur(res, r->steps[i].end_ns - r->steps[i].start_ns));
+	out = rstr(res, "%s", sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+	return out;
+}
+
+static void rto_case(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+	const struct scenario_expect *e = &r->sc->expect;
+	const struct verify_result *v = &r->vres;
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
+					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+
+	prop(&b, "target_ms", ms(res, e->rto_ns));
+	if (!reached(r) || !r->verified) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = "not measured: the drill did not run to its end";
+		return;
+	}
+	prop(&b, "rto_ms", ms(res, v->rto_ns));
+	if (v->n_rto && v->rto[0].outage) {
+		prop(&b, "detection_ms", ms(res, v->rto[0].detect_ns));
+		prop(&b, "first_success_ms", ms(res, v->rto[0].first_ok_ns));
+	}
+	b.c->details = rto_details(r);
+	if (!v->recovered) {
+		b.c->status = REPORT_FAIL;
+		b.c->message = rstr(res, "not recovered: no %u consecutive successful writes after the fault",
+				    e->rto_ops);
+	} else if (v->rto_ns > e->rto_ns) {
+		b.c->status = REPORT_FAIL;
+		b.c->message = rstr(res, "RTO %s > target %s", dur(res, v->rto_ns), dur(res, e->rto_ns));
+	} else {
+		b.c->message = rstr(res, "RTO %s <= target %s", dur(res, v->rto_ns), dur(res, e->rto_ns));
+	}
+	*bad |= b.c->status != REPORT_PASS;
+}
+
+static const char *lost_list(struct drill_run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+
+	for (size_t i = 0; i < r->vres.n_lost_ids; i++)
+		strbuf_appendf(&sb, "%sw%llu", i ? ", " : "", (unsigned long long)r->vres.lost_ids[i]);
+	if (r->vres.lost > r->vres.n_lost_ids)
+		strbuf_appendf(&sb, ", ... (%llu in all)", (unsigned long long)r->vres.lost);
+	out = rstr(r->res, "%s", sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+	return out;
+}
+
+static void rpo_case(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+	const struct scenario_expect *e = &r->sc->expect;
+	const struct verify_result *v = &r->vres;
+	bool window = e->rpo_kind == SCENARIO_RPO_WINDOW;
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rpo",
+					 window ? rstr(res, "rpo <= %s", dur(res, e->rpo_window_ns))
+						: rstr(res, "rpo <= %llu", (unsigned long long)e->rpo_count));
+
+	if (!reached(r) || !r->verified) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = "not measured: the drill did not run to its end";
+		return;
+	}
+	if (r->final_read_error) {
+		b.c->status = REPORT_FAIL;
+		b.c->message = rstr(res, "final read from %s failed (%s): lost writes cannot be counted",
+				    r->wl_node->sn->name, strerror(-r->final_read_error));
+		*bad = true;
+		return;
+	}
+	prop(&b, "rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
+	prop(&b, "rpo_window_ms", ms(res, v->rpo_window_ns));
+	prop(&b, "acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
+	prop(&b, "unknown_present", rstr(res, "%llu of %llu", (unsigned long long)v->unknown_present,
+					  (unsigned long long)(v->unknown + v->pending)));
+	if (window ? v->lost && v->rpo_window_ns > e->rpo_window_ns : v->lost > e->rpo_count)
+		b.c->status = REPORT_FAIL;
+	b.c->message = rstr(res, "%llu of %llu acknowledged writes lost%s%s (window %s)",
+			    (unsigned long long)v->lost, (unsigned long long)v->acked, v->lost ? ": " : "",
+			    v->lost ? lost_list(r) : "", dur(res, v->rpo_window_ns));
+	b.c->details = rstr(res, "%s\nThe final read from %s returned %llu keys. Writes whose outcome was unknown (timed out) may be present or absent: %llu of %llu were present.",
+			    b.c->message, r->wl_node->sn->name, (unsigned long long)r->final_keys,
+			    (unsigned long long)v->unknown_present, (unsigned long long)(v->unknown + v->pending));
+	*bad |= b.c->status != REPORT_PASS;
+}
+
+static void integrity_case(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+	const struct verify_result *v = &r->vres;
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.integrity", "integrity");
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!reached(r) || !r->verified) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = "not checked: the drill did not run to its end";
+		return;
+	}
+	if (r->final_read_error)
+		strbuf_appendf(&sb, "final read from %s failed: %s\n", r->wl_node->sn->name,
+			       strerror(-r->final_read_error));
+	if (r->fr.phantoms || r->fr.corrupt)
+		strbuf_appendf(&sb, "%llu values the workload never wrote and %llu corrupt values (first: %s)\n",
+			       (unsigned long long)r->fr.phantoms, (unsigned long long)r->fr.corrupt, r->fr.first_bad);
+	if (v->failed_present)
+		strbuf_appendf(&sb, "%llu writes the target refused are present all the same (first: w%llu)\n",
+			       (unsigned long long)v->failed_present, (unsigned long long)v->failed_present_ids[0]);
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		const struct run_node *n = &r->nodes[i];
+
+		if (n->check_argv && n->check_status != 0)
+			strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", n->check_argv[0], n->sn->name,
+				       n->check_status < 0 ? "could not run, code" : "exit", n->check_status,
+				       n->check_output ? n->check_output : "");
+	}
+	prop(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->final_keys));
+	prop(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->fr.phantoms));
+	prop(&b, "corrupt", rstr(res, "%llu", (unsigned long long)r->fr.corrupt));
+	if (sb.len) {
+		b.c->status = REPORT_FAIL;
+		b.c->details = rstr(res, "%s", sb.buf);
+		b.c->message = rstr(res, "integrity violated: %.*s", (int)strcspn(sb.buf, "\n"), sb.buf);
+		*bad = true;
+	} else {
+		b.c->message = rstr(res, "%llu values intact; checker passed on every node",
+				    (unsigned long long)r->final_keys);
+	}
+	strbuf_release(&sb);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* p50/p99 latency (ms, 0.1 precision as text) of acknowledged writes started in [from, to). */
+static const char *latency(struct drill_run *r, int64_t from, int64_t to, bool p99)
+{
+	const struct ledger *l = r->ledger;
+	int64_t *v = malloc((l->n ? l->n : 1) * sizeof(*v)), x;
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ops[i].outcome == LEDGER_OK && l->ops[i].start_ns >= from && l->ops[i].start_ns < to)
+			v[n++] = l->ops[i].end_ns - l->ops[i].start_ns;
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	qsort(v, n, sizeof(*v), cmp_i64);
+	x = v[p99 ? (n - 1) * 99 / 100 : n / 2] / 100000; /* tenths of a millisecond */
+	free(v);
+	return rstr(r->res, "%lld.%lld", (long long)(x / 10), (long long)(x % 10));
+}
+
+/* The phases of the drill for latency: before the first fault, from it until the last
+ * heal or the end of recovery, after. */
+static void phases(struct drill_run *r, int64_t *f0, int64_t *f1)
+{
+	*f0 = *f1 = -1;
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct fault_run *f = &r->faults[i];
+		int64_t end = f->healed ? f->healed_ns : f->injected_ns;
+
+		if (!f->injected)
+			continue;
+		if (*f0 < 0 || f->injected_ns < *f0)
+			*f0 = f->injected_ns;
+		if (end > *f1)
+			*f1 = end;
+	}
+	if (r->recovered_ns > *f1)
+		*f1 = r->recovered_ns;
+}
+
+static void suite_props(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	const struct verify_result *v = &r->vres;
+	struct report_property *p = calloc(MAX_PROPS, sizeof(*p));
+	size_t n = 0;
+
+	res->props = p;
+	if (!p)
+		return;
+#define P(name, value) do { const char *_v = (value); if (_v && n < MAX_PROPS) p[n++] = (struct report_property){ name, _v }; } while (0)
+	if (r->verified) {
+		P("rto_ms", ms(res, v->rto_ns));
+		P("recovered", v->recovered ? "true" : "false");
+		P("rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
+		P("rpo_window_ms", ms(res, v->rpo_window_ns));
+		P("operations", rstr(res, "%llu", (unsigned long long)v->ops));
+		P("acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
+		P("failed", rstr(res, "%llu", (unsigned long long)v->failed));
+		P("unknown", rstr(res, "%llu", (unsigned long long)(v->unknown + v->pending)));
+		P("integrity", v->integrity_ok ? "true" : "false");
+	}
+	if (r->verified) {
+		int64_t f0, f1;
+
+		phases(r, &f0, &f1);
+		if (f0 >= 0) {
+			P("latency_p50_ms_before", latency(r, 0, f0, false));
+			P("latency_p99_ms_before", latency(r, 0, f0, true));
+			P("latency_p50_ms_during", latency(r, f0, f1, false));
+			P("latency_p99_ms_during", latency(r, f0, f1, true));
+			P("latency_p50_ms_after", latency(r, f1, INT64_MAX, false));
+			P("latency_p99_ms_after", latency(r, f1, INT64_MAX, true));
+		}
+	}
+	P("workload_rate", rstr(res, "%.0f/s", r->sc->workload.rate));
+	P("workload_clients", rstr(res, "%u", r->sc->workload.clients));
+#undef P
+	res->suite.props = p;
+	res->suite.n_props = n;
+}
+
+static int build_suite(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	size_t max = r->d->n_faults + r->d->n_steps + 3;
+	bool bad = false;
+
+	res->cases = calloc(max, sizeof(*res->cases));
+	res->case_props = calloc(max, sizeof(*res->case_props));
+	if (!res->cases || !res->case_props)
+		return EXIT_ENVIRONMENT;
+	gethostname(res->hostname, sizeof(res->hostname) - 1);
+	res->suite.name = r->sc->drill;
+	res->suite.description = r->sc->description;
+	res->suite.target = r->sc->target;
+	res->suite.runbook = r->sc->runbook;
+	res->suite.seed = r->d->seed;
+	res->suite.hostname = res->hostname;
+	res->suite.cases = res->cases;
+	if (r->faults) /* NULL only if the drill ran out of memory at its very start */
+		fault_cases(r, &bad);
+	if (r->steps)
+		step_cases(r, &bad);
+	if (r->sc->expect.has_rto)
+		rto_case(r, &bad);
+	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
+		rpo_case(r, &bad);
+	if (r->sc->expect.has_integrity && r->sc->expect.integrity)
+		integrity_case(r, &bad);
+	suite_props(r);
+	if (r->interrupted && !r->env_error)
+		r->env_error = strdup(r->interrupt_sig ? strsignal(r->interrupt_sig) : "interrupted");
+	if (r->env_error) {
+		if (asprintf(&res->error, "%s%s", r->interrupted ? "interrupted by " : "", r->env_error) < 0)
+			res->error = NULL;
+		res->suite.error = res->error ? res->error : "environment error";
+		return EXIT_ENVIRONMENT;
+	}
+	return bad ? EXIT_MISSED : EXIT_MET;
+}
+
+static int write_outputs(struct drill_run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[4200];
+	int k;
+
+	if (!r->tl || !r->ledger)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/timeline.jsonl", r->run_dir);
+	if ((k = timeline_write_jsonl(r->tl, path)) < 0)
+		return k;
+	snprintf(path, sizeof(path), "%s/ledger", r->run_dir);
+	if ((k = ledger_write(r->ledger, path)) < 0)
+		return k;
+	if ((k = result_json_write(&r->res->suite, &sb)) >= 0) {
+		snprintf(path, sizeof(path), "%s/result.json", r->run_dir);
+		k = fs_write_atomic(path, sb.buf, sb.len, 0644);
+	}
+	strbuf_release(&sb);
+	if (k >= 0 && (k = junit_write(&r->res->suite, 1, &sb)) >= 0) {
+		snprintf(path, sizeof(path), "%s/junit.xml", r->run_dir);
+		k = fs_write_atomic(path, sb.buf, sb.len, 0644);
+	}
+	strbuf_release(&sb);
+	if (k >= 0)
+		k = run_write_html(r);
+	if (k >= 0)
+		k = failpoint("report.write", -ENOSPC);
+	return k;
+}
+
+static const char *find_prop(const struct report_suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_props; i++)
+		if (!strcmp(s->props[i].name, name))
+			return s->props[i].value;
+	return "-";
+}
+
+static void print_latency(const struct report_suite *s)
+{
+	if (!strcmp(find_prop(s, "latency_p50_ms_during"), "-") && !strcmp(find_prop(s, "latency_p50_ms_before"), "-"))
+		return;
+	printf("  %-22s      p50/p99 ms: before %s/%s, during %s/%s, after %s/%s\n", "latency",
+	       find_prop(s, "latency_p50_ms_before"), find_prop(s, "latency_p99_ms_before"),
+	       find_prop(s, "latency_p50_ms_during"), find_prop(s, "latency_p99_ms_during"),
+	       find_prop(s, "latency_p50_ms_after"), find_prop(s, "latency_p99_ms_after"));
+}
+
+static void print_summary(struct drill_run *r, int code)
+{
+	const struct report_suite *s = &r->res->suite;
+	static const char *const verdict[] = { "PASS", "FAIL", "BAD INPUT", "COULD NOT RUN" };
+
+	for (size_t i = 0; i < s->n_cases; i++) {
+		const struct report_case *c = &s->cases[i];
+
+		if (c->kind != REPORT_CASE_EXPECT && c->status == REPORT_PASS)
+			continue;
+		if (c->status == REPORT_SKIP && r->env_error)
+			continue;
+		printf("  %-22s %-4s %s\n", c->name, c->status == REPORT_PASS ? "ok" : c->status == REPORT_SKIP ? "skip" : "FAIL",
+		       c->message ? c->message : "");
+	}
+	print_latency(s);
+	if (r->env_error)
+		printf("  error: %s%s\n", r->interrupted ? "interrupted by " : "", r->env_error);
+	if (r->run_dir[0])
+		printf("  run directory: %s\n", r->run_dir);
+	printf("%s: %s (exit %d)\n", r->sc->drill, verdict[code], code);
+	fflush(stdout);
+}
+
+int run_report(struct drill_run *r)
+{
+	int code, k;
+
+	if (!r->env_error && !r->interrupted && run_verify(r) < 0)
+		r->env_error = strdup("out of memory while verifying");
+	code = build_suite(r);
+	r->res->suite.exit_code = code;
+	r->res->suite.duration_ns = r->t0 ? time_mono_ns() - r->t0 : 0;
+	if (r->run_dir[0]) {
+		r->res->run_dir = strdup(r->run_dir);
+		r->res->suite.run_dir = r->res->run_dir;
+		if ((k = write_outputs(r)) < 0 && !r->env_error) {
+			/* the verdicts stand, but the drill's record is incomplete: the --junit file
+			 * and the summary say so */
+			run_env_error(r, "cannot write the reports in %s: %s", r->run_dir, strerror(-k));
+			free(r->res->error);
+			r->res->error = r->env_error ? strdup(r->env_error) : NULL;
+			r->res->suite.error = r->res->error ? r->res->error : "cannot write the reports";
+		}
+		if (k < 0)
+			code = r->res->suite.exit_code = EXIT_ENVIRONMENT;
+	}
+	print_summary(r, code);
+	return code;
+}

@@ -1,0 +1,404 @@
+/* The fault schedule and the recovery runbook during a drill: faults injected and healed
+ * on timers, recovery steps run one after another, each timed and in the timeline. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/units.h"
+#include "harness/run/run_internal.h"
+
+#define TCP_RETRY_NS (50 * NSEC_PER_MSEC)
+#define TCP_ATTEMPT_NS (500 * NSEC_PER_MSEC)
+#define RESTART_WAIT_NS (5 * NSEC_PER_SEC)
+
+struct fault_timer {
+	struct drill_run *r;
+	size_t i;
+};
+
+static void on_heal(struct loop *l, void *ud, int res)
+{
+	struct fault_timer *ft = ud;
+	struct drill_run *r = ft->r;
+	const struct drill_fault *df = &r->d->faults[ft->i];
+	struct fault_run *f = &r->faults[ft->i];
+	struct strbuf what = STRBUF_INIT;
+	int k = df->ops->heal(df->state, &r->env, &what);
+
+	f->healed_ns = run_now(r);
+	f->healed = k >= 0;
+	if (k < 0) {
+		f->failed = true;
+		f->error = k;
+		timeline_add(r->tl, f->healed_ns, TL_FAULT_FAILED, (int)ft->i, df->ops->node(df->state), k,
+			     "heal failed: %s", strerror(-k));
+		run_say(r, f->healed_ns, "heal of fault %zu (%s) FAILED: %s", ft->i + 1, df->sf->kind, strerror(-k));
+	} else {
+		f->heal_what = strbuf_detach(&what);
+		timeline_add(r->tl, f->healed_ns, TL_FAULT_HEALED, (int)ft->i, df->ops->node(df->state), 0,
+			     "%s", f->heal_what);
+		run_say(r, f->healed_ns, "heal %s: %s", df->sf->kind, f->heal_what);
+	}
+	strbuf_release(&what);
+	free(ft);
+}
+
+/* Injects fault i now (the caller waited for its time) and arms its heal. */
+void run_fault_inject(struct drill_run *r, size_t i)
+{
+	const struct drill_fault *df = &r->d->faults[i];
+	struct fault_run *f = &r->faults[i];
+	struct strbuf what = STRBUF_INIT;
+	struct fault_timer *ft;
+	int k = df->ops->inject(df->state, &r->env, &what);
+	int64_t heal_at;
+
+	f->injected_ns = run_now(r);
+	if (k < 0) {
+		const char *why = k == -ESRCH ? "no effect: the node was not running" : strerror(-k);
+
+		f->failed = true;
+		f->error = k;
+		if (what.len) /* the fault said what went wrong: keep it, with the errno's text */
+			strbuf_appendf(&what, " (%s)", why);
+		else
+			strbuf_appendf(&what, "%s", why);
+		f->what = strbuf_detach(&what);
+		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i, df->ops->node(df->state), k, "%s", f->what);
+		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind, f->what);
+		return;
+	}
+	f->injected = true;
+	f->what = strbuf_detach(&what);
+	timeline_add(r->tl, f->injected_ns, TL_FAULT_INJECTED, (int)i, df->ops->node(df->state), 0,
+		     "%s", f->what);
+	run_say(r, f->injected_ns, "fault %s: %s", df->sf->kind, f->what);
+	if (!df->sf->has_heal || !(ft = calloc(1, sizeof(*ft))))
+		return;
+	*ft = (struct fault_timer){ r, i };
+	heal_at = df->sf->heal_is_after ? f->injected_ns + df->sf->heal_ns : r->steady_ns + df->sf->heal_ns;
+	if (loop_timer_at(r->loop, r->t0 + heal_at, on_heal, ft, NULL) < 0)
+		free(ft);
+}
+
+bool run_faults_all_in(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->d->n_faults; i++)
+		if (!r->faults[i].injected && !r->faults[i].failed)
+			return false;
+	return true;
+}
+
+bool run_faults_all_healed(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct fault_run *f = &r->faults[i];
+
+		if (r->d->faults[i].sf->has_heal && f->injected && !f->healed && !f->failed)
+			return false;
+	}
+	return run_faults_all_in(r, arg);
+}
+
+static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
+{
+	struct step_run *s = &r->steps[i];
+	char dur[32];
+	va_list ap;
+
+	if (s->state != STEP_RUNNING)
+		return;
+	s->end_ns = run_now(r);
+	s->state = ok ? STEP_OK : STEP_FAILED;
+	if (fmt) {
+		va_start(ap, fmt);
+		if (vasprintf(&s->message, fmt, ap) < 0)
+			s->message = NULL;
+		va_end(ap);
+	}
+	timeline_add(r->tl, s->end_ns, TL_STEP_ENDED, (int)i, r->d->steps[i].spec.node, ok ? 0 : 1,
+		     "%s", s->message ? s->message : "ok");
+	units_format_duration(s->end_ns - s->start_ns, dur, sizeof(dur));
+	run_say(r, s->end_ns, "step %zu %s %s (%s)%s%s", i + 1, r->d->steps[i].ss->kind,
+		ok ? "ok" : "FAILED", dur, s->message ? ": " : "", s->message ? s->message : "");
+}
+
+static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed_out,
+			   const char *out)
+{
+	size_t i = (size_t)(uintptr_t)ud;
+	const struct step_spec *sp = &r->d->steps[i].spec;
+	struct step_run *s = &r->steps[i];
+
+	strbuf_append(&s->output, out ? out : "");
+	if (sp->kind == STEP_EXEC) {
+		if (timed_out)
+			step_end(r, i, false, "timed out and was killed");
+		else if (status != sp->exit_code)
+			step_end(r, i, false, "exit %d, expected %d", status, sp->exit_code);
+		else
+			step_end(r, i, true, NULL);
+		return;
+	}
+	if (status == 0 && !timed_out)
+		step_end(r, i, true, NULL);
+	else
+		step_end(r, i, false, "%s", out && *out ? out : "timed out");
+}
+
+struct step_timer {
+	struct drill_run *r;
+	size_t i;
+};
+
+static void on_sleep(struct loop *l, void *ud, int res)
+{
+	struct step_timer st = *(struct step_timer *)ud;
+
+	free(ud);
+	step_end(st.r, st.i, true, NULL);
+}
+
+struct tcp_wait {
+	struct drill_run *r;
+	size_t i;
+	int fd;
+	int64_t deadline; /* monotonic */
+	struct loop_op *poll, *timer;
+	struct sockaddr_in sa;
+};
+
+static void tcp_attempt(struct tcp_wait *t);
+
+static void tcp_done(struct tcp_wait *t, bool ok)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	step_end(t->r, t->i, ok, ok ? NULL : "no TCP connection before the timeout");
+	free(t);
+}
+
+static void tcp_retry(struct loop *l, void *ud, int res)
+{
+	tcp_attempt(ud);
+}
+
+static void tcp_next(struct tcp_wait *t)
+{
+	int64_t next = time_mono_ns() + TCP_RETRY_NS;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (next >= t->deadline || loop_timer_at(t->r->loop, next, tcp_retry, t, NULL) < 0)
+		tcp_done(t, false);
+}
+
+static void tcp_writable(struct loop *l, void *ud, int res)
+{
+	struct tcp_wait *t = ud;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	t->poll = NULL;
+	loop_cancel(l, t->timer);
+	if (res > 0 && getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+		tcp_done(t, true);
+	else
+		tcp_next(t);
+}
+
+static void tcp_attempt_timeout(struct loop *l, void *ud, int res)
+{
+	struct tcp_wait *t = ud;
+
+	t->timer = NULL;
+	loop_cancel(l, t->poll);
+	tcp_next(t);
+}
+
+static void tcp_attempt(struct tcp_wait *t)
+{
+	t->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->fd < 0 || (connect(t->fd, (struct sockaddr *)&t->sa, sizeof(t->sa)) < 0 && errno != EINPROGRESS)) {
+		tcp_next(t);
+		return;
+	}
+	loop_poll(t->r->loop, t->fd, POLLOUT, tcp_writable, t, &t->poll);
+	loop_timer_at(t->r->loop, time_mono_ns() + TCP_ATTEMPT_NS, tcp_attempt_timeout, t, &t->timer);
+}
+
+static int start_tcp_wait(struct drill_run *r, size_t i, struct run_node *n)
+{
+	struct tcp_wait *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	*t = (struct tcp_wait){ .r = r, .i = i, .fd = -1,
+				.deadline = time_mono_ns() + r->d->steps[i].spec.timeout_ns };
+	t->sa.sin_family = AF_INET;
+	t->sa.sin_port = htons(r->d->steps[i].spec.port);
+	inet_pton(AF_INET, n->addr, &t->sa.sin_addr);
+	tcp_attempt(t);
+	return 0;
+}
+
+/* {NODE.addr}, {NODE.port}, {NODE.hostport} for every node, {bin} and {run}, plus the
+ * step's own node's variables when it names one. */
+static int step_vars(struct drill_run *r, struct run_node *n, struct template_vars *v)
+{
+	int k = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (n)
+		for (size_t i = 0; i < n->vars.n; i++)
+			k |= template_set(v, n->vars.names[i], n->vars.values[i]);
+	for (size_t i = 0; i < r->step_vars.n; i++)
+		k |= template_set(v, r->step_vars.names[i], r->step_vars.values[i]);
+	return k ? -ENOMEM : 0;
+}
+
+static int start_exec(struct drill_run *r, size_t i, struct run_node *n, bool repeat)
+{
+	const struct step_spec *sp = &r->d->steps[i].spec;
+	struct template_vars v;
+	const char *bad = NULL;
+	char **argv = NULL;
+	int k = step_vars(r, n, &v);
+
+	if (k >= 0)
+		k = template_expand_argv(sp->argv, &v, &argv, &bad);
+	template_vars_release(&v);
+	if (k == -ENOENT || k == -EINVAL) {
+		step_end(r, i, false, "unknown placeholder {%s} in argv", bad);
+		return 0;
+	}
+	if (k < 0)
+		return k;
+	/* argv must live as long as the helper: keep it with the run's owned strings */
+	if (repeat)
+		k = probe_until(r, n, argv, false, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
+	else
+		k = helper_start(r, n, argv, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
+	{
+		char ***owned = realloc(r->owned_argv, (r->n_owned_argv + 1) * sizeof(*owned));
+
+		if (owned) {
+			r->owned_argv = owned;
+			r->owned_argv[r->n_owned_argv++] = argv;
+		} else {
+			k = -ENOMEM; /* argv leaks rather than vanish under a running helper */
+		}
+	}
+	return k;
+}
+
+static void on_ready_step(struct drill_run *r, void *ud, int status, bool timed_out, const char *out)
+{
+	on_step_helper(r, ud, status, timed_out, out);
+}
+
+static bool node_down(struct drill_run *r, void *arg)
+{
+	return ((struct run_node *)arg)->pidfd < 0;
+}
+
+/* Starts step i; its end comes through step_end (now or from a callback). */
+static void step_start(struct drill_run *r, size_t i)
+{
+	const struct step_spec *sp = &r->d->steps[i].spec;
+	struct step_run *s = &r->steps[i];
+	struct run_node *n = sp->node ? run_node_find(r, sp->node) : NULL;
+	struct step_timer *st;
+	int64_t deadline;
+	int k = 0;
+
+	s->state = STEP_RUNNING;
+	s->start_ns = run_now(r);
+	timeline_add(r->tl, s->start_ns, TL_STEP_STARTED, (int)i, sp->node, 0, "%s", r->d->steps[i].ss->kind);
+	switch (sp->kind) {
+	case STEP_RESTART:
+		/* a just-killed incarnation may not be reaped yet: give it a moment to go */
+		deadline = run_now(r) + RESTART_WAIT_NS;
+		run_until(r, node_down, n, deadline);
+		k = run_node_start(n);
+		if (k == -EBUSY)
+			step_end(r, i, false, "node %s is still running", sp->node);
+		else if (k >= 0)
+			step_end(r, i, true, "incarnation %u, pid %d", n->incarnation, (int)n->pid);
+		break;
+	case STEP_WAIT:
+		if (!n)
+			n = r->wl_node;
+		if (sp->wait == STEP_WAIT_PROBE)
+			k = probe_until_ready(r, n, sp->timeout_ns, on_ready_step, (void *)(uintptr_t)i);
+		else if (sp->wait == STEP_WAIT_TCP)
+			k = start_tcp_wait(r, i, n);
+		else
+			k = start_exec(r, i, sp->node ? n : NULL, true);
+		break;
+	case STEP_EXEC:
+		k = start_exec(r, i, n, false);
+		break;
+	case STEP_SLEEP:
+		st = malloc(sizeof(*st));
+		if (!st) {
+			k = -ENOMEM;
+			break;
+		}
+		*st = (struct step_timer){ r, i };
+		k = loop_timer_at(r->loop, time_mono_ns() + sp->duration_ns, on_sleep, st, NULL);
+		if (k < 0)
+			free(st);
+		break;
+	case STEP_WORKLOAD:
+		r->wl_node = n;
+		k = workload_retarget(r->wl, n->addr, r->d->target->port);
+		if (k >= 0)
+			step_end(r, i, true, "workload now writes to %s (%s:%s)", n->sn->name, n->addr, n->port);
+		break;
+	}
+	if (k < 0)
+		step_end(r, i, false, "%s", strerror(-k));
+}
+
+static bool step_done(struct drill_run *r, void *arg)
+{
+	return r->steps[(size_t)(uintptr_t)arg].state != STEP_RUNNING;
+}
+
+/* Runs the steps of group (a fault's own, or -1: the drill's recovery) in order; after a
+ * failed step the rest of the group is skipped. Returns false if one failed. */
+bool run_recovery(struct drill_run *r, int group)
+{
+	bool failed = false;
+
+	for (size_t i = 0; i < r->d->n_steps; i++) {
+		if (r->d->steps[i].ss->fault != group)
+			continue;
+		if (failed || r->interrupted) {
+			r->steps[i].state = STEP_SKIPPED;
+			continue;
+		}
+		step_start(r, i);
+		run_until(r, step_done, (void *)(uintptr_t)i, -1);
+		if (r->steps[i].state == STEP_RUNNING) /* interrupted mid-step */
+			step_end(r, i, false, "interrupted");
+		failed = r->steps[i].state != STEP_OK;
+	}
+	return !failed;
+}

@@ -1,0 +1,613 @@
+/* Drill file → struct scenario: shape, types and units of every key the scenario owns.
+ * See scenario.h; the format is shared/DESIGN.md §4. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/units.h"
+#include "scenarios/parser/scenario.h"
+#include "scenarios/parser/yaml_load.h"
+
+static const char *const top_keys[] = { "drill",  "description", "runbook", "seed",
+					"target", "nodes",	 "params",  "workload",
+					"faults", "recovery",	 "expect",  "disk", NULL };
+static const char *const workload_keys[] = { "kind", "rate",   "clients",    "timeout",
+					     "tail", "warmup", "value-size", "node", NULL };
+static const char *const workload_kinds[] = { "set", NULL };
+static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", NULL };
+static const char *const fault_item_keys[] = { "at", "heal", "name", "recovery", NULL };
+static const char *const heal_keys[] = { "at", "after", NULL };
+static const char *const node_keys[] = { "name", "params", "disk", NULL };
+static const char *const disk_keys[] = { "size", "fs", NULL };
+static const char *const disk_fs[] = { "tmpfs", "ext4", NULL };
+static const char *const recovery_keys[] = { "at", "steps", NULL };
+
+static struct scenario_pos pos_of(const struct cfg_node *n)
+{
+	struct scenario_pos p = { n->line, n->col };
+
+	return p;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+bool scenario_valid_node_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= SCENARIO_NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '-' && c != '_')))
+			return false;
+	}
+	return true;
+}
+
+/* drill: a name usable as a directory and a JUnit suite name. */
+static int parse_drill(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+{
+	int r = cfg_string(v, &sc->drill, err);
+
+	if (r < 0)
+		return r;
+	if (!sc->drill[0] || strlen(sc->drill) > 100)
+		return cfg_error(v, err, "drill name must be 1 to 100 characters");
+	for (const char *p = sc->drill; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return cfg_error(v, err, "drill name '%s' may hold only letters, digits, '-', '_' and '.'",
+					 sc->drill);
+	}
+	if (sc->drill[0] == '.')
+		return cfg_error(v, err, "drill name must not start with '.'");
+	sc->drill_pos = pos_of(v);
+	return 0;
+}
+
+static int parse_params(const struct cfg_node *v, struct scenario_param **out, size_t *n,
+			struct cd_error *err)
+{
+	int r = cfg_expect(v, CFG_MAP, "params", err);
+
+	if (r < 0)
+		return r;
+	*out = calloc(v->n ? v->n : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		struct scenario_param *p = &(*out)[i];
+
+		p->key = v->keys[i]->scalar;
+		p->key_pos = pos_of(v->keys[i]);
+		p->pos = pos_of(v->items[i]);
+		r = cfg_string(v->items[i], &p->value, err);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int add_node(struct scenario *sc, const char *name, const struct cfg_node *at,
+		    struct cd_error *err)
+{
+	struct scenario_node *nd;
+
+	if (!scenario_valid_node_name(name))
+		return cfg_error(at, err, "bad node name '%s': letters, digits, '-' and '_', at most %d characters, starting with a letter or digit",
+				 name, SCENARIO_NODE_NAME_MAX - 1);
+	if (scenario_node(sc, name))
+		return cfg_error(at, err, "duplicate node name '%s'", name);
+	nd = &sc->nodes[sc->n_nodes++];
+	snprintf(nd->name, sizeof(nd->name), "%s", name);
+	nd->pos = pos_of(at);
+	return 0;
+}
+
+/* disk: {size: 64MiB, fs: tmpfs|ext4} (fs defaults to tmpfs). */
+static int parse_disk(const struct cfg_node *v, struct scenario_disk *d, struct cd_error *err)
+{
+	const struct cfg_node *size;
+	size_t fs = 0;
+	int r = cfg_expect(v, CFG_MAP, "disk", err);
+
+	if (r < 0 || (r = cfg_check_keys(v, disk_keys, "disk", err)) < 0)
+		return r;
+	size = cfg_get(v, "size");
+	if (!size)
+		return cfg_error(v, err, "disk needs a size (like size: 64MiB)");
+	if ((r = cfg_size(size, &d->size, err)) < 0)
+		return r;
+	if (cfg_get(v, "fs") && (r = cfg_enum(cfg_get(v, "fs"), disk_fs, &fs, err)) < 0)
+		return r;
+	/* ext4 needs room for its own metadata (journal, tables): 8 MiB is its floor here. */
+	if (d->size < (fs == 1 ? 8u : 1u) << 20 || d->size > (uint64_t)1 << 40)
+		return cfg_error(size, err, "disk size must be between %s and 1TiB", fs == 1 ? "8MiB (ext4)" : "1MiB");
+	d->fs = fs == 1 ? SCENARIO_DISK_EXT4 : SCENARIO_DISK_TMPFS;
+	d->pos = pos_of(v);
+	return 0;
+}
+
+static int parse_node_item(struct scenario *sc, const struct cfg_node *it, struct cd_error *err)
+{
+	const char *name;
+	const struct cfg_node *params;
+	int r;
+
+	if (it->type == CFG_SCALAR)
+		return add_node(sc, it->scalar, it, err);
+	r = cfg_expect(it, CFG_MAP, "a node", err);
+	if (r < 0 || (r = cfg_check_keys(it, node_keys, "a node", err)) < 0)
+		return r;
+	r = cfg_get_string(it, "name", true, &name, err);
+	if (r < 0)
+		return r;
+	r = add_node(sc, name, cfg_get(it, "name"), err);
+	if (r < 0)
+		return r;
+	if (cfg_get(it, "disk") &&
+	    (r = parse_disk(cfg_get(it, "disk"), &sc->nodes[sc->n_nodes - 1].disk, err)) < 0)
+		return r;
+	params = cfg_get(it, "params");
+	if (!params)
+		return 0;
+	return parse_params(params, &sc->nodes[sc->n_nodes - 1].params,
+			    &sc->nodes[sc->n_nodes - 1].n_params, err);
+}
+
+/* nodes: a count (n1..nN), or a list of names / {name, params} mappings. */
+static int parse_nodes(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+{
+	uint64_t count;
+	int r;
+
+	sc->nodes_pos = pos_of(v);
+	if (v->type == CFG_SCALAR) {
+		r = cfg_uint(v, 1, SCENARIO_MAX_NODES, &count, err);
+		if (r < 0)
+			return r;
+		sc->nodes = calloc(count, sizeof(*sc->nodes));
+		if (!sc->nodes)
+			return -ENOMEM;
+		for (uint64_t i = 0; i < count; i++) {
+			struct scenario_node *nd = &sc->nodes[sc->n_nodes++];
+
+			snprintf(nd->name, sizeof(nd->name), "n%llu", (unsigned long long)i + 1);
+			nd->pos = sc->nodes_pos;
+		}
+		return 0;
+	}
+	r = cfg_expect(v, CFG_SEQ, "nodes (a count or a list of names)", err);
+	if (r < 0)
+		return r;
+	if (v->n == 0 || v->n > SCENARIO_MAX_NODES)
+		return cfg_error(v, err, "nodes: expected 1 to %d nodes, found %zu", SCENARIO_MAX_NODES, v->n);
+	sc->nodes = calloc(v->n, sizeof(*sc->nodes));
+	if (!sc->nodes)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		r = parse_node_item(sc, v->items[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+{
+	struct scenario_workload *w = &sc->workload;
+	const struct cfg_node *x;
+	uint64_t u;
+	size_t idx;
+	int r;
+
+	if ((r = cfg_expect(v, CFG_MAP, "workload", err)) < 0 ||
+	    (r = cfg_check_keys(v, workload_keys, "workload", err)) < 0)
+		return r;
+	w->pos = pos_of(v);
+	if ((x = cfg_get(v, "kind")) && (r = cfg_enum(x, workload_kinds, &idx, err)) < 0)
+		return r;
+	if ((x = cfg_get(v, "rate")) && (r = cfg_rate(x, &w->rate, err)) < 0)
+		return r;
+	if ((r = cfg_get_uint(v, "clients", false, 1, 1024, &u, err)) < 0)
+		return r;
+	if (r > 0)
+		w->clients = (unsigned)u;
+	if ((r = cfg_get_duration(v, "timeout", false, &w->timeout_ns, err)) < 0 ||
+	    (r = cfg_get_duration(v, "tail", false, &w->tail_ns, err)) < 0 ||
+	    (r = cfg_get_duration(v, "warmup", false, &w->warmup_ns, err)) < 0 ||
+	    (r = cfg_get_string(v, "node", false, &w->node, err)) < 0)
+		return r;
+	if (w->timeout_ns <= 0)
+		return cfg_error(cfg_get(v, "timeout"), err, "workload timeout must be more than 0");
+	if ((x = cfg_get(v, "value-size"))) {
+		if ((r = cfg_size(x, &w->value_size, err)) < 0)
+			return r;
+		if (w->value_size < 32 || w->value_size > 65536)
+			return cfg_error(x, err, "value-size must be 32 bytes to 64KiB");
+	}
+	return 0;
+}
+
+static int parse_heal(struct scenario_fault *f, const struct cfg_node *v, struct cd_error *err)
+{
+	int r;
+
+	f->has_heal = true;
+	if (v->type == CFG_SCALAR) { /* heal: 5s  ==  heal: {after: 5s} */
+		f->heal_is_after = true;
+		return cfg_duration(v, &f->heal_ns, err);
+	}
+	if ((r = cfg_expect(v, CFG_MAP, "heal", err)) < 0 ||
+	    (r = cfg_check_keys(v, heal_keys, "heal", err)) < 0)
+		return r;
+	if (v->n != 1)
+		return cfg_error(v, err, "heal takes one of 'at: TIME' or 'after: DURATION'");
+	f->heal_is_after = cfg_get(v, "after") != NULL;
+	r = cfg_duration(v->items[0], &f->heal_ns, err);
+	if (r < 0)
+		return r;
+	if (!f->heal_is_after && f->heal_ns < f->at_ns)
+		return cfg_error(v->items[0], err, "heal at %s comes before the fault itself", v->items[0]->scalar);
+	return 0;
+}
+
+/* The one key of item that names a kind; the others must be in extra. */
+static int find_kind(const struct cfg_node *it, const char *const *extra,
+		     const char *const *kinds, const char *what, size_t *kind_idx,
+		     struct cd_error *err)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < it->n; i++) {
+		const char *k = it->keys[i]->scalar;
+		const char *near;
+
+		if (in_list(k, extra))
+			continue;
+		if (!in_list(k, kinds)) {
+			near = cfg_suggest(k, kinds);
+			if (!near)
+				near = cfg_suggest(k, extra);
+			if (near)
+				return cfg_error(it->keys[i], err, "unknown %s kind '%s'; did you mean '%s'?", what, k, near);
+			return cfg_error(it->keys[i], err, "unknown %s kind '%s' (`chaosdrill list` shows the known ones)",
+					 what, k);
+		}
+		if (found)
+			return cfg_error(it->keys[i], err, "one %s per list item: found both '%s' and '%s'", what,
+					 it->keys[*kind_idx]->scalar, k);
+		found = true;
+		*kind_idx = i;
+	}
+	if (!found)
+		return cfg_error(it, err, "this %s names no kind (`chaosdrill list` shows them)", what);
+	return 0;
+}
+
+/* Appends the steps of list v, owned by fault (-1: the drill's recovery). */
+static int parse_steps(struct scenario *sc, const struct cfg_node *v, int fault,
+		       const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	static const char *const step_extra[] = { "name", NULL };
+	int r = cfg_expect(v, CFG_SEQ, "recovery steps", err);
+
+	if (r < 0)
+		return r;
+	if (sc->n_steps + v->n > sc->cap_steps) {
+		size_t cap = sc->n_steps + v->n + 8;
+		struct scenario_step *st = realloc(sc->steps, cap * sizeof(*st));
+
+		if (!st)
+			return -ENOMEM;
+		sc->steps = st;
+		sc->cap_steps = cap;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct cfg_node *it = v->items[i];
+		struct scenario_step *s = &sc->steps[sc->n_steps];
+		size_t k;
+
+		*s = (struct scenario_step){ .fault = fault };
+		if ((r = cfg_expect(it, CFG_MAP, "a recovery step", err)) < 0 ||
+		    (r = find_kind(it, step_extra, kinds->steps, "recovery step", &k, err)) < 0 ||
+		    (r = cfg_get_string(it, "name", false, &s->name, err)) < 0)
+			return r;
+		s->kind = it->keys[k]->scalar;
+		s->args = it->items[k];
+		s->pos = pos_of(it->keys[k]);
+		sc->n_steps++;
+	}
+	return 0;
+}
+
+static int parse_fault(struct scenario *sc, struct scenario_fault *f, const struct cfg_node *it,
+		       const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	const struct cfg_node *heal, *rec;
+	size_t k;
+	int r;
+
+	if ((r = cfg_expect(it, CFG_MAP, "a fault", err)) < 0 ||
+	    (r = find_kind(it, fault_item_keys, kinds->faults, "fault", &k, err)) < 0)
+		return r;
+	f->kind = it->keys[k]->scalar;
+	f->args = it->items[k];
+	f->pos = pos_of(it->keys[k]);
+	if ((r = cfg_get_duration(it, "at", true, &f->at_ns, err)) < 0 ||
+	    (r = cfg_get_string(it, "name", false, &f->name, err)) < 0)
+		return r;
+	heal = cfg_get(it, "heal");
+	if (heal && (r = parse_heal(f, heal, err)) < 0)
+		return r;
+	rec = cfg_get(it, "recovery"); /* this fault's own steps, run as soon as it is in */
+	return rec ? parse_steps(sc, rec, (int)(f - sc->faults), kinds, err) : 0;
+}
+
+static int parse_faults(struct scenario *sc, const struct cfg_node *v,
+			const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	int r = cfg_expect(v, CFG_SEQ, "faults", err);
+
+	if (r < 0)
+		return r;
+	sc->faults = calloc(v->n ? v->n : 1, sizeof(*sc->faults));
+	if (!sc->faults)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		r = parse_fault(sc, &sc->faults[i], v->items[i], kinds, err);
+		if (r < 0)
+			return r;
+		sc->n_faults++;
+	}
+	return 0;
+}
+
+/* recovery: a list of steps, or {at: TIME, steps: [...]}. */
+static int parse_recovery(struct scenario *sc, const struct cfg_node *v,
+			  const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	int r;
+
+	if (v->type == CFG_SEQ)
+		return parse_steps(sc, v, -1, kinds, err);
+	if ((r = cfg_expect(v, CFG_MAP, "recovery (a list of steps, or at: and steps:)", err)) < 0 ||
+	    (r = cfg_check_keys(v, recovery_keys, "recovery", err)) < 0 ||
+	    (r = cfg_get_duration(v, "at", false, &sc->recovery_at_ns, err)) < 0)
+		return r;
+	sc->has_recovery_at = r > 0;
+	if (!cfg_get(v, "steps"))
+		return cfg_error(v, err, "missing required key 'steps'");
+	return parse_steps(sc, cfg_get(v, "steps"), -1, kinds, err);
+}
+
+static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+{
+	struct scenario_expect *e = &sc->expect;
+	const struct cfg_node *rpo;
+	uint64_t u;
+	int r;
+
+	if ((r = cfg_expect(v, CFG_MAP, "expect", err)) < 0 ||
+	    (r = cfg_check_keys(v, expect_keys, "expect", err)) < 0)
+		return r;
+	if ((r = cfg_get_duration(v, "rto", false, &e->rto_ns, err)) < 0)
+		return r;
+	e->has_rto = r > 0;
+	if ((r = cfg_get_bool(v, "integrity", false, &e->integrity, err)) < 0)
+		return r;
+	e->has_integrity = r > 0;
+	if ((r = cfg_get_uint(v, "rto-ops", false, 1, 1000000, &u, err)) < 0)
+		return r;
+	if (r > 0)
+		e->rto_ops = (unsigned)u;
+	rpo = cfg_get(v, "rpo");
+	if (!rpo)
+		return 0;
+	if (cfg_is_uint(rpo)) {
+		e->rpo_kind = SCENARIO_RPO_COUNT;
+		return cfg_uint(rpo, 0, UINT64_MAX, &e->rpo_count, err);
+	}
+	if (rpo->type == CFG_SCALAR && units_parse_duration(rpo->scalar, &e->rpo_window_ns) == 0) {
+		e->rpo_kind = SCENARIO_RPO_WINDOW;
+		return 0;
+	}
+	return cfg_error(rpo, err, "rpo must be a count of lost acknowledged writes (like 0) or a time window (like 5s)");
+}
+
+static void set_defaults(struct scenario *sc)
+{
+	sc->target = "kvlog";
+	sc->workload.kind = SCENARIO_WORKLOAD_SET;
+	sc->workload.rate = 1000;
+	sc->workload.clients = 4;
+	sc->workload.timeout_ns = 500 * NSEC_PER_MSEC;
+	sc->workload.tail_ns = 2 * NSEC_PER_SEC;
+	sc->workload.warmup_ns = 1 * NSEC_PER_SEC;
+	sc->workload.value_size = 64;
+	sc->expect.rto_ops = 3;
+}
+
+static int parse_top(struct scenario *sc, const struct cfg_node *root,
+		     const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	const struct cfg_node *v;
+	int r;
+
+	if ((v = cfg_get(root, "description")) && (r = cfg_string(v, &sc->description, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "runbook")) && (r = cfg_string(v, &sc->runbook, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "seed"))) {
+		if ((r = cfg_uint(v, 0, UINT64_MAX, &sc->seed, err)) < 0)
+			return r;
+		sc->has_seed = true;
+		sc->seed_pos = pos_of(v);
+	}
+	if ((v = cfg_get(root, "target"))) {
+		if ((r = cfg_string(v, &sc->target, err)) < 0)
+			return r;
+		sc->target_pos = pos_of(v);
+	}
+	if ((v = cfg_get(root, "nodes")) && (r = parse_nodes(sc, v, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "params"))) {
+		sc->params_pos = pos_of(v);
+		if ((r = parse_params(v, &sc->params, &sc->n_params, err)) < 0)
+			return r;
+	}
+	if ((v = cfg_get(root, "disk")) && (r = parse_disk(v, &sc->disk, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "workload")) && (r = parse_workload(sc, v, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "faults")) && (r = parse_faults(sc, v, kinds, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "recovery")) && (r = parse_recovery(sc, v, kinds, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "expect")) && (r = parse_expect(sc, v, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* Defaults that depend on other keys, and cross-key checks. */
+static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_error *err)
+{
+	if (sc->n_nodes == 0) {
+		sc->nodes = calloc(1, sizeof(*sc->nodes));
+		if (!sc->nodes)
+			return -ENOMEM;
+		snprintf(sc->nodes[0].name, sizeof(sc->nodes[0].name), "n1");
+		sc->nodes[0].pos = pos_of(root);
+		sc->n_nodes = 1;
+	}
+	if (!sc->workload.node)
+		sc->workload.node = sc->nodes[0].name;
+	else if (!scenario_node(sc, sc->workload.node))
+		return cfg_error(cfg_get(cfg_get(root, "workload"), "node"), err,
+				 "workload node '%s' is not one of the drill's nodes", sc->workload.node);
+	return 0;
+}
+
+int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds,
+		       struct scenario **out, struct cd_error *err)
+{
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	const struct cfg_node *v;
+	int r;
+
+	if (!sc) {
+		cfg_node_free(tree);
+		return -ENOMEM;
+	}
+	sc->tree = tree;
+	sc->file = tree->file;
+	set_defaults(sc);
+	if (tree->type == CFG_SCALAR && !tree->quoted && !tree->scalar[0])
+		r = cfg_error(tree, err, "the file holds no drill: expected drill:, target:, ...");
+	else if ((r = cfg_expect(tree, CFG_MAP, "a drill file", err)) < 0)
+		;
+	else if ((r = cfg_check_keys(tree, top_keys, "a drill", err)) < 0)
+		;
+	else if (!(v = cfg_get(tree, "drill")))
+		r = cfg_error(tree, err, "missing required key 'drill' (the drill's unique name)");
+	else if ((r = parse_drill(sc, v, err)) >= 0 && (r = parse_top(sc, tree, kinds, err)) >= 0)
+		r = finish(sc, tree, err);
+	if (r < 0) {
+		scenario_free(sc);
+		return r;
+	}
+	*out = sc;
+	return 0;
+}
+
+int scenario_load(const char *path, const struct scenario_kinds *kinds, struct scenario **out,
+		  struct cd_error *err)
+{
+	struct cfg_node *tree;
+	int r = yaml_load_file(path, &tree, err);
+
+	if (r < 0)
+		return r;
+	return scenario_from_tree(tree, kinds, out, err);
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n_nodes; i++)
+		free(sc->nodes[i].params);
+	for (size_t i = 0; i < sc->n_overrides; i++) {
+		free((char *)sc->overrides[i].key);
+		free((char *)sc->overrides[i].value);
+	}
+	free(sc->overrides);
+	free(sc->nodes);
+	free(sc->params);
+	free(sc->faults);
+	free(sc->steps);
+	cfg_node_free(sc->tree);
+	free(sc);
+}
+
+const struct scenario_node *scenario_node(const struct scenario *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->n_nodes; i++)
+		if (strcmp(sc->nodes[i].name, name) == 0)
+			return &sc->nodes[i];
+	return NULL;
+}
+
+const struct scenario_disk *scenario_node_disk(const struct scenario *sc,
+					       const struct scenario_node *node)
+{
+	return node && node->disk.fs != SCENARIO_DISK_NONE ? &node->disk : &sc->disk;
+}
+
+static const char *lookup(const struct scenario_param *p, size_t n, const char *key)
+{
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(p[i].key, key) == 0)
+			return p[i].value;
+	return NULL;
+}
+
+int scenario_override_param(struct scenario *sc, const char *key, const char *value)
+{
+	struct scenario_param *p = realloc(sc->overrides, (sc->n_overrides + 1) * sizeof(*p));
+	_cleanup_free_ char *k = strdup(key), *v = strdup(value);
+
+	if (p)
+		sc->overrides = p;
+	if (!p || !k || !v)
+		return -ENOMEM;
+	p[sc->n_overrides].key = TAKE_PTR(k);
+	p[sc->n_overrides].value = TAKE_PTR(v);
+	p[sc->n_overrides].pos = (struct scenario_pos){ 0, 0 };
+	sc->n_overrides++;
+	return 0;
+}
+
+const char *scenario_param(const struct scenario *sc, const struct scenario_node *node,
+			   const char *key)
+{
+	const char *v = lookup(sc->overrides, sc->n_overrides, key);
+
+	if (!v && node)
+		v = lookup(node->params, node->n_params, key);
+	if (!v)
+		v = lookup(sc->params, sc->n_params, key);
+	return v;
+}
