@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "harness/drill/target.h"
@@ -160,8 +161,11 @@ int target_load(const char *name, struct target_def **out, struct cd_error *err)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s/target.yaml", target_src_root(), name);
-	if (!valid_target_name(name) || stat(path, &st) < 0)
+	if (!valid_target_name(name) || (stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
 		return cd_error_set(err, ENOENT, "", 0, 0, "unknown target '%s'", name);
+	if (access(path, R_OK) < 0) /* there, but not for us: say so, not "unknown" */
+		return cd_error_set(err, errno, "", 0, 0, "target '%s': cannot read %s: %s", name, path,
+				    strerror(errno));
 	if ((r = yaml_load_file(path, &tree, err)) < 0)
 		return r;
 	t = calloc(1, sizeof(*t));

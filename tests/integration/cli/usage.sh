@@ -56,8 +56,11 @@ expect_rc 3 "$cd_bin" run --out /proc/chaosdrill-nope --junit "$tmp/j.xml" scena
 expect_in "$out" "error: cannot create a run directory under /proc/chaosdrill-nope"
 if "$xmllint" --noout --schema "$schema" "$tmp/j.xml" 2>"$err"; then ok; else bad "junit invalid:"; cat "$err"; fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  chmod 755 "$tmp" && mkdir "$tmp/user-runs" && chown 65534:65534 "$tmp/user-runs"
-  expect_rc 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$cd_bin" run --out "$tmp/user-runs" scenarios/demo.yaml
+  # in copies the user can read: the checkout may sit under root's own home (the fresh root)
+  chmod 755 "$tmp" && mkdir -p "$tmp/user-runs" "$tmp/targets/kvlog" && chown 65534:65534 "$tmp/user-runs"
+  cp targets/kvlog/target.yaml "$tmp/targets/kvlog/" && cp scenarios/demo.yaml "$tmp/"
+  expect_rc 3 env CHAOSDRILL_TARGETS="$tmp/targets" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$cd_bin" run --out "$tmp/user-runs" "$tmp/demo.yaml"
   expect_in "$out" "error: running a drill needs root"
   res=$(ls "$tmp"/user-runs/*/result.json 2>/dev/null | head -1)
   [ -n "$res" ] && grep -q '"verdict": "error"' "$res" && ok || bad "no result.json saying error for an ordinary user"
