@@ -1,4 +1,9 @@
-/* Fault kinds of the fault file system (faults/faultfs/, chaosdrill-faultfs): a node that
+/* faults/faultfs/: the FUSE fault file system. chaosdrill-faultfs (faultfs_*.c, libfuse3
+ * in faultfs_fuse.c only) is mounted over a node's data dir and fails, rots or forgets
+ * (power cut) what the node reads and writes, driven over a control socket (ffs_proto.h);
+ * the ffs_*.c files are its pure parts. This header is the fault kinds that use it.
+ *
+ * Fault kinds of the fault file system (faults/faultfs/, chaosdrill-faultfs): a node that
  * any of them names gets its data dir behind faultfs from its first start; power-cut needs
  * the volatile cache (writes reach the disk only when synced), and bad sectors on writes
  * need every write(2) to reach faultfs (no kernel writeback cache). */

@@ -1,4 +1,10 @@
-/* The drop map of a network partition: a directed "who drops traffic from whom" relation
+/* faults/net/: network faults, made inside the nodes' own network namespaces: partition
+ * and isolate as unreachable routes (nl.c, the family's libnl file), loss as nftables
+ * numgen rules (nft.c, its libnftnl file), delay, duplicate, reorder and bandwidth as an
+ * NFQUEUE rule feeding a delay queue (delay_queue.c over nfq.c) that the harness runs.
+ * This header holds what the family shares: the drop map and the helpers below.
+ *
+ * The drop map of a network partition: a directed "who drops traffic from whom" relation
  * between the drill's nodes, so one primitive expresses every shape (groups, isolate,
  * one-way, halves, majority-minority, bridge, ring). Pure: built from the scenario at
  * validate time, turned into a plan of routes, checked by unit tests without privileges.

@@ -1,4 +1,10 @@
-/* The `syscall` fault kind's state, as the harness needs it: the node, the mechanism and
+/* faults/sys/: syscall faults. One rule language (rule.h, match.c) says which calls of a
+ * node fail, tear, crash or wait; two mechanisms carry it out: a seccomp user-notification
+ * filter (filter.c, the family's libseccomp file) answered by a supervisor (supervisor.c),
+ * for any program; and the LD_PRELOAD shim (shim.c, driven through shimctl.h), for
+ * dynamically linked ones.
+ *
+ * The `syscall` fault kind's state, as the harness needs it: the node, the mechanism and
  * the rules. With seccomp (the default) the harness installs the node's filter when the
  * node starts (a filter can only be installed by the process itself, before exec) and runs
  * its supervisor; with preload it starts the node with the shim (faults/sys/shimctl.h).

@@ -1,4 +1,9 @@
-/* The chaosdrill command line: one function per subcommand, and the exit codes of
+/* harness/cli/: the chaosdrill command. main.c dispatches to one file per subcommand
+ * (run, validate, list, gc, and node-disk, which the runner starts inside nodes); each
+ * parses its options, loads drills through harness/drill/ and, for `run`, hands them to
+ * harness/run/. Only this folder and the runner print; the exit codes are decided here.
+ *
+ * The chaosdrill command line: one function per subcommand, and the exit codes of
  * shared/DESIGN.md §7. */
 #ifndef CHAOSDRILL_HARNESS_CLI_H
 #define CHAOSDRILL_HARNESS_CLI_H

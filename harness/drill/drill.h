@@ -1,4 +1,9 @@
-/* A drill ready to run or report on: the scenario, its target, and every fault and
+/* harness/drill/: a drill file and everything it names, loaded and checked without a
+ * process or a kernel call: the scenario (scenarios/parser/), its target (target.h:
+ * target.yaml, its params and templates), its faults (faults/, each by its own parser), its
+ * recovery steps (steps.h), and the {placeholders} of their argv (template.h).
+ *
+ * A drill ready to run or report on: the scenario, its target, and every fault and
  * recovery step parsed by its plug-in. All checks that need no process or kernel call
  * happen here, so `validate` and `run` reject the same files with the same messages.
  *

@@ -1,4 +1,9 @@
-/* The lab: a private network namespace holding a bridge, and the nodes hung on it, each with
+/* harness/lab/: everything a drill needs from the kernel to hold its nodes: namespaces
+ * kept by holder processes, the bridge and veths (netlink.c, nl_batch.c, the only libnl
+ * users), cgroups (cgroup.c), spawning into nodes (lab_proc.c, lab_exec.c) and gc of
+ * what a killed harness left (lab_gc.c). It knows nothing of drills.
+ *
+ * The lab: a private network namespace holding a bridge, and the nodes hung on it, each with
  * persistent net/uts/ipc/mount namespaces, its own cgroup and a fresh pid namespace for every
  * incarnation. The harness's event loop drives nodes through this API; nothing here touches
  * the host's network namespace, and the lab has no route out (DESIGN.md §1, §9).

@@ -1,4 +1,9 @@
-/* Verification: RTO, RPO and integrity computed from the ledger, the final read and the
+/* harness/record/: what a drill leaves as its record and what is concluded from it,
+ * all pure: the ledger of every operation (ledger.h), the timeline of every event
+ * (timeline.h), and the verdicts (this file): RTO, RPO and integrity, computed from them
+ * and nothing else.
+ *
+ * Verification: RTO, RPO and integrity computed from the ledger, the final read and the
  * fault times, exactly as shared/DESIGN.md §6 defines them. Pure: no clock, no I/O.
  *
  * Usage:

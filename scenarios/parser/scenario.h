@@ -1,4 +1,8 @@
-/* A drill file as plain structs (shared/DESIGN.md §4). The parser checks shape, types
+/* scenarios/parser/: the parser of drill files (the .yaml files of scenarios/): yaml_load.c (the
+ * only libyaml user) turns YAML into a located tree (common/cfg.h), scenario.c into the
+ * structs below.
+ *
+ * A drill file as plain structs (shared/DESIGN.md §4). The parser checks shape, types
  * and units of every key it owns, and keeps the bodies of faults and recovery steps as
  * located trees: their kinds are plug-ins (faults/, harness/) that check their own
  * arguments, so kinds known to the caller are passed in. No process or kernel calls.
