@@ -32,9 +32,11 @@ struct fault_parse_ctx {
 	size_t n_nodes;
 };
 
-struct net_delay;
+struct attach_ops;
+struct node_attach;
 
-/* What a fault may do to the drill, provided by the harness. Each returns >= 0 or -errno;
+/* What a fault may do to the drill, provided by the harness: generic node operations, and
+ * the node's attachments for what a family keeps on it. Each returns >= 0 or -errno;
  * `how` (may be NULL) receives a static description of the mechanism used. */
 struct fault_env {
 	void *harness;
@@ -46,25 +48,15 @@ struct fault_env {
 	int (*node_socket)(void *harness, const char *node, int domain, int type, int protocol);
 	/* The node's lab address (IPv4, network byte order). */
 	int (*node_addr)(void *harness, const char *node, uint32_t *addr);
-	/* Arms (or disarms) the syscall rules the harness installed with the node's filter;
-	 * -ESRCH if no incarnation with the filter runs. */
-	int (*syscall_arm)(void *harness, const char *node, bool armed);
 	/* Kills the node (SIGKILL to its pid-namespace init) and waits until every process of
 	 * it is gone: nothing of it writes after this returns. -ESRCH if it was not running. */
 	int (*node_kill_wait)(void *harness, const char *node);
-	/* Sends one command line to the node's fault file system and puts its one-line reply in
-	 * reply ("ok ..." or "error ENAME message"). -EIO when it answered with an error. */
-	int (*faultfs)(void *harness, const char *node, const char *line, char *reply, size_t len);
 	uint64_t seed; /* the drill's, for seeded choices made at injection */
-	/* Runs q (borrowed: the fault owns it) on the harness's event loop: its fd polled,
-	 * its held packets released at their due times (faults/net/delay_queue.h). q == NULL stops
-	 * running the node's queue (before the fault frees it). */
-	int (*run_delay_queue)(void *harness, const char *node, struct net_delay *q);
-	/* Fills the node's own file system (its `disk:`) with a ballast file until free_bytes
-	 * are left (fill true), or deletes the ballast (fill false); reply gets one line about
-	 * it ("ballast 66060288 bytes, 0 bytes free"). -ENODEV when the node has no disk. */
-	int (*node_disk)(void *harness, const char *node, bool fill, uint64_t free_bytes,
-			 char *reply, size_t len);
+	/* The node's attachment of that kind (faults/attach.h), which the fault's own family
+	 * then drives (arm its rules, send its file system a command, fill its disk); NULL
+	 * when the node has none. */
+	struct node_attach *(*attachment)(void *harness, const char *node,
+					  const struct attach_ops *ops);
 	/* The node that leads now (role "leader" or "primary"): the one running node whose
 	 * target leader probe passes; *node is borrowed. -ENOTSUP: the target has no leader
 	 * probe; -ENOENT: none passed; -ENOTUNIQ: several did. */
@@ -80,6 +72,16 @@ static inline void fault_unsupported(const struct fault_env *env, const char *wh
 	if (env->unsupported)
 		env->unsupported(env->harness, why);
 }
+
+/* What a fault did beyond its injection (fault_ops.effects). Strings are borrowed from the
+ * fault or its attachment until the drill's end. */
+struct fault_effects {
+	unsigned count;      /* how many times it struck; 0: it had no effect (an error) */
+	int64_t first_ns;    /* drill time it first struck (RTO counts from it), -1 never */
+	const char *details; /* one line per strike, or "" */
+	const char *none;    /* what no effect means: "no call matched its rules" */
+	const char *hint;    /* why it may not have struck although it was armed, or "" */
+};
 
 struct fault_ops {
 	const char *name;    /* the scenario key: "kill" */
@@ -97,6 +99,13 @@ struct fault_ops {
 	/* Undoes the injection exactly (NULL when heals is false). */
 	int (*heal)(void *state, const struct fault_env *env, struct strbuf *what);
 	void (*free)(void *state);
+	/* The attachment the fault needs on its node for the whole drill (faults/attach.h),
+	 * or NULL; the runner makes it before the node's first start. May be NULL. */
+	const struct attach_ops *(*attach)(const void *state);
+	/* What the fault did after its injection, when that is not the injection itself (a
+	 * syscall fault strikes at matching calls): filled at the end of the drill. NULL: the
+	 * injection is the effect. */
+	void (*effects)(const void *state, const struct fault_env *env, struct fault_effects *out);
 };
 
 const struct fault_ops *fault_lookup(const char *name);

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults/net/delay_attach.h"
 #include "faults/net/delay_queue.h"
 #include "tests/integration/lab/lab_test.h"
 #include "tests/integration/netfaults/net_test.h"
@@ -200,7 +201,8 @@ static void cmd_engine(struct b *b)
 	int fd = node_socket(b->n2, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 
 	CHECK(net_delay_new(fd, -1, 206, &spec, &q) == 0, "queue 206 in n2");
-	CHECK(b->env.run_delay_queue(b->lab, "n2-command-line", q) == 0, "run queue 206");
+	CHECK(net_delay_attach_run(b->env.attachment(b->lab, "n2-command-line", &net_delay_attach_ops), q) == 0,
+	      "run queue 206");
 }
 
 static void report(struct kind *k, int runs)

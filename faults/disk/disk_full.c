@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "faults/disk/attach.h"
 #include "faults/fault.h"
 
 struct diskfull {
@@ -52,7 +53,8 @@ static int run(void *state, const struct fault_env *env, bool fill, struct strbu
 {
 	struct diskfull *st = state;
 	char reply[256] = "";
-	int r = env->node_disk(env->harness, st->node, fill, st->free, reply, sizeof(reply));
+	int r = disk_attach_fill(env->attachment(env->harness, st->node, &disk_attach_ops), fill,
+				 st->free, reply, sizeof(reply));
 
 	if (r < 0) {
 		if (r == -EIO && reply[0]) /* the helper said why */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults/faultfs/attach.h"
 #include "faults/faultfs/kinds.h"
 
 struct disk_state {
@@ -173,7 +174,8 @@ static int disk_inject(void *state, const struct fault_env *env, struct strbuf *
 		snprintf(line, sizeof(line), "%s seed=%" PRIu64, st->cmd, env->seed);
 	else
 		snprintf(line, sizeof(line), "%s", st->cmd);
-	r = env->faultfs(env->harness, st->node, line, reply, sizeof(reply));
+	r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops), line, reply,
+			       sizeof(reply));
 	if (r < 0)
 		return r;
 	strbuf_appendf(what, "%s%s on %s: %s", st->kill_first ? "killed the node, then " : "", line,
@@ -185,12 +187,18 @@ static int disk_heal(void *state, const struct fault_env *env, struct strbuf *wh
 {
 	struct disk_state *st = state;
 	char reply[512];
-	int r = env->faultfs(env->harness, st->node, "clear", reply, sizeof(reply));
+	int r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops), "clear",
+				   reply, sizeof(reply));
 
 	if (r < 0)
 		return r;
 	strbuf_appendf(what, "cleared the faults of %s's file system: %s", st->node, reply);
 	return 0;
+}
+
+static const struct attach_ops *disk_attach(const void *state)
+{
+	return &ffs_attach_ops;
 }
 
 static const char needs[] = "FUSE (/dev/fuse) and chaosdrill-faultfs over the node's data dir";
@@ -204,6 +212,7 @@ const struct fault_ops fault_power_cut_ops = {
 	.node = disk_node,
 	.inject = disk_inject,
 	.free = free,
+	.attach = disk_attach,
 };
 
 const struct fault_ops fault_bitrot_ops = {
@@ -216,6 +225,7 @@ const struct fault_ops fault_bitrot_ops = {
 	.inject = disk_inject,
 	.heal = disk_heal,
 	.free = free,
+	.attach = disk_attach,
 };
 
 const struct fault_ops fault_bad_sectors_ops = {
@@ -228,19 +238,15 @@ const struct fault_ops fault_bad_sectors_ops = {
 	.inject = disk_inject,
 	.heal = disk_heal,
 	.free = free,
+	.attach = disk_attach,
 };
 
-bool fault_disk_uses_faultfs(const struct fault_ops *ops)
+bool ffs_kind_needs_volatile(const void *state)
 {
-	return ops == &fault_power_cut_ops || ops == &fault_bitrot_ops || ops == &fault_bad_sectors_ops;
+	return ((const struct disk_state *)state)->kill_first; /* a power cut */
 }
 
-bool fault_disk_needs_volatile(const struct fault_ops *ops)
+bool ffs_kind_fails_writes(const void *state)
 {
-	return ops == &fault_power_cut_ops;
-}
-
-bool fault_disk_fails_writes(const struct fault_ops *ops, const void *state)
-{
-	return ops == &fault_bad_sectors_ops && ((const struct disk_state *)state)->fails_writes;
+	return ((const struct disk_state *)state)->fails_writes;
 }

@@ -18,11 +18,10 @@ extern const struct fault_ops fault_power_cut_ops;
 extern const struct fault_ops fault_bitrot_ops;
 extern const struct fault_ops fault_bad_sectors_ops;
 
-/* Whether a fault kind works through faultfs, and whether it needs the volatile cache. */
-bool fault_disk_uses_faultfs(const struct fault_ops *ops);
-bool fault_disk_needs_volatile(const struct fault_ops *ops);
-/* Whether a parsed fault (state from ops->parse) fails writes: with the kernel's writeback
- * cache its errors would come at writeback (fsync, close) instead of at write(2). */
-bool fault_disk_fails_writes(const struct fault_ops *ops, const void *state);
+/* What a parsed fault (state from their ops->parse) needs of the node's faultfs: the
+ * volatile cache (a power cut), and write(2) itself to fail (bad sectors on writes, whose
+ * errors would come at writeback, at fsync or close, with the kernel's writeback cache). */
+bool ffs_kind_needs_volatile(const void *state);
+bool ffs_kind_fails_writes(const void *state);
 
 #endif

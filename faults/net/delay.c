@@ -9,7 +9,7 @@
  * ruleset is as before.
  *
  * Mechanism: an NFQUEUE rule (net_delay_rule.h) hands the packets to a delay queue
- * (net_delay.h) that the harness runs on its event loop through env->run_delay_queue; the
+ * (delay_queue.h) that the runner's event loop runs (delay_attach.h, the node's attachment); the
  * queue answers NF_ACCEPT at each packet's due time. This works on kernels without
  * sch_netem (and without the nft `queue` expression: the rule uses the xtables target as
  * iptables-nft does). A kernel that has neither nfnetlink_queue nor the NFQUEUE target
@@ -26,6 +26,7 @@
 #include "common/cleanup.h"
 #include "common/failpoint.h"
 #include "faults/fault.h"
+#include "faults/net/delay_attach.h"
 #include "faults/net/delay_queue.h"
 #include "faults/net/delay_rule.h"
 #include "faults/net/map.h"
@@ -278,6 +279,16 @@ static void describe(const struct delay_state *st, struct strbuf *what)
 		       s->reorder_per10k / 100, s->reorder_per10k % 100, NET_DELAY_QUEUE);
 }
 
+static const struct attach_ops *delay_attach(const void *state)
+{
+	return &net_delay_attach_ops;
+}
+
+static struct node_attach *attachment(const struct delay_state *st, const struct fault_env *env)
+{
+	return env->attachment(env->harness, st->node, &net_delay_attach_ops);
+}
+
 static int delay_inject(void *state, const struct fault_env *env, struct strbuf *what)
 {
 	struct delay_state *st = state;
@@ -287,10 +298,6 @@ static int delay_inject(void *state, const struct fault_env *env, struct strbuf 
 
 	if (st->q)
 		return -EALREADY;
-	if (!env->run_delay_queue) {
-		strbuf_appendf(what, "delay: this harness cannot run a delay queue");
-		return -EOPNOTSUPP;
-	}
 	for (size_t i = 0; i < st->n_from; i++)
 		if ((r = env->node_addr(env->harness, st->from[i], &from[i])) < 0)
 			return r;
@@ -298,12 +305,12 @@ static int delay_inject(void *state, const struct fault_env *env, struct strbuf 
 		return r;
 	if ((r = open_queue(st, env, what)) < 0)
 		goto out;
-	if ((r = env->run_delay_queue(env->harness, st->node, st->q)) < 0) {
+	if ((r = net_delay_attach_run(attachment(st, env), st->q)) < 0) {
 		strbuf_appendf(what, "delay: the harness cannot run the queue: %s", strerror(-r));
 		goto out;
 	}
 	if ((r = net_send_nft(env, st->node, "delay", DELAY_LACKS, &b, what)) < 0) {
-		env->run_delay_queue(env->harness, st->node, NULL);
+		net_delay_attach_run(attachment(st, env), NULL);
 		goto out;
 	}
 	describe(st, what);
@@ -331,7 +338,7 @@ static int delay_heal(void *state, const struct fault_env *env, struct strbuf *w
 	net_nft_batch_release(&b);
 	if (r < 0)
 		return r;
-	env->run_delay_queue(env->harness, st->node, NULL);
+	net_delay_attach_run(attachment(st, env), NULL);
 	net_delay_flush(st->q);
 	net_delay_stats(st->q, &s);
 	net_delay_free(st->q);
@@ -355,6 +362,7 @@ const struct fault_ops fault_delay_ops = {
 	.inject = delay_inject,
 	.heal = delay_heal,
 	.free = delay_free,
+	.attach = delay_attach,
 };
 
 const struct fault_ops fault_bandwidth_ops = {
@@ -368,4 +376,5 @@ const struct fault_ops fault_bandwidth_ops = {
 	.inject = delay_inject,
 	.heal = delay_heal,
 	.free = delay_free,
+	.attach = delay_attach,
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults/sys/attach.h"
 #include "faults/sys/syscall.h"
 #include "faults/sys/shimctl.h"
 
@@ -132,10 +133,22 @@ static const char *syscall_node(const void *state)
 	return fault_syscall_node(state);
 }
 
+static const struct attach_ops *syscall_attach(const void *state)
+{
+	const struct syscall_state *st = state;
+
+	return st->mech == FAULT_SYSCALL_PRELOAD ? &sys_preload_attach_ops : &sys_seccomp_attach_ops;
+}
+
+static struct node_attach *attachment(const struct syscall_state *st, const struct fault_env *env)
+{
+	return env->attachment(env->harness, st->node, syscall_attach(st));
+}
+
 static int set_armed(struct syscall_state *st, const struct fault_env *env, bool armed,
 		     struct strbuf *what)
 {
-	int r = env->syscall_arm(env->harness, st->node, armed);
+	int r = sys_attach_arm(attachment(st, env), armed);
 
 	if (r < 0)
 		return r;
@@ -155,6 +168,12 @@ static int syscall_heal(void *state, const struct fault_env *env, struct strbuf 
 	return set_armed(state, env, false, what);
 }
 
+/* It strikes at the calls its rules match, not when it is armed: RTO counts from the first. */
+static void syscall_effects(const void *state, const struct fault_env *env, struct fault_effects *out)
+{
+	sys_attach_effects(attachment(state, env), out);
+}
+
 const struct fault_ops fault_syscall_ops = {
 	.name = "syscall",
 	.summary = "torn/short writes, errno, crash before/after, delay at chosen syscalls (seccomp, or the preload shim)",
@@ -165,4 +184,6 @@ const struct fault_ops fault_syscall_ops = {
 	.inject = syscall_inject,
 	.heal = syscall_heal,
 	.free = syscall_free,
+	.attach = syscall_attach,
+	.effects = syscall_effects,
 };

@@ -271,20 +271,28 @@ static char *folder_of(const char *file)
 }
 
 /* Host paths nodes need although their /tmp and /run are private: the targets' binaries
- * and definitions, the run directory (a checkout under /tmp must still work), and what
- * runs in nodes from the build (faultfs, the preload shim, chaosdrill node-disk). */
-static void keep_paths(struct drill_run *r, char *keep[7])
+ * and definitions, the run directory (a checkout under /tmp must still work), the harness
+ * (chaosdrill node-disk) and what the drill's attachments run in nodes (faultfs, the
+ * preload shim). NULL-terminated; the caller frees each. */
+#define MAX_KEEP 12
+
+static void keep_paths(struct drill_run *r, char *keep[MAX_KEEP])
 {
-	keep[0] = realpath(target_bin_root(), NULL);
-	keep[1] = realpath(target_src_root(), NULL);
-	keep[2] = realpath(r->run_dir, NULL);
-	keep[3] = folder_of(run_ffs_binary());
-	keep[4] = folder_of("/proc/self/exe"); /* chaosdrill node-disk */
-	keep[5] = folder_of(run_shim_library());
-	keep[6] = NULL;
-	for (int i = 0, j = 0; i < 7; i++) /* drop the ones that do not exist */
-		if ((keep[j] = keep[i]))
-			j++;
+	const char *att[MAX_KEEP - 4];
+	size_t n = 0;
+
+	keep[n++] = realpath(target_bin_root(), NULL);
+	keep[n++] = realpath(target_src_root(), NULL);
+	keep[n++] = realpath(r->run_dir, NULL);
+	keep[n++] = folder_of("/proc/self/exe");
+	run_attach_host_paths(r->d, att, MAX_KEEP - 4);
+	for (size_t i = 0; att[i] && n + 1 < MAX_KEEP; i++)
+		keep[n++] = folder_of(att[i]);
+	for (size_t i = 0, j = 0; i <= n; i++) /* drop the ones that do not exist */
+		if (i == n)
+			keep[j] = NULL;
+		else if (keep[i])
+			keep[j++] = keep[i];
 }
 
 /* What every drill has, whatever happens next: the state its report is made of, and its
@@ -319,7 +327,7 @@ static int begin(struct drill_run *r, const char *out_dir)
 static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
-	char *keep[7];
+	char *keep[MAX_KEEP];
 	int k;
 
 	if ((k = loop_new(&r->loop)) < 0 || (k = failpoint("run.loop", -ENOSYS)) < 0)
@@ -335,12 +343,8 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
-	if ((k = run_disk_prepare(r)) < 0)
+	if ((k = run_attach_prepare(r)) < 0)
 		return k; /* said why */
-	if ((k = run_sys_prepare(r)) < 0)
-		return run_env_error(r, "cannot prepare the syscall faults: %s", strerror(-k));
-	if ((k = run_ffs_prepare(r)) < 0)
-		return run_env_error(r, "cannot start the fault file system: %s", strerror(-k));
 	if ((k = init_step_vars(r)) < 0)
 		return k;
 	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
@@ -472,7 +476,7 @@ static void final_read(struct drill_run *r)
 
 static void teardown(struct drill_run *r, int host_ns)
 {
-	run_ffs_stop(r); /* nodes are down: faultfs flushes and unmounts */
+	run_attach_stop(r); /* nodes are down: faultfs flushes and unmounts */
 	if (r->loop)
 		loop_cancel(r->loop, r->progress);
 	r->progress = NULL;

@@ -1,8 +1,9 @@
 /* harness/run/: the runner of one drill, on an io_uring event loop (loop.c): nodes and
  * their incarnations (run_nodes.c), helpers and probes (run_helper.c), the fault schedule
  * and the recovery steps (run_steps.c), the workload and its ledger (workload.c), the
- * mechanisms fault families keep on nodes (run_sys.c, run_shim.c, run_ffs.c, run_disk.c,
- * run_delay.c), and the verdicts and reports at the end (run_report.c, run_html.c).
+ * attachments fault families keep on nodes, each in its family's folder (run_attach.c
+ * calls them, faults/attach.h), and the verdicts and reports at the end (run_report.c,
+ * run_html.c).
  *
  * Running one drill: set up, fault, recover, verify, report, tear down. Fills a report
  * suite (the facts the report writers need) and returns the drill's exit code. */

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/strbuf.h"
+#include "faults/attach.h"
 #include "harness/drill/drill.h"
 #include "harness/lab/lab.h"
 #include "harness/record/ledger.h"
@@ -37,11 +38,11 @@ struct run_node {
 	char **leader_argv;           /* owned, expanded; NULL: the target has no leader probe */
 	int check_status;             /* exit status of the target's checker, -1 not run */
 	char *check_output;           /* owned */
-	struct run_sys *sys;          /* the node's syscall fault, or NULL (run_sys.c) */
-	struct run_ffs *ffs;          /* its fault file system, or NULL (run_ffs.c) */
-	bool has_disk;                /* its data dir is on its own disk: (run_disk.c) */
-	struct net_delay *dq;         /* its delay queue while a delay fault runs (run_delay.c) */
-	struct loop_op *dq_poll, *dq_timer;
+	struct run_attach *att;       /* what fault families keep on it, by order (run_attach.c) */
+	size_t n_att;
+	struct attach_host host;      /* what its attachments are handed */
+	char node_dir[4200];          /* host path: the run directory's nodes/NAME */
+	char program[4096];           /* start_argv[0] as the node finds it, "" if not found */
 };
 
 /* A child (probe, exec step, checker) run asynchronously with output captured. */
@@ -144,59 +145,23 @@ bool run_faults_all_in(struct drill_run *r, void *arg);
 bool run_faults_all_healed(struct drill_run *r, void *arg);
 bool run_recovery(struct drill_run *r, int group);
 
-/* run_sys.c: syscall faults. Prepare builds each faulted node's seccomp filter; a start
- * installs it (pre_exec) and runs its supervisor on the loop until the incarnation ends.
- * With mechanism: preload, prepare checks the node's program and creates the shim's
- * control block; a start puts the shim in the node's environment. */
-struct lab_cmd;
-struct sys_injection;
-struct sys_rules;
-int run_sys_prepare(struct drill_run *r);
-int run_sys_before_start(struct run_node *n, struct lab_cmd *cmd);
-int run_sys_after_start(struct run_node *n, int spawn_result);
-void run_sys_node_exited(struct run_node *n);
-int run_sys_arm(struct run_node *n, bool armed);
-/* Drill time of the node's first syscall injection, -1 if none: for RTO, a syscall
- * fault strikes then, not when it was armed. */
-int64_t run_sys_first_injection(const struct run_node *n);
-/* The injections the node's supervisor made (for the fault's report), "" if none. */
-const char *run_sys_injections(const struct run_node *n, unsigned *count);
-void run_sys_release(struct run_node *n);
-
-/* run_shim.c: the preload mechanism, for run_sys.c. */
-struct run_shim;
-/* The shim's absolute path: $CHAOSDRILL_SHIM, else the one built with the harness. */
-const char *run_shim_library(void);
-/* Checks that the node's program can take the shim (exit 3 with the reason if not) and
- * creates its control block, nodes/NAME/shim.ctl. rules: borrowed. */
-int run_shim_new(struct run_node *n, const struct sys_rules *rules, struct run_shim **out);
-void run_shim_free(struct run_shim *s);
-/* For every incarnation: the default PATH, LD_PRELOAD and the control block's path; with
- * the rules armed, their counts and clock start again, as with seccomp. */
-int run_shim_before_start(struct run_shim *s, struct run_node *n, bool armed, struct lab_cmd *cmd);
-/* Arms (-ESRCH with the node down; -ELIBACC, exit 3, when its incarnation did not load
- * the shim) or disarms the rules. */
-int run_shim_arm(struct run_shim *s, struct run_node *n, bool armed);
-/* The next injection the shim logged: 1, or 0 if none is ready. final: the node's
- * processes are gone (a slot one of them never finished is skipped). */
-int run_shim_next(struct run_shim *s, bool final, struct sys_injection *inj);
-/* Injections made that are not in its log (sys_shimctl_lost). */
-uint32_t run_shim_lost(const struct run_shim *s);
-
-/* run_ffs.c: the fault file system of nodes named by power-cut, bitrot, bad-sectors. */
-const char *run_ffs_binary(void);
-/* run_disk.c: nodes' own disks (`disk:`), mounted before their first start. */
-int run_disk_prepare(struct drill_run *r);
-int run_disk_command(struct run_node *n, bool fill, uint64_t free_bytes, char *reply, size_t len);
-
-int run_ffs_prepare(struct drill_run *r);
-int run_ffs_command(struct run_node *n, const char *line, char *reply, size_t len);
-void run_ffs_stop(struct drill_run *r);
-void run_ffs_release(struct run_node *n);
-
-/* run_delay.c: runs (q) or stops (NULL) the node's delay queue on the event loop. */
-struct net_delay;
-int run_delay_queue(struct run_node *n, struct net_delay *q);
+/* run_attach.c: node attachments (faults/attach.h). prepare makes each node's attachments
+ * (what its faults need, and its own disk) and prepares them, before the first start; each
+ * start goes through before_start (the attach_start it gives back, freed by the caller
+ * after the spawn, holds the environment and pre-exec actions of cmd) and after_start;
+ * exited when an incarnation ended (gone) or is about to be killed; stop once the nodes
+ * are down. */
+struct attach_start;
+int run_attach_prepare(struct drill_run *r);
+int run_attach_before_start(struct run_node *n, struct lab_cmd *cmd, struct attach_start **out);
+int run_attach_after_start(struct run_node *n, int spawn_result);
+void run_attach_exited(struct run_node *n, bool gone);
+void run_attach_stop(struct drill_run *r);
+void run_attach_release(struct run_node *n);
+/* The node's attachment of that kind, or NULL (fault_env.attachment). */
+struct node_attach *run_attach_find(struct run_node *n, const struct attach_ops *ops);
+/* Host files the drill's attachments need nodes to see; paths[] NULL-terminated. */
+size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t max);
 
 /* Records why the drill could not run (exit 3), once; returns -EIO. */
 int run_env_error(struct drill_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -157,7 +157,7 @@ static void on_node_exit(struct loop *l, void *ud, int res)
 		loop_poll(l, n->pidfd, POLLIN, on_node_exit, n, NULL);
 		return;
 	}
-	run_sys_node_exited(n); /* before the pidfd it borrows goes */
+	run_attach_exited(n, true); /* before the pidfd they borrow goes */
 	close(n->pidfd);
 	n->pidfd = -1;
 	n->pid = 0;
@@ -171,22 +171,25 @@ int run_node_start(struct run_node *n)
 {
 	struct drill_run *r = n->run;
 	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct attach_start *st;
 	int k;
 
 	/* still running: say so, and leave that incarnation alone (the cleanup below is for
-	 * a new one whose syscall faults cannot be served) */
+	 * a new one that its attachments cannot serve) */
 	if (n->pidfd >= 0)
 		return -EBUSY;
 	cmd.argv = (const char *const *)n->start_argv;
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
 	cmd.user = r->d->target->user;
-	if ((k = run_sys_before_start(n, &cmd)) < 0)
+	if ((k = run_attach_before_start(n, &cmd, &st)) < 0)
 		return k;
 	k = failpoint("node.spawn", -ENOEXEC);
-	k = run_sys_after_start(n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	k = run_attach_after_start(n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	attach_start_free(st);
 	if (k < 0) {
-		if (n->pidfd >= 0) { /* started, but its syscall faults cannot be served: stop it */
+		if (n->pidfd >= 0) { /* started, but its attachments cannot serve it: stop it */
+			run_attach_exited(n, false);
 			node_kill(n->ln);
 			lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, NULL);
 			close(n->pidfd);
@@ -287,7 +290,7 @@ void run_nodes_stop(struct drill_run *r)
 
 		if (n->pidfd < 0)
 			continue;
-		run_sys_node_exited(n);
+		run_attach_exited(n, false);
 		node_kill(n->ln);
 		if (lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, &status) == 0)
 			timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status,
@@ -339,8 +342,7 @@ void run_nodes_release(struct drill_run *r)
 			close(n->out_fd);
 		if (n->err_fd >= 0)
 			close(n->err_fd);
-		run_sys_release(n);
-		run_ffs_release(n);
+		run_attach_release(n);
 		free(n->replicas);
 		free(n->peers);
 		free(n->check_output);
@@ -400,13 +402,6 @@ static int env_addr(void *h, const char *name, uint32_t *addr)
 	return 0;
 }
 
-static int env_syscall_arm(void *h, const char *name, bool armed)
-{
-	struct run_node *n = run_node_find(h, name);
-
-	return n ? run_sys_arm(n, armed) : -ENOENT;
-}
-
 /* Kill, then wait until the init's exit: its pid namespace is empty by then. */
 static int env_kill_wait(void *h, const char *name)
 {
@@ -422,26 +417,9 @@ static int env_kill_wait(void *h, const char *name)
 	return poll(&p, 1, 10000) == 1 ? 0 : -ETIMEDOUT; /* on_node_exit reaps it */
 }
 
-static int env_faultfs(void *h, const char *name, const char *line, char *reply, size_t len)
+static struct node_attach *env_attachment(void *h, const char *name, const struct attach_ops *ops)
 {
-	struct run_node *n = run_node_find(h, name);
-
-	return n ? run_ffs_command(n, line, reply, len) : -ENOENT;
-}
-
-static int env_delay_queue(void *h, const char *name, struct net_delay *q)
-{
-	struct run_node *n = run_node_find(h, name);
-
-	return n ? run_delay_queue(n, q) : -ENOENT;
-}
-
-static int env_disk(void *h, const char *name, bool fill, uint64_t free_bytes, char *reply,
-		    size_t len)
-{
-	struct run_node *n = run_node_find(h, name);
-
-	return n ? run_disk_command(n, fill, free_bytes, reply, len) : -ENOENT;
+	return run_attach_find(run_node_find(h, name), ops);
 }
 
 #define LEADER_PROBE_NS (2 * NSEC_PER_SEC)
@@ -489,11 +467,8 @@ const struct fault_env run_fault_env_ops = {
 	.node_running = env_running,
 	.node_socket = env_socket,
 	.node_addr = env_addr,
-	.syscall_arm = env_syscall_arm,
 	.node_kill_wait = env_kill_wait,
-	.faultfs = env_faultfs,
-	.run_delay_queue = env_delay_queue,
-	.node_disk = env_disk,
+	.attachment = env_attachment,
 	.node_select = env_select,
 	.unsupported = env_unsupported,
 };

@@ -16,7 +16,6 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
-#include "faults/sys/syscall.h"
 #include "harness/cli/cli.h"
 #include "harness/run/run_internal.h"
 
@@ -98,12 +97,13 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 		if (!r->faults[i].injected)
 			continue;
 		f[*n].at_ns = r->faults[i].injected_ns;
-		if (df->ops == &fault_syscall_ops) { /* it strikes at its first injection */
-			int64_t t = run_sys_first_injection(run_node_find(r, df->ops->node(df->state)));
+		if (df->ops->effects) { /* it strikes after its injection: from its first strike */
+			struct fault_effects e;
 
-			if (t < 0)
+			df->ops->effects(df->state, &r->env, &e);
+			if (e.first_ns < 0)
 				continue; /* it never struck: no outage of its own */
-			f[*n].at_ns = t;
+			f[*n].at_ns = e.first_ns;
 		}
 		f[*n].heal_ns = r->faults[i].healed ? r->faults[i].healed_ns : -1;
 		(*n)++;
@@ -144,32 +144,23 @@ static bool reached(const struct drill_run *r)
 	return !r->env_error && !r->interrupted;
 }
 
-/* A syscall fault's injections are its effect: each is a line of the case's details; one
- * that never matched a call had no effect. */
-static void syscall_effects(struct drill_run *r, size_t i, struct case_builder *b, bool *noeffect)
+/* A fault that strikes after its injection (a syscall fault at matching calls): each
+ * strike is a line of the case's details; one that never struck had no effect. */
+static void fault_effects(struct drill_run *r, size_t i, struct case_builder *b, bool *noeffect,
+			  const char **none, const char **hint)
 {
 	const struct drill_fault *df = &r->d->faults[i];
-	struct run_node *n;
-	unsigned count;
-	const char *what;
+	struct fault_effects e;
 
-	if (df->ops != &fault_syscall_ops)
+	if (!df->ops->effects)
 		return;
-	n = run_node_find(r, df->ops->node(df->state));
-	what = run_sys_injections(n, &count);
-	prop(b, "injections", rstr(r->res, "%u", count));
-	if (count)
-		b->c->details = rstr(r->res, "%s", what);
-	*noeffect = count == 0 && reached(r);
-}
-
-/* Why a preload rule may never match although the program makes the call. */
-static const char *noeffect_hint(const struct drill_fault *df)
-{
-	if (df->ops != &fault_syscall_ops || fault_syscall_mechanism(df->state) != FAULT_SYSCALL_PRELOAD)
-		return "";
-	return " (mechanism: preload sees only the libc calls of the program the node starts, not raw "
-	       "system calls, stdio's own writes or programs it runs; mechanism: seccomp sees them all)";
+	df->ops->effects(df->state, &r->env, &e);
+	prop(b, "injections", rstr(r->res, "%u", e.count));
+	if (e.count)
+		b->c->details = rstr(r->res, "%s", e.details);
+	*noeffect = e.count == 0 && reached(r);
+	*none = e.none;
+	*hint = e.hint;
 }
 
 static void fault_cases(struct drill_run *r, bool *bad)
@@ -181,6 +172,7 @@ static void fault_cases(struct drill_run *r, bool *bad)
 		const struct fault_run *f = &r->faults[i];
 		const char *node = df->ops->node(df->state);
 		bool f_noeffect = false;
+		const char *none = "", *hint = "";
 		struct case_builder b = new_case(res, REPORT_CASE_FAULT,
 						 rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
 						 rstr(res, "%s %s", df->sf->kind, node ? node : ""));
@@ -196,11 +188,11 @@ static void fault_cases(struct drill_run *r, bool *bad)
 		if (f->healed)
 			prop(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
 		if (f->injected)
-			syscall_effects(r, i, &b, &f_noeffect);
+			fault_effects(r, i, &b, &f_noeffect, &none, &hint);
 		if (f_noeffect) {
 			b.c->status = REPORT_ERROR;
-			b.c->message = rstr(res, "%s %s: armed, but no call matched its rules before the drill ended%s",
-					    df->sf->kind, node ? node : "", noeffect_hint(df));
+			b.c->message = rstr(res, "%s %s: armed, but %s before the drill ended%s", df->sf->kind,
+					    node ? node : "", none, hint);
 			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
 					    b.c->message);
 			*bad = true;

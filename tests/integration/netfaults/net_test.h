@@ -9,8 +9,8 @@
 #include "faults/fault.h"
 #include "harness/lab/lab.h"
 
-/* The env of a drill over this lab (env.harness = lab); run_delay_queue runs each delay
- * queue on a thread of its own, as the harness's event loop would. */
+/* The env of a drill over this lab (env.harness = lab); a node's delay attachment runs on a
+ * thread of its own, as the runner's event loop would run it. */
 struct fault_env t_env(struct lab *lab);
 /* Parses yaml as the args of ops over the lab's nodes; fails the test on error. */
 void *t_fault_parse(const struct fault_ops *ops, struct lab *lab, const char *yaml);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "faults/faultfs/attach.h"
 #include "faults/faultfs/kinds.h"
 #include "scenarios/parser/yaml_load.h"
 
@@ -29,10 +30,10 @@ static void asks(const struct fault_ops *ops, const char *yaml, const char *want
 	assert_int_equal(yaml_load_string("t.yaml", yaml, strlen(yaml), &tree, &err), 0);
 	assert_int_equal(ops->parse(tree, &ctx, &st, &err), 0);
 	cfg_node_free(tree);
-	assert_true(fault_disk_uses_faultfs(ops));
-	snprintf(got, sizeof(got), "%s%s%s", fault_disk_needs_volatile(ops) ? "volatile" : "",
-		 fault_disk_needs_volatile(ops) && fault_disk_fails_writes(ops, st) ? " " : "",
-		 fault_disk_fails_writes(ops, st) ? "write-through" : "");
+	assert_ptr_equal(ops->attach(st), &ffs_attach_ops);
+	snprintf(got, sizeof(got), "%s%s%s", ffs_kind_needs_volatile(st) ? "volatile" : "",
+		 ffs_kind_needs_volatile(st) && ffs_kind_fails_writes(st) ? " " : "",
+		 ffs_kind_fails_writes(st) ? "write-through" : "");
 	if (strcmp(got, want))
 		fail_msg("%s %s: got '%s', want '%s'", ops->name, yaml, got, want);
 	ops->free(st);
