@@ -15,6 +15,13 @@ fi
 
 work=$(mktemp -d /tmp/cd-drill-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# Every chaosdrill this test runs goes through a wrapper that records its pid (exec keeps
+# it), so that the leftover check looks at this test's own labs (cd-PID-N) and not at
+# those of drills other programs run on the machine at the same time.
+real_cd_bin=$cd_bin
+cd_bin=$work/chaosdrill
+printf '#!/bin/sh\necho $$ >>"%s/pids"\nexec "%s" "$@"\n' "$work" "$real_cd_bin" >"$cd_bin"
+chmod +x "$cd_bin"
 
 # drill WANT_RC FILE [ARGS...]: runs a drill, output in $work/out, checks the exit code
 # and that its JUnit file is valid against the schema.
@@ -42,16 +49,23 @@ expect_out() { # expect_out TEXT: the last drill's output holds TEXT
   if grep -qF -- "$1" "$work/out"; then ok "says '$1'"; else bad "output lacks '$1'"; sed 's/^/  | /' "$work/out"; fi
 }
 
+# The lines that name a lab of this test's own chaosdrill runs (cd-PID-N).
+ours() {
+  if [ -s "$work/pids" ]; then grep -E "cd-($(paste -sd'|' "$work/pids"))-" || true; fi
+}
+
 # What a drill could leave behind, as text: network namespaces, host links, host mounts,
-# chaosdrill cgroups, and processes in them.
+# loop devices, the cgroups of this test's labs, and processes in them.
 snapshot() {
   ip netns list 2>/dev/null
   ip -o link show | awk -F': ' '{print $2}' | sort
   awk '{print $2}' /proc/mounts | sort
-  find /sys/fs/cgroup -maxdepth 4 -type d -path '*chaosdrill/cd-*' 2>/dev/null | sort
+  losetup -a 2>/dev/null | grep -F "$work" || true
+  find /sys/fs/cgroup -maxdepth 4 -type d -path '*chaosdrill/cd-*' 2>/dev/null | ours | sort
   # live processes in a lab's cgroup; zombies hold nothing and wait for PID 1 to reap them
   for f in $(grep -l 'chaosdrill/cd-' /proc/[0-9]*/cgroup 2>/dev/null); do
     p=${f#/proc/}; p=${p%/cgroup}
+    [ -n "$({ ours <"$f"; } 2>/dev/null)" ] || continue # (gone meanwhile, or not ours)
     [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || echo "process $p $(cat "/proc/$p/comm" 2>/dev/null)"
   done | sort
 }

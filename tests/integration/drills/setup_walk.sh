@@ -14,7 +14,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$src"
 command -v jq >/dev/null || { echo "SKIP: jq is needed to check result.json (scripts/install-deps.sh installs it)"; exit 77; }
-build=${CHAOSDRILL_BUILD:-$(cd "$(dirname "$cd_bin")/.." && pwd)}
+build=${CHAOSDRILL_BUILD:-$(cd "$(dirname "$real_cd_bin")/.." && pwd)}
 file=tests/fixtures/scenarios/walk/every-family.yaml
 snapshot >"$work/before"
 

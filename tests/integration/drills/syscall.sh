@@ -74,7 +74,7 @@ expect_out "(preload): torn write of txn.log"
 
 # A statically linked program has no loader to preload the shim into: exit 3 before the
 # drill starts, naming the program (the static probe exists where libc.a does).
-if [ -x "$(dirname "$cd_bin")/../tests/integration/sysfaults/sys_probe_static" ]; then
+if [ -x "$(dirname "$real_cd_bin")/../tests/integration/sysfaults/sys_probe_static" ]; then
   CHAOSDRILL_TARGETS=$src/tests/fixtures/targets drill 3 $preload/static-preload.yaml
   expect_out "mechanism: preload cannot reach"
   expect_out "sys_probe_static: it is statically linked"
@@ -86,7 +86,7 @@ fi
 # A shim that does not load must not leave the rules silently unarmed: exit 3 at the
 # fault's time, naming the program. Stand-in: the target's own libc, a library of the
 # right machine that is not the shim.
-libc=$(ldd "$(dirname "$cd_bin")/../targets/kvlog/kvlog-server" | awk '$1 ~ /^libc\.so/ {print $3}')
+libc=$(ldd "$(dirname "$real_cd_bin")/../targets/kvlog/kvlog-server" | awk '$1 ~ /^libc\.so/ {print $3}')
 if [ -f "$libc" ]; then
   CHAOSDRILL_SHIM=$libc drill 3 $preload/kvlog-torn-write-preload.yaml
   expect_out "the preload shim did not load into"
