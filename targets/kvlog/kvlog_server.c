@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -192,8 +193,29 @@ static int replay_apply(void *ud, const struct kvlog_rec *rec)
 	return kvlog_store_set(s->store, rec->key, rec->klen, rec->val, rec->vlen);
 }
 
+/* The clocks as this process sees them, once at start: a drill that skews them (the clock
+ * fault) reads here that it did. */
+static void report_clocks(void)
+{
+	static const struct { clockid_t id; const char *name; } clocks[] = {
+		{ CLOCK_REALTIME, "realtime" }, { CLOCK_MONOTONIC, "monotonic" }, { CLOCK_BOOTTIME, "boottime" },
+	};
+	char line[160];
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		struct timespec ts;
+
+		clock_gettime(clocks[i].id, &ts);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %lld.%03ld", i ? ", " : "",
+					clocks[i].name, (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	}
+	log_info("clocks at start: %s", line);
+}
+
 static void report_replay(const struct server *s, const struct kvlog_replay *st)
 {
+	report_clocks();
 	log_info("replay of %s: %" PRIu64 " records, %" PRIu64 " bytes, %u segments, last seq "
 		 "%" PRIu64 "; torn tail: %" PRIu64 " bytes, %" PRIu64 " records %s",
 		 s->o.data, st->records, st->bytes, st->segments, st->last_seq,
