@@ -17,6 +17,7 @@ extern const struct fault_ops fault_power_cut_ops;
 extern const struct fault_ops fault_bitrot_ops;
 extern const struct fault_ops fault_bad_sectors_ops;
 extern const struct fault_ops fault_disk_full_ops;
+extern const struct fault_ops fault_clock_ops;
 
 static const struct fault_ops *const registry[] = {
 	&fault_kill_ops,
@@ -32,6 +33,7 @@ static const struct fault_ops *const registry[] = {
 	&fault_bitrot_ops,
 	&fault_bad_sectors_ops,
 	&fault_disk_full_ops,
+	&fault_clock_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)
