@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/failpoint.h"
 #include "common/units.h"
 #include "faults/clock/attach.h"
 #include "faults/sys/shimctl.h" /* sys_shim_fit: can a preloaded library reach the program */
@@ -142,8 +143,10 @@ static int enter_timens(void *ud)
 {
 	const struct clock_attach *c = ud;
 	size_t len = strlen(c->offsets);
-	int fd, k = 0;
+	int fd, k = failpoint("clock.timens", -EPERM);
 
+	if (k < 0)
+		return k;
 	if (unshare(CLONE_NEWTIME) < 0)
 		return -errno;
 	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);

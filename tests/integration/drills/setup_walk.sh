@@ -70,7 +70,7 @@ CHAOSDRILL_FAILPOINT_LOG=$work/log drill 0 "$file"
 awk '/^# steady/ { next } { n[$1]++; print $1 ":" n[$1] }' "$work/log" >"$work/points"
 total=$(wc -l <"$work/points")
 [ "$total" -ge 30 ] && ok "the drill reaches $total points" || bad "only $total points reached: $(tr '\n' ' ' <"$work/points")"
-for family in lab.holder node.holder disk.loop disk.mount seccomp.install seccomp.listener shim.block faultfs.mount net.nft net.nfqueue workload.start report.write; do
+for family in lab.holder node.holder disk.loop disk.mount seccomp.install seccomp.listener shim.block faultfs.mount net.nft net.nfqueue clock.timens workload.start report.write; do
   grep -q "^$family:" "$work/points" || bad "the walk does not reach $family"
 done
 
@@ -89,7 +89,7 @@ while IFS= read -r spec; do
   walked=$((walked + 1))
   if [ "$before" -ge "$k" ]; then phase=setup setup=$((setup + 1)); else phase=drill; fi
   case "$phase:$name" in
-    drill:node.spawn|drill:probe.start) want=1 ;; # a recovery step failed: the runbook's verdict
+    drill:node.spawn|drill:probe.start|drill:clock.timens) want=1 ;; # a recovery step failed: the runbook's verdict
     *) want=3 ;;
   esac
   why=$(sed -n 's/^  error: //p' "$work/out" | head -1)
