@@ -1,7 +1,6 @@
 /* The pure half of the syscall rule language: names, glob matching, the seeded draws
  * (common/rng.h) and the decision for one call. No allocation, no I/O, no dependency beyond
  * libc and header-only common/: the preload shim links this file too. */
-#include <errno.h>
 #include <fnmatch.h>
 #include <string.h>
 
@@ -37,18 +36,6 @@ static const char *const action_names[] = {
 	[SYS_ACT_DELAY] = "delay",
 };
 
-/* The errnos a storage fault plausibly returns. */
-static const struct {
-	const char *name;
-	int err;
-} errnos[] = {
-	{ "ENOSPC", ENOSPC }, { "EIO", EIO },	      { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
-	{ "EFBIG", EFBIG },   { "EINTR", EINTR },   { "EAGAIN", EAGAIN }, { "EBADF", EBADF },
-	{ "EACCES", EACCES }, { "EPERM", EPERM },   { "ENOENT", ENOENT }, { "EEXIST", EEXIST },
-	{ "EMFILE", EMFILE }, { "ENFILE", ENFILE }, { "ENOMEM", ENOMEM }, { "EINVAL", EINVAL },
-	{ "EXDEV", EXDEV },   { "ESTALE", ESTALE }, { "ENOSYS", ENOSYS }, { "EOPNOTSUPP", EOPNOTSUPP },
-};
-
 const char *sys_call_name(enum sys_call c)
 {
 	return (unsigned)c < SYS_CALL_N ? call_names[c] : NULL;
@@ -65,22 +52,6 @@ int sys_call_from_name(const char *name)
 const char *sys_action_name(enum sys_action a)
 {
 	return (unsigned)a <= SYS_ACT_DELAY ? action_names[a] : NULL;
-}
-
-const char *sys_errno_name(int err)
-{
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (errnos[i].err == err)
-			return errnos[i].name;
-	return NULL;
-}
-
-int sys_errno_from_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (strcmp(errnos[i].name, name) == 0)
-			return errnos[i].err;
-	return -1;
 }
 
 /* Keyed by folding each key into the mix, as it was before rng_draw existed: the syscall

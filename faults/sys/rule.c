@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cfg.h"
+#include "common/errname.h"
 #include "faults/sys/rule.h"
 
 static const char *const rule_keys[] = {
@@ -156,10 +157,10 @@ static int parse_errno(const struct cfg_node *n, struct sys_rule *rule, struct c
 
 	if (r < 0)
 		return r;
-	rule->err = sys_errno_from_name(s);
-	if (rule->err < 0)
+	if ((r = errname_parse(s)) < 0)
 		return cfg_error(n, err, "unknown errno '%s': expected a name like ENOSPC, EIO or EDQUOT",
 				 s);
+	rule->err = r;
 	return 0;
 }
 

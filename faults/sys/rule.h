@@ -144,9 +144,6 @@ const char *sys_call_name(enum sys_call c);
 int sys_call_from_name(const char *name);
 /* "errno", "short", "torn", "crash-before", "crash-after", "delay", "none". */
 const char *sys_action_name(enum sys_action a);
-/* "ENOSPC" for ENOSPC; NULL for errnos rules cannot name. */
-const char *sys_errno_name(int err);
-int sys_errno_from_name(const char *name);
 
 /* Does the rule's call set and glob match the call (not counting, not deciding)? */
 bool sys_rule_matches(const struct sys_rule *r, const struct sys_call_info *c);

@@ -103,6 +103,10 @@ static void test_parse_full(void **state)
 	rs = ok("rules: [{calls: write, errno: EIO}]\n");
 	assert_false(rs->io_uring_enosys);
 	sys_rules_free(rs);
+	/* the names of common/errname.h: EBUSY was faultfs's alone before */
+	rs = ok("rules: [{calls: fsync, errno: EBUSY}]\n");
+	assert_int_equal(rs->v[0].err, EBUSY);
+	sys_rules_free(rs);
 }
 
 /* torn: rest: zeros makes the decision write zeros behind the kept bytes; the default
@@ -360,8 +364,6 @@ static void test_names(void **state)
 		assert_int_equal(sys_call_from_name(sys_call_name((enum sys_call)i)), i);
 	assert_null(sys_call_name(SYS_CALL_N));
 	assert_int_equal(sys_call_from_name("nope"), -1);
-	assert_string_equal(sys_errno_name(EDQUOT), "EDQUOT");
-	assert_int_equal(sys_errno_from_name("ENOSPC"), ENOSPC);
 	assert_string_equal(sys_action_name(SYS_ACT_CRASH_AFTER), "crash-after");
 }
 
