@@ -21,12 +21,6 @@
 #include "harness/lab/lab_ns.h"
 #include "harness/lab/nl_batch.h"
 
-static void closedirp_(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 #define NODE_NS_FLAGS (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS)
 
 static bool valid_name(const char *s)
@@ -226,7 +220,7 @@ int node_exec(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int 
  * by nature (a process may fork meanwhile), hence only when no cgroup freezer exists. */
 static int signal_pidns(struct lab_node *node, int sig)
 {
-	_cleanup_(closedirp_) DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct stat ns, st;
 	struct dirent *e;
 	char p[64];
