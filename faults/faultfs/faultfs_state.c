@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "faults/faultfs/faultfs.h"
 
@@ -87,24 +88,19 @@ void faultfs_event_capped(struct faultfs *fs, const char *name, const char *path
 /* Removes name under dirfd, recursively. */
 static int rm_rf_at(int at, const char *name)
 {
-	_cleanup_close_ int fd = -1;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
+	int r;
 
 	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(TAKE_FD(fd));
-	if (!d)
-		return -errno;
+	if ((r = fs_opendirat(at, name, O_NOFOLLOW, &d)) < 0)
+		return r;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			rm_rf_at(dirfd(d), e->d_name);
-	closedir(d);
 	return unlinkat(at, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
@@ -166,22 +162,13 @@ void faultfs_free(struct faultfs *fs)
 
 static int dir_empty(int dirfd, const char *rel)
 {
-	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	int r = 0;
-	DIR *d;
+	int r = fs_opendirat(dirfd, rel, O_NOFOLLOW, &d);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while (r == 0 && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			r = -ENOTEMPTY;
-	closedir(d);
 	return r;
 }
 
