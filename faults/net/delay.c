@@ -129,7 +129,7 @@ static int delay_parse_args(const struct cfg_node *args, const struct fault_pars
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "delay needs the receiving node (node: n1)");
-	if ((r = net_parse_node(v, ctx, "delay", &st->node, err)) < 0 ||
+	if ((r = fault_parse_node(v, ctx, "delay", &st->node, err)) < 0 ||
 	    (r = parse_times(args, st, err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "duplicate")) &&
@@ -155,7 +155,7 @@ static int bandwidth_parse_args(const struct cfg_node *args, const struct fault_
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "bandwidth needs the receiving node (node: n1)");
-	if ((r = net_parse_node(v, ctx, "bandwidth", &st->node, err)) < 0 ||
+	if ((r = fault_parse_node(v, ctx, "bandwidth", &st->node, err)) < 0 ||
 	    (r = parse_link(args, "bandwidth", true, &st->spec, err)) < 0)
 		return r;
 	st->spec.seed = DEFAULT_SEED;
