@@ -8,8 +8,8 @@
  * Heal deletes the rule, lets every held packet go and stops the queue: the node's
  * ruleset is as before.
  *
- * Mechanism: an NFQUEUE rule (net_delay_rule.h) hands the packets to a delay queue
- * (net_delay.h) that the harness runs on its event loop through env->run_delay_queue; the
+ * Mechanism: an NFQUEUE rule (delay_rule.h) hands the packets to a delay queue
+ * (delay_queue.h) that the harness runs on its event loop through env->run_delay_queue; the
  * queue answers NF_ACCEPT at each packet's due time. This works on kernels without
  * sch_netem (and without the nft `queue` expression: the rule uses the xtables target as
  * iptables-nft does). A kernel that has neither nfnetlink_queue nor the NFQUEUE target

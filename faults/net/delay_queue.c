@@ -1,5 +1,5 @@
-/* The delay queue engine (net_delay.h): a min-heap of held packets keyed by due time, fed
- * from an nfnetlink_queue socket (messages in net_nfq.c), drained by NF_ACCEPT verdicts. */
+/* The delay queue engine (delay_queue.h): a min-heap of held packets keyed by due time, fed
+ * from an nfnetlink_queue socket (messages in nfq.c), drained by NF_ACCEPT verdicts. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -1,4 +1,4 @@
-/* The drop map of a partition: shapes, scenario forms and the route plan (net_map.h). */
+/* The drop map of a partition: shapes, scenario forms and the route plan (map.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

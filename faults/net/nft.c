@@ -1,5 +1,5 @@
 /* The nftables tables of network faults through libnftnl, the only file of faults/ that
- * uses it: loss (net_nft.h) and the delay queue's rule (net_delay_rule.h). */
+ * uses it: loss (nft.h) and the delay queue's rule (delay_rule.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -258,7 +258,7 @@ int net_nft_del_batch(struct net_nft_batch *b)
 	return del_table(b, NET_NFT_TABLE);
 }
 
-/* The delay queue's table (net_delay_rule.h). */
+/* The delay queue's table (delay_rule.h). */
 
 /* The xtables target as iptables-nft sends it: name, revision, and the target's info
  * padded to XT_ALIGN (nft_compat checks the size). */

@@ -1,4 +1,4 @@
-/* Drop routes inside a node's network namespace through libnl-route (net_nl.h). */
+/* Drop routes inside a node's network namespace through libnl-route (nl.h). */
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The parser of the syscall rule language (syntax in sys_rule.h): a located config tree to
+/* The parser of the syscall rule language (syntax in rule.h): a located config tree to
  * plain structs. Pure; every error says where and what was expected. */
 #include <errno.h>
 #include <stdio.h>
@@ -301,7 +301,7 @@ static int parse_list(const struct cfg_node *list, struct sys_rules *rs, struct 
 
 int sys_rules_parse(const struct cfg_node *args, struct sys_rules **out, struct cd_error *err)
 {
-	/* node, mechanism: read by the fault kind (fault_syscall.c): whose calls these are,
+	/* node, mechanism: read by the fault kind (syscall.c): whose calls these are,
 	 * and how the rules reach them */
 	static const char *const keys[] = { "node", "mechanism", "rules", "io_uring", NULL };
 	static const char *const uring[] = { "allow", "enosys", NULL };

@@ -6,7 +6,7 @@
  * matching call at the same byte, whatever other calls happen around it.
  *
  * Syntax (the body of a syscall fault):
- *   mechanism: preload          # optional, read by fault_syscall.c: seccomp (default) or
+ *   mechanism: preload          # optional, read by syscall.c: seccomp (default) or
  *                               # preload (the LD_PRELOAD shim, which wraps fewer calls)
  *   io_uring: enosys            # optional: io_uring_setup fails with ENOSYS (default: allow;
  *                               # seccomp only)

@@ -1,4 +1,4 @@
-/* The seccomp supervisor (sys_supervisor.h): receives notifications with the raw
+/* The seccomp supervisor (supervisor.h): receives notifications with the raw
  * SECCOMP_IOCTL_NOTIF_* ioctls, describes each call from /proc and the caller's memory,
  * asks the rules, and acts. Actions that change a file on the caller's behalf (short, torn,
  * crash after) use a duplicate of the caller's fd (pidfd_getfd), so offsets and O_APPEND
