@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/strbuf.h"
+#include "common/timeutil.h"
 #include "faults/faultfs/faultfs.h"
 
 #define EVENT_CAP 1000
@@ -37,13 +38,10 @@ static void event_v(struct faultfs *fs, const char *name, const char *path, cons
 		    va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct timespec ts;
 
 	if (!fs->opts.events)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	strbuf_appendf(&sb, "{\"mono_ns\":%" PRId64 ",\"event\":\"%s\"",
-		       (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, name);
+	strbuf_appendf(&sb, "{\"mono_ns\":%" PRId64 ",\"event\":\"%s\"", time_mono_ns(), name);
 	if (path) {
 		strbuf_append(&sb, ",\"path\":");
 		strbuf_append_json_string(&sb, path);
