@@ -41,7 +41,7 @@ int cfg_node_append(struct cfg_node *parent, struct cfg_node *key, struct cfg_no
 
 /* "a mapping", "a list", "a scalar": for messages. */
 const char *cfg_type_name(enum cfg_type t);
-/* Fails with a located error at n. Returns -err_no (a negative errno). */
+/* Fails with a located error at n (err may be NULL). Returns -EINVAL. */
 int cfg_error(const struct cfg_node *n, struct cd_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -4,12 +4,14 @@
  *   _cleanup_free_ char *s = strdup(x);      // free(s) at scope exit
  *   _cleanup_close_ int fd = -1;             // close(fd) if >= 0
  *   _cleanup_fclose_ FILE *f = NULL;         // fclose(f) if non-NULL
+ *   _cleanup_closedir_ DIR *d = NULL;        // closedir(d) if non-NULL
  *   _cleanup_pid_ pid_t pid = -1;            // SIGKILL then waitpid if > 0
  *   return TAKE_PTR(s);  / return TAKE_FD(fd);   // hand ownership on
  */
 #ifndef CHAOSDRILL_COMMON_CLEANUP_H
 #define CHAOSDRILL_COMMON_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +40,12 @@ static inline void cleanup_fclosep(FILE **f)
 		fclose(*f);
 }
 
+static inline void cleanup_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 static inline void cleanup_pidp(pid_t *pid)
 {
 	if (*pid > 0) {
@@ -53,6 +61,7 @@ static inline void cleanup_pidp(pid_t *pid)
 #define _cleanup_free_ _cleanup_(cleanup_freep)
 #define _cleanup_close_ _cleanup_(cleanup_closep)
 #define _cleanup_fclose_ _cleanup_(cleanup_fclosep)
+#define _cleanup_closedir_ _cleanup_(cleanup_closedirp)
 #define _cleanup_pid_ _cleanup_(cleanup_pidp)
 
 /* Define cleanup_NAME_freep for an opaque handle whose NAME_free() accepts NULL. */

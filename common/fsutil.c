@@ -11,6 +11,18 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 
+int fs_opendirat(int dirfd, const char *rel, int flags, DIR **out)
+{
+	_cleanup_close_ int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+
+	if (fd < 0)
+		return -errno;
+	if (!(*out = fdopendir(fd)))
+		return -errno;
+	TAKE_FD(fd); /* the stream owns it now */
+	return 0;
+}
+
 int fs_write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -3,6 +3,7 @@
 #ifndef CHAOSDRILL_COMMON_FSUTIL_H
 #define CHAOSDRILL_COMMON_FSUTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,5 +15,8 @@ int fs_mkdir_p(const char *path, mode_t mode);
 int fs_read_all(const char *path, size_t max, char **out, size_t *len);
 /* Writes all of buf to fd, retrying short writes and EINTR. */
 int fs_write_full(int fd, const void *buf, size_t len);
+/* rel, relative to dirfd, as a directory stream (close-on-exec; flags adds open flags such
+ * as O_NOFOLLOW). Caller closes *out (_cleanup_closedir_); nothing is left open on failure. */
+int fs_opendirat(int dirfd, const char *rel, int flags, DIR **out);
 
 #endif

@@ -1,12 +1,11 @@
 /* Raw syscalls that glibc 2.36 lacks or wraps unevenly, as static inline wrappers.
  * Each returns what the kernel returns (-1 with errno set); ENOSYS where the kernel or
  * headers do not know the call, so callers can detect and fall back. */
-#ifndef CHAOSDRILL_COMMON_SYSCALLS_H
-#define CHAOSDRILL_COMMON_SYSCALLS_H
+#ifndef CHAOSDRILL_COMMON_LINUX_H
+#define CHAOSDRILL_COMMON_LINUX_H
 
 #include <errno.h>
 #include <signal.h>
-#include <stddef.h>
 #include <linux/types.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -37,17 +36,6 @@ static inline int sys_pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 {
 #ifdef SYS_pidfd_getfd
 	return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
-#else
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-struct clone_args;
-static inline long sys_clone3(struct clone_args *args, size_t size)
-{
-#ifdef SYS_clone3
-	return syscall(SYS_clone3, args, size);
 #else
 	errno = ENOSYS;
 	return -1;

@@ -15,11 +15,6 @@ void log_set_level(enum log_level level)
 	current = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return current;
-}
-
 void log_set_prog(const char *p)
 {
 	prog = p;

@@ -6,7 +6,6 @@
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Prefix every line with this program name ("chaosdrill" by default). Borrowed. */
 void log_set_prog(const char *prog);
 

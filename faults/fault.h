@@ -26,7 +26,8 @@
 #include "common/error.h"
 #include "common/strbuf.h"
 
-/* What a fault's parser may know of the drill. */
+/* What a parser of the drill's faults, and of its recovery steps (harness/drill/steps.h),
+ * may know of the drill. */
 struct fault_parse_ctx {
 	const char *const *nodes; /* the drill's node names */
 	size_t n_nodes;
@@ -114,8 +115,12 @@ const struct fault_ops *fault_at(size_t i);
 /* Fills names[] (NULL-terminated, at most max-1 entries) for the scenario parser. */
 void fault_names(const char **names, size_t max);
 
+/* A scalar v that names one of the drill's nodes; an error located at v (for the `kind`)
+ * if no node has that name. *node is borrowed from ctx. */
+int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		     const char *kind, const char **node, struct cd_error *err);
 /* Shared by kinds whose body is a node: `kind: n1` or `kind: {node: n1}`. Checks the
- * node exists and that no other key is given. *node is borrowed from args. */
+ * node exists and that no other key is given. *node is borrowed from ctx. */
 int fault_parse_node_arg(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			 const char *kind, const char **node, struct cd_error *err);
 

@@ -58,6 +58,23 @@ void fault_names(const char **names, size_t max)
 	names[n] = NULL;
 }
 
+int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
+		     const char *kind, const char **node, struct cd_error *err)
+{
+	const char *name;
+	int r = cfg_string(v, &name, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_nodes; i++) {
+		if (strcmp(ctx->nodes[i], name) == 0) {
+			*node = ctx->nodes[i];
+			return 0;
+		}
+	}
+	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, name);
+}
+
 int fault_parse_node_arg(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			 const char *kind, const char **node, struct cd_error *err)
 {
@@ -71,10 +88,5 @@ int fault_parse_node_arg(const struct cfg_node *args, const struct fault_parse_c
 		if (!(v = cfg_get(args, "node")))
 			return cfg_error(args, err, "%s needs a node (%s: n1)", kind, kind);
 	}
-	if ((r = cfg_string(v, node, err)) < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_nodes; i++)
-		if (strcmp(ctx->nodes[i], *node) == 0)
-			return 0;
-	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, *node);
+	return fault_parse_node(v, ctx, kind, node, err);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/errname.h"
 #include "common/strbuf.h"
 #include "faults/faultfs/faultfs.h"
 
@@ -337,7 +338,7 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 	pthread_mutex_unlock(&fs->lock);
 	if (r < 0) {
 		snprintf(reply, len, "error %s %s failed: %s",
-			 ffs_errno_name(-r) ? ffs_errno_name(-r) : "EIO", ffs_cmd_name(c.kind),
+			 errname_str(-r) ? errname_str(-r) : "EIO", ffs_cmd_name(c.kind),
 			 strerror(-r));
 		return;
 	}

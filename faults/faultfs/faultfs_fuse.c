@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/timeutil.h"
 #include "faults/faultfs/faultfs.h"
 
@@ -629,20 +630,14 @@ static int op_readdir(const char *dpath, void *buf, fuse_fill_dir_t fill, off_t 
 {
 	const char *path = dir_path(dpath, fi);
 	bool root = path && strcmp(path, "/") == 0;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	DIR *d;
-	int fd;
+	int r;
 
 	if (!path || faultfs_hidden(path))
 		return -ENOENT;
-	fd = openat(bfd(), faultfs_rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if ((r = fs_opendirat(bfd(), faultfs_rel(path), 0, &d)) < 0)
+		return r;
 	while ((e = readdir(d))) {
 		struct stat st = { .st_ino = e->d_ino, .st_mode = (mode_t)e->d_type << 12 };
 
@@ -651,7 +646,6 @@ static int op_readdir(const char *dpath, void *buf, fuse_fill_dir_t fill, off_t 
 		if (fill(buf, e->d_name, &st, 0, 0))
 			break;
 	}
-	closedir(d);
 	return 0;
 }
 
@@ -720,22 +714,17 @@ int faultfs_fuse_invalidate_open(struct faultfs *fs, const char *glob)
 void faultfs_fuse_forget(struct faultfs *fs)
 {
 	struct fuse_session *se = fs->fuse ? fuse_get_session(fs->fuse) : NULL;
-	int fd = se ? openat(fs->backing_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	DIR *d;
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!se || fs_opendirat(fs->backing_fd, ".", 0, &d) < 0)
 		return;
-	}
 	/* Dropping a directory's entry drops what the kernel holds under it too. */
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
 		    strcmp(e->d_name, FAULTFS_TRASH))
 			fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, e->d_name,
 							 strlen(e->d_name));
-	closedir(d);
 }
 
 static int notify_ready(int fd)

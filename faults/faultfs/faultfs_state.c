@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/strbuf.h"
+#include "common/timeutil.h"
 #include "faults/faultfs/faultfs.h"
 
 #define EVENT_CAP 1000
@@ -36,13 +38,10 @@ static void event_v(struct faultfs *fs, const char *name, const char *path, cons
 		    va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct timespec ts;
 
 	if (!fs->opts.events)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	strbuf_appendf(&sb, "{\"mono_ns\":%" PRId64 ",\"event\":\"%s\"",
-		       (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, name);
+	strbuf_appendf(&sb, "{\"mono_ns\":%" PRId64 ",\"event\":\"%s\"", time_mono_ns(), name);
 	if (path) {
 		strbuf_append(&sb, ",\"path\":");
 		strbuf_append_json_string(&sb, path);
@@ -87,24 +86,19 @@ void faultfs_event_capped(struct faultfs *fs, const char *name, const char *path
 /* Removes name under dirfd, recursively. */
 static int rm_rf_at(int at, const char *name)
 {
-	_cleanup_close_ int fd = -1;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
+	int r;
 
 	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(TAKE_FD(fd));
-	if (!d)
-		return -errno;
+	if ((r = fs_opendirat(at, name, O_NOFOLLOW, &d)) < 0)
+		return r;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			rm_rf_at(dirfd(d), e->d_name);
-	closedir(d);
 	return unlinkat(at, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
@@ -166,22 +160,13 @@ void faultfs_free(struct faultfs *fs)
 
 static int dir_empty(int dirfd, const char *rel)
 {
-	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
-	int r = 0;
-	DIR *d;
+	int r = fs_opendirat(dirfd, rel, O_NOFOLLOW, &d);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while (r == 0 && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			r = -ENOTEMPTY;
-	closedir(d);
 	return r;
 }
 

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/rng.h"
 #include "faults/faultfs/ffs_cache.h"
-#include "faults/faultfs/ffs_rand.h"
 
 /* Dirty sectors are kept in 4 KiB pages (one allocation and one lookup per page the
  * kernel's writeback cache sends), found through a radix tree by page index: a write,
@@ -637,7 +637,7 @@ int ffs_cache_sync_all(struct ffs_cache *c)
 
 bool ffs_cut_keeps(uint64_t seed, const char *name, uint64_t idx)
 {
-	return ffs_draw(seed, ffs_hash_str(name), idx) & 1;
+	return rng_draw(seed, rng_hash_str(name), idx) & 1;
 }
 
 struct cut {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rng.h"
 #include "faults/faultfs/ffs_keep.h"
-#include "faults/faultfs/ffs_rand.h"
 
 struct stamp {
 	struct ffs_key key;
@@ -54,7 +54,7 @@ uint64_t ffs_keeps_count(const struct ffs_keeps *k)
 
 static size_t slot_of(const struct stamp *v, size_t cap, struct ffs_key key)
 {
-	size_t i = (size_t)ffs_mix64(key.ino ^ ffs_mix64(key.dev)) & (cap - 1);
+	size_t i = (size_t)rng_mix(key.ino ^ rng_mix(key.dev)) & (cap - 1);
 
 	while (v[i].used && (v[i].key.dev != key.dev || v[i].key.ino != key.ino))
 		i = (i + 1) & (cap - 1);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/errname.h"
 #include "common/units.h"
 #include "faults/faultfs/ffs_proto.h"
 
@@ -55,17 +56,6 @@ static const struct key_desc keys[] = {
 };
 #undef K
 
-static const struct {
-	const char *name;
-	int err;
-} errnos[] = {
-	{ "EIO", EIO },	      { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
-	{ "EFBIG", EFBIG },   { "EINTR", EINTR },   { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM },
-	{ "EPERM", EPERM },   { "EACCES", EACCES }, { "EBADF", EBADF },	  { "EINVAL", EINVAL },
-	{ "ENODEV", ENODEV }, { "ENXIO", ENXIO },   { "ETIMEDOUT", ETIMEDOUT },
-	{ "ENOENT", ENOENT }, { "EEXIST", EEXIST }, { "ENOTSUP", ENOTSUP }, { "EBUSY", EBUSY },
-};
-
 static const char *const op_names[] = { "read", "write", "fsync" }; /* bit i = 1 << i */
 static const char *const mode_names[] = { [FFS_ROT_READ] = "read", [FFS_ROT_REST] = "rest" };
 static const char *const keep_names[] = { [FFS_KEEP_NONE] = "none",
@@ -74,22 +64,6 @@ static const char *const keep_names[] = { [FFS_KEEP_NONE] = "none",
 const char *ffs_cmd_name(enum ffs_cmd_kind kind)
 {
 	return kind < FFS_CMD_COUNT ? cmds[kind].name : "?";
-}
-
-const char *ffs_errno_name(int err)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
-		if (errnos[i].err == err)
-			return errnos[i].name;
-	return NULL;
-}
-
-int ffs_errno_parse(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
-		if (strcmp(errnos[i].name, name) == 0)
-			return errnos[i].err;
-	return -EINVAL;
 }
 
 static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -184,7 +158,7 @@ static int parse_value(const struct key_desc *k, const char *v, struct ffs_cmd *
 	case V_OPS:
 		return parse_ops(v, p);
 	case V_ERR:
-		i = ffs_errno_parse(v);
+		i = errname_parse(v);
 		return i < 0 ? i : (*(int *)p = i, 0);
 	case V_RANDOM:
 		return parse_random(v, p);
@@ -364,7 +338,7 @@ static void put_value(struct out *o, const struct key_desc *k, const struct ffs_
 		put_ops(o, *(const unsigned *)p);
 		break;
 	case V_ERR:
-		put(o, "%s", ffs_errno_name(*(const int *)p) ? ffs_errno_name(*(const int *)p) : "EIO");
+		put(o, "%s", errname_str(*(const int *)p) ? errname_str(*(const int *)p) : "EIO");
 		break;
 	case V_RANDOM:
 		put(o, "random(%" PRIu32 ")", *(const uint32_t *)p);
@@ -408,6 +382,6 @@ int ffs_reply_status(const char *line)
 		return 0;
 	if (sscanf(line, "error %31s", name) != 1)
 		return -EBADMSG;
-	e = ffs_errno_parse(name);
+	e = errname_parse(name);
 	return e < 0 ? -EBADMSG : -e;
 }

@@ -81,9 +81,6 @@ int ffs_cmd_decode(const char *line, struct ffs_cmd *cmd, char *msg, size_t msgl
 int ffs_cmd_encode(const struct ffs_cmd *cmd, char *buf, size_t len);
 const char *ffs_cmd_name(enum ffs_cmd_kind kind);
 
-/* "EIO" <-> EIO for the errnos faults use; NULL / -EINVAL for others. */
-const char *ffs_errno_name(int err);
-int ffs_errno_parse(const char *name);
 /* A reply line: 0 for "ok ...", -errno for "error ENAME ...", -EBADMSG otherwise. */
 int ffs_reply_status(const char *line);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "faults/faultfs/ffs_rand.h"
+#include "common/rng.h"
 #include "faults/faultfs/ffs_rules.h"
 
 int ffs_rules_add(struct ffs_rules *rules, const struct ffs_rule *r)
@@ -68,7 +68,7 @@ int ffs_pick_sectors(uint64_t seed, uint32_t n, uint32_t gran, uint64_t span, ui
 	/* Rejection of repeats: n is small next to most spans; when it is not, the loop still
 	 * ends because total >= n. */
 	for (uint32_t k = 0; k < n; draw++) {
-		uint64_t s = ffs_draw(seed, 0x5ec7, draw) % total;
+		uint64_t s = rng_draw(seed, 0x5ec7, draw) % total;
 		bool dup = false;
 
 		for (uint32_t j = 0; j < k && !dup; j++)
@@ -113,7 +113,7 @@ void ffs_bitrot_flip(const struct ffs_rule *r, uint32_t i, uint64_t *pos, unsign
 	if (n > total)
 		n = total;
 	/* Evenly spaced from a seeded base: distinct flips, so none undoes another. */
-	b = (ffs_draw(r->seed, r->start, 0) + (uint64_t)i * (total / n)) % total;
+	b = (rng_draw(r->seed, r->start, 0) + (uint64_t)i * (total / n)) % total;
 	*pos = r->start + b / 8;
 	*bit = (unsigned)(b % 8);
 }

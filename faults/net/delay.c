@@ -8,7 +8,7 @@
  * Heal deletes the rule, lets every held packet go and stops the queue: the node's
  * ruleset is as before.
  *
- * Mechanism: an NFQUEUE rule (net_delay_rule.h) hands the packets to a delay queue
+ * Mechanism: an NFQUEUE rule (delay_rule.h) hands the packets to a delay queue
  * (delay_queue.h) that the runner's event loop runs (delay_attach.h, the node's attachment); the
  * queue answers NF_ACCEPT at each packet's due time. This works on kernels without
  * sch_netem (and without the nft `queue` expression: the rule uses the xtables target as
@@ -130,7 +130,7 @@ static int delay_parse_args(const struct cfg_node *args, const struct fault_pars
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "delay needs the receiving node (node: n1)");
-	if ((r = net_parse_node(v, ctx, "delay", &st->node, err)) < 0 ||
+	if ((r = fault_parse_node(v, ctx, "delay", &st->node, err)) < 0 ||
 	    (r = parse_times(args, st, err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "duplicate")) &&
@@ -156,7 +156,7 @@ static int bandwidth_parse_args(const struct cfg_node *args, const struct fault_
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "bandwidth needs the receiving node (node: n1)");
-	if ((r = net_parse_node(v, ctx, "bandwidth", &st->node, err)) < 0 ||
+	if ((r = fault_parse_node(v, ctx, "bandwidth", &st->node, err)) < 0 ||
 	    (r = parse_link(args, "bandwidth", true, &st->spec, err)) < 0)
 		return r;
 	st->spec.seed = DEFAULT_SEED;

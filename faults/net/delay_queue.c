@@ -1,5 +1,5 @@
-/* The delay queue engine (net_delay.h): a min-heap of held packets keyed by due time, fed
- * from an nfnetlink_queue socket (messages in net_nfq.c), drained by NF_ACCEPT verdicts. */
+/* The delay queue engine (delay_queue.h): a min-heap of held packets keyed by due time, fed
+ * from an nfnetlink_queue socket (messages in nfq.c), drained by NF_ACCEPT verdicts. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/rng.h"
 #include "common/timeutil.h"
 #include "faults/net/delay_queue.h"
 #include "faults/net/nfq.h"
@@ -48,19 +49,9 @@ static int64_t mono(void *ud)
 	return time_mono_ns();
 }
 
-/* splitmix64: small, seedable, good enough to draw delays. */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static bool chance(uint64_t *s, uint32_t per10k)
 {
-	return next_rand(s) % 10000 < per10k;
+	return rng_next(s) % 10000 < per10k;
 }
 
 static bool before(const struct held *a, const struct held *b)
@@ -153,13 +144,13 @@ static int hold(struct net_delay *q, const struct net_nfq_packet *p, int64_t now
 	const struct net_delay_spec *s = &q->spec;
 	bool reorder = chance(&q->rng, s->reorder_per10k);
 	uint64_t span = (uint64_t)s->jitter_ns * 2 + 1;
-	int64_t d = s->mean_ns - s->jitter_ns + (int64_t)(next_rand(&q->rng) % span);
+	int64_t d = s->mean_ns - s->jitter_ns + (int64_t)(rng_next(&q->rng) % span);
 	int64_t sent = link_slot(q, p->len, now);
 	struct held h = { .due = sent + (reorder || d < 0 ? 0 : d), .seq = q->seq++, .id = p->id };
 	int r;
 
 	if (sent < 0) { /* the rate's queue is full: dropped, as a router's buffer drops */
-		(void)next_rand(&q->rng); /* the duplicate draw, so later packets draw the same */
+		(void)rng_next(&q->rng); /* the duplicate draw, so later packets draw the same */
 		q->stats.dropped++;
 		return verdict(q, p->id, NF_DROP);
 	}

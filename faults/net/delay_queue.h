@@ -1,5 +1,5 @@
 /* The delay queue: a harness-run engine that holds the packets an NFQUEUE rule hands it
- * (net_delay_rule.h) and lets each one go at its due time, so the node receives them late
+ * (delay_rule.h) and lets each one go at its due time, so the node receives them late
  * (mean +- jitter), some twice (duplicate) and some ahead of the others (reorder). It is
  * netem's job done in user space for kernels without sch_netem. It never logs, forks or
  * sleeps: like the seccomp supervisor, it runs from the harness's event loop.
@@ -9,7 +9,7 @@
  *   nfq = env->node_socket(h, node, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
  *   raw = env->node_socket(h, node, AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW); // dups
  *   net_delay_new(nfq, raw, NET_DELAY_QUEUE, &spec, &q);  // binds the queue in the netns
- *   ... install the rule that queues the node's ingress (net_delay_rule.h) ...
+ *   ... install the rule that queues the node's ingress (delay_rule.h) ...
  *   poll net_delay_fd(q) for POLLIN with net_delay_timeout_ms(q) as timeout;
  *   on POLLIN or timeout:  net_delay_handle(q);   // takes packets, lets the due ones go
  *   ... delete the rule ...

@@ -1,4 +1,4 @@
-/* The rule that hands a node's ingress to the delay queue (net_delay.h), as an nftables
+/* The rule that hands a node's ingress to the delay queue (delay_queue.h), as an nftables
  * table built with libnftnl: table ip chaosdrill_delay, an input chain, and per sender
  *   meta iif != lo [ip saddr FROM] target NFQUEUE rev 3 {queuenum, queues_total 1}
  * The verdict is the xtables NFQUEUE target run by nft_compat, which is what `iptables-nft
@@ -7,7 +7,7 @@
  * nf_queue() call. No bypass flag: with no engine bound the packets drop, never pass
  * undelayed. lo is never queued, so the engine's duplicates (sent over lo) pass once.
  *
- * Usage (as net_nft.h, whose transport it shares):
+ * Usage (as nft.h, whose transport it shares):
  *   net_delay_rule_batch(queue, from, n_from, &b);   net_nft_send(fd, &b);   // -EEXIST
  *   net_delay_rule_del_batch(&b);                   net_nft_send(fd, &b);   // heal
  *   net_nft_batch_release(&b);

@@ -40,7 +40,7 @@ static int loss_parse_args(const struct cfg_node *args, const struct fault_parse
 		return r;
 	if (!(v = cfg_get(args, "node")))
 		return cfg_error(args, err, "loss needs the receiving node (node: n1)");
-	if ((r = net_parse_node(v, ctx, "loss", &st->node, err)) < 0)
+	if ((r = fault_parse_node(v, ctx, "loss", &st->node, err)) < 0)
 		return r;
 	if (!(v = cfg_get(args, "percent")))
 		return cfg_error(args, err, "loss needs a percent (percent: 30)");

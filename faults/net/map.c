@@ -1,4 +1,4 @@
-/* The drop map of a partition: shapes, scenario forms and the route plan (net_map.h). */
+/* The drop map of a partition: shapes, scenario forms and the route plan (map.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -317,23 +317,6 @@ int net_map_parse_isolate(const struct cfg_node *v, const struct fault_parse_ctx
 	return parse_with(isolate, v, ctx, m, err);
 }
 
-int net_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
-		   const char **out, struct cd_error *err)
-{
-	const char *name;
-	int r = cfg_string(v, &name, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_nodes; i++) {
-		if (strcmp(ctx->nodes[i], name) == 0) {
-			*out = ctx->nodes[i];
-			return 0;
-		}
-	}
-	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, name);
-}
-
 int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what,
 		      bool allow_zero, uint32_t *per10k, struct cd_error *err)
 {
@@ -368,7 +351,7 @@ int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, 
 	if (v->type == CFG_MAP || count == 0 || count > max)
 		return cfg_error(v, err, "%s: from takes a node or a list of nodes", kind);
 	for (size_t i = 0; i < count; i++) {
-		if ((r = net_parse_node(items[i], ctx, kind, &from[i], err)) < 0)
+		if ((r = fault_parse_node(items[i], ctx, kind, &from[i], err)) < 0)
 			return r;
 		if (from[i] == receiver)
 			return cfg_error(items[i], err, "%s: %s cannot %s its own packets", kind, receiver,

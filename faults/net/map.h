@@ -61,13 +61,10 @@ size_t net_shape_min(enum net_shape shape);
 /* Directed pairs dropped. */
 size_t net_map_count(const struct net_map *m);
 
-/* Reads the args of `partition:` (every form; see net_partition.c) into m. Node names are
- * checked against ctx; errors are located at the offending node. */
 /* Argument parsers the packet faults (loss, delay) share; kind names the fault in errors.
- * net_parse_node: v names one of the drill's nodes (*out borrowed from ctx). */
-int net_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
-		   const char **out, struct cd_error *err);
-/* "30", "2.5" or "12.25%": a percent in steps of 0.01, at most 100, above 0 unless
+ * A node of the drill: fault_parse_node (faults/fault.h).
+ *
+ * "30", "2.5" or "12.25%": a percent in steps of 0.01, at most 100, above 0 unless
  * allow_zero; what names it in errors ("loss: bad percent"). */
 int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what,
 		      bool allow_zero, uint32_t *per10k, struct cd_error *err);
@@ -85,6 +82,8 @@ struct net_nft_batch;
 int net_send_nft(const struct fault_env *env, const char *node, const char *kind,
 		 const char *lacks, const struct net_nft_batch *b, struct strbuf *what);
 
+/* Reads the args of `partition:` (every form; see partition.c) into m. Node names are
+ * checked against ctx; errors are located at the offending node. */
 int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		  struct net_map *m, struct cd_error *err);
 /* Reads `isolate: n1` or `isolate: [n1, n2]`: each listed node alone, the rest together. */

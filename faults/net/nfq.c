@@ -1,4 +1,4 @@
-/* nfnetlink_queue messages as bytes (net_nfq.h). */
+/* nfnetlink_queue messages as bytes (nfq.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

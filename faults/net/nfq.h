@@ -1,6 +1,6 @@
 /* nfnetlink_queue spoken over a raw NETLINK_NETFILTER socket: the messages that bind a
  * queue, the verdicts, and the parse of the packets the kernel queues. Plain bytes: unit
- * tests check them without privileges; net_delay.c sends them. No library: the protocol is
+ * tests check them without privileges; delay_queue.c sends them. No library: the protocol is
  * three message types and a handful of attributes, and libnetfilter_queue is not a
  * dependency of the project.
  *

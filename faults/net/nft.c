@@ -1,5 +1,5 @@
 /* The nftables tables of network faults through libnftnl, the only file of faults/ that
- * uses it: loss (net_nft.h) and the delay queue's rule (net_delay_rule.h). */
+ * uses it: loss (nft.h) and the delay queue's rule (delay_rule.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -206,33 +206,26 @@ static int chance_drop(struct nftnl_rule *r, uint32_t per10k)
 	return expr(r, "immediate", imm, immv);
 }
 
-/* One source (or anything but lo) loses per10k/10000 of its packets. */
-static int add_rule(struct cursor *c, const uint32_t *from, uint32_t per10k)
-{
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = new_rule(NET_NFT_TABLE);
-	int e;
+/* Adds the rule for one source address (NULL: every packet) to the cursor's batch; arg is
+ * the fault's own parameter. */
+typedef int (*rule_fn)(struct cursor *c, const uint32_t *from, const void *arg);
 
-	if (!r)
-		return -ENOMEM;
-	if ((e = from ? saddr(r, *from) : not_lo(r)) < 0 || (e = chance_drop(r, per10k)) < 0)
-		return e;
-	return append_rule(c, r);
-}
-
-int net_nft_loss_batch(const struct net_nft_loss *loss, struct net_nft_batch *b)
+/* A fault's whole transaction: its table (never one that exists already), the table's
+ * input chain, and one rule per source in from[0..n_from), or one for all when n_from is
+ * 0. Nothing is left in b on failure. */
+static int table_batch(struct net_nft_batch *b, const char *table, const uint32_t *from,
+		       size_t n_from, rule_fn add, const void *arg)
 {
 	struct cursor c;
 	int r;
 
-	if (loss->per10k > 10000 || loss->n_from > NET_NFT_MAX_FROM)
-		return -EINVAL;
 	if ((r = begin(&c, b)) < 0)
 		return r;
-	if ((r = add_table(&c, NET_NFT_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
-	    (r = add_chain(&c, NET_NFT_TABLE)) < 0)
+	if ((r = add_table(&c, table, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
+	    (r = add_chain(&c, table)) < 0)
 		goto fail;
-	for (size_t i = 0; i < (loss->n_from ? loss->n_from : 1); i++)
-		if ((r = add_rule(&c, loss->n_from ? &loss->from[i] : NULL, loss->per10k)) < 0)
+	for (size_t i = 0; i < (n_from ? n_from : 1); i++)
+		if ((r = add(&c, n_from ? &from[i] : NULL, arg)) < 0)
 			goto fail;
 	if ((r = end(&c)) < 0)
 		goto fail;
@@ -240,6 +233,28 @@ int net_nft_loss_batch(const struct net_nft_loss *loss, struct net_nft_batch *b)
 fail:
 	net_nft_batch_release(b);
 	return r;
+}
+
+/* One source (or anything but lo) loses per10k/10000 of its packets (arg: the uint32_t). */
+static int add_loss_rule(struct cursor *c, const uint32_t *from, const void *arg)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = new_rule(NET_NFT_TABLE);
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	if ((e = from ? saddr(r, *from) : not_lo(r)) < 0 ||
+	    (e = chance_drop(r, *(const uint32_t *)arg)) < 0)
+		return e;
+	return append_rule(c, r);
+}
+
+int net_nft_loss_batch(const struct net_nft_loss *loss, struct net_nft_batch *b)
+{
+	if (loss->per10k > 10000 || loss->n_from > NET_NFT_MAX_FROM)
+		return -EINVAL;
+	return table_batch(b, NET_NFT_TABLE, loss->from, loss->n_from, add_loss_rule,
+			   &loss->per10k);
 }
 
 static int del_table(struct net_nft_batch *b, const char *table)
@@ -258,7 +273,7 @@ int net_nft_del_batch(struct net_nft_batch *b)
 	return del_table(b, NET_NFT_TABLE);
 }
 
-/* The delay queue's table (net_delay_rule.h). */
+/* The delay queue's table (delay_rule.h). */
 
 /* The xtables target as iptables-nft sends it: name, revision, and the target's info
  * padded to XT_ALIGN (nft_compat checks the size). */
@@ -281,15 +296,16 @@ static int nfqueue(struct nftnl_rule *r, uint16_t queue)
 	return 0;
 }
 
-/* Packets not from lo [from one source] go to the NFQUEUE queue. */
-static int add_delay_rule(struct cursor *c, uint16_t queue, const uint32_t *from)
+/* Packets not from lo [from one source] go to the NFQUEUE queue (arg: the uint16_t). */
+static int add_delay_rule(struct cursor *c, const uint32_t *from, const void *arg)
 {
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = new_rule(NET_DELAY_TABLE);
 	int e;
 
 	if (!r)
 		return -ENOMEM;
-	if ((e = not_lo(r)) < 0 || (from && (e = saddr(r, *from)) < 0) || (e = nfqueue(r, queue)) < 0)
+	if ((e = not_lo(r)) < 0 || (from && (e = saddr(r, *from)) < 0) ||
+	    (e = nfqueue(r, *(const uint16_t *)arg)) < 0)
 		return e;
 	return append_rule(c, r);
 }
@@ -297,25 +313,9 @@ static int add_delay_rule(struct cursor *c, uint16_t queue, const uint32_t *from
 int net_delay_rule_batch(uint16_t queue, const uint32_t *from, size_t n_from,
 			 struct net_nft_batch *b)
 {
-	struct cursor c;
-	int r;
-
 	if (n_from > NET_NFT_MAX_FROM || (n_from && !from))
 		return -EINVAL;
-	if ((r = begin(&c, b)) < 0)
-		return r;
-	if ((r = add_table(&c, NET_DELAY_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) < 0 ||
-	    (r = add_chain(&c, NET_DELAY_TABLE)) < 0)
-		goto fail;
-	for (size_t i = 0; i < (n_from ? n_from : 1); i++)
-		if ((r = add_delay_rule(&c, queue, n_from ? &from[i] : NULL)) < 0)
-			goto fail;
-	if ((r = end(&c)) < 0)
-		goto fail;
-	return 0;
-fail:
-	net_nft_batch_release(b);
-	return r;
+	return table_batch(b, NET_DELAY_TABLE, from, n_from, add_delay_rule, &queue);
 }
 
 int net_delay_rule_del_batch(struct net_nft_batch *b)

@@ -1,4 +1,4 @@
-/* Drop routes inside a node's network namespace through libnl-route (net_nl.h). */
+/* Drop routes inside a node's network namespace through libnl-route (nl.h). */
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 
+#include "common/libnl_errno.h"
 #include "faults/net/nl.h"
 
 struct net_nl {
@@ -20,34 +21,6 @@ DEFINE_CLEANUP_FUNC(struct rtnl_route, rtnl_route_put)
 DEFINE_CLEANUP_FUNC(struct nl_addr, nl_addr_put)
 #define _cleanup_route_ _cleanup_(rtnl_route_putp)
 #define _cleanup_nladdr_ _cleanup_(nl_addr_putp)
-
-/* libnl folds kernel errnos into its own codes; this table unfolds them as well as it can. */
-static const int nle_errno[] = {
-	[NLE_FAILURE] = EIO,	       [NLE_INTR] = EINTR,	       [NLE_BAD_SOCK] = EBADF,
-	[NLE_AGAIN] = EAGAIN,	       [NLE_NOMEM] = ENOMEM,	       [NLE_EXIST] = EEXIST,
-	[NLE_INVAL] = EINVAL,	       [NLE_RANGE] = ERANGE,	       [NLE_MSGSIZE] = EMSGSIZE,
-	[NLE_OPNOTSUPP] = EOPNOTSUPP,  [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
-	[NLE_OBJ_NOTFOUND] = ESRCH,    [NLE_NOATTR] = ENODATA,	       [NLE_MISSING_ATTR] = EINVAL,
-	[NLE_AF_MISMATCH] = EAFNOSUPPORT,			       [NLE_SEQ_MISMATCH] = EPROTO,
-	[NLE_MSG_OVERFLOW] = EOVERFLOW, [NLE_MSG_TRUNC] = EMSGSIZE,    [NLE_NOADDR] = EADDRNOTAVAIL,
-	[NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,			       [NLE_MSG_TOOSHORT] = EBADMSG,
-	[NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,			       [NLE_OBJ_MISMATCH] = EINVAL,
-	[NLE_NOCACHE] = ENOENT,	       [NLE_BUSY] = EBUSY,	       [NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,
-	[NLE_NOACCESS] = EACCES,       [NLE_PERM] = EPERM,	       [NLE_PKTLOC_FILE] = ENOENT,
-	[NLE_PARSE_ERR] = EINVAL,      [NLE_NODEV] = ENODEV,	       [NLE_IMMUTABLE] = EPERM,
-	[NLE_DUMP_INTR] = EINTR,       [NLE_ATTRSIZE] = EINVAL,
-};
-
-int net_nl_errno(int nle)
-{
-	if (nle < 0)
-		nle = -nle;
-	if (nle == 0)
-		return 0;
-	if ((size_t)nle >= ARRAY_SIZE(nle_errno) || nle_errno[nle] == 0)
-		return -EIO;
-	return -nle_errno[nle];
-}
 
 int net_nl_open(int fd, struct net_nl **out)
 {
@@ -66,7 +39,7 @@ int net_nl_open(int fd, struct net_nl **out)
 	r = nl_socket_set_fd(nl->sk, NETLINK_ROUTE, sfd);
 	if (r < 0) {
 		nl_socket_free(nl->sk);
-		return net_nl_errno(r);
+		return libnl_errno(r);
 	}
 	TAKE_FD(sfd); /* the nl_sock closes it now */
 	*out = TAKE_PTR(nl);
@@ -97,7 +70,7 @@ static int drop_route(uint32_t addr, struct rtnl_route **out)
 	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
 	rtnl_route_set_protocol(rt, NET_NL_PROTO);
 	if ((r = rtnl_route_set_dst(rt, dst)) < 0)
-		return net_nl_errno(r);
+		return libnl_errno(r);
 	*out = TAKE_PTR(rt);
 	return 0;
 }
@@ -110,7 +83,7 @@ int net_nl_drop_add(struct net_nl *nl, uint32_t addr)
 	if (r < 0)
 		return r;
 	/* NLM_F_EXCL: never replace a route someone else made, or heal could not restore it. */
-	return net_nl_errno(rtnl_route_add(nl->sk, rt, NLM_F_EXCL));
+	return libnl_errno(rtnl_route_add(nl->sk, rt, NLM_F_EXCL));
 }
 
 int net_nl_drop_del(struct net_nl *nl, uint32_t addr)
@@ -120,5 +93,5 @@ int net_nl_drop_del(struct net_nl *nl, uint32_t addr)
 
 	if (r < 0)
 		return r;
-	return net_nl_errno(rtnl_route_delete(nl->sk, rt, 0));
+	return libnl_errno(rtnl_route_delete(nl->sk, rt, 0));
 }

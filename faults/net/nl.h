@@ -28,9 +28,8 @@ DEFINE_CLEANUP_FUNC(struct net_nl, net_nl_close)
 /* Adds an unreachable /32 route for addr (IPv4, network byte order); -EEXIST if the node
  * already has a route with that key (nothing is replaced, so heal can restore exactly). */
 int net_nl_drop_add(struct net_nl *nl, uint32_t addr);
-/* Deletes the route net_nl_drop_add made; -ESRCH if it is gone. */
+/* Deletes the route net_nl_drop_add made; -ESRCH if it is gone (the kernel's answer, as
+ * `ip route del` prints it: "No such process"). */
 int net_nl_drop_del(struct net_nl *nl, uint32_t addr);
-/* A libnl error (negative or positive NLE_*) as a negative errno. */
-int net_nl_errno(int nle);
 
 #endif

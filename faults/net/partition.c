@@ -1,4 +1,4 @@
-/* Faults `partition:` and `isolate:`: a directed drop map (net_map.h) applied as routes in
+/* Faults `partition:` and `isolate:`: a directed drop map (map.h) applied as routes in
  * the senders' network namespaces, healed by deleting exactly those routes.
  *
  * Scenario forms (node names are checked against the drill's):

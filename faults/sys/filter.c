@@ -1,4 +1,4 @@
-/* The seccomp filter of syscall faults (sys_filter.h): the one file that uses libseccomp.
+/* The seccomp filter of syscall faults (filter.h): the one file that uses libseccomp.
  * libseccomp compiles the rules to classic BPF, exported into a memfd and read back as
  * plain data; the child installs that program with the raw seccomp(2) call. */
 #include <errno.h>

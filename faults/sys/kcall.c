@@ -1,4 +1,4 @@
-/* The syscall table of sys_kcall.h: which kernel syscalls each rule call name traps. Calls
+/* The syscall table of kcall.h: which kernel syscalls each rule call name traps. Calls
  * an architecture lacks (open, rename and unlink on arm64) are left out by #ifdef. */
 #include <sys/syscall.h>
 

@@ -1,4 +1,4 @@
-/* The parser of the syscall rule language (syntax in sys_rule.h): a located config tree to
+/* The parser of the syscall rule language (syntax in rule.h): a located config tree to
  * plain structs. Pure; every error says where and what was expected. */
 #include <errno.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cfg.h"
+#include "common/errname.h"
 #include "faults/sys/rule.h"
 
 static const char *const rule_keys[] = {
@@ -156,10 +157,10 @@ static int parse_errno(const struct cfg_node *n, struct sys_rule *rule, struct c
 
 	if (r < 0)
 		return r;
-	rule->err = sys_errno_from_name(s);
-	if (rule->err < 0)
+	if ((r = errname_parse(s)) < 0)
 		return cfg_error(n, err, "unknown errno '%s': expected a name like ENOSPC, EIO or EDQUOT",
 				 s);
+	rule->err = r;
 	return 0;
 }
 
@@ -300,7 +301,7 @@ static int parse_list(const struct cfg_node *list, struct sys_rules *rs, struct 
 
 int sys_rules_parse(const struct cfg_node *args, struct sys_rules **out, struct cd_error *err)
 {
-	/* node, mechanism: read by the fault kind (fault_syscall.c): whose calls these are,
+	/* node, mechanism: read by the fault kind (syscall.c): whose calls these are,
 	 * and how the rules reach them */
 	static const char *const keys[] = { "node", "mechanism", "rules", "io_uring", NULL };
 	static const char *const uring[] = { "allow", "enosys", NULL };

@@ -6,7 +6,7 @@
  * matching call at the same byte, whatever other calls happen around it.
  *
  * Syntax (the body of a syscall fault):
- *   mechanism: preload          # optional, read by fault_syscall.c: seccomp (default) or
+ *   mechanism: preload          # optional, read by syscall.c: seccomp (default) or
  *                               # preload (the LD_PRELOAD shim, which wraps fewer calls)
  *   io_uring: enosys            # optional: io_uring_setup fails with ENOSYS (default: allow;
  *                               # seccomp only)
@@ -144,9 +144,6 @@ const char *sys_call_name(enum sys_call c);
 int sys_call_from_name(const char *name);
 /* "errno", "short", "torn", "crash-before", "crash-after", "delay", "none". */
 const char *sys_action_name(enum sys_action a);
-/* "ENOSPC" for ENOSPC; NULL for errnos rules cannot name. */
-const char *sys_errno_name(int err);
-int sys_errno_from_name(const char *name);
 
 /* Does the rule's call set and glob match the call (not counting, not deciding)? */
 bool sys_rule_matches(const struct sys_rule *r, const struct sys_call_info *c);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/timeutil.h"
 #include "faults/sys/rule.h"
 #include "faults/sys/shimctl.h"
 
@@ -143,14 +144,6 @@ static void arg_path(int dirfd, const char *path, char *out, size_t len)
 		sys_path_normalize(out);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Decides c (its call, fd or paths and len filled in); true when a rule fired. */
 static bool decide(struct call *c)
 {
@@ -160,7 +153,7 @@ static bool decide(struct call *c)
 	busy++;
 	info.path = c->full[0] ? sys_path_for_rules(blk->data_dir, c->full) : NULL;
 	info.path2 = c->full2[0] ? sys_path_for_rules(blk->data_dir, c->full2) : NULL;
-	info.now_ns = mono_ns() - blk->t0_ns;
+	info.now_ns = time_mono_ns() - blk->t0_ns;
 	fired = sys_decide(blk->rules, blk->n_rules, blk->counts, blk->seed, &info, &c->d);
 	busy--;
 	return fired;
@@ -248,7 +241,7 @@ static void record(const struct call *c, int64_t kept, uint64_t zeroed, int err,
 			.rule = (uint32_t)c->d.rule, .call = c->call, .action = c->d.action,
 			.killed = killed, .fd = c->fd, .err = err, .pid = getpid(), .nth = c->d.nth,
 			.requested = c->len, .kept = kept > 0 ? (uint64_t)kept : 0, .zeroed = zeroed,
-			.offset = c->off, .at_ns = mono_ns(),
+			.offset = c->off, .at_ns = time_mono_ns(),
 		};
 		shown_path(c->full, e->path, sizeof(e->path));
 		shown_path(c->full2, e->path2, sizeof(e->path2));

@@ -1,4 +1,4 @@
-/* The harness side of the preload shim's control block (sys_shimctl.h): create, arm,
+/* The harness side of the preload shim's control block (shimctl.h): create, arm,
  * disarm, take out what was injected; and whether a program can take the shim at all. */
 #include <elf.h>
 #include <errno.h>

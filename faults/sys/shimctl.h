@@ -1,6 +1,6 @@
 /* The preload shim's control block: a file the harness maps and writes at run time and every
  * shimmed process of a node maps shared (path in $CHAOSDRILL_SHIM_CTL, read once by the shim
- * and removed from its environment). The same rules as the seccomp supervisor (sys_rule.h),
+ * and removed from its environment). The same rules as the seccomp supervisor (rule.h),
  * copied in as plain data; counters and the injection log are shared by the node's processes.
  * The log is a ring: the shims claim slots, the harness takes events out in order; when the
  * harness falls a whole ring behind, further injections still happen and are only counted.
@@ -88,7 +88,7 @@ uint32_t sys_shimctl_lost(const struct sys_shimctl *ctl);
 /* Unmaps and removes the file; accepts NULL. */
 void sys_shimctl_free(struct sys_shimctl *ctl);
 
-/* The injection ev describes, as the seccomp supervisor describes its own (sys_supervisor.h:
+/* The injection ev describes, as the seccomp supervisor describes its own (supervisor.h:
  * for sys_injection_format); rs: the rules it was armed with (where each was written). */
 void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_rules *rs,
 			      struct sys_injection *inj);

@@ -1,4 +1,4 @@
-/* The seccomp supervisor (sys_supervisor.h): receives notifications with the raw
+/* The seccomp supervisor (supervisor.h): receives notifications with the raw
  * SECCOMP_IOCTL_NOTIF_* ioctls, describes each call from /proc and the caller's memory,
  * asks the rules, and acts. Actions that change a file on the caller's behalf (short, torn,
  * crash after) use a duplicate of the caller's fd (pidfd_getfd), so offsets and O_APPEND
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/errname.h"
 #include "common/strbuf.h"
 #include "common/linux.h"
 #include "common/timeutil.h"
@@ -707,7 +708,7 @@ void sys_supervisor_arm(struct sys_supervisor *s, bool armed)
 
 void sys_injection_format(const struct sys_injection *inj, struct strbuf *sb)
 {
-	const char *e = sys_errno_name(inj->err);
+	const char *e = errname_str(inj->err);
 
 	strbuf_appendf(sb, "%s %s of %s", sys_action_name(inj->action), inj->syscall,
 		       inj->path[0] ? inj->path : "?");

@@ -1,6 +1,6 @@
-/* The seccomp supervisor: answers the notifications of a node's filter (sys_filter.h). Each
+/* The seccomp supervisor: answers the notifications of a node's filter (filter.h). Each
  * trapped call is described (call, path through /proc/PID/fd or the path argument read with
- * process_vm_readv, byte count), decided by the rules (sys_rule.h), and then either let run
+ * process_vm_readv, byte count), decided by the rules (rule.h), and then either let run
  * (CONTINUE), failed with an errno, cut (the supervisor writes the kept bytes itself through
  * pidfd_getfd and answers with that count), delayed, or ended by SIGKILL to the node's init
  * (torn, crash before/after, then: crash). It never logs, exits or forks; it sleeps never:

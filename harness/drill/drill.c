@@ -142,7 +142,7 @@ static int load_faults(struct drill *d, struct cd_error *err)
 
 static int load_steps(struct drill *d, struct cd_error *err)
 {
-	struct step_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
+	struct fault_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
 
 	d->steps = calloc(d->sc->n_steps + 1, sizeof(*d->steps));
 	if (!d->steps)

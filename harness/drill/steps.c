@@ -5,23 +5,11 @@
 
 #include "common/cleanup.h"
 #include "common/units.h"
+#include "faults/fault.h"
 #include "harness/drill/steps.h"
 
 #define DEFAULT_WAIT_TIMEOUT (30 * NSEC_PER_SEC)
 #define DEFAULT_EXEC_TIMEOUT (60 * NSEC_PER_SEC)
-
-static int node_ref(const struct cfg_node *v, const struct step_parse_ctx *ctx, const char *kind,
-		    const char **out, struct cd_error *err)
-{
-	int r = cfg_string(v, out, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_nodes; i++)
-		if (strcmp(ctx->nodes[i], *out) == 0)
-			return 0;
-	return cfg_error(v, err, "%s: no node named '%s' in this drill", kind, *out);
-}
 
 static int argv_of(const struct cfg_node *v, const char ***out, struct cd_error *err)
 {
@@ -43,7 +31,7 @@ static int argv_of(const struct cfg_node *v, const char ***out, struct cd_error 
 }
 
 /* `kind: n1` or `kind: {node: n1, <extra keys>}`: the node and the map (or NULL). */
-static int node_or_map(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int node_or_map(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		       const char *kind, const char *const *keys, const char **node,
 		       const struct cfg_node **map, struct cd_error *err)
 {
@@ -51,17 +39,17 @@ static int node_or_map(const struct cfg_node *args, const struct step_parse_ctx 
 
 	*map = NULL;
 	if (args->type == CFG_SCALAR)
-		return node_ref(args, ctx, kind, node, err);
+		return fault_parse_node(args, ctx, kind, node, err);
 	if ((r = cfg_expect(args, CFG_MAP, kind, err)) < 0 ||
 	    (r = cfg_check_keys(args, keys, kind, err)) < 0)
 		return r;
 	*map = args;
 	if (!cfg_get(args, "node"))
 		return 0;
-	return node_ref(cfg_get(args, "node"), ctx, kind, node, err);
+	return fault_parse_node(cfg_get(args, "node"), ctx, kind, node, err);
 }
 
-static int parse_restart(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int parse_restart(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			 struct step_spec *s, struct cd_error *err)
 {
 	static const char *const keys[] = { "node", NULL };
@@ -73,7 +61,7 @@ static int parse_restart(const struct cfg_node *args, const struct step_parse_ct
 	return r;
 }
 
-static int parse_wait(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int parse_wait(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		      struct step_spec *s, struct cd_error *err)
 {
 	static const char *const keys[] = { "probe", "tcp", "command", "node", "timeout", NULL };
@@ -109,7 +97,7 @@ static int parse_wait(const struct cfg_node *args, const struct step_parse_ctx *
 	return 0;
 }
 
-static int parse_exec(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int parse_exec(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		      struct step_spec *s, struct cd_error *err)
 {
 	static const char *const keys[] = { "node", "argv", "timeout", "exit", NULL };
@@ -134,13 +122,13 @@ static int parse_exec(const struct cfg_node *args, const struct step_parse_ctx *
 	return 0;
 }
 
-static int parse_sleep(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int parse_sleep(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		       struct step_spec *s, struct cd_error *err)
 {
 	return cfg_duration(args, &s->duration_ns, err);
 }
 
-static int parse_workload(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+static int parse_workload(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			  struct step_spec *s, struct cd_error *err)
 {
 	static const char *const keys[] = { "node", NULL };

@@ -34,15 +34,12 @@ struct step_spec {
 	int exit_code;           /* exec: expected exit status */
 };
 
-struct step_parse_ctx {
-	const char *const *nodes;
-	size_t n_nodes;
-};
+struct fault_parse_ctx; /* faults/fault.h: the drill's node names */
 
 struct step_kind_def {
 	const char *name;
 	const char *summary;
-	int (*parse)(const struct cfg_node *args, const struct step_parse_ctx *ctx,
+	int (*parse)(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 		     struct step_spec *out, struct cd_error *err);
 };
 

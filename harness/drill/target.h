@@ -1,15 +1,16 @@
 /* A target's definition, targets/NAME/target.yaml: how to start a node, probe it, check
  * its data, and which params it takes. Argv templates hold {placeholders} the harness
- * fills per node ({bin}, {data}, {addr}, {port}, {name}, {replicas}, and every param).
+ * fills per node ({bin}, {targets_bin}, {data}, {addr}, {port}, {name}, {replicas},
+ * {peers}, and every param; harness/run/run_nodes.c).
  *
  * Usage:
  *   struct target_def *t;
- *   r = target_load(target_dirs(), "kvlog", &t, &err);
+ *   r = target_load("kvlog", &t, &err);   // from target_src_root()
  *   ... t->start, t->params[i] ...
  *   target_free(t);
  */
-#ifndef CHAOSDRILL_HARNESS_TARGET_H
-#define CHAOSDRILL_HARNESS_TARGET_H
+#ifndef CHAOSDRILL_HARNESS_DRILL_TARGET_H
+#define CHAOSDRILL_HARNESS_DRILL_TARGET_H
 
 #include <stddef.h>
 #include <stdint.h>

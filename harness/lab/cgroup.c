@@ -18,12 +18,6 @@
 
 #define WAIT_NS (2000LL * 1000000LL)
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 const char *cgroup_kind_name(enum cgroup_kind kind)
 {
 	switch (kind) {
@@ -261,7 +255,7 @@ int cgroup_pids(const char *path, pid_t **pids, size_t *n)
 /* Calls fn(path, ud) for path and every cgroup below it, parents first. */
 static int walk(const char *path, int (*fn)(const char *, void *), void *ud)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	char sub[PATH_MAX];
 	int r;

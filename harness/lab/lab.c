@@ -349,11 +349,6 @@ struct in_addr lab_bridge_addr(const struct lab *lab)
 	return lab->bridge_addr;
 }
 
-unsigned lab_prefix_len(const struct lab *lab)
-{
-	return lab->prefix;
-}
-
 const char *lab_cgroup_kind(const struct lab *lab)
 {
 	return cgroup_kind_name(lab->cg.kind);

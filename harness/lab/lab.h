@@ -115,7 +115,6 @@ int lab_wait_ready(struct lab *lab);
 /* Accessors; strings are borrowed from the lab. */
 const char *lab_name(const struct lab *lab);
 struct in_addr lab_bridge_addr(const struct lab *lab);
-unsigned lab_prefix_len(const struct lab *lab);
 const char *lab_cgroup_kind(const struct lab *lab); /* "v2", "v1-freezer", "none" */
 size_t lab_node_count(const struct lab *lab);
 struct lab_node *lab_node_at(const struct lab *lab, size_t i);

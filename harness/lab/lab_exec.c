@@ -16,20 +16,26 @@
 
 #define RUN_OUTPUT_MAX (1 << 20)
 
+int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd,
+		     pid_t *pid, int *pidfd)
+{
+	int r;
+
+	spec->cgroup = lab->cgroup_exec;
+	r = proc_start(lab, spec, cmd, pid, pidfd);
+	if (r < 0)
+		return r;
+	r = lab_track(lab, *pid, *pidfd);
+	return r < 0 ? lab_fail(-r, "track a helper") : 0;
+}
+
 int lab_exec(struct lab *lab, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
 	struct proc_spec spec = { .join_pidfd = lab->holder_pidfd, .join_flags = CLONE_NEWNET,
 				  .new_pid = true, .cwd = "/" };
 	int r = lab_ready(lab);
 
-	if (r < 0)
-		return r;
-	spec.cgroup = lab->cgroup_exec;
-	r = proc_start(lab, &spec, cmd, pid, pidfd);
-	if (r < 0)
-		return r;
-	r = lab_track(lab, *pid, *pidfd);
-	return r < 0 ? lab_fail(-r, "track a helper") : 0;
+	return r < 0 ? r : lab_start_helper(lab, &spec, cmd, pid, pidfd);
 }
 
 struct capture {

@@ -18,12 +18,6 @@
 
 typedef void (*gc_report_fn)(void *ud, const char *what, const char *object);
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 /* Field n (1-based, n >= 3) of /proc/<pid>/stat, after the parenthesised comm. */
 static long long proc_stat_field(pid_t pid, int n)
 {
@@ -74,7 +68,7 @@ static int find_child(const char *path, void *ud)
 /* Recursion over a lab's cgroups (it is shallow: lab, then holders/exec/nodes). */
 static void each_cgroup(const char *path, int (*fn)(const char *, void *), void *ud)
 {
-	_cleanup_(closedirp) DIR *d = opendir(path);
+	_cleanup_closedir_ DIR *d = opendir(path);
 	struct dirent *e;
 	char sub[PATH_MAX];
 
@@ -151,7 +145,7 @@ static int gc_lab(enum cgroup_kind kind, const char *path, struct gc_ctx *g)
 static int gc_hierarchy(enum cgroup_kind kind, struct gc_ctx *g)
 {
 	char mnt[PATH_MAX - 64], root[PATH_MAX], path[PATH_MAX];
-	_cleanup_(closedirp) DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *e;
 	int count = 0, first = 0, r, pid;
 

@@ -152,6 +152,9 @@ int proc_start(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cm
 	       int *pidfd);
 /* Remembers a helper so lab_free kills and reaps it; drops ones already reaped. */
 int lab_track(struct lab *lab, pid_t pid, int pidfd);
+/* A helper (lab_exec, node_exec): proc_start in the lab's exec cgroup, then lab_track. */
+int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd,
+		     pid_t *pid, int *pidfd);
 /* fd on /proc/<pid>/ns/<kind>, O_CLOEXEC, or -errno. */
 int lab_open_ns(pid_t pid, const char *kind);
 

@@ -21,12 +21,6 @@
 #include "harness/lab/lab_ns.h"
 #include "harness/lab/nl_batch.h"
 
-static void closedirp_(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 #define NODE_NS_FLAGS (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS)
 
 static bool valid_name(const char *s)
@@ -206,27 +200,18 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 
 int node_exec(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
-	struct lab *lab = node->lab;
 	struct proc_spec spec = { .join_pidfd = node->holder_pidfd, .join_flags = NODE_NS_FLAGS,
 				  .new_pid = !cmd->node_mounts, .cwd = LAB_DATA_PATH };
-	int r;
+	int r = node_wait_ready(node);
 
-	r = node_wait_ready(node);
-	if (r < 0)
-		return r;
-	spec.cgroup = lab->cgroup_exec;
-	r = proc_start(lab, &spec, cmd, pid, pidfd);
-	if (r < 0)
-		return r;
-	r = lab_track(lab, *pid, *pidfd);
-	return r < 0 ? lab_fail(-r, "track a helper") : 0;
+	return r < 0 ? r : lab_start_helper(node->lab, &spec, cmd, pid, pidfd);
 }
 
 /* Last resort without a freezer: signal every process of the node's pid namespace. Racy
  * by nature (a process may fork meanwhile), hence only when no cgroup freezer exists. */
 static int signal_pidns(struct lab_node *node, int sig)
 {
-	_cleanup_(closedirp_) DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct stat ns, st;
 	struct dirent *e;
 	char p[64];

@@ -1,5 +1,6 @@
-/* The lab's rtnetlink requests, built with libnl-route: see netlink.h. The only file that
- * includes libnl headers; libnl's -NLE_* codes are translated to -errno here. */
+/* The lab's rtnetlink requests, built with libnl-route: see netlink.h. The only file of the
+ * lab that includes libnl headers; libnl's -NLE_* codes become -errno here
+ * (common/libnl_errno.h). */
 #include <errno.h>
 #include <net/if.h>
 
@@ -11,6 +12,7 @@
 #include <netlink/route/link/veth.h>
 
 #include "common/cleanup.h"
+#include "common/libnl_errno.h"
 #include "harness/lab/netlink.h"
 #include "harness/lab/nl_batch.h"
 
@@ -20,36 +22,6 @@ DEFINE_CLEANUP_FUNC(struct nl_addr, nl_addr_put)
 #define _cleanup_link_ _cleanup_(rtnl_link_putp)
 #define _cleanup_addr_ _cleanup_(rtnl_addr_putp)
 #define _cleanup_nladdr_ _cleanup_(nl_addr_putp)
-
-/* libnl folds kernel errnos into its own codes; this table unfolds them as well as it can. */
-static const int nle_errno[] = {
-	[NLE_SUCCESS] = 0,	      [NLE_FAILURE] = EIO,	  [NLE_INTR] = EINTR,
-	[NLE_BAD_SOCK] = EBADF,	      [NLE_AGAIN] = EAGAIN,	  [NLE_NOMEM] = ENOMEM,
-	[NLE_EXIST] = EEXIST,	      [NLE_INVAL] = EINVAL,	  [NLE_RANGE] = ERANGE,
-	[NLE_MSGSIZE] = EMSGSIZE,     [NLE_OPNOTSUPP] = EOPNOTSUPP,
-	[NLE_AF_NOSUPPORT] = EAFNOSUPPORT,			  [NLE_OBJ_NOTFOUND] = ENOENT,
-	[NLE_NOATTR] = ENODATA,	      [NLE_MISSING_ATTR] = EINVAL,
-	[NLE_AF_MISMATCH] = EAFNOSUPPORT,			  [NLE_SEQ_MISMATCH] = EPROTO,
-	[NLE_MSG_OVERFLOW] = EOVERFLOW,				  [NLE_MSG_TRUNC] = EMSGSIZE,
-	[NLE_NOADDR] = EADDRNOTAVAIL, [NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,
-	[NLE_MSG_TOOSHORT] = EBADMSG, [NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,
-	[NLE_OBJ_MISMATCH] = EINVAL,  [NLE_NOCACHE] = ENOENT,	  [NLE_BUSY] = EBUSY,
-	[NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,			  [NLE_NOACCESS] = EACCES,
-	[NLE_PERM] = EPERM,	      [NLE_PKTLOC_FILE] = ENOENT, [NLE_PARSE_ERR] = EINVAL,
-	[NLE_NODEV] = ENODEV,	      [NLE_IMMUTABLE] = EPERM,	  [NLE_DUMP_INTR] = EINTR,
-	[NLE_ATTRSIZE] = EINVAL,
-};
-
-int netlink_errno(int nle)
-{
-	if (nle < 0)
-		nle = -nle;
-	if (nle == 0)
-		return 0;
-	if ((size_t)nle >= ARRAY_SIZE(nle_errno) || nle_errno[nle] == 0)
-		return -EIO;
-	return -nle_errno[nle];
-}
 
 /* A veth pair: `name` up in the bridge master (0: none); `peer` down (the kernel opens the
  * peer before the pair is linked: ENOTCONN), with one queue each way. */
@@ -94,7 +66,7 @@ static int addr4(int ifindex, struct in_addr addr, unsigned prefix, struct rtnl_
 	rtnl_addr_set_family(a, AF_INET);
 	r = rtnl_addr_set_local(a, local);
 	if (r < 0)
-		return netlink_errno(r);
+		return libnl_errno(r);
 	*out = TAKE_PTR(a);
 	return 0;
 }
@@ -103,7 +75,7 @@ static int addr4(int ifindex, struct in_addr addr, unsigned prefix, struct rtnl_
 static int take_msg(struct nl_batch *b, int r, struct nl_msg *msg)
 {
 	if (r < 0)
-		return netlink_errno(r);
+		return libnl_errno(r);
 	r = nl_batch_add(b, nlmsg_hdr(msg));
 	nlmsg_free(msg);
 	return r;
@@ -139,7 +111,7 @@ int netlink_lab_batch(const struct netlink_lab *lab, struct nl_batch *b)
 		return r;
 	r = rtnl_link_set_type(br, "bridge");
 	if (r < 0)
-		return netlink_errno(r);
+		return libnl_errno(r);
 	rtnl_link_set_name(br, lab->bridge);
 	rtnl_link_set_ifindex(br, lab->bridge_ifindex);
 	rtnl_link_set_flags(br, IFF_UP);

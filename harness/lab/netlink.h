@@ -1,6 +1,7 @@
 /* The lab's rtnetlink requests, built with libnl-route as plain bytes (nl_batch.h) for the
- * holder processes to send from inside the namespaces they make: the one file that talks to
- * libnl. Every function returns >= 0 or -errno; libnl's -NLE_* codes never leave netlink.c.
+ * holder processes to send from inside the namespaces they make: the one file of the lab that
+ * talks to libnl. Every function returns >= 0 or -errno; libnl's -NLE_* codes never leave
+ * netlink.c.
  *
  * Usage:
  *   struct nl_batch b;
@@ -59,7 +60,5 @@ struct netlink_node {
  * pair, neither end moved after creation; then, once the sender has filled in the peer's
  * ifindex (nl_batch_set_ifindex), the address and the peer up. */
 int netlink_node_batch(const struct netlink_node *node, struct nl_batch *b);
-/* Translates a libnl error (negative or positive NLE_*) to a negative errno. */
-int netlink_errno(int nle);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "common/crc32c.h"
 #include "common/fsutil.h"
+#include "common/rng.h"
 #include "common/strbuf.h"
 #include "harness/record/ledger.h"
 
@@ -103,15 +104,6 @@ uint64_t ledger_key_id(const char *key, size_t klen)
 	return id;
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* crc32c over the id's decimal text and the payload. */
 static uint32_t value_crc(const char *idtxt, size_t idlen, const char *payload, size_t plen)
 {
@@ -130,7 +122,7 @@ void ledger_value(uint64_t seed, uint64_t id, size_t value_size, char *buf)
 	/* value_size >= LEDGER_VALUE_MIN leaves room for the longest header (30 bytes) */
 	for (size_t i = 0; i < plen; i++) {
 		if (i % 8 == 0)
-			r = splitmix64(&state);
+			r = rng_next(&state);
 		payload[i] = alphabet[(r >> (8 * (i % 8))) % 62];
 	}
 	snprintf(head, sizeof(head), "%s:%08x:", idtxt,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "targets/kvlog/kvlog_buf.h"
 
@@ -59,4 +60,18 @@ void kvlog_buf_release(struct kvlog_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->head = b->len = b->cap = 0;
+}
+
+int kvlog_buf_send(struct kvlog_buf *b, int fd)
+{
+	while (kvlog_buf_size(b) > 0) {
+		ssize_t n = send(fd, kvlog_buf_data(b), kvlog_buf_size(b), MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		kvlog_buf_consume(b, (size_t)n);
+	}
+	return 0;
 }

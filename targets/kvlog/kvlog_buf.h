@@ -26,6 +26,9 @@ unsigned char *kvlog_buf_reserve(struct kvlog_buf *b, size_t n);
 int kvlog_buf_append(struct kvlog_buf *b, const void *p, size_t n);
 void kvlog_buf_consume(struct kvlog_buf *b, size_t n);
 void kvlog_buf_release(struct kvlog_buf *b);
+/* Sends what the non-blocking socket fd takes of b (MSG_NOSIGNAL) and consumes it: 0 when
+ * b is empty or the socket would block, -errno when the connection failed. */
+int kvlog_buf_send(struct kvlog_buf *b, int fd);
 
 static inline unsigned char *kvlog_buf_data(const struct kvlog_buf *b)
 {

@@ -433,19 +433,13 @@ static int cmp_u32(const void *a, const void *b)
 static int list_segments(int dirfd, uint32_t **nums, size_t *n, bool *has_active)
 {
 	_cleanup_free_ uint32_t *v = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	size_t cap = 0, cnt = 0;
 	struct dirent *de;
-	DIR *d;
-	int fd;
+	int r = fs_opendirat(dirfd, ".", 0, &d);
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (r < 0)
+		return r;
 	*has_active = false;
 	while ((de = readdir(d))) {
 		uint32_t num;
@@ -457,15 +451,12 @@ static int list_segments(int dirfd, uint32_t **nums, size_t *n, bool *has_active
 		if (cnt == cap) {
 			uint32_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 
-			if (!nv) {
-				closedir(d);
+			if (!nv)
 				return -ENOMEM;
-			}
 			v = nv;
 		}
 		v[cnt++] = num;
 	}
-	closedir(d);
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), cmp_u32);
 	*nums = TAKE_PTR(v);

@@ -152,19 +152,11 @@ static void release(struct server *s, struct srv_conn *c)
 
 int srv_conn_flush(struct server *s, struct srv_conn *c)
 {
-	while (kvlog_buf_size(&c->out) > 0) {
-		ssize_t n = send(c->fd, kvlog_buf_data(&c->out), kvlog_buf_size(&c->out),
-				 MSG_NOSIGNAL);
+	int r = kvlog_buf_send(&c->out, c->fd);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0) {
-			srv_conn_close(s, c);
-			return -errno;
-		}
-		kvlog_buf_consume(&c->out, (size_t)n);
+	if (r < 0) {
+		srv_conn_close(s, c);
+		return r;
 	}
 	srv_set_pollout(s, c->fd, c, &c->pollout, kvlog_buf_size(&c->out) > 0);
 	return 0;

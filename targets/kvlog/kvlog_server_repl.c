@@ -118,19 +118,11 @@ static void peer_connect(struct server *s, struct srv_peer *p)
 
 static void peer_flush(struct server *s, struct srv_peer *p)
 {
-	while (kvlog_buf_size(&p->out) > 0) {
-		ssize_t n = send(p->fd, kvlog_buf_data(&p->out), kvlog_buf_size(&p->out),
-				 MSG_NOSIGNAL);
+	int r = kvlog_buf_send(&p->out, p->fd);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0) {
-			peer_down(p, "send", errno);
-			return;
-		}
-		kvlog_buf_consume(&p->out, (size_t)n);
+	if (r < 0) {
+		peer_down(p, "send", -r);
+		return;
 	}
 	srv_set_pollout(s, p->fd, p, &p->pollout, kvlog_buf_size(&p->out) > 0);
 }

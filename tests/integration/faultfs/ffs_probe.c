@@ -24,12 +24,13 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/errname.h"
 #include "common/fsutil.h"
 #include "faults/faultfs/ffs_proto.h"
 
 static int fail(int err)
 {
-	const char *n = ffs_errno_name(err);
+	const char *n = errname_str(err);
 
 	printf("error %s\n", n ? n : strerror(err));
 	return 1;

@@ -48,7 +48,7 @@ void t_snapshot_take(struct t_snapshot *s);
 bool t_snapshot_same(const struct t_snapshot *a, const struct t_snapshot *b);
 void t_snapshot_free(struct t_snapshot *s);
 
-/* Makes a fresh data dir under /tmp; caller frees the string. rm -r with t_rmdir. */
+/* Makes a fresh data dir under /tmp; caller frees the string. rm -r with t_rm_rf. */
 char *t_data_dir(void);
 void t_rm_rf(const char *path);
 /* Runs lab_run and returns its output (caller frees) after checking exit 0. */

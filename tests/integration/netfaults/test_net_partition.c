@@ -3,14 +3,17 @@
  * during and after the fault; during, exactly the asked drop map; each node's routing table
  * during (only the fault's routes added) and after heal (byte for byte as before); and an
  * established TCP connection that stalls through a partition without a reset and carries
- * on after heal. Prints the matrices and the time to apply and heal. */
+ * on after heal; a heal that finds one of its routes gone. Prints the matrices and the time
+ * to apply and heal. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "faults/net/nl.h"
 #include "tests/integration/lab/lab_test.h"
 #include "tests/integration/netfaults/net_test.h"
 
@@ -229,6 +232,40 @@ static void check_tcp(struct t *t)
 	close(cl), close(sv), close(ls);
 }
 
+/* A route of the fault deleted behind its back before heal (an operator's `ip route del`):
+ * heal still deletes the others, and names the one that was gone with the kernel's answer,
+ * ESRCH, "No such process" as `ip route del` prints it. */
+static void check_route_gone(struct t *t)
+{
+	struct fault_env env = t_env(t->lab);
+	struct strbuf what = STRBUF_INIT;
+	void *st = t_fault_parse(&fault_isolate_ops, t->lab, "n3");
+	uint32_t n3 = node_addr(t->n[2]).s_addr;
+	struct net_nl *nl = NULL;
+	char m[64];
+	int r;
+
+	CHECK(fault_isolate_ops.inject(st, &env, &what) == 0, "isolate: %s", what.buf);
+	strbuf_release(&what);
+	r = net_nl_open(node_socket(t->n[0], AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
+			&nl);
+	CHECK(r == 0, "netlink in n1: %s", strerror(-r));
+	CHECK(net_nl_drop_del(nl, n3) == 0, "delete n1's route to n3 behind the fault's back");
+	r = net_nl_drop_del(nl, n3);
+	CHECK(r == -ESRCH, "deleting it again: %s, want ESRCH", strerror(-r));
+	net_nl_close(nl);
+	r = fault_isolate_ops.heal(st, &env, &what);
+	CHECK(r == -ESRCH && strstr(what.buf, "deleting the route to n3 in n1: No such process"),
+	      "heal: %s (%s)", strerror(-r), what.buf);
+	printf("#   timeline: %s\n", what.buf);
+	reach(t, m);
+	CHECK(strcmp(m, all_reach) == 0, "after heal: %s", m);
+	check_routes_same(t);
+	fault_isolate_ops.free(st);
+	strbuf_release(&what);
+	OK("a route gone before heal: heal says ESRCH for it and deletes the others");
+}
+
 int main(int argc, char **argv)
 {
 	struct t t = { 0 };
@@ -249,6 +286,7 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++)
 		run_case(&t, c);
 	check_tcp(&t);
+	check_route_gone(&t);
 	check_routes_same(&t);
 	for (int i = 0; i < N; i++) {
 		close(t.udp[i]);

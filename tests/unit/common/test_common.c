@@ -1,4 +1,5 @@
-/* Unit tests of common/: units, CRC32C, strbuf JSON escaping, atomic file writes. */
+/* Unit tests of common/: units, CRC32C, strbuf JSON escaping, atomic file writes, errno
+ * names. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/crc32c.h"
+#include "common/errname.h"
 #include "common/error.h"
 #include "common/fsutil.h"
 #include "common/strbuf.h"
@@ -152,6 +154,34 @@ static void test_error(void **state)
 	assert_string_equal(buf, "g.yaml: cannot read");
 }
 
+/* One table for the syscall rules and faultfs: the names each had, both ways; one failure
+ * convention (NULL, -EINVAL). */
+static void test_errname(void **state)
+{
+	static const char *const all[] = {
+		"ENOSPC", "EIO",   "EDQUOT", "EROFS",  "EFBIG",	 "EINTR",     "EAGAIN",
+		"EBADF",  "EACCES", "EPERM", "ENOENT", "EEXIST", "EMFILE",    "ENFILE",
+		"ENOMEM", "EINVAL", "EXDEV", "ESTALE", "ENOSYS", "EOPNOTSUPP", "ENODEV",
+		"ENXIO",  "ETIMEDOUT", "EBUSY",
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		int e = errname_parse(all[i]);
+
+		assert_true(e > 0);
+		assert_string_equal(errname_str(e), all[i]);
+	}
+	/* an alias parses; the number's name is the first listed */
+	assert_int_equal(errname_parse("ENOTSUP"), ENOTSUP);
+	assert_string_equal(errname_str(ENOTSUP), "EOPNOTSUPP");
+	assert_int_equal(errname_parse("ENOPE"), -EINVAL);
+	assert_int_equal(errname_parse("eio"), -EINVAL);
+	assert_int_equal(errname_parse(""), -EINVAL);
+	assert_null(errname_str(0));
+	assert_null(errname_str(12345));
+	assert_null(errname_str(-EIO));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_rates),	   cmocka_unit_test(test_format),
 		cmocka_unit_test(test_crc32c),	   cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_error),
+		cmocka_unit_test(test_errname),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
-/* Unit tests of the lab's pure parts: libnl error translation, cgroup kind names, option
- * checking before anything privileged happens, and the command defaults. */
+/* Unit tests of the lab's pure parts: cgroup kind names, option checking before anything
+ * privileged happens, and the command defaults. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,24 +8,10 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <netlink/errno.h>
 
 #include "harness/lab/cgroup.h"
 #include "harness/lab/lab.h"
 #include "harness/lab/netlink.h"
-
-static void test_netlink_errno(void **state)
-{
-	assert_int_equal(netlink_errno(0), 0);
-	assert_int_equal(netlink_errno(-NLE_EXIST), -EEXIST);
-	assert_int_equal(netlink_errno(NLE_EXIST), -EEXIST);
-	assert_int_equal(netlink_errno(-NLE_NODEV), -ENODEV);
-	assert_int_equal(netlink_errno(-NLE_PERM), -EPERM);
-	assert_int_equal(netlink_errno(-NLE_OPNOTSUPP), -EOPNOTSUPP);
-	assert_int_equal(netlink_errno(-NLE_BUSY), -EBUSY);
-	assert_int_equal(netlink_errno(-NLE_FAILURE), -EIO);
-	assert_int_equal(netlink_errno(-9999), -EIO);
-}
 
 static void test_cgroup_names(void **state)
 {
@@ -68,7 +54,6 @@ static void test_cmd_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_netlink_errno),
 		cmocka_unit_test(test_cgroup_names),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_cmd_defaults),

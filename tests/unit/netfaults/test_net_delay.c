@@ -376,8 +376,11 @@ static void draw(uint64_t seed, int64_t *due, int n)
 	close(k);
 }
 
+/* The first due times of seed 7 are pinned as they were drawn when pinned: replay is a
+ * promise, and a change here breaks every recorded drill's. */
 static void test_seeded_jitter(void **unused)
 {
+	static const int64_t pinned[] = { 50487949, 56752265, 46022128, 43083611, 59580641, 49283699 };
 	int64_t a[64], b[64], c[64];
 	bool differ = false, spread_lo = false, spread_hi = false;
 
@@ -385,6 +388,7 @@ static void test_seeded_jitter(void **unused)
 	draw(7, b, 64);
 	draw(8, c, 64);
 	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_equal(a, pinned, sizeof(pinned));
 	for (int i = 0; i < 64; i++) {
 		differ |= a[i] != c[i];
 		spread_lo |= a[i] < 45 * MS;
