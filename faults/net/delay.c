@@ -5,8 +5,11 @@
  * most `rate` bits per second (a link: each packet waits for the ones before it; past
  * `queue` of waiting, dropped). On the receiver's ingress, as loss.
  * Fault `bandwidth: {node: n2, rate: 1mbit, from: [n1], queue: 200ms}` is the rate alone.
- * Heal deletes the rule, lets every held packet go and stops the queue: the node's
- * ruleset is as before.
+ * Heal stops queueing (an accept rule ahead of the queue's), lets every held packet go at
+ * once, then deletes the table and stops the queue: the node's ruleset is as before.
+ * Deleting the table while packets are held would drop them (the kernel flushes a hook's
+ * queued packets when the hook goes), and TCP would resend them only on its backed-off
+ * timer: an outage of up to a second more than the delay.
  *
  * Mechanism: an NFQUEUE rule (delay_rule.h) hands the packets to a delay queue
  * (delay_queue.h) that the runner's event loop runs (delay_attach.h, the node's attachment); the
@@ -323,23 +326,37 @@ out:
 	return r;
 }
 
+/* Builds a batch with make and sends it into the node's netns. */
+static int send_rules(struct delay_state *st, const struct fault_env *env,
+		      int (*make)(struct net_nft_batch *b), struct strbuf *what)
+{
+	struct net_nft_batch b;
+	int r = make(&b);
+
+	if (r < 0)
+		return r;
+	r = net_send_nft(env, st->node, "delay", DELAY_LACKS, &b, what);
+	net_nft_batch_release(&b);
+	return r;
+}
+
 static int delay_heal(void *state, const struct fault_env *env, struct strbuf *what)
 {
 	struct delay_state *st = state;
 	struct net_delay_stats s;
-	struct net_nft_batch b;
 	int r;
 
 	if (!st->q)
 		return -EALREADY;
-	if ((r = net_delay_rule_del_batch(&b)) < 0)
-		return r;
-	r = net_send_nft(env, st->node, "delay", DELAY_LACKS, &b, what);
-	net_nft_batch_release(&b);
-	if (r < 0)
+	/* Deleting the table drops what the kernel still holds for the queue: first no packet
+	 * goes to the queue any more, then every held one goes on, then the table goes. */
+	if ((r = send_rules(st, env, net_delay_rule_open_batch, what)) < 0)
 		return r;
 	net_delay_attach_run(attachment(st, env), NULL);
+	net_delay_handle(st->q); /* what was queued before the accept rule came in */
 	net_delay_flush(st->q);
+	if ((r = send_rules(st, env, net_delay_rule_del_batch, what)) < 0)
+		return r;
 	net_delay_stats(st->q, &s);
 	net_delay_free(st->q);
 	st->q = NULL;

@@ -9,7 +9,9 @@
  *
  * Usage (as nft.h, whose transport it shares):
  *   net_delay_rule_batch(queue, from, n_from, &b);   net_nft_send(fd, &b);   // -EEXIST
- *   net_delay_rule_del_batch(&b);                   net_nft_send(fd, &b);   // heal
+ *   net_delay_rule_open_batch(&b);                  net_nft_send(fd, &b);   // heal:
+ *   ... let every held packet go (net_delay_flush) ...
+ *   net_delay_rule_del_batch(&b);                   net_nft_send(fd, &b);
  *   net_nft_batch_release(&b);
  */
 #ifndef CHAOSDRILL_FAULTS_NET_DELAY_RULE_H
@@ -26,6 +28,11 @@
  * (IPv4, network order) may be NULL when n_from is 0: every packet not from lo. */
 int net_delay_rule_batch(uint16_t queue, const uint32_t *from, size_t n_from,
 			 struct net_nft_batch *b);
+/* Opens the way before the table goes: an accept rule ahead of the queue's, so that no packet
+ * is queued any more. Deleting the table drops every packet still held in the kernel's
+ * queue (nf_queue_nf_hook_drop), so the heal first opens, then lets the held ones go, then
+ * deletes. */
+int net_delay_rule_open_batch(struct net_nft_batch *b);
 /* Deletes the table: the node's ruleset is as before. */
 int net_delay_rule_del_batch(struct net_nft_batch *b);
 

@@ -175,15 +175,21 @@ static struct nftnl_rule *new_rule(const char *table)
 	return r;
 }
 
-static int append_rule(struct cursor *c, struct nftnl_rule *r)
+/* A new rule: at the end of the chain with NLM_F_APPEND, else at its head. */
+static int put_rule(struct cursor *c, struct nftnl_rule *r, uint16_t flags)
 {
-	struct nlmsghdr *nlh = put_hdr(c, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+	struct nlmsghdr *nlh = put_hdr(c, NFT_MSG_NEWRULE, flags | NLM_F_CREATE | NLM_F_ACK);
 
 	if (!nlh)
 		return -E2BIG;
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	put_done(c, nlh);
 	return 0;
+}
+
+static int append_rule(struct cursor *c, struct nftnl_rule *r)
+{
+	return put_rule(c, r, NLM_F_APPEND);
 }
 
 /* numgen random mod 10000 < per10k drop; numgen is host order, cmp lt is big-endian. */
@@ -316,6 +322,26 @@ int net_delay_rule_batch(uint16_t queue, const uint32_t *from, size_t n_from,
 	if (n_from > NET_NFT_MAX_FROM || (n_from && !from))
 		return -EINVAL;
 	return table_batch(b, NET_DELAY_TABLE, from, n_from, add_delay_rule, &queue);
+}
+
+/* A rule at the head of the chain that accepts every packet, so none is queued after it:
+ * NEWRULE without NLM_F_APPEND and without a position inserts first. */
+int net_delay_rule_open_batch(struct net_nft_batch *b)
+{
+	static const uint16_t imm[] = { A(NFTNL_EXPR_IMM_DREG), A(NFTNL_EXPR_IMM_VERDICT), 0 };
+	static const uint32_t immv[] = { NFT_REG_VERDICT, NF_ACCEPT };
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = new_rule(NET_DELAY_TABLE);
+	struct cursor c;
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	if ((r = begin(&c, b)) < 0)
+		return r;
+	if ((r = expr(rule, "immediate", imm, immv)) < 0 || (r = put_rule(&c, rule, 0)) < 0 ||
+	    (r = end(&c)) < 0)
+		net_nft_batch_release(b);
+	return r;
 }
 
 int net_delay_rule_del_batch(struct net_nft_batch *b)

@@ -108,7 +108,7 @@ static int bands(struct drill_run *r, struct report_series *s, struct report_ban
 	return 0;
 }
 
-/* The worst fault's outage, from the moment it struck to the start of the recovery run. */
+/* The worst fault's outage, from the moment it struck to the acknowledgement that ended it. */
 static void rto_marker(struct drill_run *r, struct report_series *s)
 {
 	const struct verify_result *v = &r->vres;

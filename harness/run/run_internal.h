@@ -88,6 +88,7 @@ struct drill_run {
 	int64_t recovered_ns;       /* drill clock when the last step ended, -1 before */
 	int64_t *probe_ok;          /* drill clock of readiness probe passes (all nodes) */
 	size_t n_probe_ok, cap_probe_ok;
+	int64_t probe_took_max_ns;  /* the longest readiness probe try */
 	struct template_vars step_vars; /* {bin}, {run}, {NODE.addr}, {NODE.port}, ... */
 	char **owned_strings;       /* names and values of step_vars */
 	size_t n_owned_strings;
@@ -128,7 +129,10 @@ void run_nodes_check(struct drill_run *r);
 void run_nodes_release(struct drill_run *r);
 extern const struct fault_env run_fault_env_ops;
 
-/* run_helper.c: starts argv in node (NULL: the lab); done is called once. */
+/* run_helper.c: between two tries of a probe. The readiness probe's lag adds to the
+ * measured RTO (the outage ends only after it passed): the report states it. */
+#define PROBE_INTERVAL_NS (10 * 1000 * 1000LL) /* 10 ms */
+/* Starts argv in node (NULL: the lab); done is called once. */
 int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 		 int64_t timeout_ns, helper_done_fn done, void *ud);
 /* Repeats argv in node (NULL: the lab) until it exits 0 (done status 0) or the timeout;

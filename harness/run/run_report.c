@@ -59,6 +59,21 @@ static const char *ms(struct run_result *res, int64_t ns)
 	return rstr(res, "%lld", (long long)(ns / NSEC_PER_MSEC));
 }
 
+/* Milliseconds to a tenth, for properties: "1.6". */
+static const char *ms1(struct run_result *res, int64_t ns)
+{
+	return rstr(res, "%lld.%lld", (long long)(ns / NSEC_PER_MSEC), (long long)(ns % NSEC_PER_MSEC / 100000));
+}
+
+/* A latency: to a tenth of a millisecond below 10 ms ("1.6ms"), else as dur(). */
+static const char *lat(struct run_result *res, int64_t ns)
+{
+	if (ns >= 0 && ns < 10 * NSEC_PER_MSEC)
+		return rstr(res, "%lld.%lldms", (long long)(ns / NSEC_PER_MSEC),
+			    (long long)(ns % NSEC_PER_MSEC / 100000));
+	return dur(res, ns);
+}
+
 struct case_builder {
 	struct run_result *res;
 	struct report_case *c;
@@ -82,6 +97,29 @@ static void prop(struct case_builder *b, const char *name, const char *value)
 {
 	if (b->props && b->c->n_props < MAX_PROPS && value)
 		b->props[b->c->n_props++] = (struct report_property){ name, value };
+}
+
+/* The time between two writes of one client: they take turns. */
+static int64_t write_interval(const struct drill_run *r)
+{
+	return (int64_t)((double)r->sc->workload.clients * 1e9 / r->sc->workload.rate);
+}
+
+/* How late the readiness probe may pass after the node is ready: the try under way when
+ * it became ready fails, the next starts an interval after that one ended and passes when
+ * it ends. */
+static int64_t probe_lag(const struct drill_run *r)
+{
+	return PROBE_INTERVAL_NS + 2 * r->probe_took_max_ns;
+}
+
+/* Whether some fault's outage ended only once the readiness probe passed. */
+static bool probe_gated(const struct verify_result *v)
+{
+	for (size_t i = 0; i < v->n_rto; i++)
+		if (v->rto[i].probe_gated)
+			return true;
+	return false;
 }
 
 static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, size_t *n)
@@ -124,7 +162,14 @@ int run_verify(struct drill_run *r)
 	struct verify_fault *f = NULL;
 	size_t n = 0;
 	int k = run_verify_inputs(r, &f, &n);
-	struct verify_input in = { r->ledger, f, n, r->probe_ok, r->n_probe_ok, r->sc->expect.rto_ops };
+	struct verify_input in = {
+		.ledger = r->ledger, .faults = f, .n_faults = n,
+		.probe_ok_ns = r->probe_ok, .n_probe_ok = r->n_probe_ok,
+		.rto_ops = r->sc->expect.rto_ops, .slow_ns = r->sc->expect.slow_ns,
+		.steady_from_ns = r->steady_ns,
+		.write_interval_ns = write_interval(r),
+		.probe_lag_ns = probe_lag(r),
+	};
 
 	if (k < 0)
 		return k;
@@ -259,30 +304,85 @@ static void step_cases(struct drill_run *r, bool *bad)
 	}
 }
 
+/* How the latency bound `slow` was chosen, for the report. */
+static const char *slow_origin(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	const struct verify_result *v = &r->vres;
+
+	switch (v->slow_source) {
+	case VERIFY_SLOW_SET:
+		return "set by the drill (expect: slow)";
+	case VERIFY_SLOW_STEADY:
+		return rstr(res, "%d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault)",
+			    VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns), (unsigned long long)v->steady_n);
+	case VERIFY_SLOW_FLOOR:
+		return rstr(res, "the floor: %d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault) is less",
+			    VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns), (unsigned long long)v->steady_n);
+	default:
+		return "the floor: no write was acknowledged before the first fault";
+	}
+}
+
+/* What the figure may be off by: never below the true outage, at most bound_ns above. */
+static const char *error_bound(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	const struct verify_result *v = &r->vres;
+	const struct scenario_workload *w = &r->sc->workload;
+
+	return rstr(res, "never below the true outage, at most %s above it: one write interval %s (%u clients at %.0f/s) + one write latency %s (steady-state p99)%s",
+		    lat(res, v->bound_ns), lat(res, write_interval(r)), w->clients, w->rate,
+		    lat(res, v->steady_p99_ns),
+		    probe_gated(v) ? rstr(res, " + the readiness probe's lag %s (a try every %s, each taking up to %s: two of them)",
+					  lat(res, probe_lag(r)), lat(res, PROBE_INTERVAL_NS),
+					  lat(res, r->probe_took_max_ns)) : "");
+}
+
+static void rto_fault_line(struct drill_run *r, struct strbuf *sb, size_t i)
+{
+	struct run_result *res = r->res;
+	const struct verify_rto *v = &r->vres.rto[i];
+
+	strbuf_appendf(sb, "fault %zu: ", i + 1);
+	if (!v->outage) {
+		strbuf_appendf(sb, "no casualty: every write after it was acknowledged within %s (RTO 0)\n",
+			       dur(res, r->vres.slow_ns));
+		return;
+	}
+	strbuf_appendf(sb, "outage detected after %s (first casualty)", dur(res, v->detect_ns));
+	if (v->first_ok_ns >= 0)
+		strbuf_appendf(sb, ", first on-time acknowledgement after %s", dur(res, v->first_ok_ns));
+	if (!v->recovered)
+		strbuf_appendf(sb, "; no %u consecutive on-time acknowledgements before the drill ended",
+			       r->sc->expect.rto_ops);
+	else
+		strbuf_appendf(sb, "; RTO %s: the acknowledgement of the first of %u consecutive on-time writes%s, sent at %s and acknowledged in %s",
+			       dur(res, v->rto_ns), r->sc->expect.rto_ops,
+			       v->probe_gated ? " sent after the readiness probe passed" : "",
+			       dur(res, v->end_sent_ns), lat(res, v->end_latency_ns));
+	if (v->since_heal_ns >= 0)
+		strbuf_appendf(sb, " (%s after the heal)", dur(res, v->since_heal_ns));
+	strbuf_appendf(sb, "; casualties: %llu failed, %llu timed out, %llu acknowledged late",
+		       (unsigned long long)v->failed, (unsigned long long)v->unknown,
+		       (unsigned long long)v->late);
+	if (v->late)
+		strbuf_appendf(sb, " after waiting out the outage (wait median %s, max %s)",
+			       dur(res, v->late_wait_p50_ns), dur(res, v->late_wait_max_ns));
+	strbuf_append(sb, "\n");
+}
+
 static const char *rto_details(struct drill_run *r)
 {
 	struct run_result *res = r->res;
 	struct strbuf sb = STRBUF_INIT;
 	const char *out;
 
-	for (size_t i = 0; i < r->vres.n_rto; i++) {
-		const struct verify_rto *v = &r->vres.rto[i];
-
-		strbuf_appendf(&sb, "fault %zu: ", i + 1);
-		if (!v->outage)
-			strbuf_append(&sb, "no operation failed after it (RTO 0)");
-		else if (!v->recovered)
-			strbuf_appendf(&sb, "outage detected after %s; no %u consecutive successes before the drill ended",
-				       dur(res, v->detect_ns), r->sc->expect.rto_ops);
-		else
-			strbuf_appendf(&sb, "outage detected after %s, first success after %s, %u consecutive successes from %s",
-				       dur(res, v->detect_ns), dur(res, v->first_ok_ns), r->sc->expect.rto_ops,
-				       dur(res, v->rto_ns));
-		if (v->since_heal_ns >= 0)
-			strbuf_appendf(&sb, " (%s after the heal)", dur(res, v->since_heal_ns));
-		strbuf_appendf(&sb, "; %llu failed and %llu timed-out operations\n",
-			       (unsigned long long)v->failed, (unsigned long long)v->unknown);
-	}
+	strbuf_appendf(&sb, "A casualty is a write that failed, timed out, or was acknowledged later than %s, the latency bound: %s.\n",
+		       dur(res, r->vres.slow_ns), slow_origin(r));
+	for (size_t i = 0; i < r->vres.n_rto; i++)
+		rto_fault_line(r, &sb, i);
+	strbuf_appendf(&sb, "The RTO is %s.\n", error_bound(r));
 	for (size_t i = 0; i < r->d->n_steps; i++)
 		if (r->steps[i].state == STEP_OK || r->steps[i].state == STEP_FAILED)
 			strbuf_appendf(&sb, "step %zu %s took %s\n", i + 1, r->d->steps[i].ss->kind,
@@ -292,6 +392,20 @@ static const char *rto_details(struct drill_run *r)
 	return out;
 }
 
+/* The verdict line's warning when the figure cannot resolve a tenth of the target: the
+ * workload writes too seldom, or its writes are too slow, for it. */
+static const char *sparse_warning(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+
+	if (!verify_too_sparse(&r->vres, r->sc->expect.rto_ns))
+		return "";
+	return rstr(res, "; warning: measured only to within +%s (a write every %s per client, steady-state p99 %s%s), more than a tenth of the %s target",
+		    lat(res, r->vres.bound_ns), lat(res, write_interval(r)), lat(res, r->vres.steady_p99_ns),
+		    probe_gated(&r->vres) ? rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) : "",
+		    dur(res, r->sc->expect.rto_ns));
+}
+
 static void rto_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
@@ -299,6 +413,7 @@ static void rto_case(struct drill_run *r, bool *bad)
 	const struct verify_result *v = &r->vres;
 	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
 					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+	uint64_t late = 0;
 
 	prop(&b, "target_ms", ms(res, e->rto_ns));
 	if (!reached(r) || !r->verified) {
@@ -307,20 +422,28 @@ static void rto_case(struct drill_run *r, bool *bad)
 		return;
 	}
 	prop(&b, "rto_ms", ms(res, v->rto_ns));
+	prop(&b, "rto_error_bound_ms", ms1(res, v->bound_ns));
+	prop(&b, "slow_ms", ms1(res, v->slow_ns));
 	if (v->n_rto && v->rto[0].outage) {
 		prop(&b, "detection_ms", ms(res, v->rto[0].detect_ns));
-		prop(&b, "first_success_ms", ms(res, v->rto[0].first_ok_ns));
+		if (v->rto[0].first_ok_ns >= 0)
+			prop(&b, "first_success_ms", ms(res, v->rto[0].first_ok_ns));
 	}
+	for (size_t i = 0; i < v->n_rto; i++)
+		late += v->rto[i].late;
+	prop(&b, "late_acknowledgements", rstr(res, "%llu", (unsigned long long)late));
 	b.c->details = rto_details(r);
 	if (!v->recovered) {
 		b.c->status = REPORT_FAIL;
-		b.c->message = rstr(res, "not recovered: no %u consecutive successful writes after the fault",
-				    e->rto_ops);
+		b.c->message = rstr(res, "not recovered: no %u consecutive writes acknowledged within %s after the fault",
+				    e->rto_ops, dur(res, v->slow_ns));
 	} else if (v->rto_ns > e->rto_ns) {
 		b.c->status = REPORT_FAIL;
-		b.c->message = rstr(res, "RTO %s > target %s", dur(res, v->rto_ns), dur(res, e->rto_ns));
+		b.c->message = rstr(res, "RTO %s > target %s%s%s", dur(res, v->rto_ns), dur(res, e->rto_ns),
+				    v->rto_ns ? "" : " (no casualty)", sparse_warning(r));
 	} else {
-		b.c->message = rstr(res, "RTO %s <= target %s", dur(res, v->rto_ns), dur(res, e->rto_ns));
+		b.c->message = rstr(res, "RTO %s <= target %s%s%s", dur(res, v->rto_ns), dur(res, e->rto_ns),
+				    v->rto_ns ? "" : " (no casualty)", sparse_warning(r));
 	}
 	*bad |= b.c->status != REPORT_PASS;
 }
@@ -483,6 +606,9 @@ static void suite_props(struct drill_run *r)
 #define P(name, value) do { const char *_v = (value); if (_v && n < MAX_PROPS) p[n++] = (struct report_property){ name, _v }; } while (0)
 	if (r->verified) {
 		P("rto_ms", ms(res, v->rto_ns));
+		P("rto_us", rstr(res, "%lld", (long long)(v->rto_ns / 1000)));
+		P("rto_error_bound_ms", ms1(res, v->bound_ns));
+		P("slow_ms", ms1(res, v->slow_ns));
 		P("recovered", v->recovered ? "true" : "false");
 		P("rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
 		P("rpo_window_ms", ms(res, v->rpo_window_ns));

@@ -16,7 +16,7 @@ static const char *const top_keys[] = { "drill",  "description", "runbook", "see
 static const char *const workload_keys[] = { "kind", "rate",   "clients",    "timeout",
 					     "tail", "warmup", "value-size", "node", NULL };
 static const char *const workload_kinds[] = { "set", NULL };
-static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", NULL };
+static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", "slow", NULL };
 static const char *const fault_item_keys[] = { "at", "heal", "name", "recovery", NULL };
 static const char *const heal_keys[] = { "at", "after", NULL };
 static const char *const node_keys[] = { "name", "params", "disk", NULL };
@@ -413,6 +413,10 @@ static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd
 		return r;
 	if (r > 0)
 		e->rto_ops = (unsigned)u;
+	if ((r = cfg_get_duration(v, "slow", false, &e->slow_ns, err)) < 0)
+		return r;
+	if (r > 0 && e->slow_ns <= 0)
+		return cfg_error(cfg_get(v, "slow"), err, "slow must be more than 0: the latency past which an acknowledged write counts as a casualty");
 	rpo = cfg_get(v, "rpo");
 	if (!rpo)
 		return 0;

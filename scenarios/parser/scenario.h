@@ -102,7 +102,9 @@ struct scenario_expect {
 	int64_t rpo_window_ns; /* or: lost writes must lie within this window before the fault */
 	bool has_integrity;
 	bool integrity;
-	unsigned rto_ops;     /* N consecutive successes that end the outage (default 3) */
+	unsigned rto_ops;     /* N consecutive on-time successes that end the outage (default 3) */
+	int64_t slow_ns;      /* latency past which an acknowledged write is a casualty; 0:
+			       * derived from the steady state (harness/verify.h) */
 };
 
 struct scenario {

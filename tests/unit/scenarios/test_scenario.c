@@ -111,6 +111,7 @@ static void test_full(void **state)
 	assert_int_equal(sc->expect.rpo_count, 0);
 	assert_true(sc->expect.has_integrity && sc->expect.integrity);
 	assert_int_equal(sc->expect.rto_ops, 3);
+	assert_int_equal(sc->expect.slow_ns, 0); /* unset: derived from the steady state */
 	/* --param wins over node and scenario params */
 	assert_int_equal(scenario_override_param(sc, "role", "primary"), 0);
 	assert_string_equal(scenario_param(sc, &sc->nodes[1], "role"), "primary");
@@ -135,6 +136,10 @@ static void test_defaults(void **state)
 	assert_string_equal(sc->nodes[2].name, "n3");
 	assert_int_equal(sc->expect.rpo_kind, SCENARIO_RPO_WINDOW);
 	assert_int_equal(sc->expect.rpo_window_ns, 5 * NSEC_PER_SEC);
+	assert_int_equal(sc->expect.slow_ns, 0);
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\nexpect: {rto: 2s, slow: 100ms}\n", &sc, &err), 0);
+	assert_int_equal(sc->expect.slow_ns, 100 * NSEC_PER_MSEC);
 	scenario_free(sc);
 	assert_int_equal(parse("drill: d\nrecovery: {at: 4s, steps: [{sleep: 1s}]}\n", &sc, &err), 0);
 	assert_true(sc->has_recovery_at);
@@ -198,6 +203,8 @@ static void test_errors_units(void **state)
 	expect_error("drill: d\nworkload: {value-size: 12Q}\n", 2, 24, "bad size '12Q'");
 	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24, "value-size must be 32 bytes to 64KiB");
 	expect_error("drill: d\nexpect: {rpo: lots}\n", 2, 15, "rpo must be a count");
+	expect_error("drill: d\nexpect: {slow: fast}\n", 2, 16, "bad duration 'fast'");
+	expect_error("drill: d\nexpect: {rto: 1s, slow: 0ms}\n", 2, 25, "slow must be more than 0");
 	expect_error("drill: d\nworkload: {timeout: 0}\n", 2, 21, "timeout must be more than 0");
 }
 
