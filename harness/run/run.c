@@ -24,7 +24,6 @@
 #include "harness/run/run_internal.h"
 
 #define READY_TIMEOUT_NS (30 * NSEC_PER_SEC)
-#define FINAL_READ_TIMEOUT_MS 10000
 
 int64_t run_now(const struct drill_run *r)
 {
@@ -187,49 +186,6 @@ static int write_inputs(struct drill_run *r)
 	return k;
 }
 
-static int own(struct drill_run *r, char *s)
-{
-	char **v;
-
-	if (!s)
-		return -ENOMEM;
-	v = realloc(r->owned_strings, (r->n_owned_strings + 1) * sizeof(*v));
-	if (!v) {
-		free(s);
-		return -ENOMEM;
-	}
-	r->owned_strings = v;
-	v[r->n_owned_strings++] = s;
-	return 0;
-}
-
-/* Variables of recovery steps' argv: {bin}, {run}, {NODE.addr}, {NODE.port}, {NODE.hostport}. */
-static int init_step_vars(struct drill_run *r)
-{
-	int k = template_set(&r->step_vars, "bin", r->d->target->bin_dir);
-
-	k |= template_set(&r->step_vars, "targets_bin", target_bin_root());
-	k |= template_set(&r->step_vars, "run", r->run_dir);
-	for (size_t i = 0; i < r->n_nodes && k >= 0; i++) {
-		struct run_node *n = &r->nodes[i];
-		char *name, *hp;
-		int a;
-
-		a = asprintf(&name, "%s.addr", n->sn->name);
-		k = own(r, a < 0 ? NULL : name);
-		k |= template_set(&r->step_vars, name, n->addr);
-		a = asprintf(&name, "%s.port", n->sn->name);
-		k |= own(r, a < 0 ? NULL : name);
-		k |= template_set(&r->step_vars, name, n->port);
-		a = asprintf(&name, "%s.hostport", n->sn->name);
-		k |= own(r, a < 0 ? NULL : name);
-		a = asprintf(&hp, "%s:%s", n->addr, n->port);
-		k |= own(r, a < 0 ? NULL : hp);
-		k |= template_set(&r->step_vars, name, hp);
-	}
-	return k ? -ENOMEM : 0;
-}
-
 int run_env_error(struct drill_run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -304,9 +260,8 @@ static int begin(struct drill_run *r, const char *out_dir)
 
 	r->tl = timeline_new();
 	r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
-	r->faults = calloc(r->d->n_faults + 1, sizeof(*r->faults));
-	r->steps = calloc(r->d->n_steps + 1, sizeof(*r->steps));
-	if (!r->tl || !r->ledger || !r->faults || !r->steps)
+	if (!r->tl || !r->ledger || run_sched_new(r) < 0 || run_verdict_new(r) < 0 ||
+	    run_probes_new(r) < 0)
 		return run_env_error(r, "out of memory");
 	if ((k = make_run_dir(r, out_dir)) >= 0 && (k = failpoint("run.dir", -EACCES)) < 0)
 		rmdir(r->run_dir); /* made, but not to be used: leave nothing */
@@ -345,14 +300,23 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
 	if ((k = run_attach_prepare(r)) < 0)
 		return k; /* said why */
-	if ((k = init_step_vars(r)) < 0)
+	if ((k = run_sched_vars(r)) < 0)
 		return k;
 	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
 		return run_env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
 	r->wl_node = run_node_find(r, r->sc->workload.node);
-	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), r->n_nodes,
-		r->n_nodes == 1 ? "" : "s", r->d->target->name, lab_cgroup_kind(r->lab));
+	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), run_node_count(r),
+		run_node_count(r) == 1 ? "" : "s", r->d->target->name, lab_cgroup_kind(r->lab));
 	return 0;
+}
+
+int run_workload_move(struct drill_run *r, struct run_node *n)
+{
+	int k = workload_retarget(r->wl, run_node_addr(n), r->d->target->port);
+
+	if (k >= 0)
+		r->wl_node = n;
+	return k;
 }
 
 #define PROGRESS_NS (5 * NSEC_PER_SEC)
@@ -381,44 +345,6 @@ static bool workload_drained(struct drill_run *r, void *arg)
 	return workload_pending(r->wl) == 0;
 }
 
-/* Faults in time order, each followed by its own recovery steps if it has any (so a
- * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
- * time or once the last fault is in, whichever is later. */
-static int run_schedule(struct drill_run *r)
-{
-	size_t n = r->d->n_faults, *order = calloc(n + 1, sizeof(*order));
-	bool ok;
-	int64_t until;
-
-	if (!order)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
-		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns < r->d->faults[order[j - 1]].sf->at_ns; j--) {
-			size_t t = order[j];
-
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
-	for (size_t i = 0; i < n && !r->interrupted; i++) {
-		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
-		if (!run_until(r, time_reached, &until, -1))
-			break;
-		run_fault_inject(r, order[i]);
-		run_recovery(r, (int)order[i]);
-	}
-	free(order);
-	until = r->steady_ns + r->sc->recovery_at_ns;
-	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
-		return -EINTR;
-	ok = run_recovery(r, -1);
-	r->recovered_ns = run_now(r);
-	timeline_add(r->tl, r->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
-		     ok ? "recovery steps done" : "recovery failed");
-	return r->interrupted ? -EINTR : 0;
-}
-
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
@@ -428,7 +354,7 @@ static int drive(struct drill_run *r)
 	int k;
 
 	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
-	    (k = workload_start(r->wl, r->wl_node->addr, r->d->target->port)) < 0 ||
+	    (k = workload_start(r->wl, run_node_addr(r->wl_node), r->d->target->port)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
 	until = run_now(r) + wc->warmup_ns;
@@ -438,11 +364,11 @@ static int drive(struct drill_run *r)
 	failpoint_mark("steady");
 	if (!r->quiet)
 		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
-	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, r->wl_node->sn->name, 0, "%.0f/s from %u clients",
+	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0, "%.0f/s from %u clients",
 		     wc->rate, wc->clients);
 	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate, wc->clients,
-		r->wl_node->sn->name);
-	if ((k = run_schedule(r)) < 0)
+		run_node_name(r->wl_node));
+	if ((k = run_sched_run(r)) < 0)
 		return k;
 	if (!run_until(r, run_faults_all_healed, NULL, -1))
 		return -EINTR;
@@ -457,21 +383,6 @@ static int drive(struct drill_run *r)
 	workload_abandon(r->wl);
 	timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0, "%zu operations", r->ledger->n);
 	return r->interrupted ? -EINTR : 0;
-}
-
-static void final_read(struct drill_run *r)
-{
-	int64_t t = run_now(r);
-	int k = final_read_init(&r->fr, r->ledger);
-
-	if (k >= 0)
-		k = r->d->driver->read_all(r->wl_node->addr, r->d->target->port, FINAL_READ_TIMEOUT_MS,
-					   final_read_kv, &r->fr);
-	r->final_read_error = k < 0 ? k : 0;
-	r->final_keys = r->fr.keys;
-	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, r->wl_node->sn->name, k < 0 ? k : 0,
-		     "%llu keys in %lld ms%s%s", (unsigned long long)r->fr.keys,
-		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "", k < 0 ? strerror(-k) : "");
 }
 
 static void teardown(struct drill_run *r, int host_ns)
@@ -497,31 +408,14 @@ static void teardown(struct drill_run *r, int host_ns)
 
 static void run_release(struct drill_run *r)
 {
+	run_attach_free(r); /* first: they borrow the nodes and the loop */
 	run_nodes_release(r);
 	if (r->sigfd > 0)
 		close(r->sigfd);
 	loop_free(r->loop);
-	for (size_t i = 0; r->faults && i < r->d->n_faults; i++) {
-		free(r->faults[i].what);
-		free(r->faults[i].heal_what);
-	}
-	for (size_t i = 0; r->steps && i < r->d->n_steps; i++) {
-		free(r->steps[i].message);
-		strbuf_release(&r->steps[i].output);
-	}
-	free(r->faults);
-	free(r->steps);
-	for (size_t i = 0; i < r->n_owned_strings; i++)
-		free(r->owned_strings[i]);
-	free(r->owned_strings);
-	for (size_t i = 0; i < r->n_owned_argv; i++)
-		template_argv_free(r->owned_argv[i]);
-	free(r->owned_argv);
-	template_vars_release(&r->step_vars);
-	free(r->probe_ok);
-	final_read_release(&r->fr);
-	verify_result_release(&r->vres);
-	free(r->vfaults);
+	run_sched_free(r);
+	run_probes_free(r);
+	run_verdict_free(r);
 	timeline_free(r->tl);
 	ledger_free(r->ledger);
 	free(r->env_error);
@@ -530,7 +424,7 @@ static void run_release(struct drill_run *r)
 int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res)
 {
 	struct drill_run r = { .d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1,
-			       .quiet = o->quiet, .recovered_ns = -1 };
+			       .quiet = o->quiet };
 	sigset_t old;
 	int host_ns = -1, k, code;
 
@@ -556,7 +450,7 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		if (k >= 0)
 			k = drive(&r);
 		if (k >= 0)
-			final_read(&r);
+			run_final_read(&r);
 		if (r.lab)
 			run_nodes_stop(&r);
 		if (k >= 0)

@@ -20,10 +20,32 @@ struct run_attach {
 	struct node_attach *a;
 };
 
+/* One node's attachments and the host they are handed. */
+struct node_atts {
+	struct drill_run *r;
+	struct run_node *n;
+	struct run_attach *att;       /* by order */
+	size_t n_att;
+	struct attach_host host;
+	char node_dir[4200];          /* host path: the run directory's nodes/NAME */
+	char program[4096];           /* the node's start program as it finds it, "" if not */
+};
+
+/* This file's alone: every node's, in the drill's order. */
+struct run_attachments {
+	struct node_atts *nodes;
+	size_t n;
+};
+
+static struct node_atts *atts_of(struct drill_run *r, const struct run_node *n)
+{
+	return r->attach && n && run_node_index(n) < r->attach->n ? &r->attach->nodes[run_node_index(n)] : NULL;
+}
+
 /* An event loop operation on an attachment's behalf: the loop calls back with its own
  * signature, the attachment wants its own. */
 struct attach_op {
-	struct run_node *n;
+	struct node_atts *na;
 	struct loop_op *op;
 	attach_cb cb;
 	void *ud;
@@ -44,7 +66,7 @@ static struct attach_op *op_new(void *h, attach_cb cb, void *ud)
 	struct attach_op *o = malloc(sizeof(*o));
 
 	if (o)
-		*o = (struct attach_op){ .n = h, .cb = cb, .ud = ud };
+		*o = (struct attach_op){ .na = h, .cb = cb, .ud = ud };
 	return o;
 }
 
@@ -65,7 +87,7 @@ static int h_poll(void *h, int fd, unsigned events, attach_cb cb, void *ud, stru
 
 	if (!o)
 		return -ENOMEM;
-	return op_done(o, loop_poll(o->n->run->loop, fd, events, on_op, o, &o->op), out);
+	return op_done(o, loop_poll(o->na->r->loop, fd, events, on_op, o, &o->op), out);
 }
 
 static int h_timer_at(void *h, int64_t at, attach_cb cb, void *ud, struct attach_op **out)
@@ -74,34 +96,34 @@ static int h_timer_at(void *h, int64_t at, attach_cb cb, void *ud, struct attach
 
 	if (!o)
 		return -ENOMEM;
-	return op_done(o, loop_timer_at(o->n->run->loop, at, on_op, o, &o->op), out);
+	return op_done(o, loop_timer_at(o->na->r->loop, at, on_op, o, &o->op), out);
 }
 
 static void h_cancel(void *h, struct attach_op *o)
 {
 	if (!o)
 		return;
-	loop_cancel(o->n->run->loop, o->op);
+	loop_cancel(o->na->r->loop, o->op);
 	free(o);
 }
 
 static int64_t h_now(void *h)
 {
-	return run_now(((struct run_node *)h)->run);
+	return run_now(((struct node_atts *)h)->r);
 }
 
 static void h_note(void *h, int64_t at, int fault, const char *line, const char *said)
 {
-	struct run_node *n = h;
+	struct node_atts *na = h;
 
-	timeline_add(n->run->tl, at, TL_NOTE, fault, n->sn->name, 0, "%s", line);
+	timeline_add(na->r->tl, at, TL_NOTE, fault, run_node_name(na->n), 0, "%s", line);
 	if (said)
-		run_say(n->run, at, "%s", said);
+		run_say(na->r, at, "%s", said);
 }
 
 static void h_cannot(void *h, const char *why)
 {
-	run_env_error(((struct run_node *)h)->run, "%s", why);
+	run_env_error(((struct node_atts *)h)->r, "%s", why);
 }
 
 #define HELPER_DEFAULT_NS (30 * NSEC_PER_SEC)
@@ -109,7 +131,7 @@ static void h_cannot(void *h, const char *why)
 static int h_run(void *h, bool in_node, const char *const *argv, int64_t timeout_ns, char *out,
 		 size_t len)
 {
-	struct run_node *n = h;
+	struct node_atts *na = h;
 	struct lab_cmd cmd = LAB_CMD_INIT;
 	struct lab_run_result res;
 	int k;
@@ -117,7 +139,8 @@ static int h_run(void *h, bool in_node, const char *const *argv, int64_t timeout
 	cmd.argv = argv;
 	cmd.cwd = "/";
 	cmd.node_mounts = in_node;
-	k = lab_run(n->run->lab, in_node ? n->ln : NULL, &cmd, timeout_ns > 0 ? timeout_ns : HELPER_DEFAULT_NS, &res);
+	k = lab_run(na->r->lab, in_node ? run_node_lab(na->n) : NULL, &cmd,
+		    timeout_ns > 0 ? timeout_ns : HELPER_DEFAULT_NS, &res);
 	if (k < 0)
 		return k;
 	if (out) {
@@ -133,7 +156,7 @@ static int h_run(void *h, bool in_node, const char *const *argv, int64_t timeout
 
 static int h_spawn(void *h, const struct attach_spawn *s, pid_t *pid, int *pidfd)
 {
-	struct run_node *n = h;
+	struct node_atts *na = h;
 	struct lab_cmd cmd = LAB_CMD_INIT;
 
 	cmd.argv = s->argv;
@@ -141,7 +164,7 @@ static int h_spawn(void *h, const struct attach_spawn *s, pid_t *pid, int *pidfd
 	cmd.stderr_fd = s->stderr_fd;
 	cmd.cwd = "/";
 	cmd.node_mounts = true;
-	return node_exec(n->ln, &cmd, pid, pidfd);
+	return node_exec(run_node_lab(na->n), &cmd, pid, pidfd);
 }
 
 static int h_wait(void *h, int pidfd, int64_t timeout_ns, int *status)
@@ -151,12 +174,12 @@ static int h_wait(void *h, int pidfd, int64_t timeout_ns, int *status)
 
 static int h_pidfd(void *h)
 {
-	return ((struct run_node *)h)->pidfd;
+	return run_node_pidfd(((struct node_atts *)h)->n);
 }
 
 static int h_kill(void *h)
 {
-	return node_kill(((struct run_node *)h)->ln);
+	return node_kill(run_node_lab(((struct node_atts *)h)->n));
 }
 
 static const struct attach_host_ops host_ops = {
@@ -174,68 +197,82 @@ static const char *self_exe(void)
 	return path;
 }
 
-static void init_host(struct run_node *n)
+static void init_host(struct node_atts *na)
 {
-	struct drill_run *r = n->run;
+	struct drill_run *r = na->r;
+	const char *name = run_node_name(na->n);
+	char *const *argv = run_node_start_argv(na->n);
 
-	if (n->host.ops)
+	if (na->host.ops)
 		return;
-	snprintf(n->node_dir, sizeof(n->node_dir), "%s/nodes/%s", r->run_dir, n->sn->name);
-	if (lab_find_program(n->start_argv[0], n->program, sizeof(n->program)) >= 0) {
+	snprintf(na->node_dir, sizeof(na->node_dir), "%s/nodes/%s", r->run_dir, name);
+	if (lab_find_program(argv[0], na->program, sizeof(na->program)) >= 0) {
 		char abs[PATH_MAX]; /* named as a reader finds it, without ".." */
 
-		if (realpath(n->program, abs))
-			snprintf(n->program, sizeof(n->program), "%s", abs);
+		if (realpath(na->program, abs))
+			snprintf(na->program, sizeof(na->program), "%s", abs);
 	} else {
-		n->program[0] = '\0';
+		na->program[0] = '\0';
 	}
-	n->host = (struct attach_host){
-		.h = n, .ops = &host_ops, .node = n->sn->name, .node_dir = n->node_dir,
+	na->host = (struct attach_host){
+		.h = na, .ops = &host_ops, .node = name, .node_dir = na->node_dir,
 		.data_path = LAB_DATA_PATH, .user = r->d->target->user,
-		.argv = (const char *const *)n->start_argv, .program = n->program[0] ? n->program : NULL,
+		.argv = (const char *const *)argv, .program = na->program[0] ? na->program : NULL,
 		.chaosdrill = self_exe(), .seed = r->d->seed, .t0 = r->t0,
 	};
 }
 
-struct node_attach *run_attach_find(struct run_node *n, const struct attach_ops *ops)
+struct node_attach *run_attach_find(struct drill_run *r, struct run_node *n, const struct attach_ops *ops)
 {
-	for (size_t i = 0; n && i < n->n_att; i++)
-		if (n->att[i].ops == ops)
-			return n->att[i].a;
+	struct node_atts *na = atts_of(r, n);
+
+	for (size_t i = 0; na && i < na->n_att; i++)
+		if (na->att[i].ops == ops)
+			return na->att[i].a;
 	return NULL;
 }
 
 /* The node's attachment of that kind, made on the first need; kept sorted by order. */
-static int need(struct run_node *n, const struct attach_ops *ops, const void *arg, size_t fault)
+static int need(struct node_atts *na, const struct attach_ops *ops, const void *arg, size_t fault)
 {
-	struct node_attach *a = run_attach_find(n, ops);
+	struct node_attach *a = run_attach_find(na->r, na->n, ops);
 	struct run_attach *v;
 	size_t i;
 	int k;
 
 	if (!a) {
-		init_host(n);
-		if (!(v = realloc(n->att, (n->n_att + 1) * sizeof(*v))))
+		init_host(na);
+		if (!(v = realloc(na->att, (na->n_att + 1) * sizeof(*v))))
 			return -ENOMEM;
-		n->att = v;
-		if ((k = ops->new(&n->host, &a)) < 0)
+		na->att = v;
+		if ((k = ops->new(&na->host, &a)) < 0)
 			return k;
-		for (i = n->n_att; i > 0 && v[i - 1].ops->order > ops->order; i--)
+		for (i = na->n_att; i > 0 && v[i - 1].ops->order > ops->order; i--)
 			v[i] = v[i - 1];
 		v[i] = (struct run_attach){ ops, a };
-		n->n_att++;
+		na->n_att++;
 	}
 	return ops->want(a, arg, fault);
 }
 
 static int collect(struct drill_run *r)
 {
-	for (size_t i = 0; i < r->n_nodes; i++) { /* the one attachment a drill file asks for */
-		const struct scenario_disk *d = scenario_node_disk(r->sc, r->nodes[i].sn);
+	struct run_attachments *ra = calloc(1, sizeof(*ra));
+
+	if (!ra || !(ra->nodes = calloc(run_node_count(r) + 1, sizeof(*ra->nodes)))) {
+		free(ra);
+		return -ENOMEM;
+	}
+	r->attach = ra;
+	ra->n = run_node_count(r);
+	for (size_t i = 0; i < ra->n; i++)
+		ra->nodes[i] = (struct node_atts){ .r = r, .n = run_node_at(r, i) };
+	for (size_t i = 0; i < ra->n; i++) { /* the one attachment a drill file asks for */
+		const struct scenario_disk *d = scenario_node_disk(r->sc, run_node_spec(ra->nodes[i].n));
 		struct disk_spec spec = { d->size, d->fs == SCENARIO_DISK_EXT4 };
 		int k;
 
-		if (d->fs != SCENARIO_DISK_NONE && (k = need(&r->nodes[i], &disk_attach_ops, &spec, 0)) < 0)
+		if (d->fs != SCENARIO_DISK_NONE && (k = need(&ra->nodes[i], &disk_attach_ops, &spec, 0)) < 0)
 			return k;
 	}
 	for (size_t i = 0; i < r->d->n_faults; i++) {
@@ -243,7 +280,7 @@ static int collect(struct drill_run *r)
 		const struct attach_ops *ops = df->ops->attach ? df->ops->attach(df->state) : NULL;
 		int k;
 
-		if (ops && (k = need(run_node_find(r, df->ops->node(df->state)), ops, df->state, i)) < 0)
+		if (ops && (k = need(atts_of(r, run_node_find(r, df->ops->node(df->state))), ops, df->state, i)) < 0)
 			return k;
 	}
 	return 0;
@@ -257,9 +294,9 @@ int run_attach_prepare(struct drill_run *r)
 	while (k >= 0) {
 		int next = INT_MAX;
 
-		for (size_t i = 0; i < r->n_nodes && k >= 0; i++)
-			for (size_t j = 0; j < r->nodes[i].n_att && k >= 0; j++) {
-				const struct run_attach *at = &r->nodes[i].att[j];
+		for (size_t i = 0; i < r->attach->n && k >= 0; i++)
+			for (size_t j = 0; j < r->attach->nodes[i].n_att && k >= 0; j++) {
+				const struct run_attach *at = &r->attach->nodes[i].att[j];
 
 				if (at->ops->order == lo && at->ops->prepare)
 					k = at->ops->prepare(at->a);
@@ -290,20 +327,22 @@ size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t m
 	return n;
 }
 
-int run_attach_before_start(struct run_node *n, struct lab_cmd *cmd, struct attach_start **out)
+int run_attach_before_start(struct drill_run *r, struct run_node *n, struct lab_cmd *cmd,
+			    struct attach_start **out)
 {
 	static const char *const base[] = { LAB_DEFAULT_PATH, NULL };
+	struct node_atts *na = atts_of(r, n);
 	struct attach_start *s = NULL;
 	int k;
 
 	*out = NULL;
-	if (!n->n_att)
+	if (!na || !na->n_att)
 		return 0;
 	if ((k = attach_start_new(base, &s)) < 0)
 		return k;
-	for (size_t i = 0; i < n->n_att && k >= 0; i++)
-		if (n->att[i].ops->before_start)
-			k = n->att[i].ops->before_start(n->att[i].a, s);
+	for (size_t i = 0; i < na->n_att && k >= 0; i++)
+		if (na->att[i].ops->before_start)
+			k = na->att[i].ops->before_start(na->att[i].a, s);
 	if (k < 0) {
 		attach_start_free(s);
 		return k;
@@ -317,14 +356,15 @@ int run_attach_before_start(struct run_node *n, struct lab_cmd *cmd, struct atta
 	return 0;
 }
 
-int run_attach_after_start(struct run_node *n, int spawn_result)
+int run_attach_after_start(struct drill_run *r, struct run_node *n, int spawn_result)
 {
+	struct node_atts *na = atts_of(r, n);
 	int k = spawn_result;
 
 	/* every attachment hears of the start, also after another one failed it */
-	for (size_t i = 0; i < n->n_att; i++)
-		if (n->att[i].ops->after_start) {
-			int a = n->att[i].ops->after_start(n->att[i].a, spawn_result, n->pidfd);
+	for (size_t i = 0; na && i < na->n_att; i++)
+		if (na->att[i].ops->after_start) {
+			int a = na->att[i].ops->after_start(na->att[i].a, spawn_result, run_node_pidfd(n));
 
 			if (k >= 0 && a < 0)
 				k = a;
@@ -332,26 +372,34 @@ int run_attach_after_start(struct run_node *n, int spawn_result)
 	return k;
 }
 
-void run_attach_exited(struct run_node *n, bool gone)
+void run_attach_exited(struct drill_run *r, struct run_node *n, bool gone)
 {
-	for (size_t i = 0; i < n->n_att; i++)
-		if (n->att[i].ops->exited)
-			n->att[i].ops->exited(n->att[i].a, gone);
+	struct node_atts *na = atts_of(r, n);
+
+	for (size_t i = 0; na && i < na->n_att; i++)
+		if (na->att[i].ops->exited)
+			na->att[i].ops->exited(na->att[i].a, gone);
 }
 
 void run_attach_stop(struct drill_run *r)
 {
-	for (size_t i = 0; r->nodes && i < r->n_nodes; i++)
-		for (size_t j = 0; j < r->nodes[i].n_att; j++)
-			if (r->nodes[i].att[j].ops->stop)
-				r->nodes[i].att[j].ops->stop(r->nodes[i].att[j].a);
+	for (size_t i = 0; r->attach && i < r->attach->n; i++)
+		for (size_t j = 0; j < r->attach->nodes[i].n_att; j++)
+			if (r->attach->nodes[i].att[j].ops->stop)
+				r->attach->nodes[i].att[j].ops->stop(r->attach->nodes[i].att[j].a);
 }
 
-void run_attach_release(struct run_node *n)
+void run_attach_free(struct drill_run *r)
 {
-	for (size_t i = 0; i < n->n_att; i++)
-		n->att[i].ops->free(n->att[i].a);
-	free(n->att);
-	n->att = NULL;
-	n->n_att = 0;
+	for (size_t i = 0; r->attach && i < r->attach->n; i++) {
+		struct node_atts *na = &r->attach->nodes[i];
+
+		for (size_t j = 0; j < na->n_att; j++)
+			na->att[j].ops->free(na->att[j].a);
+		free(na->att);
+	}
+	if (r->attach)
+		free(r->attach->nodes);
+	free(r->attach);
+	r->attach = NULL;
 }

@@ -98,7 +98,7 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 	}
 	cmd.argv = (const char *const *)argv;
 	cmd.stdout_fd = cmd.stderr_fd = p[1];
-	k = node ? node_exec(node->ln, &cmd, &h->pid, &h->pidfd) : lab_exec(r->lab, &cmd, &h->pid, &h->pidfd);
+	k = node ? node_exec(run_node_lab(node), &cmd, &h->pid, &h->pidfd) : lab_exec(r->lab, &cmd, &h->pid, &h->pidfd);
 	close(p[1]);
 	if (k < 0) {
 		close(p[0]);
@@ -126,6 +126,57 @@ struct probe_loop {
 	void *ud;
 };
 
+/* The readiness probes' record, this file's alone: when they passed (for RTO: the outage
+ * ends only after the probe passed again) and how long the longest try took. */
+struct run_probes {
+	int64_t *passes; /* drill clock, in order */
+	size_t n, cap;
+	int64_t took_max_ns;
+};
+
+int run_probes_new(struct drill_run *r)
+{
+	r->probes = calloc(1, sizeof(*r->probes));
+	return r->probes ? 0 : -ENOMEM;
+}
+
+void run_probes_free(struct drill_run *r)
+{
+	if (r->probes)
+		free(r->probes->passes);
+	free(r->probes);
+	r->probes = NULL;
+}
+
+const int64_t *run_probe_passes(const struct drill_run *r, size_t *n)
+{
+	*n = r->probes ? r->probes->n : 0;
+	return r->probes ? r->probes->passes : NULL;
+}
+
+int64_t run_probe_took_max(const struct drill_run *r)
+{
+	return r->probes ? r->probes->took_max_ns : 0;
+}
+
+static void pass_recorded(struct drill_run *r, int64_t t)
+{
+	struct run_probes *p = r->probes;
+
+	if (!p)
+		return;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		int64_t *v = realloc(p->passes, cap * sizeof(*v));
+
+		if (!v)
+			return; /* a pass not recorded only delays the end of an outage */
+		p->passes = v;
+		p->cap = cap;
+	}
+	p->passes[p->n++] = t;
+}
+
 static void probe_attempt(struct probe_loop *p);
 
 static void finish_probe(struct probe_loop *p, int status, bool timed_out, const char *out)
@@ -143,10 +194,10 @@ static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, 
 {
 	struct probe_loop *p = ud;
 	int64_t now = time_mono_ns();
-	bool down = p->readiness && p->n->pidfd < 0;
+	bool down = p->readiness && run_node_pidfd(p->n) < 0;
 
-	if (p->readiness && now - p->tried > r->probe_took_max_ns) /* its lag adds to the RTO's error */
-		r->probe_took_max_ns = now - p->tried;
+	if (p->readiness && r->probes && now - p->tried > r->probes->took_max_ns) /* its lag adds to the RTO's error */
+		r->probes->took_max_ns = now - p->tried;
 
 	if (status == 0 && !timed_out && !p->readiness) {
 		finish_probe(p, 0, false, out);
@@ -155,24 +206,14 @@ static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, 
 	if (status == 0 && !timed_out) {
 		int64_t t = run_now(r);
 
-		timeline_add(r->tl, t, TL_PROBE_OK, -1, p->n->sn->name, 0, NULL);
-		if (r->n_probe_ok == r->cap_probe_ok) {
-			size_t cap = r->cap_probe_ok ? r->cap_probe_ok * 2 : 16;
-			int64_t *v = realloc(r->probe_ok, cap * sizeof(*v));
-
-			if (v) {
-				r->probe_ok = v;
-				r->cap_probe_ok = cap;
-			}
-		}
-		if (r->n_probe_ok < r->cap_probe_ok)
-			r->probe_ok[r->n_probe_ok++] = t;
+		timeline_add(r->tl, t, TL_PROBE_OK, -1, run_node_name(p->n), 0, NULL);
+		pass_recorded(r, t);
 		finish_probe(p, 0, false, out);
 		return;
 	}
 	if (down || now + PROBE_INTERVAL_NS >= p->deadline) {
 		if (p->readiness)
-			timeline_add(r->tl, run_now(r), TL_PROBE_FAILED, -1, p->n->sn->name, status, "%s",
+			timeline_add(r->tl, run_now(r), TL_PROBE_FAILED, -1, run_node_name(p->n), status, "%s",
 				     down ? "the node is not running" : "gave up at the timeout");
 		finish_probe(p, status ? status : 1, !down, down ? "the node is not running" : out);
 		return;
@@ -187,7 +228,7 @@ static void probe_attempt(struct probe_loop *p)
 	int k;
 
 	p->tried = time_mono_ns();
-	if (p->readiness && p->n->pidfd < 0) {
+	if (p->readiness && run_node_pidfd(p->n) < 0) {
 		on_probe(p->r, p, 1, false, "the node is not running");
 		return;
 	}
@@ -215,5 +256,5 @@ int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool
 int probe_until_ready(struct drill_run *r, struct run_node *n, int64_t timeout_ns,
 		      helper_done_fn done, void *ud)
 {
-	return probe_until(r, n, n->probe_argv, true, timeout_ns, done, ud);
+	return probe_until(r, n, run_node_probe_argv(n), true, timeout_ns, done, ud);
 }

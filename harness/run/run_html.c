@@ -87,7 +87,7 @@ static int bands(struct drill_run *r, struct report_series *s, struct report_ban
 	if (!b)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->d->n_faults; i++) {
-		const struct fault_run *f = &r->faults[i];
+		const struct fault_run *f = run_fault_result(r, i);
 		const struct report_case *c = &r->res->suite.cases[i]; /* cases start with faults */
 
 		if (!f->injected)
@@ -96,7 +96,7 @@ static int bands(struct drill_run *r, struct report_series *s, struct report_ban
 					       f->healed ? f->healed_ns : f->injected_ns, c->name };
 	}
 	for (size_t i = 0; i < r->d->n_steps; i++) {
-		const struct step_run *st = &r->steps[i];
+		const struct step_run *st = run_step_result(r, i);
 
 		if (st->state != STEP_OK && st->state != STEP_FAILED)
 			continue;
@@ -111,18 +111,19 @@ static int bands(struct drill_run *r, struct report_series *s, struct report_ban
 /* The worst fault's outage, from the moment it struck to the acknowledgement that ended it. */
 static void rto_marker(struct drill_run *r, struct report_series *s)
 {
-	const struct verify_result *v = &r->vres;
-	size_t worst = 0;
+	const struct verify_fault *faults;
+	size_t n = 0, worst = 0;
+	const struct verify_result *v = run_verdicts(r, &faults, &n);
 
 	s->rto_from_ns = s->rto_to_ns = -1;
-	if (!r->verified || !v->n_rto || v->n_rto != r->n_vfaults)
+	if (!v || !v->n_rto || v->n_rto != n)
 		return;
 	for (size_t i = 1; i < v->n_rto; i++)
 		if (v->rto[i].rto_ns > v->rto[worst].rto_ns)
 			worst = i;
 	if (!v->rto[worst].recovered || !v->rto[worst].outage)
 		return;
-	s->rto_from_ns = r->vfaults[worst].at_ns;
+	s->rto_from_ns = faults[worst].at_ns;
 	s->rto_to_ns = s->rto_from_ns + v->rto[worst].rto_ns;
 }
 

@@ -22,28 +22,8 @@
 
 struct drill_run;
 
-struct run_node {
-	struct drill_run *run;
-	const struct scenario_node *sn;
-	struct lab_node *ln;
-	char addr[16], port[8];
-	char *replicas, *peers;       /* owned */
-	char data_dir[4096];          /* host path */
-	int out_fd, err_fd;           /* logs, O_APPEND */
-	pid_t pid;                    /* current incarnation, 0 when down */
-	int pidfd;
-	unsigned incarnation;
-	struct template_vars vars;    /* start/probe/check templates */
-	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
-	char **leader_argv;           /* owned, expanded; NULL: the target has no leader probe */
-	int check_status;             /* exit status of the target's checker, -1 not run */
-	char *check_output;           /* owned */
-	struct run_attach *att;       /* what fault families keep on it, by order (run_attach.c) */
-	size_t n_att;
-	struct attach_host host;      /* what its attachments are handed */
-	char node_dir[4200];          /* host path: the run directory's nodes/NAME */
-	char program[4096];           /* start_argv[0] as the node finds it, "" if not found */
-};
+/* A node of the drill (run_nodes.c's: opaque elsewhere, read through run_node_*()). */
+struct run_node;
 
 /* A child (probe, exec step, checker) run asynchronously with output captured. */
 struct helper;
@@ -67,7 +47,10 @@ struct step_run {
 	struct strbuf output;
 };
 
+/* One drill while it runs. Every field has one owner that writes it; the other files of
+ * the runner read the first two groups and reach the rest through its owner's functions. */
 struct drill_run {
+	/* run.c's, fixed before the drill starts */
 	const struct drill *d;
 	const struct scenario *sc;
 	struct run_result *res;
@@ -75,42 +58,31 @@ struct drill_run {
 	struct loop *loop;
 	struct ledger *ledger;
 	struct timeline *tl;
-	struct workload *wl;
-	struct run_node *nodes;
-	size_t n_nodes;
 	struct fault_env env;       /* run_fault_env_ops with .harness = this run */
-	struct fault_run *faults;
-	struct step_run *steps;
-	size_t cur_step;            /* the step running or next */
-	struct run_node *wl_node;   /* where the workload writes */
 	int64_t t0;                 /* CLOCK_MONOTONIC at drill start */
+	char run_dir[4096];
+	bool quiet;
+	/* run.c's, as the drill goes */
 	int64_t steady_ns;          /* drill clock of time 0 of the fault schedule */
-	int64_t recovered_ns;       /* drill clock when the last step ended, -1 before */
-	int64_t *probe_ok;          /* drill clock of readiness probe passes (all nodes) */
-	size_t n_probe_ok, cap_probe_ok;
-	int64_t probe_took_max_ns;  /* the longest readiness probe try */
-	struct template_vars step_vars; /* {bin}, {run}, {NODE.addr}, {NODE.port}, ... */
-	char **owned_strings;       /* names and values of step_vars */
-	size_t n_owned_strings;
-	char ***owned_argv;         /* expanded argv of steps, alive until the run ends */
-	size_t n_owned_argv;
-	int sigfd;
-	struct loop_op *progress;   /* the progress line's timer */
+	struct workload *wl;
+	struct run_node *wl_node;   /* where the workload writes (run_workload_move) */
 	bool interrupted;
 	int interrupt_sig;
-	char run_dir[4096];
-	char *env_error;            /* owned: why the drill could not run (exit 3) */
-	bool quiet;
-	int final_read_error;       /* -errno of the final read, 0 if it worked */
-	uint64_t final_keys;
-	struct verify_result vres;
-	struct verify_fault *vfaults; /* what vres.rto[i] is about: fault times, sorted */
-	size_t n_vfaults;
-	struct final_read fr;
-	bool verified;
+	char *env_error;            /* why the drill could not run (exit 3): run_env_error() */
+	int sigfd;
+	struct loop_op *progress;   /* the progress line's timer */
+	/* the other files' own, opaque here */
+	struct run_node *nodes;     /* run_nodes.c's, [n_nodes] */
+	size_t n_nodes;
+	struct run_sched *sched;    /* run_steps.c's: what the faults and steps did */
+	struct run_probes *probes;  /* run_helper.c's: when the readiness probes passed */
+	struct run_verdict *verdict; /* run_report.c's: the final read and the verdicts */
+	struct run_attachments *attach; /* run_attach.c's: the nodes' attachments */
 };
 
 int64_t run_now(const struct drill_run *r);
+/* The workload's clients write to n from now on (a `workload:` step). */
+int run_workload_move(struct drill_run *r, struct run_node *n);
 /* Prints an event line ("  2.000s  fault kill n1: ...") unless quiet. */
 void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -119,10 +91,29 @@ void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
 bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg), void *arg,
 	       int64_t deadline_ns);
 
-/* run_nodes.c */
+/* run_nodes.c: the nodes, their incarnations, readiness and checkers. */
 int run_nodes_prepare(struct drill_run *r);
 int run_node_start(struct run_node *n);
-struct run_node *run_node_find(struct drill_run *r, const char *name);
+size_t run_node_count(const struct drill_run *r);
+struct run_node *run_node_at(struct drill_run *r, size_t i);
+struct run_node *run_node_find(struct drill_run *r, const char *name); /* NULL: none */
+size_t run_node_index(const struct run_node *n);
+const struct scenario_node *run_node_spec(const struct run_node *n);
+const char *run_node_name(const struct run_node *n);
+const char *run_node_addr(const struct run_node *n);
+const char *run_node_port(const struct run_node *n);
+struct lab_node *run_node_lab(const struct run_node *n);
+/* The running incarnation's init (pidfd borrowed, -1 when down; pid 0 when down). */
+int run_node_pidfd(const struct run_node *n);
+pid_t run_node_pid(const struct run_node *n);
+unsigned run_node_incarnation(const struct run_node *n);
+/* Its template variables ({addr}, {data}, the target's params...) and expanded argv. */
+const struct template_vars *run_node_vars(const struct run_node *n);
+char *const *run_node_start_argv(const struct run_node *n);
+char *const *run_node_probe_argv(const struct run_node *n);
+/* The target's checker on its data: argv[0] (NULL: the target has none), its exit status
+ * (-1 not run, -2 timed out, -3 could not start) and output. */
+const char *run_node_checker(const struct run_node *n, int *status, const char **output);
 int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns);
 void run_nodes_stop(struct drill_run *r);
 void run_nodes_check(struct drill_run *r);
@@ -132,6 +123,12 @@ extern const struct fault_env run_fault_env_ops;
 /* run_helper.c: between two tries of a probe. The readiness probe's lag adds to the
  * measured RTO (the outage ends only after it passed): the report states it. */
 #define PROBE_INTERVAL_NS (10 * 1000 * 1000LL) /* 10 ms */
+struct run_probes;
+int run_probes_new(struct drill_run *r);
+void run_probes_free(struct drill_run *r);
+/* When readiness probes passed (drill clock, in order), and the longest try. */
+const int64_t *run_probe_passes(const struct drill_run *r, size_t *n);
+int64_t run_probe_took_max(const struct drill_run *r);
 /* Starts argv in node (NULL: the lab); done is called once. */
 int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 		 int64_t timeout_ns, helper_done_fn done, void *ud);
@@ -143,11 +140,21 @@ int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool
 int probe_until_ready(struct drill_run *r, struct run_node *n, int64_t timeout_ns,
 		      helper_done_fn done, void *ud);
 
-/* run_steps.c */
-void run_fault_inject(struct drill_run *r, size_t i);
-bool run_faults_all_in(struct drill_run *r, void *arg);
+/* run_steps.c: the schedule. run_sched_new at the drill's start (the report needs its
+ * results whatever happens), run_sched_vars once the nodes have addresses, run_sched_run
+ * from steady state: faults and their recovery steps, then the drill's recovery. */
+struct run_sched;
+int run_sched_new(struct drill_run *r);
+int run_sched_vars(struct drill_run *r);
+int run_sched_run(struct drill_run *r);
+void run_sched_free(struct drill_run *r);
+/* What fault i / step i did (NULL only when the drill ran out of memory at its start). */
+const struct fault_run *run_fault_result(const struct drill_run *r, size_t i);
+const struct step_run *run_step_result(const struct drill_run *r, size_t i);
+/* Drill clock when the recovery ended, -1 if it did not run. */
+int64_t run_recovered_ns(const struct drill_run *r);
+/* For run_until: every fault with a heal is healed (or failed). */
 bool run_faults_all_healed(struct drill_run *r, void *arg);
-bool run_recovery(struct drill_run *r, int group);
 
 /* run_attach.c: node attachments (faults/attach.h). prepare makes each node's attachments
  * (what its faults need, and its own disk) and prepares them, before the first start; each
@@ -156,23 +163,32 @@ bool run_recovery(struct drill_run *r, int group);
  * exited when an incarnation ended (gone) or is about to be killed; stop once the nodes
  * are down. */
 struct attach_start;
+struct run_attachments;
 int run_attach_prepare(struct drill_run *r);
-int run_attach_before_start(struct run_node *n, struct lab_cmd *cmd, struct attach_start **out);
-int run_attach_after_start(struct run_node *n, int spawn_result);
-void run_attach_exited(struct run_node *n, bool gone);
+int run_attach_before_start(struct drill_run *r, struct run_node *n, struct lab_cmd *cmd,
+			    struct attach_start **out);
+int run_attach_after_start(struct drill_run *r, struct run_node *n, int spawn_result);
+void run_attach_exited(struct drill_run *r, struct run_node *n, bool gone);
 void run_attach_stop(struct drill_run *r);
-void run_attach_release(struct run_node *n);
+void run_attach_free(struct drill_run *r);
 /* The node's attachment of that kind, or NULL (fault_env.attachment). */
-struct node_attach *run_attach_find(struct run_node *n, const struct attach_ops *ops);
+struct node_attach *run_attach_find(struct drill_run *r, struct run_node *n,
+				    const struct attach_ops *ops);
 /* Host files the drill's attachments need nodes to see; paths[] NULL-terminated. */
 size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t max);
 
 /* Records why the drill could not run (exit 3), once; returns -EIO. */
 int run_env_error(struct drill_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* run_report.c */
-int run_verify(struct drill_run *r);
+/* run_report.c: the final read, the verdicts, the reports. */
+struct run_verdict;
+int run_verdict_new(struct drill_run *r);
+void run_verdict_free(struct drill_run *r);
+void run_final_read(struct drill_run *r);
 int run_report(struct drill_run *r);
+/* The verdicts and the faults they are about (NULL before they were computed). */
+const struct verify_result *run_verdicts(const struct drill_run *r, const struct verify_fault **faults,
+					 size_t *n);
 /* run_html.c: report.html in the run directory (after the suite is built). */
 int run_write_html(struct drill_run *r);
 

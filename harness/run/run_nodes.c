@@ -17,6 +17,103 @@
 #include "common/units.h"
 #include "harness/run/run_internal.h"
 
+/* A node of the drill: this file's alone; others read it through run_node_*(). */
+struct run_node {
+	struct drill_run *run;
+	size_t index;                 /* in the drill's order */
+	const struct scenario_node *sn;
+	struct lab_node *ln;
+	char addr[16], port[8];
+	char *replicas, *peers;       /* owned */
+	char data_dir[4096];          /* host path */
+	int out_fd, err_fd;           /* logs, O_APPEND */
+	pid_t pid;                    /* current incarnation, 0 when down */
+	int pidfd;
+	unsigned incarnation;
+	struct template_vars vars;    /* start/probe/check templates */
+	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
+	char **leader_argv;           /* owned, expanded; NULL: the target has no leader probe */
+	int check_status;             /* exit status of the target's checker, -1 not run */
+	char *check_output;           /* owned */
+};
+
+size_t run_node_count(const struct drill_run *r)
+{
+	return r->nodes ? r->n_nodes : 0;
+}
+
+struct run_node *run_node_at(struct drill_run *r, size_t i)
+{
+	return i < run_node_count(r) ? &r->nodes[i] : NULL;
+}
+
+size_t run_node_index(const struct run_node *n)
+{
+	return n->index;
+}
+
+const struct scenario_node *run_node_spec(const struct run_node *n)
+{
+	return n->sn;
+}
+
+const char *run_node_name(const struct run_node *n)
+{
+	return n->sn->name;
+}
+
+const char *run_node_addr(const struct run_node *n)
+{
+	return n->addr;
+}
+
+const char *run_node_port(const struct run_node *n)
+{
+	return n->port;
+}
+
+struct lab_node *run_node_lab(const struct run_node *n)
+{
+	return n->ln;
+}
+
+int run_node_pidfd(const struct run_node *n)
+{
+	return n->pidfd;
+}
+
+pid_t run_node_pid(const struct run_node *n)
+{
+	return n->pid;
+}
+
+unsigned run_node_incarnation(const struct run_node *n)
+{
+	return n->incarnation;
+}
+
+const struct template_vars *run_node_vars(const struct run_node *n)
+{
+	return &n->vars;
+}
+
+char *const *run_node_start_argv(const struct run_node *n)
+{
+	return n->start_argv;
+}
+
+char *const *run_node_probe_argv(const struct run_node *n)
+{
+	return n->probe_argv;
+}
+
+const char *run_node_checker(const struct run_node *n, int *status, const char **output)
+{
+	*status = n->check_status;
+	*output = n->check_output ? n->check_output : "";
+	return n->check_argv ? n->check_argv[0] : NULL;
+}
+
 struct run_node *run_node_find(struct drill_run *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_nodes; i++)
@@ -83,9 +180,7 @@ static int expand(struct drill_run *r, struct run_node *n, const struct target_a
 	int k = template_expand_argv(a->argv, &n->vars, out, &bad);
 
 	if (k == -ENOENT || k == -EINVAL) {
-		if (asprintf(&r->env_error, "target %s: unknown placeholder {%s} in target.yaml",
-			     r->d->target->name, bad) < 0)
-			r->env_error = NULL;
+		run_env_error(r, "target %s: unknown placeholder {%s} in target.yaml", r->d->target->name, bad);
 		return -EINVAL;
 	}
 	return k;
@@ -125,8 +220,8 @@ int run_nodes_prepare(struct drill_run *r)
 	r->n_nodes = r->sc->n_nodes;
 	/* all of them first: a failure half-way leaves nodes that teardown must tell apart */
 	for (size_t i = 0; i < r->n_nodes; i++)
-		r->nodes[i] = (struct run_node){ .run = r, .sn = &r->sc->nodes[i], .out_fd = -1,
-						 .err_fd = -1, .pidfd = -1, .check_status = -1 };
+		r->nodes[i] = (struct run_node){ .run = r, .index = i, .sn = &r->sc->nodes[i],
+						 .out_fd = -1, .err_fd = -1, .pidfd = -1, .check_status = -1 };
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if ((k = prepare_one(r, &r->nodes[i])) < 0)
 			return k;
@@ -157,7 +252,7 @@ static void on_node_exit(struct loop *l, void *ud, int res)
 		loop_poll(l, n->pidfd, POLLIN, on_node_exit, n, NULL);
 		return;
 	}
-	run_attach_exited(n, true); /* before the pidfd they borrow goes */
+	run_attach_exited(r, n, true); /* before the pidfd they borrow goes */
 	close(n->pidfd);
 	n->pidfd = -1;
 	n->pid = 0;
@@ -182,14 +277,14 @@ int run_node_start(struct run_node *n)
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
 	cmd.user = r->d->target->user;
-	if ((k = run_attach_before_start(n, &cmd, &st)) < 0)
+	if ((k = run_attach_before_start(r, n, &cmd, &st)) < 0)
 		return k;
 	k = failpoint("node.spawn", -ENOEXEC);
-	k = run_attach_after_start(n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
+	k = run_attach_after_start(r, n, k < 0 ? k : node_spawn(n->ln, &cmd, &n->pid, &n->pidfd));
 	attach_start_free(st);
 	if (k < 0) {
 		if (n->pidfd >= 0) { /* started, but its attachments cannot serve it: stop it */
-			run_attach_exited(n, false);
+			run_attach_exited(r, n, false);
 			node_kill(n->ln);
 			lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, NULL);
 			close(n->pidfd);
@@ -257,9 +352,9 @@ int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
 	for (size_t i = 0; i < r->n_nodes && k >= 0; i++) {
 		ctx[i] = (struct ready_ctx){ &w, &r->nodes[i] };
 		k = run_node_start(&r->nodes[i]);
-		if (k < 0 && asprintf(&r->env_error, "node %s failed to start: %s (%s)",
-				      r->nodes[i].sn->name, strerror(-k), lab_last_error()) < 0)
-			r->env_error = NULL;
+		if (k < 0)
+			run_env_error(r, "node %s failed to start: %s%s%s%s", r->nodes[i].sn->name, strerror(-k),
+				      *lab_last_error() ? " (" : "", lab_last_error(), *lab_last_error() ? ")" : "");
 	}
 	for (size_t i = 0; i < r->n_nodes && k >= 0; i++)
 		k = probe_until_ready(r, &r->nodes[i], timeout_ns, on_ready, &ctx[i]);
@@ -268,11 +363,9 @@ int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
 	if (k >= 0 && w.bad) {
 		char *tail = log_tail(w.bad);
 
-		if (asprintf(&r->env_error, "target %s: node %s never became ready (probe: %s)%s%s",
-			     r->d->target->name, w.bad->sn->name,
-			     w.bad_output && *w.bad_output ? w.bad_output : "no output",
-			     tail ? "; its stderr ends: " : "", tail ? tail : "") < 0)
-			r->env_error = NULL;
+		run_env_error(r, "target %s: node %s never became ready (probe: %s)%s%s", r->d->target->name,
+			      w.bad->sn->name, w.bad_output && *w.bad_output ? w.bad_output : "no output",
+			      tail ? "; its stderr ends: " : "", tail ? tail : "");
 		free(tail);
 		k = -ETIMEDOUT;
 	}
@@ -290,7 +383,7 @@ void run_nodes_stop(struct drill_run *r)
 
 		if (n->pidfd < 0)
 			continue;
-		run_attach_exited(n, false);
+		run_attach_exited(r, n, false);
 		node_kill(n->ln);
 		if (lab_proc_wait(n->pidfd, 5 * NSEC_PER_SEC, &status) == 0)
 			timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status,
@@ -342,7 +435,6 @@ void run_nodes_release(struct drill_run *r)
 			close(n->out_fd);
 		if (n->err_fd >= 0)
 			close(n->err_fd);
-		run_attach_release(n);
 		free(n->replicas);
 		free(n->peers);
 		free(n->check_output);
@@ -419,7 +511,7 @@ static int env_kill_wait(void *h, const char *name)
 
 static struct node_attach *env_attachment(void *h, const char *name, const struct attach_ops *ops)
 {
-	return run_attach_find(run_node_find(h, name), ops);
+	return run_attach_find(h, run_node_find(h, name), ops);
 }
 
 #define LEADER_PROBE_NS (2 * NSEC_PER_SEC)

@@ -110,7 +110,7 @@ static int64_t write_interval(const struct drill_run *r)
  * it ends. */
 static int64_t probe_lag(const struct drill_run *r)
 {
-	return PROBE_INTERVAL_NS + 2 * r->probe_took_max_ns;
+	return PROBE_INTERVAL_NS + 2 * run_probe_took_max(r);
 }
 
 /* Whether some fault's outage ended only once the readiness probe passed. */
@@ -132,9 +132,9 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 	for (size_t i = 0; i < r->d->n_faults; i++) {
 		const struct drill_fault *df = &r->d->faults[i];
 
-		if (!r->faults[i].injected)
+		if (!run_fault_result(r, i)->injected)
 			continue;
-		f[*n].at_ns = r->faults[i].injected_ns;
+		f[*n].at_ns = run_fault_result(r, i)->injected_ns;
 		if (df->ops->effects) { /* it strikes after its injection: from its first strike */
 			struct fault_effects e;
 
@@ -143,7 +143,7 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 				continue; /* it never struck: no outage of its own */
 			f[*n].at_ns = e.first_ns;
 		}
-		f[*n].heal_ns = r->faults[i].healed ? r->faults[i].healed_ns : -1;
+		f[*n].heal_ns = run_fault_result(r, i)->healed ? run_fault_result(r, i)->healed_ns : -1;
 		(*n)++;
 	}
 	for (size_t i = 1; i < *n; i++) /* insertion sort: a handful of faults */
@@ -157,14 +157,71 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 	return 0;
 }
 
-int run_verify(struct drill_run *r)
+/* The verdicts' state, this file's alone: the final read and what was computed from it. */
+struct run_verdict {
+	struct final_read fr;
+	int final_read_error;         /* -errno of the final read, 0 if it worked */
+	uint64_t final_keys;
+	struct verify_result vres;
+	struct verify_fault *vfaults; /* what vres.rto[i] is about: fault times, sorted */
+	size_t n_vfaults;
+	bool verified;
+};
+
+int run_verdict_new(struct drill_run *r)
+{
+	r->verdict = calloc(1, sizeof(*r->verdict));
+	return r->verdict ? 0 : -ENOMEM;
+}
+
+void run_verdict_free(struct drill_run *r)
+{
+	if (!r->verdict)
+		return;
+	final_read_release(&r->verdict->fr);
+	verify_result_release(&r->verdict->vres);
+	free(r->verdict->vfaults);
+	free(r->verdict);
+	r->verdict = NULL;
+}
+
+const struct verify_result *run_verdicts(const struct drill_run *r, const struct verify_fault **faults,
+					 size_t *n)
+{
+	if (!r->verdict || !r->verdict->verified)
+		return NULL;
+	*faults = r->verdict->vfaults;
+	*n = r->verdict->n_vfaults;
+	return &r->verdict->vres;
+}
+
+#define FINAL_READ_TIMEOUT_MS 10000
+
+/* Every key the node the workload writes to holds, checked against the ledger. */
+void run_final_read(struct drill_run *r)
+{
+	struct run_verdict *v = r->verdict;
+	int64_t t = run_now(r);
+	int k = final_read_init(&v->fr, r->ledger);
+
+	if (k >= 0)
+		k = r->d->driver->read_all(run_node_addr(r->wl_node), r->d->target->port, FINAL_READ_TIMEOUT_MS,
+					   final_read_kv, &v->fr);
+	v->final_read_error = k < 0 ? k : 0;
+	v->final_keys = v->fr.keys;
+	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
+		     "%llu keys in %lld ms%s%s", (unsigned long long)v->fr.keys,
+		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "", k < 0 ? strerror(-k) : "");
+}
+
+static int run_verify(struct drill_run *r)
 {
 	struct verify_fault *f = NULL;
-	size_t n = 0;
+	size_t n = 0, n_probe_ok = 0;
 	int k = run_verify_inputs(r, &f, &n);
 	struct verify_input in = {
 		.ledger = r->ledger, .faults = f, .n_faults = n,
-		.probe_ok_ns = r->probe_ok, .n_probe_ok = r->n_probe_ok,
+		.probe_ok_ns = run_probe_passes(r, &n_probe_ok), .n_probe_ok = n_probe_ok,
 		.rto_ops = r->sc->expect.rto_ops, .slow_ns = r->sc->expect.slow_ns,
 		.steady_from_ns = r->steady_ns,
 		.write_interval_ns = write_interval(r),
@@ -173,14 +230,14 @@ int run_verify(struct drill_run *r)
 
 	if (k < 0)
 		return k;
-	if (!r->fr.seen && (k = final_read_init(&r->fr, r->ledger)) < 0) {
+	if (!r->verdict->fr.seen && (k = final_read_init(&r->verdict->fr, r->ledger)) < 0) {
 		free(f);
 		return k;
 	}
-	k = verify_run(&in, &r->fr, &r->vres);
-	r->vfaults = f; /* freed with the run */
-	r->n_vfaults = n;
-	r->verified = k >= 0;
+	k = verify_run(&in, &r->verdict->fr, &r->verdict->vres);
+	r->verdict->vfaults = f; /* freed with the run */
+	r->verdict->n_vfaults = n;
+	r->verdict->verified = k >= 0;
 	return k;
 }
 
@@ -214,7 +271,7 @@ static void fault_cases(struct drill_run *r, bool *bad)
 
 	for (size_t i = 0; i < r->d->n_faults; i++) {
 		const struct drill_fault *df = &r->d->faults[i];
-		const struct fault_run *f = &r->faults[i];
+		const struct fault_run *f = run_fault_result(r, i);
 		const char *node = df->ops->node(df->state);
 		bool f_noeffect = false;
 		const char *none = "", *hint = "";
@@ -278,7 +335,7 @@ static void step_cases(struct drill_run *r, bool *bad)
 
 	for (size_t i = 0; i < r->d->n_steps; i++) {
 		const struct drill_step *ds = &r->d->steps[i];
-		const struct step_run *s = &r->steps[i];
+		const struct step_run *s = run_step_result(r, i);
 		const char *title = step_title(res, ds);
 		struct case_builder b = new_case(res, REPORT_CASE_STEP,
 						 rstr(res, "step.%zu.%s", i + 1, ds->ss->kind),
@@ -308,7 +365,7 @@ static void step_cases(struct drill_run *r, bool *bad)
 static const char *slow_origin(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 
 	switch (v->slow_source) {
 	case VERIFY_SLOW_SET:
@@ -328,7 +385,7 @@ static const char *slow_origin(struct drill_run *r)
 static const char *error_bound(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 	const struct scenario_workload *w = &r->sc->workload;
 
 	return rstr(res, "never below the true outage, at most %s above it: one write interval %s (%u clients at %.0f/s) + one write latency %s (steady-state p99)%s",
@@ -336,18 +393,18 @@ static const char *error_bound(struct drill_run *r)
 		    lat(res, v->steady_p99_ns),
 		    probe_gated(v) ? rstr(res, " + the readiness probe's lag %s (a try every %s, each taking up to %s: two of them)",
 					  lat(res, probe_lag(r)), lat(res, PROBE_INTERVAL_NS),
-					  lat(res, r->probe_took_max_ns)) : "");
+					  lat(res, run_probe_took_max(r))) : "");
 }
 
 static void rto_fault_line(struct drill_run *r, struct strbuf *sb, size_t i)
 {
 	struct run_result *res = r->res;
-	const struct verify_rto *v = &r->vres.rto[i];
+	const struct verify_rto *v = &r->verdict->vres.rto[i];
 
 	strbuf_appendf(sb, "fault %zu: ", i + 1);
 	if (!v->outage) {
 		strbuf_appendf(sb, "no casualty: every write after it was acknowledged within %s (RTO 0)\n",
-			       dur(res, r->vres.slow_ns));
+			       dur(res, r->verdict->vres.slow_ns));
 		return;
 	}
 	strbuf_appendf(sb, "outage detected after %s (first casualty)", dur(res, v->detect_ns));
@@ -379,14 +436,14 @@ static const char *rto_details(struct drill_run *r)
 	const char *out;
 
 	strbuf_appendf(&sb, "A casualty is a write that failed, timed out, or was acknowledged later than %s, the latency bound: %s.\n",
-		       dur(res, r->vres.slow_ns), slow_origin(r));
-	for (size_t i = 0; i < r->vres.n_rto; i++)
+		       dur(res, r->verdict->vres.slow_ns), slow_origin(r));
+	for (size_t i = 0; i < r->verdict->vres.n_rto; i++)
 		rto_fault_line(r, &sb, i);
 	strbuf_appendf(&sb, "The RTO is %s.\n", error_bound(r));
 	for (size_t i = 0; i < r->d->n_steps; i++)
-		if (r->steps[i].state == STEP_OK || r->steps[i].state == STEP_FAILED)
+		if (run_step_result(r, i)->state == STEP_OK || run_step_result(r, i)->state == STEP_FAILED)
 			strbuf_appendf(&sb, "step %zu %s took %s\n", i + 1, r->d->steps[i].ss->kind,
-				       dur(res, r->steps[i].end_ns - r->steps[i].start_ns));
+				       dur(res, run_step_result(r, i)->end_ns - run_step_result(r, i)->start_ns));
 	out = rstr(res, "%s", sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 	return out;
@@ -398,11 +455,11 @@ static const char *sparse_warning(struct drill_run *r)
 {
 	struct run_result *res = r->res;
 
-	if (!verify_too_sparse(&r->vres, r->sc->expect.rto_ns))
+	if (!verify_too_sparse(&r->verdict->vres, r->sc->expect.rto_ns))
 		return "";
 	return rstr(res, "; warning: measured only to within +%s (a write every %s per client, steady-state p99 %s%s), more than a tenth of the %s target",
-		    lat(res, r->vres.bound_ns), lat(res, write_interval(r)), lat(res, r->vres.steady_p99_ns),
-		    probe_gated(&r->vres) ? rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) : "",
+		    lat(res, r->verdict->vres.bound_ns), lat(res, write_interval(r)), lat(res, r->verdict->vres.steady_p99_ns),
+		    probe_gated(&r->verdict->vres) ? rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) : "",
 		    dur(res, r->sc->expect.rto_ns));
 }
 
@@ -410,13 +467,13 @@ static void rto_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
 					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
 	uint64_t late = 0;
 
 	prop(&b, "target_ms", ms(res, e->rto_ns));
-	if (!reached(r) || !r->verified) {
+	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
 		b.c->message = "not measured: the drill did not run to its end";
 		return;
@@ -453,10 +510,10 @@ static const char *lost_list(struct drill_run *r)
 	struct strbuf sb = STRBUF_INIT;
 	const char *out;
 
-	for (size_t i = 0; i < r->vres.n_lost_ids; i++)
-		strbuf_appendf(&sb, "%sw%llu", i ? ", " : "", (unsigned long long)r->vres.lost_ids[i]);
-	if (r->vres.lost > r->vres.n_lost_ids)
-		strbuf_appendf(&sb, ", ... (%llu in all)", (unsigned long long)r->vres.lost);
+	for (size_t i = 0; i < r->verdict->vres.n_lost_ids; i++)
+		strbuf_appendf(&sb, "%sw%llu", i ? ", " : "", (unsigned long long)r->verdict->vres.lost_ids[i]);
+	if (r->verdict->vres.lost > r->verdict->vres.n_lost_ids)
+		strbuf_appendf(&sb, ", ... (%llu in all)", (unsigned long long)r->verdict->vres.lost);
 	out = rstr(r->res, "%s", sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 	return out;
@@ -466,21 +523,21 @@ static void rpo_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 	bool window = e->rpo_kind == SCENARIO_RPO_WINDOW;
 	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rpo",
 					 window ? rstr(res, "rpo <= %s", dur(res, e->rpo_window_ns))
 						: rstr(res, "rpo <= %llu", (unsigned long long)e->rpo_count));
 
-	if (!reached(r) || !r->verified) {
+	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
 		b.c->message = "not measured: the drill did not run to its end";
 		return;
 	}
-	if (r->final_read_error) {
+	if (r->verdict->final_read_error) {
 		b.c->status = REPORT_FAIL;
 		b.c->message = rstr(res, "final read from %s failed (%s): lost writes cannot be counted",
-				    r->wl_node->sn->name, strerror(-r->final_read_error));
+				    run_node_name(r->wl_node), strerror(-r->verdict->final_read_error));
 		*bad = true;
 		return;
 	}
@@ -495,7 +552,7 @@ static void rpo_case(struct drill_run *r, bool *bad)
 			    (unsigned long long)v->lost, (unsigned long long)v->acked, v->lost ? ": " : "",
 			    v->lost ? lost_list(r) : "", dur(res, v->rpo_window_ns));
 	b.c->details = rstr(res, "%s\nThe final read from %s returned %llu keys. Writes whose outcome was unknown (timed out) may be present or absent: %llu of %llu were present.",
-			    b.c->message, r->wl_node->sn->name, (unsigned long long)r->final_keys,
+			    b.c->message, run_node_name(r->wl_node), (unsigned long long)r->verdict->final_keys,
 			    (unsigned long long)v->unknown_present, (unsigned long long)(v->unknown + v->pending));
 	*bad |= b.c->status != REPORT_PASS;
 }
@@ -503,35 +560,36 @@ static void rpo_case(struct drill_run *r, bool *bad)
 static void integrity_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.integrity", "integrity");
 	struct strbuf sb = STRBUF_INIT;
 
-	if (!reached(r) || !r->verified) {
+	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
 		b.c->message = "not checked: the drill did not run to its end";
 		return;
 	}
-	if (r->final_read_error)
-		strbuf_appendf(&sb, "final read from %s failed: %s\n", r->wl_node->sn->name,
-			       strerror(-r->final_read_error));
-	if (r->fr.phantoms || r->fr.corrupt)
+	if (r->verdict->final_read_error)
+		strbuf_appendf(&sb, "final read from %s failed: %s\n", run_node_name(r->wl_node),
+			       strerror(-r->verdict->final_read_error));
+	if (r->verdict->fr.phantoms || r->verdict->fr.corrupt)
 		strbuf_appendf(&sb, "%llu values the workload never wrote and %llu corrupt values (first: %s)\n",
-			       (unsigned long long)r->fr.phantoms, (unsigned long long)r->fr.corrupt, r->fr.first_bad);
+			       (unsigned long long)r->verdict->fr.phantoms, (unsigned long long)r->verdict->fr.corrupt, r->verdict->fr.first_bad);
 	if (v->failed_present)
 		strbuf_appendf(&sb, "%llu writes the target refused are present all the same (first: w%llu)\n",
 			       (unsigned long long)v->failed_present, (unsigned long long)v->failed_present_ids[0]);
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		const struct run_node *n = &r->nodes[i];
+	for (size_t i = 0; i < run_node_count(r); i++) {
+		const struct run_node *n = run_node_at(r, i);
+		const char *output, *checker;
+		int status;
 
-		if (n->check_argv && n->check_status != 0)
-			strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", n->check_argv[0], n->sn->name,
-				       n->check_status < 0 ? "could not run, code" : "exit", n->check_status,
-				       n->check_output ? n->check_output : "");
+		if ((checker = run_node_checker(n, &status, &output)) && status != 0)
+			strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", checker, run_node_name(n),
+				       status < 0 ? "could not run, code" : "exit", status, output);
 	}
-	prop(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->final_keys));
-	prop(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->fr.phantoms));
-	prop(&b, "corrupt", rstr(res, "%llu", (unsigned long long)r->fr.corrupt));
+	prop(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->verdict->final_keys));
+	prop(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->verdict->fr.phantoms));
+	prop(&b, "corrupt", rstr(res, "%llu", (unsigned long long)r->verdict->fr.corrupt));
 	if (sb.len) {
 		b.c->status = REPORT_FAIL;
 		b.c->details = rstr(res, "%s", sb.buf);
@@ -539,7 +597,7 @@ static void integrity_case(struct drill_run *r, bool *bad)
 		*bad = true;
 	} else {
 		b.c->message = rstr(res, "%llu values intact; checker passed on every node",
-				    (unsigned long long)r->final_keys);
+				    (unsigned long long)r->verdict->final_keys);
 	}
 	strbuf_release(&sb);
 }
@@ -579,7 +637,7 @@ static void phases(struct drill_run *r, int64_t *f0, int64_t *f1)
 {
 	*f0 = *f1 = -1;
 	for (size_t i = 0; i < r->d->n_faults; i++) {
-		const struct fault_run *f = &r->faults[i];
+		const struct fault_run *f = run_fault_result(r, i);
 		int64_t end = f->healed ? f->healed_ns : f->injected_ns;
 
 		if (!f->injected)
@@ -589,14 +647,14 @@ static void phases(struct drill_run *r, int64_t *f0, int64_t *f1)
 		if (end > *f1)
 			*f1 = end;
 	}
-	if (r->recovered_ns > *f1)
-		*f1 = r->recovered_ns;
+	if (run_recovered_ns(r) > *f1)
+		*f1 = run_recovered_ns(r);
 }
 
 static void suite_props(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	const struct verify_result *v = &r->vres;
+	const struct verify_result *v = &r->verdict->vres;
 	struct report_property *p = calloc(MAX_PROPS, sizeof(*p));
 	size_t n = 0;
 
@@ -604,7 +662,7 @@ static void suite_props(struct drill_run *r)
 	if (!p)
 		return;
 #define P(name, value) do { const char *_v = (value); if (_v && n < MAX_PROPS) p[n++] = (struct report_property){ name, _v }; } while (0)
-	if (r->verified) {
+	if (r->verdict->verified) {
 		P("rto_ms", ms(res, v->rto_ns));
 		P("rto_us", rstr(res, "%lld", (long long)(v->rto_ns / 1000)));
 		P("rto_error_bound_ms", ms1(res, v->bound_ns));
@@ -618,7 +676,7 @@ static void suite_props(struct drill_run *r)
 		P("unknown", rstr(res, "%llu", (unsigned long long)(v->unknown + v->pending)));
 		P("integrity", v->integrity_ok ? "true" : "false");
 	}
-	if (r->verified) {
+	if (r->verdict->verified) {
 		int64_t f0, f1;
 
 		phases(r, &f0, &f1);
@@ -656,10 +714,10 @@ static int build_suite(struct drill_run *r)
 	res->suite.seed = r->d->seed;
 	res->suite.hostname = res->hostname;
 	res->suite.cases = res->cases;
-	if (r->faults) /* NULL only if the drill ran out of memory at its very start */
+	if (run_fault_result(r, 0) && run_step_result(r, 0)) { /* NULL only out of memory at the start */
 		fault_cases(r, &bad);
-	if (r->steps)
 		step_cases(r, &bad);
+	}
 	if (r->sc->expect.has_rto)
 		rto_case(r, &bad);
 	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
@@ -667,8 +725,8 @@ static int build_suite(struct drill_run *r)
 	if (r->sc->expect.has_integrity && r->sc->expect.integrity)
 		integrity_case(r, &bad);
 	suite_props(r);
-	if (r->interrupted && !r->env_error)
-		r->env_error = strdup(r->interrupt_sig ? strsignal(r->interrupt_sig) : "interrupted");
+	if (r->interrupted)
+		run_env_error(r, "%s", r->interrupt_sig ? strsignal(r->interrupt_sig) : "interrupted");
 	if (r->env_error) {
 		if (asprintf(&res->error, "%s%s", r->interrupted ? "interrupted by " : "", r->env_error) < 0)
 			res->error = NULL;
@@ -755,8 +813,8 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
-	if (!r->env_error && !r->interrupted && run_verify(r) < 0)
-		r->env_error = strdup("out of memory while verifying");
+	if (r->verdict && !r->env_error && !r->interrupted && run_verify(r) < 0)
+		run_env_error(r, "out of memory while verifying");
 	code = build_suite(r);
 	r->res->suite.exit_code = code;
 	r->res->suite.duration_ns = r->t0 ? time_mono_ns() - r->t0 : 0;

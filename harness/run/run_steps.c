@@ -1,5 +1,10 @@
 /* The fault schedule and the recovery runbook during a drill: faults injected and healed
- * on timers, recovery steps run one after another, each timed and in the timeline. */
+ * on timers, recovery steps run one after another, each timed and in the timeline.
+ *
+ * Its state is this file's alone (struct run_sched): what each fault and step did, the
+ * variables of the steps' argv and the argv themselves (alive as long as their helpers).
+ * The report reads the results through run_fault_result(), run_step_result() and
+ * run_recovered_ns(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +27,117 @@
 #define TCP_ATTEMPT_NS (500 * NSEC_PER_MSEC)
 #define RESTART_WAIT_NS (5 * NSEC_PER_SEC)
 
+struct run_sched {
+	struct fault_run *faults;  /* [d->n_faults] */
+	struct step_run *steps;    /* [d->n_steps] */
+	int64_t recovered_ns;      /* drill clock when the last step ended, -1 before */
+	struct template_vars vars; /* {bin}, {run}, {NODE.addr}, {NODE.port}, ... */
+	char **owned;              /* names and values of vars */
+	size_t n_owned;
+	char ***argv;              /* expanded argv of steps, alive until the run ends */
+	size_t n_argv;
+};
+
+int run_sched_new(struct drill_run *r)
+{
+	struct run_sched *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	r->sched = s;
+	s->recovered_ns = -1;
+	s->faults = calloc(r->d->n_faults + 1, sizeof(*s->faults));
+	s->steps = calloc(r->d->n_steps + 1, sizeof(*s->steps));
+	return s->faults && s->steps ? 0 : -ENOMEM;
+}
+
+void run_sched_free(struct drill_run *r)
+{
+	struct run_sched *s = r->sched;
+
+	if (!s)
+		return;
+	for (size_t i = 0; s->faults && i < r->d->n_faults; i++) {
+		free(s->faults[i].what);
+		free(s->faults[i].heal_what);
+	}
+	for (size_t i = 0; s->steps && i < r->d->n_steps; i++) {
+		free(s->steps[i].message);
+		strbuf_release(&s->steps[i].output);
+	}
+	free(s->faults);
+	free(s->steps);
+	for (size_t i = 0; i < s->n_owned; i++)
+		free(s->owned[i]);
+	free(s->owned);
+	for (size_t i = 0; i < s->n_argv; i++)
+		template_argv_free(s->argv[i]);
+	free(s->argv);
+	template_vars_release(&s->vars);
+	free(s);
+	r->sched = NULL;
+}
+
+const struct fault_run *run_fault_result(const struct drill_run *r, size_t i)
+{
+	return r->sched && r->sched->faults ? &r->sched->faults[i] : NULL;
+}
+
+const struct step_run *run_step_result(const struct drill_run *r, size_t i)
+{
+	return r->sched && r->sched->steps ? &r->sched->steps[i] : NULL;
+}
+
+int64_t run_recovered_ns(const struct drill_run *r)
+{
+	return r->sched ? r->sched->recovered_ns : -1;
+}
+
+static int own(struct run_sched *s, char *str)
+{
+	char **v;
+
+	if (!str)
+		return -ENOMEM;
+	v = realloc(s->owned, (s->n_owned + 1) * sizeof(*v));
+	if (!v) {
+		free(str);
+		return -ENOMEM;
+	}
+	s->owned = v;
+	v[s->n_owned++] = str;
+	return 0;
+}
+
+/* Variables of recovery steps' argv: {bin}, {run}, {NODE.addr}, {NODE.port}, {NODE.hostport}. */
+int run_sched_vars(struct drill_run *r)
+{
+	struct run_sched *s = r->sched;
+	int k = template_set(&s->vars, "bin", r->d->target->bin_dir);
+
+	k |= template_set(&s->vars, "targets_bin", target_bin_root());
+	k |= template_set(&s->vars, "run", r->run_dir);
+	for (size_t i = 0; i < run_node_count(r) && k >= 0; i++) {
+		const struct run_node *n = run_node_at(r, i);
+		const char *addr = run_node_addr(n), *port = run_node_port(n);
+		char *name, *hp;
+		int a;
+
+		a = asprintf(&name, "%s.addr", run_node_name(n));
+		k = own(s, a < 0 ? NULL : name);
+		k |= template_set(&s->vars, name, addr);
+		a = asprintf(&name, "%s.port", run_node_name(n));
+		k |= own(s, a < 0 ? NULL : name);
+		k |= template_set(&s->vars, name, port);
+		a = asprintf(&name, "%s.hostport", run_node_name(n));
+		k |= own(s, a < 0 ? NULL : name);
+		a = asprintf(&hp, "%s:%s", addr, port);
+		k |= own(s, a < 0 ? NULL : hp);
+		k |= template_set(&s->vars, name, hp);
+	}
+	return k ? -ENOMEM : 0;
+}
+
 struct fault_timer {
 	struct drill_run *r;
 	size_t i;
@@ -32,7 +148,7 @@ static void on_heal(struct loop *l, void *ud, int res)
 	struct fault_timer *ft = ud;
 	struct drill_run *r = ft->r;
 	const struct drill_fault *df = &r->d->faults[ft->i];
-	struct fault_run *f = &r->faults[ft->i];
+	struct fault_run *f = &r->sched->faults[ft->i];
 	struct strbuf what = STRBUF_INIT;
 	int k = df->ops->heal(df->state, &r->env, &what);
 
@@ -55,10 +171,10 @@ static void on_heal(struct loop *l, void *ud, int res)
 }
 
 /* Injects fault i now (the caller waited for its time) and arms its heal. */
-void run_fault_inject(struct drill_run *r, size_t i)
+static void run_fault_inject(struct drill_run *r, size_t i)
 {
 	const struct drill_fault *df = &r->d->faults[i];
-	struct fault_run *f = &r->faults[i];
+	struct fault_run *f = &r->sched->faults[i];
 	struct strbuf what = STRBUF_INIT;
 	struct fault_timer *ft;
 	int k = df->ops->inject(df->state, &r->env, &what);
@@ -92,10 +208,10 @@ void run_fault_inject(struct drill_run *r, size_t i)
 		free(ft);
 }
 
-bool run_faults_all_in(struct drill_run *r, void *arg)
+static bool run_faults_all_in(struct drill_run *r, void *arg)
 {
 	for (size_t i = 0; i < r->d->n_faults; i++)
-		if (!r->faults[i].injected && !r->faults[i].failed)
+		if (!r->sched->faults[i].injected && !r->sched->faults[i].failed)
 			return false;
 	return true;
 }
@@ -103,7 +219,7 @@ bool run_faults_all_in(struct drill_run *r, void *arg)
 bool run_faults_all_healed(struct drill_run *r, void *arg)
 {
 	for (size_t i = 0; i < r->d->n_faults; i++) {
-		const struct fault_run *f = &r->faults[i];
+		const struct fault_run *f = &r->sched->faults[i];
 
 		if (r->d->faults[i].sf->has_heal && f->injected && !f->healed && !f->failed)
 			return false;
@@ -116,7 +232,7 @@ static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ..
 
 static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
 {
-	struct step_run *s = &r->steps[i];
+	struct step_run *s = &r->sched->steps[i];
 	char dur[32];
 	va_list ap;
 
@@ -142,7 +258,7 @@ static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed
 {
 	size_t i = (size_t)(uintptr_t)ud;
 	const struct step_spec *sp = &r->d->steps[i].spec;
-	struct step_run *s = &r->steps[i];
+	struct step_run *s = &r->sched->steps[i];
 
 	strbuf_append(&s->output, out ? out : "");
 	if (sp->kind == STEP_EXEC) {
@@ -252,7 +368,7 @@ static int start_tcp_wait(struct drill_run *r, size_t i, struct run_node *n)
 				.deadline = time_mono_ns() + r->d->steps[i].spec.timeout_ns };
 	t->sa.sin_family = AF_INET;
 	t->sa.sin_port = htons(r->d->steps[i].spec.port);
-	inet_pton(AF_INET, n->addr, &t->sa.sin_addr);
+	inet_pton(AF_INET, run_node_addr(n), &t->sa.sin_addr);
 	tcp_attempt(t);
 	return 0;
 }
@@ -265,10 +381,10 @@ static int step_vars(struct drill_run *r, struct run_node *n, struct template_va
 
 	memset(v, 0, sizeof(*v));
 	if (n)
-		for (size_t i = 0; i < n->vars.n; i++)
-			k |= template_set(v, n->vars.names[i], n->vars.values[i]);
-	for (size_t i = 0; i < r->step_vars.n; i++)
-		k |= template_set(v, r->step_vars.names[i], r->step_vars.values[i]);
+		for (size_t i = 0; i < run_node_vars(n)->n; i++)
+			k |= template_set(v, run_node_vars(n)->names[i], run_node_vars(n)->values[i]);
+	for (size_t i = 0; i < r->sched->vars.n; i++)
+		k |= template_set(v, r->sched->vars.names[i], r->sched->vars.values[i]);
 	return k ? -ENOMEM : 0;
 }
 
@@ -295,11 +411,11 @@ static int start_exec(struct drill_run *r, size_t i, struct run_node *n, bool re
 	else
 		k = helper_start(r, n, argv, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
 	{
-		char ***owned = realloc(r->owned_argv, (r->n_owned_argv + 1) * sizeof(*owned));
+		char ***owned = realloc(r->sched->argv, (r->sched->n_argv + 1) * sizeof(*owned));
 
 		if (owned) {
-			r->owned_argv = owned;
-			r->owned_argv[r->n_owned_argv++] = argv;
+			r->sched->argv = owned;
+			r->sched->argv[r->sched->n_argv++] = argv;
 		} else {
 			k = -ENOMEM; /* argv leaks rather than vanish under a running helper */
 		}
@@ -314,14 +430,14 @@ static void on_ready_step(struct drill_run *r, void *ud, int status, bool timed_
 
 static bool node_down(struct drill_run *r, void *arg)
 {
-	return ((struct run_node *)arg)->pidfd < 0;
+	return run_node_pidfd(arg) < 0;
 }
 
 /* Starts step i; its end comes through step_end (now or from a callback). */
 static void step_start(struct drill_run *r, size_t i)
 {
 	const struct step_spec *sp = &r->d->steps[i].spec;
-	struct step_run *s = &r->steps[i];
+	struct step_run *s = &r->sched->steps[i];
 	struct run_node *n = sp->node ? run_node_find(r, sp->node) : NULL;
 	struct step_timer *st;
 	int64_t deadline;
@@ -339,7 +455,7 @@ static void step_start(struct drill_run *r, size_t i)
 		if (k == -EBUSY)
 			step_end(r, i, false, "node %s is still running", sp->node);
 		else if (k >= 0)
-			step_end(r, i, true, "incarnation %u, pid %d", n->incarnation, (int)n->pid);
+			step_end(r, i, true, "incarnation %u, pid %d", run_node_incarnation(n), (int)run_node_pid(n));
 		break;
 	case STEP_WAIT:
 		if (!n)
@@ -366,10 +482,10 @@ static void step_start(struct drill_run *r, size_t i)
 			free(st);
 		break;
 	case STEP_WORKLOAD:
-		r->wl_node = n;
-		k = workload_retarget(r->wl, n->addr, r->d->target->port);
+		k = run_workload_move(r, n);
 		if (k >= 0)
-			step_end(r, i, true, "workload now writes to %s (%s:%s)", n->sn->name, n->addr, n->port);
+			step_end(r, i, true, "workload now writes to %s (%s:%s)", run_node_name(n),
+				 run_node_addr(n), run_node_port(n));
 		break;
 	}
 	if (k < 0)
@@ -378,12 +494,12 @@ static void step_start(struct drill_run *r, size_t i)
 
 static bool step_done(struct drill_run *r, void *arg)
 {
-	return r->steps[(size_t)(uintptr_t)arg].state != STEP_RUNNING;
+	return r->sched->steps[(size_t)(uintptr_t)arg].state != STEP_RUNNING;
 }
 
 /* Runs the steps of group (a fault's own, or -1: the drill's recovery) in order; after a
  * failed step the rest of the group is skipped. Returns false if one failed. */
-bool run_recovery(struct drill_run *r, int group)
+static bool run_recovery(struct drill_run *r, int group)
 {
 	bool failed = false;
 
@@ -391,14 +507,57 @@ bool run_recovery(struct drill_run *r, int group)
 		if (r->d->steps[i].ss->fault != group)
 			continue;
 		if (failed || r->interrupted) {
-			r->steps[i].state = STEP_SKIPPED;
+			r->sched->steps[i].state = STEP_SKIPPED;
 			continue;
 		}
 		step_start(r, i);
 		run_until(r, step_done, (void *)(uintptr_t)i, -1);
-		if (r->steps[i].state == STEP_RUNNING) /* interrupted mid-step */
+		if (r->sched->steps[i].state == STEP_RUNNING) /* interrupted mid-step */
 			step_end(r, i, false, "interrupted");
-		failed = r->steps[i].state != STEP_OK;
+		failed = r->sched->steps[i].state != STEP_OK;
 	}
 	return !failed;
+}
+
+static bool time_reached(struct drill_run *r, void *arg)
+{
+	return run_now(r) >= *(int64_t *)arg;
+}
+
+/* Faults in time order, each followed by its own recovery steps if it has any (so a
+ * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
+ * time or once the last fault is in, whichever is later. */
+int run_sched_run(struct drill_run *r)
+{
+	size_t n = r->d->n_faults, *order = calloc(n + 1, sizeof(*order));
+	bool ok;
+	int64_t until;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
+		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns < r->d->faults[order[j - 1]].sf->at_ns; j--) {
+			size_t t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (size_t i = 0; i < n && !r->interrupted; i++) {
+		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
+		if (!run_until(r, time_reached, &until, -1))
+			break;
+		run_fault_inject(r, order[i]);
+		run_recovery(r, (int)order[i]);
+	}
+	free(order);
+	until = r->steady_ns + r->sc->recovery_at_ns;
+	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
+		return -EINTR;
+	ok = run_recovery(r, -1);
+	r->sched->recovered_ns = run_now(r);
+	timeline_add(r->tl, r->sched->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
+		     ok ? "recovery steps done" : "recovery failed");
+	return r->interrupted ? -EINTR : 0;
 }
