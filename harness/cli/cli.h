@@ -3,17 +3,11 @@
  * parses its options, loads drills through harness/drill/ and, for `run`, hands them to
  * harness/run/. Only this folder and the runner print; the exit codes are decided here.
  *
- * The chaosdrill command line: one function per subcommand, and the exit codes of
- * shared/DESIGN.md §7. */
+ * The chaosdrill command line: one function per subcommand. */
 #ifndef CHAOSDRILL_HARNESS_CLI_H
 #define CHAOSDRILL_HARNESS_CLI_H
 
-enum {
-	EXIT_MET = 0,         /* every expectation met */
-	EXIT_MISSED = 1,      /* an expectation missed */
-	EXIT_BAD_INPUT = 2,   /* usage, scenario error */
-	EXIT_ENVIRONMENT = 3, /* privileges, missing kernel feature, target failed to start */
-};
+#include "harness/run/run.h" /* the exit codes */
 
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

@@ -20,7 +20,6 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/units.h"
-#include "harness/cli/cli.h"
 #include "harness/run/run_internal.h"
 
 #define READY_TIMEOUT_NS (30 * NSEC_PER_SEC)

@@ -15,6 +15,14 @@
 #include "harness/drill/drill.h"
 #include "reports/report.h"
 
+/* The exit codes of shared/DESIGN.md §7: a drill's, and the command's. */
+enum {
+	EXIT_MET = 0,         /* every expectation met */
+	EXIT_MISSED = 1,      /* an expectation missed */
+	EXIT_BAD_INPUT = 2,   /* usage, scenario error */
+	EXIT_ENVIRONMENT = 3, /* privileges, missing kernel feature, target failed to start */
+};
+
 struct run_result {
 	struct report_suite suite; /* strings point into the fields below or the drill */
 	char *error;               /* owned */

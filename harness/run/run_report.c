@@ -16,7 +16,6 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
-#include "harness/cli/cli.h"
 #include "harness/run/run_internal.h"
 
 #define MAX_PROPS 24
