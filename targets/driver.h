@@ -56,7 +56,5 @@ struct target_driver {
 
 /* The static registry (targets/registry.c). NULL when no driver has that name. */
 const struct target_driver *target_driver_lookup(const char *name);
-/* For `chaosdrill list`: the i-th driver, NULL past the end. */
-const struct target_driver *target_driver_at(size_t i);
 
 #endif
