@@ -461,8 +461,8 @@ static void final_read(struct drill_run *r)
 	int k = final_read_init(&r->fr, r->ledger);
 
 	if (k >= 0)
-		k = r->d->driver->read_all(r->wl_node->addr, r->d->target->port, FINAL_READ_TIMEOUT_MS,
-					   final_read_kv, &r->fr);
+		k = conn_read_all(r->d->driver, r->wl_node->addr, r->d->target->port,
+				  FINAL_READ_TIMEOUT_MS, final_read_kv, &r->fr);
 	r->final_read_error = k < 0 ? k : 0;
 	r->final_keys = r->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, r->wl_node->sn->name, k < 0 ? k : 0,
