@@ -1,10 +1,13 @@
-/* The fake target driver of the engine's unit tests: see fake_driver.h. */
+/* The fake target of the engine's unit tests: see fake_driver.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/unit/harness/fake_driver.h"
 
@@ -97,3 +100,21 @@ const struct target_driver fake_driver = {
 	.encode_read_all = fake_encode_all,
 	.decode_read_all = fake_decode,
 };
+
+int fake_target_listen(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}

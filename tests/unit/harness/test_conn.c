@@ -2,7 +2,6 @@
  * part of talking to a target, against a fake driver (fake_driver.h). The far end is the
  * test itself, over a socketpair or pipes (conn_adopt), or a forked server on loopback
  * (conn_open, conn_read_all). No privileges needed. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -329,18 +328,11 @@ static void test_pipes(void **state)
 	close(to[0]);
 }
 
-/* A listening socket on loopback; *port is where. */
 static int listener(uint16_t *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = fake_target_listen(port);
 
 	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
 	return fd;
 }
 
