@@ -48,7 +48,8 @@ struct conn {
 	char why[160]; /* the same in words */
 };
 
-static int fail(struct conn *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct conn *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Records the first thing that killed the connection and returns err. */
 static int fail(struct conn *c, int err, const char *fmt, ...)

@@ -42,7 +42,8 @@ static int freeport(void)
 
 static int load(char **argv)
 {
-	struct load_opts o = { .driver = target_driver_lookup("kvlog"), .window = 8, .value_size = 64, .prefix = argv[4] };
+	struct load_opts o = { .driver = target_driver_lookup("kvlog"), .window = 8,
+			       .value_size = 64, .prefix = argv[4] };
 	struct load_result res;
 	struct sockaddr_in sa;
 	_cleanup_fclose_ FILE *f = fopen(argv[5], "we");
