@@ -35,7 +35,7 @@ struct request {
 struct conn {
 	const struct target_driver *d; /* borrowed */
 	int rfd, wfd;		       /* owned; the same fd for a socket */
-	bool sock;		       /* wfd is a socket (send, no SIGPIPE) */
+	bool sock;		       /* a socket (send, recv: no SIGPIPE, no VFS) */
 	bool connected;		       /* ever: then what was in flight may have arrived */
 	conn_done_fn done;
 	void *ud;
@@ -394,7 +394,7 @@ int conn_read(struct conn *c)
 
 		if (!p)
 			return fail(c, -ENOMEM, "out of memory");
-		n = read(c->rfd, p, READ_CHUNK);
+		n = c->sock ? recv(c->rfd, p, READ_CHUNK, 0) : read(c->rfd, p, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)

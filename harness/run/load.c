@@ -141,8 +141,34 @@ static void clients_free(struct lclient *cl, int n)
 	free(cl);
 }
 
-/* One poll round over the live clients (two entries each: writes, replies); returns how
- * many are still busy. */
+/* Where client i polls: its socket for both directions, or (pipes) two fds. */
+static void poll_entries(struct conn *k, struct pollfd *pfd)
+{
+	short wev = conn_want_write(k) ? POLLOUT : 0, rev = conn_connected(k) ? POLLIN : 0;
+
+	if (conn_rfd(k) == conn_wfd(k)) {
+		pfd[0] = (struct pollfd){ .fd = conn_wfd(k), .events = wev | rev };
+		return;
+	}
+	pfd[0] = (struct pollfd){ .fd = conn_wfd(k), .events = wev };
+	pfd[1] = (struct pollfd){ .fd = conn_rfd(k), .events = rev };
+}
+
+static void client_io(struct lclient *c, const struct pollfd *pfd)
+{
+	short wrev = pfd[0].revents, rrev = pfd[1].fd >= 0 ? pfd[1].revents : pfd[0].revents;
+	int r = 0;
+
+	if (wrev & (POLLOUT | POLLERR | POLLHUP))
+		r = conn_flush(c->conn);
+	if (r >= 0 && conn_connected(c->conn) && (rrev & (POLLIN | POLLERR | POLLHUP)))
+		r = conn_read(c->conn);
+	if (r < 0)
+		client_dead(c);
+}
+
+/* One poll round over the live clients (up to two entries each); returns how many are
+ * still busy. */
 static int poll_round(struct lclient *cl, int n, struct pollfd *pfd, bool submitting)
 {
 	int live = 0;
@@ -154,25 +180,14 @@ static int poll_round(struct lclient *cl, int n, struct pollfd *pfd, bool submit
 		pfd[2 * i] = pfd[2 * i + 1] = (struct pollfd){ .fd = -1 };
 		if (!c->conn || (!submitting && c->next == c->done))
 			continue;
-		if (conn_want_write(c->conn))
-			pfd[2 * i] = (struct pollfd){ .fd = conn_wfd(c->conn), .events = POLLOUT };
-		if (conn_connected(c->conn))
-			pfd[2 * i + 1] = (struct pollfd){ .fd = conn_rfd(c->conn), .events = POLLIN };
+		poll_entries(c->conn, &pfd[2 * i]);
 		live++;
 	}
 	if (live == 0 || poll(pfd, (nfds_t)(2 * n), 100) <= 0)
 		return live;
-	for (int i = 0; i < n; i++) {
-		struct lclient *c = &cl[i];
-		int r = 0;
-
-		if (pfd[2 * i].fd >= 0 && pfd[2 * i].revents)
-			r = conn_flush(c->conn);
-		if (r >= 0 && pfd[2 * i + 1].fd >= 0 && pfd[2 * i + 1].revents)
-			r = conn_read(c->conn);
-		if (r < 0)
-			client_dead(c);
-	}
+	for (int i = 0; i < n; i++)
+		if (pfd[2 * i].revents || pfd[2 * i + 1].revents)
+			client_io(&cl[i], &pfd[2 * i]);
 	return live;
 }
 
