@@ -1,21 +1,21 @@
-/* The contract between the harness's workload engine and a target's client code.
- *
- * The engine owns the event loop (liburing) and the clock; a driver owns one protocol.
- * Connections are non-blocking and pipelined: the engine submits operations tagged with
- * its own operation ids, polls the connection's fd, and is told per tag whether the
- * target acknowledged, refused, or (connection lost) never answered.
+/* The contract between the harness's workload engine and a target: a driver is only the
+ * target's protocol. It turns requests into bytes and bytes into replies, and keeps no
+ * state. The engine (harness/run/conn.h) owns everything else: the connection, the bytes
+ * not yet sent or not yet decoded, the operations in flight, and what becomes of them
+ * when the connection dies (each one unknown: it may or may not have been applied).
  *
  * Usage (engine side):
  *   const struct target_driver *d = target_driver_lookup("kvlog");
- *   struct target_conn *c; d->conn_open("10.213.0.2", 7700, &c);   // connect started
- *   d->conn_submit_set(c, op_id, key, val, vlen);                   // queued
- *   poll d->conn_fd(c) for POLLIN, and POLLOUT while d->conn_want_write(c)
- *   on POLLOUT: d->conn_flush(c);  on POLLIN: d->conn_read(c, on_done, ud);
- *   a negative return from flush/read means the connection is gone: every tag submitted
- *   and not yet completed is unknown (it may or may not have been applied); conn_free().
- *   Final read after the drill: d->read_all(host, port, timeout_ms, on_kv, ud) (blocking).
+ *   n = d->encode_set(buf, cap, tag, key, val, vlen);  // bytes of the request; n > cap:
+ *                                                      // nothing written, call with n
+ *   n = d->decode_reply(buf, len, &reply);             // > 0: bytes of one reply, in reply
+ *                                                      // 0: no whole reply in buf yet
+ *   Final read: d->encode_read_all(buf, cap, tag), then d->decode_read_all(buf, len, &reply)
+ *   gives TARGET_KV replies (one key each) until the one that ends the stream.
  *
- * All functions return >= 0 or -errno. Strings are borrowed for the call only.
+ * Every function returns >= 0 or -errno; a negative decode means the bytes cannot be a
+ * reply (the engine then gives up on the connection). Whatever a reply points to lives in
+ * the buf given to decode: borrowed until the engine consumes those bytes.
  */
 #ifndef CHAOSDRILL_TARGETS_DRIVER_H
 #define CHAOSDRILL_TARGETS_DRIVER_H
@@ -23,40 +23,48 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-struct target_conn;
+enum target_reply_kind {
+	TARGET_ACKED,	/* acknowledged: the target holds the write (or: the read is complete) */
+	TARGET_REFUSED, /* the target says it did not apply it */
+	TARGET_UNKNOWN, /* the target itself says it cannot tell */
+	TARGET_KV,	/* decode_read_all only: one key/value of the stream, more to come */
+};
 
-/* status: 0 acknowledged; -errno refused by the target (it says it did not apply it),
- * msg the target's reason (borrowed, may be NULL). */
-typedef void (*target_done_fn)(void *ud, uint64_t tag, int status, const char *msg);
-/* One key/value of the final read; return < 0 to stop the read with that error. */
-typedef int (*target_kv_fn)(void *ud, const char *key, size_t klen, const void *val, size_t vlen);
+struct target_reply {
+	enum target_reply_kind kind;
+	bool oldest;  /* a reply to the oldest request in flight (in-order protocols) */
+	uint64_t tag; /* if not oldest: the tag the request was encoded with */
+	/* REFUSED, UNKNOWN: the target's errno if its protocol has one (else 0), its words */
+	int err;
+	const char *reason;
+	size_t reason_len;
+	/* KV */
+	const char *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
 
 struct target_driver {
 	const char *name; /* the target's name, as in targets/NAME/ */
-	/* Starts a non-blocking connect; the fd becomes writable when connected. */
-	int (*conn_open)(const char *host, uint16_t port, struct target_conn **out);
-	int (*conn_fd)(const struct target_conn *c);
-	/* Queues "set key = val" (key NUL-terminated, val binary). */
-	int (*conn_submit_set)(struct target_conn *c, uint64_t tag, const char *key,
-			       const void *val, size_t vlen);
-	bool (*conn_want_write)(const struct target_conn *c);
-	/* Writes what it can of the queue; 0 when done or would block. */
-	int (*conn_flush)(struct target_conn *c);
-	/* Reads what is there and calls done once per completed tag, in order. */
-	int (*conn_read)(struct target_conn *c, target_done_fn done, void *ud);
-	/* Tags submitted and not completed, in submission order; for the engine's bookkeeping
-	 * when the connection dies. Returns the count written to tags (at most max). */
-	size_t (*conn_pending)(const struct target_conn *c, uint64_t *tags, size_t max);
-	void (*conn_free)(struct target_conn *c); /* accepts NULL; closes the fd */
-	/* Blocking: reads every key the node at host:port holds. */
-	int (*read_all)(const char *host, uint16_t port, int timeout_ms, target_kv_fn cb,
-			void *ud);
+	/* A request that sets key (NUL-terminated) to val (binary). Returns its length;
+	 * writes it to buf only if that is <= cap (buf is NULL when cap is 0). */
+	ssize_t (*encode_set)(void *buf, size_t cap, uint64_t tag, const char *key,
+			      const void *val, size_t vlen);
+	/* One reply to a set from buf: ACKED, REFUSED or UNKNOWN. */
+	ssize_t (*decode_reply)(const void *buf, size_t len, struct target_reply *out);
+	/* A request for every key the node holds, as encode_set. */
+	ssize_t (*encode_read_all)(void *buf, size_t cap, uint64_t tag);
+	/* One piece of the answer to it: KV, or its end (ACKED, REFUSED, UNKNOWN). */
+	ssize_t (*decode_read_all)(const void *buf, size_t len, struct target_reply *out);
 };
+
+/* One key/value of a final read, borrowed for the call; < 0 stops the read with that error. */
+typedef int (*target_kv_fn)(void *ud, const char *key, size_t klen, const void *val, size_t vlen);
 
 /* The static registry (targets/registry.c). NULL when no driver has that name. */
 const struct target_driver *target_driver_lookup(const char *name);
-/* For `chaosdrill list`: the i-th driver, NULL past the end. */
-const struct target_driver *target_driver_at(size_t i);
 
 #endif

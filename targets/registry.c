@@ -16,8 +16,3 @@ const struct target_driver *target_driver_lookup(const char *name)
 			return drivers[i];
 	return NULL;
 }
-
-const struct target_driver *target_driver_at(size_t i)
-{
-	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
-}

@@ -10,6 +10,9 @@
  * whole table, e.g. to profile the server under one load. --server runs another build of
  * kvlog-server (the one built beside this bench by default), so that two builds can be
  * compared in one session on a machine whose speed drifts.
+ *
+ * The load goes the way a drill's writes go: the engine's connections (harness/run/conn.h)
+ * speaking kvlog's protocol through its driver (targets/kvlog/kvlog_driver.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,8 +31,8 @@
 #include "common/cleanup.h"
 #include "common/timeutil.h"
 #include "common/units.h"
+#include "harness/run/load.h"
 #include "targets/kvlog/kvlog_client.h"
-#include "targets/kvlog/kvlog_load.h"
 
 struct bench {
 	int runs, window;
@@ -178,11 +181,12 @@ static uint16_t free_port(void)
 
 static int one_run(const struct bench *b, const char *sync, int clients, struct figure *fig)
 {
-	struct kvlog_load_opts o = { .host = "127.0.0.1", .clients = clients,
-				     .window = b->window, .value_size = b->value,
-				     .duration_ns = (int64_t)(b->seconds * 1e9), .prefix = "b",
-				     .latencies = true };
-	struct kvlog_load_result res;
+	struct load_opts o = { .driver = target_driver_lookup("kvlog"),
+			       .host = "127.0.0.1", .clients = clients,
+			       .window = b->window, .value_size = b->value,
+			       .duration_ns = (int64_t)(b->seconds * 1e9), .prefix = "b",
+			       .latencies = true };
+	struct load_result res;
 	char data[512], cmd[600];
 	pid_t pid;
 	int r;
@@ -193,7 +197,7 @@ static int one_run(const struct bench *b, const char *sync, int clients, struct 
 	pid = start_server(b, data, o.port, sync);
 	if (pid < 0)
 		return -EIO;
-	r = kvlog_load_run(&o, &res);
+	r = load_run(&o, &res);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data);
@@ -209,7 +213,7 @@ static int one_run(const struct bench *b, const char *sync, int clients, struct 
 		fprintf(stderr, "kvlog-bench: %s/%d: %s\n", sync, clients, res.error);
 	if (r >= 0 && !res.nlat)
 		r = -EIO;
-	kvlog_load_result_free(&res);
+	load_result_free(&res);
 	return r;
 }
 

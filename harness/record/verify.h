@@ -8,7 +8,7 @@
  *
  * Usage:
  *   struct final_read fr;  final_read_init(&fr, ledger);
- *   driver->read_all(host, port, timeout, final_read_kv, &fr);   // fills fr
+ *   conn_read_all(driver, host, port, timeout, final_read_kv, &fr);   // fills fr
  *   struct verify_input in = { .ledger = l, .faults = f, .n_faults = n, .rto_ops = 3,
  *                              .write_interval_ns = clients * 1e9 / rate };
  *   struct verify_result res;  verify_run(&in, &fr, &res);

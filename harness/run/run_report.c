@@ -16,6 +16,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "harness/run/conn.h"
 #include "harness/run/run_internal.h"
 
 #define MAX_PROPS 24
@@ -204,8 +205,8 @@ void run_final_read(struct drill_run *r)
 	int k = final_read_init(&v->fr, r->ledger);
 
 	if (k >= 0)
-		k = r->d->driver->read_all(run_node_addr(r->wl_node), r->d->target->port, FINAL_READ_TIMEOUT_MS,
-					   final_read_kv, &v->fr);
+		k = conn_read_all(r->d->driver, run_node_addr(r->wl_node), r->d->target->port,
+				  FINAL_READ_TIMEOUT_MS, final_read_kv, &v->fr);
 	v->final_read_error = k < 0 ? k : 0;
 	v->final_keys = v->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,

@@ -4,10 +4,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "common/units.h"
+#include "harness/run/conn.h"
 #include "harness/run/workload.h"
 
 #define SWEEP_NS (5 * NSEC_PER_MSEC) /* timeouts are noticed within this */
@@ -15,8 +16,7 @@
 struct client {
 	struct workload *w;
 	unsigned idx;
-	struct target_conn *conn;
-	bool connected;
+	struct conn *conn; /* owned; NULL between connections */
 	struct loop_op *rd, *wr;
 };
 
@@ -34,8 +34,6 @@ struct workload {
 	size_t sweep_from;    /* ledger index below which nothing can still time out */
 	struct loop_op *tick;
 	char *value;          /* scratch, ledger->value_size bytes */
-	uint64_t *tags;       /* scratch for conn_pending */
-	size_t tags_cap;
 	struct workload_stats stats;
 };
 
@@ -56,37 +54,30 @@ static void finish(struct workload *w, uint64_t id, enum ledger_outcome outcome)
 	w->stats.unknown += outcome == LEDGER_UNKNOWN;
 }
 
-/* Closes a client's connection: what it had in flight is unknown if the connection was
- * ever up (it may have reached the target), failed if it never connected. */
-static void drop(struct client *c)
+/* conn_done_fn: the target's answer, or the connection's end (conn.h says which). */
+static void on_done(void *ud, uint64_t tag, const struct target_reply *r)
 {
-	struct workload *w = c->w;
-	size_t n;
+	static const enum ledger_outcome outcomes[] = {
+		[TARGET_ACKED] = LEDGER_OK,
+		[TARGET_REFUSED] = LEDGER_FAILED,
+		[TARGET_UNKNOWN] = LEDGER_UNKNOWN,
+	};
 
-	if (!c->conn)
-		return;
-	loop_cancel(w->loop, c->rd);
-	loop_cancel(w->loop, c->wr);
-	c->rd = c->wr = NULL;
-	if (w->tags_cap < w->pending + 1) {
-		uint64_t *t = realloc(w->tags, (w->pending + 1) * sizeof(*t));
-
-		if (t) {
-			w->tags = t;
-			w->tags_cap = w->pending + 1;
-		}
-	}
-	n = w->cfg.driver->conn_pending(c->conn, w->tags, w->tags_cap);
-	for (size_t i = 0; i < n; i++)
-		finish(w, w->tags[i], c->connected ? LEDGER_UNKNOWN : LEDGER_FAILED);
-	w->cfg.driver->conn_free(c->conn);
-	c->conn = NULL;
-	c->connected = false;
+	finish(ud, tag, r->kind < TARGET_KV ? outcomes[r->kind] : LEDGER_UNKNOWN);
 }
 
-static void on_done(void *ud, uint64_t tag, int status, const char *msg)
+/* Closes a client's connection; conn_free ends what it had in flight. */
+static void drop(struct client *c)
 {
-	finish(ud, tag, status == 0 ? LEDGER_OK : LEDGER_FAILED);
+	if (!c->conn)
+		return;
+	loop_cancel(c->w->loop, c->rd);
+	loop_cancel(c->w->loop, c->wr);
+	c->rd = c->wr = NULL;
+	if (conn_error(c->conn)[0])
+		log_debug("workload client %u: %s", c->idx, conn_error(c->conn));
+	conn_free(c->conn);
+	c->conn = NULL;
 }
 
 static void arm(struct client *c);
@@ -96,21 +87,11 @@ static void on_readable(struct loop *l, void *ud, int res)
 	struct client *c = ud;
 
 	c->rd = NULL;
-	if (res < 0 || c->w->cfg.driver->conn_read(c->conn, on_done, c->w) < 0) {
+	if (res < 0 || conn_read(c->conn) < 0) {
 		drop(c);
 		return;
 	}
 	arm(c);
-}
-
-static int connect_error(const struct client *c)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(c->w->cfg.driver->conn_fd(c->conn), SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return -errno;
-	return -err;
 }
 
 static void on_writable(struct loop *l, void *ud, int res)
@@ -118,42 +99,37 @@ static void on_writable(struct loop *l, void *ud, int res)
 	struct client *c = ud;
 
 	c->wr = NULL;
-	if (res < 0 || (!c->connected && connect_error(c) < 0)) {
-		drop(c);
-		return;
-	}
-	c->connected = true;
-	if (c->w->cfg.driver->conn_flush(c->conn) < 0) {
+	if (res < 0 || conn_flush(c->conn) < 0) {
 		drop(c);
 		return;
 	}
 	arm(c);
 }
 
-/* Polls for answers always, and for writability while connecting or while output waits. */
+/* Polls for answers once connected, and for writability while connecting or while
+ * output waits. */
 static void arm(struct client *c)
 {
-	const struct target_driver *d = c->w->cfg.driver;
-	int fd = d->conn_fd(c->conn);
+	struct conn *k = c->conn;
 
-	if (c->connected && !c->rd && loop_poll(c->w->loop, fd, POLLIN, on_readable, c, &c->rd) < 0)
+	if (conn_connected(k) && !c->rd &&
+	    loop_poll(c->w->loop, conn_rfd(k), POLLIN, on_readable, c, &c->rd) < 0)
 		c->rd = NULL;
-	if ((!c->connected || d->conn_want_write(c->conn)) && !c->wr &&
-	    loop_poll(c->w->loop, fd, POLLOUT, on_writable, c, &c->wr) < 0)
+	if (conn_want_write(k) && !c->wr &&
+	    loop_poll(c->w->loop, conn_wfd(k), POLLOUT, on_writable, c, &c->wr) < 0)
 		c->wr = NULL;
 }
 
 static int client_open(struct client *c)
 {
 	struct workload *w = c->w;
-	int r = w->cfg.driver->conn_open(w->host, w->port, &c->conn);
+	int r = conn_open(w->cfg.driver, w->host, w->port, on_done, w, &c->conn);
 
 	if (r < 0) {
 		c->conn = NULL;
 		return r;
 	}
 	w->stats.connects++;
-	c->connected = false;
 	arm(c);
 	return 0;
 }
@@ -175,11 +151,11 @@ static void issue(struct workload *w)
 	}
 	ledger_key(id, key);
 	ledger_value(w->ledger->seed, id, w->ledger->value_size, w->value);
-	if (w->cfg.driver->conn_submit_set(c->conn, id, key, w->value, w->ledger->value_size) < 0) {
+	if (conn_submit_set(c->conn, id, key, w->value, w->ledger->value_size) < 0) {
 		finish(w, id, LEDGER_FAILED);
 		return;
 	}
-	if (c->connected && w->cfg.driver->conn_flush(c->conn) < 0) {
+	if (conn_connected(c->conn) && conn_flush(c->conn) < 0) {
 		drop(c);
 		return;
 	}
@@ -311,6 +287,5 @@ void workload_free(struct workload *w)
 		workload_abandon(w);
 	free(w->clients);
 	free(w->value);
-	free(w->tags);
 	free(w);
 }

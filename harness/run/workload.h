@@ -1,7 +1,8 @@
 /* The `set` workload: unique inserts with checksummed values (ledger.h), at a fixed rate
  * from N client connections, open loop, so an outage shows as failed or timed-out
- * operations rather than silence. Runs on the harness's event loop; the driver's sockets
- * are born in the caller's network namespace (the harness enters the lab's).
+ * operations rather than silence. Runs on the harness's event loop; its connections
+ * (conn.h: they speak the target's protocol through its driver) are born in the caller's
+ * network namespace (the harness enters the lab's), and so is the final read's.
  *
  * Usage:
  *   struct workload_config c = { .rate = 500, .clients = 4, .timeout_ns = ..., ... };
@@ -20,7 +21,7 @@
 
 #include "harness/record/ledger.h"
 #include "harness/run/loop.h"
-#include "targets/driver.h"
+#include "harness/run/conn.h"
 
 struct workload;
 

@@ -1,4 +1,5 @@
-/* kvlog's blocking client, for kvlog-ctl, the driver's read_all, tests and the bench.
+/* kvlog's blocking client, for kvlog-ctl, kvlog-itool and kvlog-bench (the harness talks
+ * to kvlog through its driver, targets/kvlog/kvlog_driver.c, and harness/run/conn.h).
  *
  * Usage:
  *   struct kvlog_client *c;

@@ -21,14 +21,19 @@ ssize_t kvp_parse(const unsigned char *p, size_t avail, struct kvp_frame *f)
 	return (ssize_t)(4 + len);
 }
 
+void kvp_write_hdr(unsigned char *p, uint8_t type, size_t len)
+{
+	kvlog_put_u32(p, (uint32_t)(len + 1));
+	p[4] = type;
+}
+
 static unsigned char *put_hdr(struct kvlog_buf *b, uint8_t type, size_t len)
 {
 	unsigned char *p = kvlog_buf_reserve(b, KVP_HDR + len);
 
 	if (!p)
 		return NULL;
-	kvlog_put_u32(p, (uint32_t)(len + 1));
-	p[4] = type;
+	kvp_write_hdr(p, type, len);
 	b->len += KVP_HDR + len;
 	return p + KVP_HDR;
 }
@@ -54,20 +59,34 @@ int kvp_put_u64(struct kvlog_buf *b, uint8_t type, uint64_t v)
 	return 0;
 }
 
+size_t kvp_kv_size(size_t klen, size_t vlen)
+{
+	return KVP_HDR + 2 + klen + vlen;
+}
+
+void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen,
+		  const void *val, size_t vlen)
+{
+	kvp_write_hdr(p, type, 2 + klen + vlen);
+	kvlog_put_u16(p + KVP_HDR, (uint16_t)klen);
+	memcpy(p + KVP_HDR + 2, key, klen);
+	if (vlen)
+		memcpy(p + KVP_HDR + 2 + klen, val, vlen);
+}
+
 int kvp_put_kv(struct kvlog_buf *b, uint8_t type, const char *key, size_t klen,
 	       const void *val, size_t vlen)
 {
+	size_t n = kvp_kv_size(klen, vlen);
 	unsigned char *p;
 
 	if (klen > UINT16_MAX || klen + vlen + 3 > KVP_MAX_FRAME)
 		return -E2BIG;
-	p = put_hdr(b, type, 2 + klen + vlen);
+	p = kvlog_buf_reserve(b, n);
 	if (!p)
 		return -ENOMEM;
-	kvlog_put_u16(p, (uint16_t)klen);
-	memcpy(p + 2, key, klen);
-	if (vlen)
-		memcpy(p + 2 + klen, val, vlen);
+	kvp_write_kv(p, type, key, klen, val, vlen);
+	b->len += n;
 	return 0;
 }
 

@@ -66,6 +66,13 @@ struct kvp_frame {
  * length is out of range. */
 ssize_t kvp_parse(const unsigned char *p, size_t avail, struct kvp_frame *f);
 
+/* Writers into a flat buffer: a frame's header (for a body of len bytes), and a whole SET
+ * or KV frame (kvp_kv_size bytes; the caller checked the sizes as kvp_put_kv does). */
+void kvp_write_hdr(unsigned char *p, uint8_t type, size_t len);
+size_t kvp_kv_size(size_t klen, size_t vlen);
+void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen,
+		  const void *val, size_t vlen);
+
 /* Appenders: each adds one whole frame to b; 0 or -ENOMEM. */
 int kvp_put(struct kvlog_buf *b, uint8_t type, const void *body, size_t len);
 int kvp_put_u64(struct kvlog_buf *b, uint8_t type, uint64_t v);

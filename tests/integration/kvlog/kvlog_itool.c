@@ -18,8 +18,8 @@
 
 #include "common/cleanup.h"
 #include "common/units.h"
+#include "harness/run/load.h"
 #include "targets/kvlog/kvlog_client.h"
-#include "targets/kvlog/kvlog_load.h"
 #include "targets/kvlog/kvlog_net.h"
 #include "targets/kvlog/kvlog_store.h"
 
@@ -42,8 +42,9 @@ static int freeport(void)
 
 static int load(char **argv)
 {
-	struct kvlog_load_opts o = { .window = 8, .value_size = 64, .prefix = argv[4] };
-	struct kvlog_load_result res;
+	struct load_opts o = { .driver = target_driver_lookup("kvlog"), .window = 8,
+			       .value_size = 64, .prefix = argv[4] };
+	struct load_result res;
 	struct sockaddr_in sa;
 	_cleanup_fclose_ FILE *f = fopen(argv[5], "we");
 	char host[32];
@@ -57,10 +58,10 @@ static int load(char **argv)
 	o.duration_ns = strtoll(argv[2], NULL, 10) * NSEC_PER_MSEC;
 	o.clients = atoi(argv[3]);
 	o.acked = f;
-	r = kvlog_load_run(&o, &res);
+	r = load_run(&o, &res);
 	printf("acked %" PRIu64 "\nrefused %" PRIu64 "\nunknown %" PRIu64 "\nerror %s\n",
 	       res.acked, res.refused, res.unknown, res.error[0] ? res.error : "none");
-	kvlog_load_result_free(&res);
+	load_result_free(&res);
 	return r < 0 ? 1 : 0;
 }
 
@@ -92,7 +93,7 @@ static int verify(char **argv)
 			missing++;
 			continue;
 		}
-		wlen = kvlog_load_value(line, 64, want, sizeof(want));
+		wlen = load_value(line, 64, want, sizeof(want));
 		if (vlen != wlen || memcmp(val, want, wlen) != 0)
 			bad++;
 	}
