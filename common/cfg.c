@@ -59,9 +59,12 @@ int cfg_node_append(struct cfg_node *parent, struct cfg_node *key, struct cfg_no
 const char *cfg_type_name(enum cfg_type t)
 {
 	switch (t) {
-	case CFG_SCALAR: return "a single value";
-	case CFG_MAP: return "a mapping (key: value)";
-	case CFG_SEQ: return "a list";
+	case CFG_SCALAR:
+		return "a single value";
+	case CFG_MAP:
+		return "a mapping (key: value)";
+	case CFG_SEQ:
+		return "a list";
 	}
 	return "?";
 }
@@ -167,11 +170,12 @@ int cfg_check_keys(const struct cfg_node *map, const char *const *allowed, const
 			continue;
 		near = cfg_suggest(key, allowed);
 		if (near)
-			return cfg_error(map->keys[i], err, "unknown key '%s' in %s; did you mean '%s'?",
-					 key, what, near);
+			return cfg_error(map->keys[i], err,
+					 "unknown key '%s' in %s; did you mean '%s'?", key, what,
+					 near);
 		join_keys(allowed, list, sizeof(list));
-		return cfg_error(map->keys[i], err, "unknown key '%s' in %s; expected one of: %s", key,
-				 what, list);
+		return cfg_error(map->keys[i], err, "unknown key '%s' in %s; expected one of: %s",
+				 key, what, list);
 	}
 	return 0;
 }
@@ -179,7 +183,8 @@ int cfg_check_keys(const struct cfg_node *map, const char *const *allowed, const
 int cfg_string(const struct cfg_node *n, const char **out, struct cd_error *err)
 {
 	if (n->type != CFG_SCALAR)
-		return cfg_error(n, err, "expected a single value, found %s", cfg_type_name(n->type));
+		return cfg_error(n, err, "expected a single value, found %s",
+				 cfg_type_name(n->type));
 	*out = n->scalar;
 	return 0;
 }
@@ -195,7 +200,10 @@ int cfg_duration(const struct cfg_node *n, int64_t *ns, struct cd_error *err)
 	if (r == -ERANGE)
 		return cfg_error(n, err, "duration '%s' is too large", s);
 	if (r < 0)
-		return cfg_error(n, err, "bad duration '%s': expected a number with a unit, like 500ms, 2s or 5m", s);
+		return cfg_error(
+			n, err,
+			"bad duration '%s': expected a number with a unit, like 500ms, 2s or 5m",
+			s);
 	return 0;
 }
 
@@ -210,7 +218,10 @@ int cfg_size(const struct cfg_node *n, uint64_t *bytes, struct cd_error *err)
 	if (r == -ERANGE)
 		return cfg_error(n, err, "size '%s' is too large", s);
 	if (r < 0)
-		return cfg_error(n, err, "bad size '%s': expected bytes, or a number with KiB, MiB or GiB, like 64KiB", s);
+		return cfg_error(
+			n, err,
+			"bad size '%s': expected bytes, or a number with KiB, MiB or GiB, like 64KiB",
+			s);
 	return 0;
 }
 
@@ -222,7 +233,8 @@ int cfg_rate(const struct cfg_node *n, double *per_sec, struct cd_error *err)
 	if (r < 0)
 		return r;
 	if (units_parse_rate(s, per_sec) < 0 || *per_sec <= 0)
-		return cfg_error(n, err, "bad rate '%s': expected operations per second, like 2000/s", s);
+		return cfg_error(n, err,
+				 "bad rate '%s': expected operations per second, like 2000/s", s);
 	return 0;
 }
 
@@ -281,8 +293,7 @@ int cfg_bool(const struct cfg_node *n, bool *out, struct cd_error *err)
 	return cfg_error(n, err, "expected true or false, found '%s'", s);
 }
 
-int cfg_enum(const struct cfg_node *n, const char *const *values, size_t *idx,
-	     struct cd_error *err)
+int cfg_enum(const struct cfg_node *n, const char *const *values, size_t *idx, struct cd_error *err)
 {
 	const char *s, *near;
 	char list[400];
@@ -299,7 +310,8 @@ int cfg_enum(const struct cfg_node *n, const char *const *values, size_t *idx,
 	join_keys(values, list, sizeof(list));
 	near = cfg_suggest(s, values);
 	if (near)
-		return cfg_error(n, err, "unknown value '%s'; did you mean '%s'? (one of: %s)", s, near, list);
+		return cfg_error(n, err, "unknown value '%s'; did you mean '%s'? (one of: %s)", s,
+				 near, list);
 	return cfg_error(n, err, "unknown value '%s'; expected one of: %s", s, list);
 }
 

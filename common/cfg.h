@@ -23,14 +23,14 @@ enum cfg_type { CFG_SCALAR, CFG_MAP, CFG_SEQ };
 
 struct cfg_node {
 	enum cfg_type type;
-	const char *file; /* borrowed from the root (owned_file) */
-	int line, col;    /* 1-based */
-	char *scalar;     /* CFG_SCALAR: the text (owned) */
-	bool quoted;      /* CFG_SCALAR: written in quotes (so never null/bool/number) */
-	size_t n;         /* CFG_MAP: pairs; CFG_SEQ: items */
-	struct cfg_node **keys;  /* CFG_MAP: scalar key nodes (owned) */
+	const char *file;	 /* borrowed from the root (owned_file) */
+	int line, col;		 /* 1-based */
+	char *scalar;		 /* CFG_SCALAR: the text (owned) */
+	bool quoted;		 /* CFG_SCALAR: written in quotes (so never null/bool/number) */
+	size_t n;		 /* CFG_MAP: pairs; CFG_SEQ: items */
+	struct cfg_node **keys;	 /* CFG_MAP: scalar key nodes (owned) */
 	struct cfg_node **items; /* CFG_MAP: values; CFG_SEQ: items (owned) */
-	char *owned_file;        /* root only */
+	char *owned_file;	 /* root only */
 };
 
 /* Frees a tree (root or detached subtree); accepts NULL. */

@@ -65,24 +65,24 @@ static inline void cleanup_pidp(pid_t *pid)
 #define _cleanup_pid_ _cleanup_(cleanup_pidp)
 
 /* Define cleanup_NAME_freep for an opaque handle whose NAME_free() accepts NULL. */
-#define DEFINE_CLEANUP_FUNC(type, func)             \
-	static inline void func##p(type **p)        \
-	{                                           \
-		func(*p);                           \
+#define DEFINE_CLEANUP_FUNC(type, func)      \
+	static inline void func##p(type **p) \
+	{                                    \
+		func(*p);                    \
 	}
 
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _tp_ = (p);    \
-		(p) = NULL;                  \
-		_tp_;                        \
+#define TAKE_PTR(p)                       \
+	({                                \
+		__typeof__(p) _tp_ = (p); \
+		(p) = NULL;               \
+		_tp_;                     \
 	})
 
-#define TAKE_FD(fd)                  \
-	({                           \
-		int _tf_ = (fd);     \
-		(fd) = -1;           \
-		_tf_;                \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _tf_ = (fd); \
+		(fd) = -1;       \
+		_tf_;            \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

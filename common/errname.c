@@ -9,14 +9,18 @@ static const struct {
 	const char *name;
 	int err;
 } names[] = {
-	{ "ENOSPC", ENOSPC },	  { "EIO", EIO },	      { "EDQUOT", EDQUOT },
-	{ "EROFS", EROFS },	  { "EFBIG", EFBIG },	      { "EINTR", EINTR },
-	{ "EAGAIN", EAGAIN },	  { "EBADF", EBADF },	      { "EACCES", EACCES },
-	{ "EPERM", EPERM },	  { "ENOENT", ENOENT },	      { "EEXIST", EEXIST },
-	{ "EMFILE", EMFILE },	  { "ENFILE", ENFILE },	      { "ENOMEM", ENOMEM },
-	{ "EINVAL", EINVAL },	  { "EXDEV", EXDEV },	      { "ESTALE", ESTALE },
-	{ "ENOSYS", ENOSYS },	  { "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTSUP", ENOTSUP },
-	{ "ENODEV", ENODEV },	  { "ENXIO", ENXIO },	      { "ETIMEDOUT", ETIMEDOUT },
+	{ "ENOSPC", ENOSPC },	{ "EIO", EIO },
+	{ "EDQUOT", EDQUOT },	{ "EROFS", EROFS },
+	{ "EFBIG", EFBIG },	{ "EINTR", EINTR },
+	{ "EAGAIN", EAGAIN },	{ "EBADF", EBADF },
+	{ "EACCES", EACCES },	{ "EPERM", EPERM },
+	{ "ENOENT", ENOENT },	{ "EEXIST", EEXIST },
+	{ "EMFILE", EMFILE },	{ "ENFILE", ENFILE },
+	{ "ENOMEM", ENOMEM },	{ "EINVAL", EINVAL },
+	{ "EXDEV", EXDEV },	{ "ESTALE", ESTALE },
+	{ "ENOSYS", ENOSYS },	{ "EOPNOTSUPP", EOPNOTSUPP },
+	{ "ENOTSUP", ENOTSUP }, { "ENODEV", ENODEV },
+	{ "ENXIO", ENXIO },	{ "ETIMEDOUT", ETIMEDOUT },
 	{ "EBUSY", EBUSY },
 };
 

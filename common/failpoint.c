@@ -30,7 +30,8 @@ void failpoint_reset(void)
 
 int failpoint_init(void)
 {
-	const char *spec = getenv("CHAOSDRILL_FAILPOINT"), *log = getenv("CHAOSDRILL_FAILPOINT_LOG");
+	const char *spec = getenv("CHAOSDRILL_FAILPOINT"),
+		   *log = getenv("CHAOSDRILL_FAILPOINT_LOG");
 	const char *colon;
 	size_t len;
 
@@ -53,12 +54,14 @@ int failpoint_init(void)
 				return -EINVAL;
 		}
 	}
-	fp.hits = mmap(NULL, sizeof(*fp.hits), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	fp.hits = mmap(NULL, sizeof(*fp.hits), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		       -1, 0);
 	if (fp.hits == MAP_FAILED) {
 		fp.hits = NULL;
 		return -errno;
 	}
-	if (log && *log && (fp.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
+	if (log && *log &&
+	    (fp.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
 		return -errno;
 	fp.on = true;
 	return 0;

@@ -52,7 +52,6 @@ static inline int sys_seccomp(unsigned int op, unsigned int flags, void *args)
 #endif
 }
 
-
 /* Linux 6.6: the target's wake-up of the supervisor (and back) switches on the same CPU
  * instead of going through the scheduler's idle paths: the seccomp notify round trip gets
  * cheaper. Older kernels: -1 with EINVAL or ENOTTY, and nothing changes. */
@@ -64,7 +63,8 @@ static inline int sys_seccomp(unsigned int op, unsigned int flags, void *args)
 #endif
 static inline int sys_seccomp_sync_wakeup(int listener_fd)
 {
-	return ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	return ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		     SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 }
 
 #endif

@@ -79,12 +79,28 @@ void strbuf_append_json_string(struct strbuf *sb, const char *s)
 		size_t n;
 
 		switch (*p) {
-		case '"': strbuf_append(sb, "\\\""); p++; continue;
-		case '\\': strbuf_append(sb, "\\\\"); p++; continue;
-		case '\n': strbuf_append(sb, "\\n"); p++; continue;
-		case '\r': strbuf_append(sb, "\\r"); p++; continue;
-		case '\t': strbuf_append(sb, "\\t"); p++; continue;
-		default: break;
+		case '"':
+			strbuf_append(sb, "\\\"");
+			p++;
+			continue;
+		case '\\':
+			strbuf_append(sb, "\\\\");
+			p++;
+			continue;
+		case '\n':
+			strbuf_append(sb, "\\n");
+			p++;
+			continue;
+		case '\r':
+			strbuf_append(sb, "\\r");
+			p++;
+			continue;
+		case '\t':
+			strbuf_append(sb, "\\t");
+			p++;
+			continue;
+		default:
+			break;
 		}
 		if (*p < 0x20 || *p == 0x7f) {
 			strbuf_appendf(sb, "\\u%04x", *p);

@@ -19,7 +19,10 @@ struct strbuf {
 	bool oom;
 };
 
-#define STRBUF_INIT { NULL, 0, 0, false }
+#define STRBUF_INIT               \
+	{                         \
+		NULL, 0, 0, false \
+	}
 
 void strbuf_appendn(struct strbuf *sb, const char *s, size_t n);
 void strbuf_append(struct strbuf *sb, const char *s);

@@ -49,7 +49,8 @@ struct attach_spawn {
 struct attach_host_ops {
 	/* The event loop: a one-shot poll of fd, a timer at an absolute CLOCK_MONOTONIC time;
 	 * *op (may be NULL) is valid until the callback runs or cancel. */
-	int (*poll)(void *h, int fd, unsigned events, attach_cb cb, void *ud, struct attach_op **op);
+	int (*poll)(void *h, int fd, unsigned events, attach_cb cb, void *ud,
+		    struct attach_op **op);
 	int (*timer_at)(void *h, int64_t mono_ns, attach_cb cb, void *ud, struct attach_op **op);
 	void (*cancel)(void *h, struct attach_op *op); /* accepts NULL */
 	/* The drill's clock: nanoseconds since the drill started. */
@@ -79,15 +80,15 @@ struct attach_host_ops {
 struct attach_host {
 	void *h;
 	const struct attach_host_ops *ops;
-	const char *node;          /* its name */
-	const char *node_dir;      /* host path: the run directory's nodes/NAME/ (logs, blocks) */
-	const char *data_path;     /* where the node sees its data dir */
-	const char *user;          /* the user its processes run as, NULL for root */
-	const char *const *argv;   /* its start command, as expanded */
-	const char *program;       /* argv[0] as the node finds it (absolute), NULL if not found */
-	const char *chaosdrill;    /* the harness's own binary (`chaosdrill node-disk`) */
+	const char *node;	 /* its name */
+	const char *node_dir;	 /* host path: the run directory's nodes/NAME/ (logs, blocks) */
+	const char *data_path;	 /* where the node sees its data dir */
+	const char *user;	 /* the user its processes run as, NULL for root */
+	const char *const *argv; /* its start command, as expanded */
+	const char *program;	 /* argv[0] as the node finds it (absolute), NULL if not found */
+	const char *chaosdrill;	 /* the harness's own binary (`chaosdrill node-disk`) */
 	uint64_t seed;
-	int64_t t0;                /* CLOCK_MONOTONIC at drill time 0 */
+	int64_t t0; /* CLOCK_MONOTONIC at drill time 0 */
 };
 
 /* One incarnation being started: what its attachments may add before exec (attach.c).
@@ -124,15 +125,15 @@ struct attach_ops {
 	int (*new)(const struct attach_host *host, struct node_attach **out);
 	/* What one fault needs of it (arg: the fault's state, or the node's `disk:`). */
 	int (*want)(struct node_attach *a, const void *arg, size_t fault);
-	int (*prepare)(struct node_attach *a);                              /* may be NULL */
+	int (*prepare)(struct node_attach *a);				    /* may be NULL */
 	int (*before_start)(struct node_attach *a, struct attach_start *s); /* may be NULL */
 	/* spawn_result: node_spawn's (< 0: it did not start); the attachment may fail the
 	 * start (the runner then kills the incarnation). */
 	int (*after_start)(struct node_attach *a, int spawn_result, int pidfd); /* may be NULL */
 	/* The incarnation ended (gone), or is about to be killed by the runner (!gone). */
-	void (*exited)(struct node_attach *a, bool gone);                   /* may be NULL */
-	void (*stop)(struct node_attach *a);                                /* may be NULL */
-	void (*free)(struct node_attach *a);                                /* accepts NULL */
+	void (*exited)(struct node_attach *a, bool gone); /* may be NULL */
+	void (*stop)(struct node_attach *a);		  /* may be NULL */
+	void (*free)(struct node_attach *a);		  /* accepts NULL */
 };
 
 #endif

@@ -77,7 +77,7 @@ static inline void fault_unsupported(const struct fault_env *env, const char *wh
 /* What a fault did beyond its injection (fault_ops.effects). Strings are borrowed from the
  * fault or its attachment until the drill's end. */
 struct fault_effects {
-	unsigned count;      /* how many times it struck; 0: it had no effect (an error) */
+	unsigned count;	     /* how many times it struck; 0: it had no effect (an error) */
 	int64_t first_ns;    /* drill time it first struck (RTO counts from it), -1 never */
 	const char *details; /* one line per strike, or "" */
 	const char *none;    /* what no effect means: "no call matched its rules" */
@@ -88,7 +88,7 @@ struct fault_ops {
 	const char *name;    /* the scenario key: "kill" */
 	const char *summary; /* one line for `chaosdrill list` */
 	const char *needs;   /* kernel features it needs, for `list` and the README */
-	bool heals;          /* accepts `heal:` */
+	bool heals;	     /* accepts `heal:` */
 	bool needs_disk;     /* acts on the node's own disk (`disk:`), which the drill must give */
 	/* Checks args and builds the fault's state (*state, freed by free). Pure. */
 	int (*parse)(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
@@ -117,8 +117,8 @@ void fault_names(const char **names, size_t max);
 
 /* A scalar v that names one of the drill's nodes; an error located at v (for the `kind`)
  * if no node has that name. *node is borrowed from ctx. */
-int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		     const char *kind, const char **node, struct cd_error *err);
+int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
+		     const char **node, struct cd_error *err);
 /* Shared by kinds whose body is a node: `kind: n1` or `kind: {node: n1}`. Checks the
  * node exists and that no other key is given. *node is borrowed from ctx. */
 int fault_parse_node_arg(const struct cfg_node *args, const struct fault_parse_ctx *ctx,

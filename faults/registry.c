@@ -20,20 +20,10 @@ extern const struct fault_ops fault_disk_full_ops;
 extern const struct fault_ops fault_clock_ops;
 
 static const struct fault_ops *const registry[] = {
-	&fault_kill_ops,
-	&fault_stop_ops,
-	&fault_cont_ops,
-	&fault_partition_ops,
-	&fault_isolate_ops,
-	&fault_loss_ops,
-	&fault_delay_ops,
-	&fault_bandwidth_ops,
-	&fault_syscall_ops,
-	&fault_power_cut_ops,
-	&fault_bitrot_ops,
-	&fault_bad_sectors_ops,
-	&fault_disk_full_ops,
-	&fault_clock_ops,
+	&fault_kill_ops,      &fault_stop_ops,	    &fault_cont_ops,   &fault_partition_ops,
+	&fault_isolate_ops,   &fault_loss_ops,	    &fault_delay_ops,  &fault_bandwidth_ops,
+	&fault_syscall_ops,   &fault_power_cut_ops, &fault_bitrot_ops, &fault_bad_sectors_ops,
+	&fault_disk_full_ops, &fault_clock_ops,
 };
 
 const struct fault_ops *fault_lookup(const char *name)
@@ -58,8 +48,8 @@ void fault_names(const char **names, size_t max)
 	names[n] = NULL;
 }
 
-int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		     const char *kind, const char **node, struct cd_error *err)
+int fault_parse_node(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
+		     const char **node, struct cd_error *err)
 {
 	const char *name;
 	int r = cfg_string(v, &name, err);

@@ -13,13 +13,13 @@
 #include "reports/report_internal.h"
 #include "reports/xml.h"
 
-#define W 960          /* chart width */
-#define PAD_L 56       /* room for the y labels */
+#define W 960	 /* chart width */
+#define PAD_L 56 /* room for the y labels */
 #define PAD_R 12
-#define TOP 26         /* room for band labels and the RTO marker */
-#define H_OPS 160      /* writes per bucket */
+#define TOP 26	  /* room for band labels and the RTO marker */
+#define H_OPS 160 /* writes per bucket */
 #define GAP 18
-#define H_LAT 100      /* latency */
+#define H_LAT 100 /* latency */
 #define H_AXIS 24
 #define H (TOP + H_OPS + GAP + H_LAT + H_AXIS)
 
@@ -37,7 +37,7 @@ static const char css[] =
 
 struct chart {
 	const struct report_series *s;
-	int64_t t0, t1;   /* drill time at the left and right edges */
+	int64_t t0, t1;	  /* drill time at the left and right edges */
 	uint32_t max_ops; /* per bucket */
 	uint32_t max_us;  /* latency */
 };
@@ -82,12 +82,16 @@ static void head(struct strbuf *sb, const struct report_suite *s)
 	const char *v = verdict_class(s);
 	char when[REPORT_UTC_LEN], dur[32], seed[24];
 
-	strbuf_append(sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>chaosdrill: ");
+	strbuf_append(
+		sb,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>chaosdrill: ");
 	xml_append_text(sb, s->name);
 	strbuf_appendf(sb, " (%s)</title><style>%s</style></head><body>\n<h1>", v, css);
 	xml_append_text(sb, s->name);
 	strbuf_appendf(sb, "<span class=\"v %s\">%s</span></h1>\n", v,
-		       !strcmp(v, "pass") ? "PASS" : !strcmp(v, "fail") ? "FAIL" : "ERROR");
+		       !strcmp(v, "pass") ? "PASS" :
+		       !strcmp(v, "fail") ? "FAIL" :
+					    "ERROR");
 	if (s->description) {
 		strbuf_append(sb, "<p>");
 		xml_append_text(sb, s->description);
@@ -163,18 +167,20 @@ static void time_axis(struct strbuf *sb, const struct chart *c)
 		if ((c->t1 - c->t0) / step <= 12)
 			break;
 	}
-	strbuf_appendf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", PAD_L, y,
-		       W - PAD_R, y);
+	strbuf_appendf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", PAD_L,
+		       y, W - PAD_R, y);
 	for (int64_t t = origin - ((origin - c->t0) / step) * step; t <= c->t1; t += step) {
 		int x = x_of(c, t);
 		int64_t ms = (t - origin) / NSEC_PER_MSEC;
 
 		if (t < c->t0)
 			continue;
-		strbuf_appendf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
-				   "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s%" PRId64 ".%" PRId64 "s</text>",
-			       x, y, x, y + 4, x, y + 16, ms < 0 ? "-" : "", (ms < 0 ? -ms : ms) / 1000,
-			       ((ms < 0 ? -ms : ms) % 1000) / 100);
+		strbuf_appendf(sb,
+			       "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
+			       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s%" PRId64
+			       ".%" PRId64 "s</text>",
+			       x, y, x, y + 4, x, y + 16, ms < 0 ? "-" : "",
+			       (ms < 0 ? -ms : ms) / 1000, ((ms < 0 ? -ms : ms) % 1000) / 100);
 	}
 }
 
@@ -182,11 +188,13 @@ static void bars(struct strbuf *sb, const struct chart *c)
 {
 	int base = TOP + H_OPS;
 
-	strbuf_appendf(sb, "<text x=\"4\" y=\"%d\">writes</text><text x=\"4\" y=\"%d\">max %u</text>",
+	strbuf_appendf(sb,
+		       "<text x=\"4\" y=\"%d\">writes</text><text x=\"4\" y=\"%d\">max %u</text>",
 		       TOP + 12, TOP + 26, c->max_ops);
 	for (size_t i = 0; i < c->s->n_buckets; i++) {
 		const struct report_bucket *b = &c->s->buckets[i];
-		int x0 = x_of(c, b->start_ns), x1 = x_of(c, b->start_ns + c->s->bucket_ns), y = base;
+		int x0 = x_of(c, b->start_ns), x1 = x_of(c, b->start_ns + c->s->bucket_ns),
+		    y = base;
 		const uint32_t parts[] = { b->ok, b->unknown, b->failed };
 		static const char *const colors[] = { "#3c9a50", "#e6a23c", "#d64541" };
 
@@ -198,8 +206,10 @@ static void bars(struct strbuf *sb, const struct chart *c)
 			if (!h)
 				continue;
 			y -= h;
-			strbuf_appendf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>", x0, y,
-				       x1 - x0 > 1 ? x1 - x0 - 1 : 1, h, colors[k]);
+			strbuf_appendf(
+				sb,
+				"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>",
+				x0, y, x1 - x0 > 1 ? x1 - x0 - 1 : 1, h, colors[k]);
 		}
 	}
 }
@@ -221,9 +231,12 @@ static void latency_line(struct strbuf *sb, const struct chart *c, bool p99)
 			continue;
 		}
 		if (!open)
-			strbuf_appendf(sb, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
-				       p99 ? "#8e44ad" : "#2c6fbb");
-		strbuf_appendf(sb, "%s%d,%d", open ? " " : "", x, base - (int)((uint64_t)us * H_LAT / c->max_us));
+			strbuf_appendf(
+				sb,
+				"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+				p99 ? "#8e44ad" : "#2c6fbb");
+		strbuf_appendf(sb, "%s%d,%d", open ? " " : "", x,
+			       base - (int)((uint64_t)us * H_LAT / c->max_us));
 		open = true;
 	}
 	if (open)
@@ -234,10 +247,12 @@ static void latency(struct strbuf *sb, const struct chart *c)
 {
 	int top = TOP + H_OPS + GAP;
 
-	strbuf_appendf(sb, "<text x=\"4\" y=\"%d\">latency</text><text x=\"4\" y=\"%d\">max %u ms</text>"
-			   "<text x=\"%d\" y=\"%d\" fill=\"#2c6fbb\">p50</text>"
-			   "<text x=\"%d\" y=\"%d\" fill=\"#8e44ad\">p99</text>",
-		       top + 12, top + 26, (c->max_us + 999) / 1000, W - 70, top + 10, W - 40, top + 10);
+	strbuf_appendf(
+		sb,
+		"<text x=\"4\" y=\"%d\">latency</text><text x=\"4\" y=\"%d\">max %u ms</text>"
+		"<text x=\"%d\" y=\"%d\" fill=\"#2c6fbb\">p50</text>"
+		"<text x=\"%d\" y=\"%d\" fill=\"#8e44ad\">p99</text>",
+		top + 12, top + 26, (c->max_us + 999) / 1000, W - 70, top + 10, W - 40, top + 10);
 	latency_line(sb, c, false);
 	latency_line(sb, c, true);
 }
@@ -251,11 +266,15 @@ static void bands(struct strbuf *sb, const struct chart *c)
 	for (size_t i = 0; i < c->s->n_bands; i++) {
 		const struct report_band *b = &c->s->bands[i];
 		bool fault = b->kind == REPORT_BAND_FAULT;
-		int x0 = x_of(c, b->start_ns), x1 = x_of(c, b->end_ns), w = 6 * (int)strlen(b->label);
+		int x0 = x_of(c, b->start_ns), x1 = x_of(c, b->end_ns),
+		    w = 6 * (int)strlen(b->label);
 
-		strbuf_appendf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" opacity=\"%s\">"
-				   "<title>", x0, TOP, x1 - x0 > 2 ? x1 - x0 : 2, H_OPS + GAP + H_LAT,
-			       fault ? "#d64541" : "#2c6fbb", fault ? "0.35" : "0.15");
+		strbuf_appendf(
+			sb,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" opacity=\"%s\">"
+			"<title>",
+			x0, TOP, x1 - x0 > 2 ? x1 - x0 : 2, H_OPS + GAP + H_LAT,
+			fault ? "#d64541" : "#2c6fbb", fault ? "0.35" : "0.15");
 		xml_append_text(sb, b->label);
 		strbuf_append(sb, "</title></rect>");
 		if (x0 < free_x[!fault])
@@ -280,13 +299,15 @@ static void rto_marker(struct strbuf *sb, const struct chart *c)
 	x1 = x_of(c, s->rto_to_ns);
 	units_format_duration(s->rto_to_ns - s->rto_from_ns, d, sizeof(d));
 	lx = x1 + 4 + 80 > W ? (x0 - 84 > PAD_L ? x0 - 84 : x0 + 4) : x1 + 4; /* stay inside */
-	strbuf_appendf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\" stroke-width=\"2\"/>"
-			   "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>"
-			   "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>"
-			   "<text x=\"%d\" y=\"%d\" font-weight=\"bold\" paint-order=\"stroke\" "
-			   "stroke=\"#fff\" stroke-width=\"3\">RTO %s</text>",
-		       x0, y, x1 > x0 ? x1 : x0 + 1, y, x0, y - 5, x0, y + 5, x1, y - 5, x1, y + 5, lx,
-		       y + 4, d);
+	strbuf_appendf(
+		sb,
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\" stroke-width=\"2\"/>"
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>"
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>"
+		"<text x=\"%d\" y=\"%d\" font-weight=\"bold\" paint-order=\"stroke\" "
+		"stroke=\"#fff\" stroke-width=\"3\">RTO %s</text>",
+		x0, y, x1 > x0 ? x1 : x0 + 1, y, x0, y - 5, x0, y + 5, x1, y - 5, x1, y + 5, lx,
+		y + 4, d);
 }
 
 static void chart(struct strbuf *sb, const struct report_series *s)
@@ -296,12 +317,15 @@ static void chart(struct strbuf *sb, const struct report_series *s)
 	if (!s || !s->n_buckets || s->bucket_ns <= 0)
 		return;
 	chart_scale(&c, s);
-	strbuf_appendf(sb, "<h2>Writes and latency over time</h2>\n"
-			   "<p class=\"muted\">Each bar: writes started in %" PRId64 " ms, green acknowledged, "
-			   "orange unknown (timed out), red failed. Red bands: faults; blue: recovery steps. "
-			   "0 s is steady state.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-			   "height=\"%d\" viewBox=\"0 0 %d %d\">",
-		       (int64_t)(s->bucket_ns / NSEC_PER_MSEC), W, H, W, H);
+	strbuf_appendf(
+		sb,
+		"<h2>Writes and latency over time</h2>\n"
+		"<p class=\"muted\">Each bar: writes started in %" PRId64
+		" ms, green acknowledged, "
+		"orange unknown (timed out), red failed. Red bands: faults; blue: recovery steps. "
+		"0 s is steady state.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\">",
+		(int64_t)(s->bucket_ns / NSEC_PER_MSEC), W, H, W, H);
 	bars(sb, &c);
 	latency(sb, &c);
 	bands(sb, &c); /* translucent, over the data */
@@ -350,8 +374,9 @@ static void case_row(struct strbuf *sb, const struct report_case *c, int64_t ori
 /* Start times are shown from origin (steady state), like the chart's axis. */
 static void cases(struct strbuf *sb, const struct report_suite *s, int64_t origin)
 {
-	strbuf_append(sb, "<h2>Faults, recovery steps and expectations</h2>\n<table><tr><th>status</th>"
-			  "<th>kind</th><th>name</th><th>start</th><th>took</th><th>result</th></tr>\n");
+	strbuf_append(
+		sb, "<h2>Faults, recovery steps and expectations</h2>\n<table><tr><th>status</th>"
+		    "<th>kind</th><th>name</th><th>start</th><th>took</th><th>result</th></tr>\n");
 	for (size_t i = 0; i < s->n_cases; i++)
 		case_row(sb, &s->cases[i], origin);
 	strbuf_append(sb, "</table>\n<h2>Figures</h2>\n<table>");

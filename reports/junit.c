@@ -200,7 +200,8 @@ int junit_write(const struct report_suite *suites, size_t n_suites, struct strbu
 		if (suites[i].duration_ns > 0)
 			ns += suites[i].duration_ns;
 	}
-	strbuf_append(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"chaosdrill\"");
+	strbuf_append(
+		out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"chaosdrill\"");
 	attr_size(out, "tests", all.tests);
 	attr_size(out, "failures", all.failures);
 	attr_size(out, "errors", all.errors);

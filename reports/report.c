@@ -8,9 +8,12 @@
 const char *report_kind_name(enum report_case_kind kind)
 {
 	switch (kind) {
-	case REPORT_CASE_FAULT: return "fault";
-	case REPORT_CASE_STEP: return "recovery";
-	case REPORT_CASE_EXPECT: return "expect";
+	case REPORT_CASE_FAULT:
+		return "fault";
+	case REPORT_CASE_STEP:
+		return "recovery";
+	case REPORT_CASE_EXPECT:
+		return "expect";
 	}
 	return "unknown";
 }
@@ -18,10 +21,14 @@ const char *report_kind_name(enum report_case_kind kind)
 const char *report_status_name(enum report_status status)
 {
 	switch (status) {
-	case REPORT_PASS: return "pass";
-	case REPORT_FAIL: return "fail";
-	case REPORT_ERROR: return "error";
-	case REPORT_SKIP: return "skip";
+	case REPORT_PASS:
+		return "pass";
+	case REPORT_FAIL:
+		return "fail";
+	case REPORT_ERROR:
+		return "error";
+	case REPORT_SKIP:
+		return "skip";
 	}
 	return "unknown";
 }
@@ -47,10 +54,17 @@ void report_tally_suite(const struct report_suite *suite, struct report_tally *t
 	*t = (struct report_tally){ .tests = suite->n_cases };
 	for (size_t i = 0; i < suite->n_cases; i++) {
 		switch (suite->cases[i].status) {
-		case REPORT_PASS: break;
-		case REPORT_FAIL: t->failures++; break;
-		case REPORT_ERROR: t->errors++; break;
-		case REPORT_SKIP: t->skipped++; break;
+		case REPORT_PASS:
+			break;
+		case REPORT_FAIL:
+			t->failures++;
+			break;
+		case REPORT_ERROR:
+			t->errors++;
+			break;
+		case REPORT_SKIP:
+			t->skipped++;
+			break;
 		}
 	}
 	if (suite->error) {

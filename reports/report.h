@@ -42,7 +42,7 @@ enum report_status {
 
 struct report_case {
 	enum report_case_kind kind;
-	const char *id;      /* stable, unique within the suite: "fault.1.kill", "step.2.wait",
+	const char *id;	     /* stable, unique within the suite: "fault.1.kill", "step.2.wait",
 			      * "expect.rto"; prefixes its properties in JUnit */
 	const char *name;    /* human: "kill n1 at 2.000s", "restart n1", "rto <= 2s" */
 	int64_t start_ns;    /* since drill start; -1 if it never started */
@@ -56,17 +56,17 @@ struct report_case {
 };
 
 struct report_suite {
-	const char *name;        /* drill name; unique among suites of one file (--repeat: "x#2") */
+	const char *name; /* drill name; unique among suites of one file (--repeat: "x#2") */
 	const char *description;
 	const char *target;
 	const char *runbook;
 	uint64_t seed;
 	int64_t started_real_ns; /* wall clock (CLOCK_REALTIME) at drill start, for timestamps */
-	int64_t duration_ns;     /* whole drill */
+	int64_t duration_ns;	 /* whole drill */
 	const char *hostname;
 	const char *run_dir;
-	const char *error;       /* set when the drill could not run (exit 3) or was interrupted */
-	int exit_code;           /* 0 met, 1 missed, 2 bad input, 3 environment */
+	const char *error; /* set when the drill could not run (exit 3) or was interrupted */
+	int exit_code;	   /* 0 met, 1 missed, 2 bad input, 3 environment */
 	const struct report_property *props; /* drill-level figures: rto_ms, rpo_lost, ... */
 	size_t n_props;
 	const struct report_case *cases;
@@ -90,7 +90,7 @@ struct report_band {
 };
 
 struct report_series {
-	int64_t origin_ns;   /* shown as 0 on the time axis (steady state) */
+	int64_t origin_ns; /* shown as 0 on the time axis (steady state) */
 	int64_t bucket_ns;
 	const struct report_bucket *buckets;
 	size_t n_buckets;

@@ -54,15 +54,24 @@ static size_t esc_len(const unsigned char *p)
 static const char *entity(unsigned char c, bool attr)
 {
 	switch (c) {
-	case '&': return "&amp;";
-	case '<': return "&lt;";
-	case '>': return "&gt;";
-	case '"': return "&quot;";
-	case '\'': return "&apos;";
-	case '\r': return "&#13;";
-	case '\t': return attr ? "&#9;" : NULL;
-	case '\n': return attr ? "&#10;" : NULL;
-	default: return NULL;
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&apos;";
+	case '\r':
+		return "&#13;";
+	case '\t':
+		return attr ? "&#9;" : NULL;
+	case '\n':
+		return attr ? "&#10;" : NULL;
+	default:
+		return NULL;
 	}
 }
 

@@ -51,8 +51,8 @@ struct target_driver {
 	const char *name; /* the target's name, as in targets/NAME/ */
 	/* A request that sets key (NUL-terminated) to val (binary). Returns its length;
 	 * writes it to buf only if that is <= cap (buf is NULL when cap is 0). */
-	ssize_t (*encode_set)(void *buf, size_t cap, uint64_t tag, const char *key,
-			      const void *val, size_t vlen);
+	ssize_t (*encode_set)(void *buf, size_t cap, uint64_t tag, const char *key, const void *val,
+			      size_t vlen);
 	/* One reply to a set from buf: ACKED, REFUSED or UNKNOWN. */
 	ssize_t (*decode_reply)(const void *buf, size_t len, struct target_reply *out);
 	/* A request for every key the node holds, as encode_set. */

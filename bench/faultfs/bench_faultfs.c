@@ -91,8 +91,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static int ffs_start(const struct opts *o, const char *mode, bool writeback, const char *back,
 		     const char *mnt, const char *events, pid_t *pid)
 {
-	const char *argv[16 + MAX_FFS_ARGS] = { o->faultfs, "--cache", mode, "--backing", back,
-						 "--events", events, "--ready-fd", "3" };
+	const char *argv[16 + MAX_FFS_ARGS] = { o->faultfs,  "--cache",	   mode,
+						"--backing", back,	   "--events",
+						events,	     "--ready-fd", "3" };
 	posix_spawn_file_actions_t fa;
 	_cleanup_close_ int rd = -1;
 	int p[2], n = 9, r;
@@ -178,7 +179,8 @@ static int measure(const struct opts *o, const char *dirs[2], struct results *re
 
 			r = run_side(o, dirs[side], side, run, res);
 			if (r < 0)
-				fprintf(stderr, "bench_faultfs: %s: %s\n", dirs[side], strerror(-r));
+				fprintf(stderr, "bench_faultfs: %s: %s\n", dirs[side],
+					strerror(-r));
 		}
 	}
 	return stop ? -EINTR : r;
@@ -253,21 +255,35 @@ static int parse_caches(const char *s, struct opts *o)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "runs", required_argument, NULL, 'r' },    { "size", required_argument, NULL, 's' },
-		{ "fsyncs", required_argument, NULL, 'f' },  { "mode", required_argument, NULL, 'm' },
-		{ "faultfs", required_argument, NULL, 'b' }, { "ffs-arg", required_argument, NULL, 'a' },
-		{ "dir", required_argument, NULL, 'd' },     { "kernel-cache", required_argument, NULL, 'k' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "fsyncs", required_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "faultfs", required_argument, NULL, 'b' },
+		{ "ffs-arg", required_argument, NULL, 'a' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "kernel-cache", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->runs = atoi(optarg); break;
-		case 's': o->size = strtoull(optarg, NULL, 10) << 20; break;
-		case 'f': o->fsyncs = atoi(optarg); break;
-		case 'b': o->faultfs = optarg; break;
-		case 'd': o->base = optarg; break;
+		case 'r':
+			o->runs = atoi(optarg);
+			break;
+		case 's':
+			o->size = strtoull(optarg, NULL, 10) << 20;
+			break;
+		case 'f':
+			o->fsyncs = atoi(optarg);
+			break;
+		case 'b':
+			o->faultfs = optarg;
+			break;
+		case 'd':
+			o->base = optarg;
+			break;
 		case 'a':
 			if (o->n_ffs_args == MAX_FFS_ARGS)
 				return -E2BIG;
@@ -283,7 +299,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (parse_caches(optarg, o) < 0)
 				return -EINVAL;
 			break;
-		default: return -EINVAL;
+		default:
+			return -EINVAL;
 		}
 	}
 	if (optind != argc || o->runs < 1 || o->runs > MAX_RUNS || o->fsyncs < 1 ||
@@ -316,9 +333,15 @@ static int setup(const struct opts *o, char *tmp, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .runs = 5, .fsyncs = 200, .size = 32 << 20, .faultfs = FAULTFS_BIN,
-			  .base = "/var/tmp", .modes = { "passthrough", "volatile" }, .n_modes = 2,
-			  .writeback = { true }, .n_caches = 1 };
+	struct opts o = { .runs = 5,
+			  .fsyncs = 200,
+			  .size = 32 << 20,
+			  .faultfs = FAULTFS_BIN,
+			  .base = "/var/tmp",
+			  .modes = { "passthrough", "volatile" },
+			  .n_modes = 2,
+			  .writeback = { true },
+			  .n_caches = 1 };
 	char tmp[PATH_MAX] = "";
 	int r;
 

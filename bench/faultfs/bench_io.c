@@ -14,8 +14,10 @@
 #include "common/timeutil.h"
 
 const char *const bench_test_names[BENCH_TESTS] = {
-	[BENCH_SEQ_WRITE] = "seq write 4K", [BENCH_RAND_WRITE] = "rand write 4K",
-	[BENCH_SEQ_READ] = "seq read 4K",   [BENCH_RAND_READ] = "rand read 4K",
+	[BENCH_SEQ_WRITE] = "seq write 4K",
+	[BENCH_RAND_WRITE] = "rand write 4K",
+	[BENCH_SEQ_READ] = "seq read 4K",
+	[BENCH_RAND_READ] = "rand read 4K",
 };
 
 static int open_in(const char *dir, const char *name, int flags)
@@ -59,7 +61,9 @@ static int one_op(enum bench_test test, int fd, char *buf, uint64_t i, uint64_t 
 		  uint64_t *seed)
 {
 	off_t off = (off_t)((test == BENCH_RAND_WRITE || test == BENCH_RAND_READ ?
-				     next_block(seed, blocks) : i) * BENCH_BLOCK);
+				     next_block(seed, blocks) :
+				     i) *
+			    BENCH_BLOCK);
 	ssize_t n;
 
 	if (test == BENCH_SEQ_WRITE || test == BENCH_RAND_WRITE)
@@ -74,8 +78,10 @@ static int one_op(enum bench_test test, int fd, char *buf, uint64_t i, uint64_t 
 int bench_io_run(enum bench_test test, const char *dir, uint64_t size, double *mbs)
 {
 	static const int flags[BENCH_TESTS] = {
-		[BENCH_SEQ_WRITE] = O_WRONLY | O_CREAT | O_TRUNC, [BENCH_RAND_WRITE] = O_WRONLY,
-		[BENCH_SEQ_READ] = O_RDONLY, [BENCH_RAND_READ] = O_RDONLY,
+		[BENCH_SEQ_WRITE] = O_WRONLY | O_CREAT | O_TRUNC,
+		[BENCH_RAND_WRITE] = O_WRONLY,
+		[BENCH_SEQ_READ] = O_RDONLY,
+		[BENCH_RAND_READ] = O_RDONLY,
 	};
 	char buf[BENCH_BLOCK];
 	uint64_t blocks = size / BENCH_BLOCK, seed = 0x9e3779b97f4a7c15ull;

@@ -135,8 +135,7 @@ static double baseline_median(const struct bench *b, bool over_zeros)
 	return v[n / 2];
 }
 
-static pid_t start_server(const struct bench *b, const char *data, uint16_t port,
-			  const char *sync)
+static pid_t start_server(const struct bench *b, const char *data, uint16_t port, const char *sync)
 {
 	char listen[32];
 	pid_t pid;
@@ -169,7 +168,8 @@ static pid_t start_server(const struct bench *b, const char *data, uint16_t port
 
 static uint16_t free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -182,9 +182,12 @@ static uint16_t free_port(void)
 static int one_run(const struct bench *b, const char *sync, int clients, struct figure *fig)
 {
 	struct load_opts o = { .driver = target_driver_lookup("kvlog"),
-			       .host = "127.0.0.1", .clients = clients,
-			       .window = b->window, .value_size = b->value,
-			       .duration_ns = (int64_t)(b->seconds * 1e9), .prefix = "b",
+			       .host = "127.0.0.1",
+			       .clients = clients,
+			       .window = b->window,
+			       .value_size = b->value,
+			       .duration_ns = (int64_t)(b->seconds * 1e9),
+			       .prefix = "b",
 			       .latencies = true };
 	struct load_result res;
 	char data[512], cmd[600];
@@ -240,16 +243,22 @@ static void measure(const struct bench *b, const char *sync, int clients)
 
 static int parse(int argc, char **argv, struct bench *b)
 {
-	static const struct option opts[] = {
-		{ "runs", required_argument, NULL, 'r' },  { "seconds", required_argument, NULL, 's' },
-		{ "window", required_argument, NULL, 'w' }, { "value", required_argument, NULL, 'v' },
-		{ "dir", required_argument, NULL, 'd' },    { "sync", required_argument, NULL, 'S' },
-		{ "clients", required_argument, NULL, 'c' }, { "server", required_argument, NULL, 'x' },
-		{}
-	};
+	static const struct option opts[] = { { "runs", required_argument, NULL, 'r' },
+					      { "seconds", required_argument, NULL, 's' },
+					      { "window", required_argument, NULL, 'w' },
+					      { "value", required_argument, NULL, 'v' },
+					      { "dir", required_argument, NULL, 'd' },
+					      { "sync", required_argument, NULL, 'S' },
+					      { "clients", required_argument, NULL, 'c' },
+					      { "server", required_argument, NULL, 'x' },
+					      {} };
 	int c;
 
-	*b = (struct bench){ .runs = 3, .seconds = 2, .window = 1, .value = 100, .dir = "/var/tmp",
+	*b = (struct bench){ .runs = 3,
+			     .seconds = 2,
+			     .window = 1,
+			     .value = 100,
+			     .dir = "/var/tmp",
 			     .server = KVLOG_BIN_DIR "/kvlog-server" };
 	while ((c = getopt_long(argc, argv, "r:s:w:v:d:S:c:x:", opts, NULL)) != -1) {
 		if (c == 'r')
@@ -288,7 +297,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("kvlog-bench: %d runs of %.1fs each, %zu-byte values, %d in flight per client, "
-	       "data in %s\n", b.runs, b.seconds, b.value, b.window, b.dir);
+	       "data in %s\n",
+	       b.runs, b.seconds, b.value, b.window, b.dir);
 	if (strcmp(b.server, KVLOG_BIN_DIR "/kvlog-server") != 0)
 		printf("server: %s\n", b.server);
 	printf("baseline: raw 100-byte write+fdatasync on the same disk: %.0f/s appending, "

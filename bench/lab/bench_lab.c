@@ -129,8 +129,8 @@ int main(int argc, char **argv)
 	lab_init_process();
 	printf("median of %d runs, milliseconds, %d ms settle before each; ratio = ip / lab\n",
 	       runs, settle_ms);
-	printf("%5s %10s %10s %7s %10s %10s %7s\n", "nodes", "lab up", "ip up", "ratio",
-	       "lab down", "ip down", "ratio");
+	printf("%5s %10s %10s %7s %10s %10s %7s\n", "nodes", "lab up", "ip up", "ratio", "lab down",
+	       "ip down", "ratio");
 	for (s = 0; s < (int)(sizeof(sizes) / sizeof(sizes[0])); s++) {
 		double lu[100], ld[100], iu[100], id[100];
 

@@ -65,7 +65,8 @@ static double median(double *v, int n)
 /* One probe n1 -> n2: its effect, or -1 when it arrived within 5 ms. t_sent: when sent. */
 static int probe(struct b *b, int64_t *t_sent)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
 				  .sin_addr = node_addr(b->n2) };
 	struct pollfd pfd = { .fd = b->rx, .events = POLLIN };
 	char buf[64];
@@ -115,19 +116,38 @@ struct kind {
 };
 
 static struct kind kinds[] = {
-	{ "partition", &fault_partition_ops, "{from: n1, to: [n2]}", REFUSED, 0,
+	{ "partition",
+	  &fault_partition_ops,
+	  "{from: n1, to: [n2]}",
+	  REFUSED,
+	  0,
 	  { "ip", "route", "add", "unreachable", "TO/32", "proto", "205" },
-	  { "ip", "route", "del", "unreachable", "TO/32", "proto", "205" }, NULL, { { { 0 } } },
+	  { "ip", "route", "del", "unreachable", "TO/32", "proto", "205" },
+	  NULL,
+	  { { { 0 } } },
 	  { { 0 } } },
-	{ "loss 100%", &fault_loss_ops, "{node: n2, percent: 100, from: [n1]}", LOST, 1,
+	{ "loss 100%",
+	  &fault_loss_ops,
+	  "{node: n2, percent: 100, from: [n1]}",
+	  LOST,
+	  1,
 	  { "nft", "add table ip cdbench; add chain ip cdbench input { type filter hook input "
 		   "priority 0; }; add rule ip cdbench input ip saddr FROM numgen random mod "
 		   "10000 <= 9999 drop" },
-	  { "nft", "delete table ip cdbench" }, NULL, { { { 0 } } }, { { 0 } } },
-	{ "delay 20ms", &fault_delay_ops, "{node: n2, mean: 20ms, from: [n1]}", LATE, 1,
+	  { "nft", "delete table ip cdbench" },
+	  NULL,
+	  { { { 0 } } },
+	  { { 0 } } },
+	{ "delay 20ms",
+	  &fault_delay_ops,
+	  "{node: n2, mean: 20ms, from: [n1]}",
+	  LATE,
+	  1,
 	  { "iptables-nft", "-A", "INPUT", "-s", "FROM", "-j", "NFQUEUE", "--queue-num", "206" },
 	  { "iptables-nft", "-D", "INPUT", "-s", "FROM", "-j", "NFQUEUE", "--queue-num", "206" },
-	  NULL, { { { 0 } } }, { { 0 } } },
+	  NULL,
+	  { { { 0 } } },
+	  { { 0 } } },
 };
 
 static void subst(struct b *b, const char *const *in, const char **out, char (*buf)[256])
@@ -163,8 +183,8 @@ static int make(struct b *b, struct kind *k, int cmdline, bool heal)
 	}
 	r = heal ? k->ops->heal(k->st, &b->env, &what) : k->ops->inject(k->st, &b->env, &what);
 	if (r < 0)
-		fprintf(stderr, "%s %s: %s (%s)\n", k->name, heal ? "heal" : "inject",
-			strerror(-r), what.buf);
+		fprintf(stderr, "%s %s: %s (%s)\n", k->name, heal ? "heal" : "inject", strerror(-r),
+			what.buf);
 	strbuf_release(&what);
 	return r;
 }
@@ -201,7 +221,8 @@ static void cmd_engine(struct b *b)
 	int fd = node_socket(b->n2, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 
 	CHECK(net_delay_new(fd, -1, 206, &spec, &q) == 0, "queue 206 in n2");
-	CHECK(net_delay_attach_run(b->env.attachment(b->lab, "n2-command-line", &net_delay_attach_ops), q) == 0,
+	CHECK(net_delay_attach_run(
+		      b->env.attachment(b->lab, "n2-command-line", &net_delay_attach_ops), q) == 0,
 	      "run queue 206");
 }
 
@@ -254,11 +275,12 @@ int main(int argc, char **argv)
 		kinds[i].st = t_fault_parse(kinds[i].ops, b.lab, kinds[i].args);
 	for (int run = 0; run < runs; run++)
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-			once(&b, &kinds[i], run % 2);	/* alternate who goes first */
+			once(&b, &kinds[i], run % 2); /* alternate who goes first */
 			once(&b, &kinds[i], !(run % 2));
 		}
 	printf("# median over %d applications each, same run, alternating; in force = the "
-	       "first probe after the call is refused/lost/late\n", runs);
+	       "first probe after the call is refused/lost/late\n",
+	       runs);
 	printf("%-11s %-18s %12s %9s %12s %9s %8s\n", "fault", "", "chaosdrill", "verified",
 	       "command", "verified", "ratio");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

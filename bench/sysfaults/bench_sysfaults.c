@@ -122,8 +122,8 @@ static void make_argv(const struct bench *b, enum mode m, const struct workload 
 }
 
 /* In the child: stdout to the pipe, the shim's variables or the filter, then exec. */
-static _Noreturn void child(const struct bench *b, enum mode m, const struct workload *w,
-			    int out, int sock)
+static _Noreturn void child(const struct bench *b, enum mode m, const struct workload *w, int out,
+			    int sock)
 {
 	const struct sys_filter *f = m == M_SECCOMP_OTHER ? b->f_other : b->f_nomatch;
 	char pre[512], calls[24];
@@ -226,7 +226,8 @@ static double run_one(struct bench *b, enum mode m, struct workload *w)
 		return -1;
 	if (m == M_SHIM_UNARMED)
 		sys_shimctl_disarm(b->ctl);
-	if (pipe2(out, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (pipe2(out, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0)
@@ -361,10 +362,14 @@ int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
 	int runs = argc > 1 ? atoi(argv[1]) : 5;
-	struct workload tmpfs = { .name = "pwrite", .title = "4 KiB pwrite on tmpfs",
-				  .calls = argc > 2 ? atol(argv[2]) : 200000, .calls_per_op = 1 };
-	struct workload disk = { .name = "fsync", .title = "4 KiB write + fdatasync on disk",
-				 .calls = argc > 3 ? atol(argv[3]) : 3000, .calls_per_op = 2 };
+	struct workload tmpfs = { .name = "pwrite",
+				  .title = "4 KiB pwrite on tmpfs",
+				  .calls = argc > 2 ? atol(argv[2]) : 200000,
+				  .calls_per_op = 1 };
+	struct workload disk = { .name = "fsync",
+				 .title = "4 KiB write + fdatasync on disk",
+				 .calls = argc > 3 ? atol(argv[3]) : 3000,
+				 .calls_per_op = 2 };
 	const char *disk_dir = argc > 4 ? argv[4] : "/var/tmp";
 	int r;
 

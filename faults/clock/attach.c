@@ -26,14 +26,14 @@
 
 struct clock_attach {
 	struct attach_host host;
-	struct clock_skew skew;  /* the union of what its faults ask */
+	struct clock_skew skew; /* the union of what its faults ask */
 	size_t fault;
 	bool armed;
-	unsigned skewed;         /* incarnations started skewed */
+	unsigned skewed; /* incarnations started skewed */
 	int64_t first_ns;
-	bool starting_skewed;    /* this start is skewed (before_start to after_start) */
-	char offsets[128];       /* for /proc/self/timens_offsets, made before the fork */
-	char faketime[32];       /* FAKETIME's value */
+	bool starting_skewed; /* this start is skewed (before_start to after_start) */
+	char offsets[128];    /* for /proc/self/timens_offsets, made before the fork */
+	char faketime[32];    /* FAKETIME's value */
 };
 
 static struct clock_attach *of(struct node_attach *a)
@@ -78,7 +78,8 @@ static int want(struct node_attach *a, const void *fault_state, size_t fault)
 	if (c->skew.realtime || c->skew.monotonic) {
 		char why[120];
 
-		snprintf(why, sizeof(why), "node %s has two clock faults; give it one with both offsets",
+		snprintf(why, sizeof(why),
+			 "node %s has two clock faults; give it one with both offsets",
 			 c->host.node);
 		c->host.ops->cannot(c->host.h, why);
 		return -EINVAL;
@@ -92,7 +93,8 @@ static void seconds(char *buf, size_t len, int64_t ns)
 {
 	int64_t a = ns < 0 ? -ns : ns;
 
-	snprintf(buf, len, "%s%" PRId64 ".%09" PRId64, ns < 0 ? "-" : "+", a / 1000000000, a % 1000000000);
+	snprintf(buf, len, "%s%" PRId64 ".%09" PRId64, ns < 0 ? "-" : "+", a / 1000000000,
+		 a % 1000000000);
 }
 
 static int cannot(struct clock_attach *c, int err, const char *what)
@@ -115,24 +117,34 @@ static int prepare(struct node_attach *a)
 		const char *so = clock_faketime_library();
 
 		if (access(so, R_OK) < 0) {
-			snprintf(what, sizeof(what), "offset: needs libfaketime, and %s is missing (%s): install the Debian package libfaketime",
-				 so, strerror(errno));
+			snprintf(
+				what, sizeof(what),
+				"offset: needs libfaketime, and %s is missing (%s): install the Debian package libfaketime",
+				so, strerror(errno));
 			return cannot(c, -ENOENT, what);
 		}
-		if (!c->host.program || sys_shim_fit(so, c->host.program, &fit) < 0 || fit != SYS_SHIM_FITS) {
-			snprintf(what, sizeof(what), "offset: libfaketime cannot reach %s: it is %s (a realtime skew needs a dynamically linked program)",
-				 c->host.program ? c->host.program : c->host.argv[0],
-				 c->host.program ? sys_shim_fit_name(fit) : "not found");
+		if (!c->host.program || sys_shim_fit(so, c->host.program, &fit) < 0 ||
+		    fit != SYS_SHIM_FITS) {
+			snprintf(
+				what, sizeof(what),
+				"offset: libfaketime cannot reach %s: it is %s (a realtime skew needs a dynamically linked program)",
+				c->host.program ? c->host.program : c->host.argv[0],
+				c->host.program ? sys_shim_fit_name(fit) : "not found");
 			return cannot(c, -ENOEXEC, what);
 		}
 		seconds(c->faketime, sizeof(c->faketime), c->skew.realtime_ns);
 	}
 	if (c->skew.monotonic) {
 		if (access("/proc/self/ns/time", F_OK) < 0)
-			return cannot(c, -EOPNOTSUPP, "monotonic: this kernel has no time namespaces (Linux 5.6, CONFIG_TIME_NS)");
+			return cannot(
+				c, -EOPNOTSUPP,
+				"monotonic: this kernel has no time namespaces (Linux 5.6, CONFIG_TIME_NS)");
 		if (c->host.user)
-			return cannot(c, -EPERM, "monotonic: the node's time namespace is made as it starts, which needs root; its target runs it as another user");
-		snprintf(c->offsets, sizeof(c->offsets), "monotonic %" PRId64 " %" PRId64 "\nboottime %" PRId64 " %" PRId64 "\n",
+			return cannot(
+				c, -EPERM,
+				"monotonic: the node's time namespace is made as it starts, which needs root; its target runs it as another user");
+		snprintf(c->offsets, sizeof(c->offsets),
+			 "monotonic %" PRId64 " %" PRId64 "\nboottime %" PRId64 " %" PRId64 "\n",
 			 m / 1000000000, m % 1000000000, m / 1000000000, m % 1000000000);
 	}
 	return 0;
@@ -220,9 +232,12 @@ void clock_attach_effects(const struct node_attach *a, struct fault_effects *out
 {
 	const struct clock_attach *c = (const struct clock_attach *)a;
 
-	*out = (struct fault_effects){ .first_ns = -1, .details = "",
-				       .none = "no incarnation of the node started while it was in",
-				       .hint = " (a clock fault acts from the node's next start: restart it while the fault is in)" };
+	*out = (struct fault_effects){
+		.first_ns = -1,
+		.details = "",
+		.none = "no incarnation of the node started while it was in",
+		.hint = " (a clock fault acts from the node's next start: restart it while the fault is in)"
+	};
 	if (!c)
 		return;
 	out->count = c->skewed;

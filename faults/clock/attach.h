@@ -22,7 +22,7 @@ extern const struct attach_ops clock_attach_ops;
 
 /* What a clock fault asks of its node (the fault's state starts with it). */
 struct clock_skew {
-	const char *node;     /* borrowed from the scenario tree */
+	const char *node; /* borrowed from the scenario tree */
 	bool realtime, monotonic;
 	int64_t realtime_ns;  /* added to CLOCK_REALTIME */
 	int64_t monotonic_ns; /* added to CLOCK_MONOTONIC and CLOCK_BOOTTIME */

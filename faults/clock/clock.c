@@ -26,7 +26,10 @@ static int signed_duration(const struct cfg_node *v, int64_t *ns, struct cd_erro
 	if (r < 0)
 		return r;
 	if (units_parse_duration(s[0] == '-' || s[0] == '+' ? s + 1 : s, ns) < 0)
-		return cfg_error(v, err, "bad offset '%s': expected a duration with a sign if behind, like 30s, -2m or 1.5s", s);
+		return cfg_error(
+			v, err,
+			"bad offset '%s': expected a duration with a sign if behind, like 30s, -2m or 1.5s",
+			s);
 	if (s[0] == '-')
 		*ns = -*ns;
 	return 0;
@@ -52,7 +55,9 @@ static int parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 	off = cfg_get(args, "offset");
 	mono = cfg_get(args, "monotonic");
 	if (r >= 0 && !off && !mono)
-		r = cfg_error(args, err, "clock needs offset: (the realtime clock) or monotonic: (CLOCK_MONOTONIC and CLOCK_BOOTTIME), or both");
+		r = cfg_error(
+			args, err,
+			"clock needs offset: (the realtime clock) or monotonic: (CLOCK_MONOTONIC and CLOCK_BOOTTIME), or both");
 	if (r >= 0 && off && (r = signed_duration(off, &st->realtime_ns, err)) >= 0)
 		st->realtime = true;
 	if (r >= 0 && mono && (r = signed_duration(mono, &st->monotonic_ns, err)) >= 0)
@@ -88,20 +93,25 @@ static int arm(void *state, const struct fault_env *env, bool armed, struct strb
 
 	if (r < 0)
 		return r;
-	strbuf_appendf(what, "%s: %s's incarnations started from now on run with", armed ? "armed" : "disarmed",
-		       st->node);
+	strbuf_appendf(what, "%s: %s's incarnations started from now on run with",
+		       armed ? "armed" : "disarmed", st->node);
 	if (!armed) {
 		strbuf_append(what, " its true clocks");
 		return 0;
 	}
 	if (st->realtime) {
-		units_format_duration(st->realtime_ns < 0 ? -st->realtime_ns : st->realtime_ns, b, sizeof(b));
-		strbuf_appendf(what, " CLOCK_REALTIME %s %s (libfaketime)", b, st->realtime_ns < 0 ? "behind" : "ahead");
+		units_format_duration(st->realtime_ns < 0 ? -st->realtime_ns : st->realtime_ns, b,
+				      sizeof(b));
+		strbuf_appendf(what, " CLOCK_REALTIME %s %s (libfaketime)", b,
+			       st->realtime_ns < 0 ? "behind" : "ahead");
 	}
 	if (st->monotonic) {
-		units_format_duration(st->monotonic_ns < 0 ? -st->monotonic_ns : st->monotonic_ns, b, sizeof(b));
-		strbuf_appendf(what, "%s CLOCK_MONOTONIC and CLOCK_BOOTTIME %s %s (a time namespace)",
-			       st->realtime ? "," : "", b, st->monotonic_ns < 0 ? "behind" : "ahead");
+		units_format_duration(st->monotonic_ns < 0 ? -st->monotonic_ns : st->monotonic_ns,
+				      b, sizeof(b));
+		strbuf_appendf(what,
+			       "%s CLOCK_MONOTONIC and CLOCK_BOOTTIME %s %s (a time namespace)",
+			       st->realtime ? "," : "", b,
+			       st->monotonic_ns < 0 ? "behind" : "ahead");
 	}
 	return 0;
 }
@@ -123,9 +133,11 @@ static void effects(const void *state, const struct fault_env *env, struct fault
 
 const struct fault_ops fault_clock_ops = {
 	.name = "clock",
-	.summary = "skew a node's realtime (libfaketime) or monotonic clock (time namespace) from its next start",
-	.needs = "offset: libfaketime (Debian package libfaketime) and a dynamically linked target; "
-		 "monotonic: time namespaces (Linux 5.6, entered at exec since 5.17) and a target run as root",
+	.summary =
+		"skew a node's realtime (libfaketime) or monotonic clock (time namespace) from its next start",
+	.needs =
+		"offset: libfaketime (Debian package libfaketime) and a dynamically linked target; "
+		"monotonic: time namespaces (Linux 5.6, entered at exec since 5.17) and a target run as root",
 	.heals = true,
 	.parse = parse,
 	.node = node_of,

@@ -103,8 +103,15 @@ static int setup_ext4(struct disk_attach *d, char *what, size_t len)
 {
 	const struct attach_host *h = &d->host;
 	char image[4200], dev[32], out[256];
-	const char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
-			       "nodiscard,lazy_itable_init=0,lazy_journal_init=0", image, NULL };
+	const char *mkfs[] = { "mkfs.ext4",
+			       "-q",
+			       "-F",
+			       "-m",
+			       "0",
+			       "-E",
+			       "nodiscard,lazy_itable_init=0,lazy_journal_init=0",
+			       image,
+			       NULL };
 	const char *mnt[] = { h->chaosdrill, "node-disk", "mount", "ext4", dev, NULL };
 	_cleanup_close_ int fd = -1;
 	int k;
@@ -119,20 +126,25 @@ static int setup_ext4(struct disk_attach *d, char *what, size_t len)
 		k = failpoint("disk.mkfs", -ENOENT);
 	if (k < 0)
 		return cannot(d, k, "mkfs.ext4 failed: %s",
-			      k == -ENOENT ? "not installed (Debian: e2fsprogs)" : k == -EIO ? out : strerror(-k));
+			      k == -ENOENT ? "not installed (Debian: e2fsprogs)" :
+			      k == -EIO	   ? out :
+					     strerror(-k));
 	fd = loop_attach(image, dev, sizeof(dev));
 	if (fd >= 0 && (k = failpoint("disk.loop", -ENXIO)) < 0) {
 		close(fd);
 		fd = k;
 	}
 	if (fd < 0)
-		return cannot(d, fd, "no loop device (%s): fs: ext4 needs /dev/loop-control; fs: tmpfs does not",
-			      strerror(-fd));
+		return cannot(
+			d, fd,
+			"no loop device (%s): fs: ext4 needs /dev/loop-control; fs: tmpfs does not",
+			strerror(-fd));
 	k = h->ops->run(h->h, true, mnt, HELPER_NS, out, sizeof(out));
 	if (k >= 0)
 		k = failpoint("disk.mount", -EPERM);
 	if (k < 0)
-		return cannot(d, k, "cannot mount ext4 from %s: %s", dev, k == -EIO ? out : strerror(-k));
+		return cannot(d, k, "cannot mount ext4 from %s: %s", dev,
+			      k == -EIO ? out : strerror(-k));
 	snprintf(what, len, "ext4 on %s (image nodes/%s/disk.img): %s", dev, h->node, out);
 	return 0;
 }
@@ -161,8 +173,10 @@ static int setup_tmpfs(struct disk_attach *d, char *what, size_t len)
 	/* a full tmpfs is that much RAM in use: never more than half of what is free */
 	if (avail && d->spec.size > avail / 2) {
 		units_format_size(d->spec.size, size, sizeof(size));
-		return cannot(d, -ENOMEM, "a %s tmpfs would take more than half the memory available (%llu MiB): use fs: ext4, or a smaller size",
-			      size, (unsigned long long)(avail >> 20));
+		return cannot(
+			d, -ENOMEM,
+			"a %s tmpfs would take more than half the memory available (%llu MiB): use fs: ext4, or a smaller size",
+			size, (unsigned long long)(avail >> 20));
 	}
 	snprintf(size, sizeof(size), "%" PRIu64, d->spec.size);
 	k = h->ops->run(h->h, true, mnt, HELPER_NS, out, sizeof(out));
@@ -203,7 +217,8 @@ int disk_attach_fill(struct node_attach *a, bool fill, uint64_t free_bytes, char
 	if (!d || !d->mounted)
 		return -ENODEV;
 	snprintf(arg, sizeof(arg), "%" PRIu64, free_bytes);
-	return d->host.ops->run(d->host.h, true, fill ? fill_argv : unfill_argv, HELPER_NS, reply, len);
+	return d->host.ops->run(d->host.h, true, fill ? fill_argv : unfill_argv, HELPER_NS, reply,
+				len);
 }
 
 static void attach_free(struct node_attach *a)

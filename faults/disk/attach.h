@@ -31,6 +31,7 @@ struct disk_spec {
 /* Fills the disk with a ballast file until free_bytes are left (fill), or deletes the
  * ballast; reply gets one line about it ("ballast 66060288 bytes, 0 bytes free").
  * -ENODEV when the node has no disk. */
-int disk_attach_fill(struct node_attach *a, bool fill, uint64_t free_bytes, char *reply, size_t len);
+int disk_attach_fill(struct node_attach *a, bool fill, uint64_t free_bytes, char *reply,
+		     size_t len);
 
 #endif

@@ -58,7 +58,8 @@ static int run(void *state, const struct fault_env *env, bool fill, struct strbu
 
 	if (r < 0) {
 		if (r == -EIO && reply[0]) /* the helper said why */
-			strbuf_appendf(what, "%s %s's disk: %s", fill ? "filling" : "freeing", st->node, reply);
+			strbuf_appendf(what, "%s %s's disk: %s", fill ? "filling" : "freeing",
+				       st->node, reply);
 		return r;
 	}
 	strbuf_appendf(what, "%s %s's disk: %s", fill ? "filled" : "freed", st->node, reply);

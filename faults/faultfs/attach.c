@@ -83,14 +83,16 @@ static int wait_ready(struct ffs_attach *f, int fd, char *why, size_t len)
 		snprintf(why, len, "no answer in %d s", READY_MS / 1000);
 		return -ETIMEDOUT;
 	}
-	if (p[0].revents & POLLIN && read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "ready", 5))
+	if (p[0].revents & POLLIN && read(fd, buf, sizeof(buf) - 1) > 0 &&
+	    !strncmp(buf, "ready", 5))
 		return 0;
 	f->host.ops->wait(f->host.h, f->pidfd, 1000000000LL, &status);
 	close(f->pidfd);
 	f->pidfd = -1;
 	snprintf(why, len, "it exited with %d%s (see nodes/%s/faultfs.log)",
 		 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-		 WIFEXITED(status) && WEXITSTATUS(status) == 3 ? ": no usable /dev/fuse" : "", f->host.node);
+		 WIFEXITED(status) && WEXITSTATUS(status) == 3 ? ": no usable /dev/fuse" : "",
+		 f->host.node);
 	return -ENODEV;
 }
 
@@ -98,16 +100,26 @@ static int prepare(struct node_attach *a)
 {
 	struct ffs_attach *f = of(a);
 	char events[4300], log[4300], why[200], line[200];
-	const char *argv[12] = { ffs_attach_binary(), "--cache", f->volatile_cache ? "volatile" : "passthrough",
-				 "--control", f->sock, "--events", events, "--ready-fd", "1" };
+	const char *argv[12] = { ffs_attach_binary(),
+				 "--cache",
+				 f->volatile_cache ? "volatile" : "passthrough",
+				 "--control",
+				 f->sock,
+				 "--events",
+				 events,
+				 "--ready-fd",
+				 "1" };
 	struct attach_spawn sp = { argv, -1, -1 };
 	_cleanup_close_ int logfd = -1, rd = -1;
 	size_t na = 9;
 	int p[2], k;
 
-	if (snprintf(f->sock, sizeof(f->sock), "%s/faultfs.sock", f->host.node_dir) >= (int)sizeof(f->sock)) {
-		snprintf(why, sizeof(why), "the run directory's path is too long for a control socket (%zu bytes at most): use a shorter --out",
-			 sizeof(f->sock) - 30);
+	if (snprintf(f->sock, sizeof(f->sock), "%s/faultfs.sock", f->host.node_dir) >=
+	    (int)sizeof(f->sock)) {
+		snprintf(
+			why, sizeof(why),
+			"the run directory's path is too long for a control socket (%zu bytes at most): use a shorter --out",
+			sizeof(f->sock) - 30);
 		f->host.ops->cannot(f->host.h, why);
 		return -ENAMETOOLONG;
 	}
@@ -133,7 +145,8 @@ static int prepare(struct node_attach *a)
 		return cannot(f, k, "the fault file system did not come up on", why);
 	snprintf(line, sizeof(line), "faultfs mounted over the data dir (%s cache, %s)",
 		 f->volatile_cache ? "volatile" : "passthrough",
-		 f->write_through ? "write-through: a fault on writes is planned" : "kernel writeback cache");
+		 f->write_through ? "write-through: a fault on writes is planned" :
+				    "kernel writeback cache");
 	f->host.ops->note(f->host.h, f->host.ops->now(f->host.h), -1, line, NULL);
 	return 0;
 }

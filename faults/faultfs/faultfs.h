@@ -26,12 +26,12 @@
 #define FAULTFS_TRASH ".chaosdrill-faultfs"
 
 struct faultfs_opts {
-	const char *backing;  /* the backing directory (may be the mount point itself) */
-	bool volatile_cache;  /* --cache volatile */
-	bool direct_io;	      /* --direct-io: every read and write reaches us */
-	bool writeback;	      /* --writeback-cache: the kernel buffers writes */
-	bool drop_on_exit;    /* --on-exit drop: a clean stop is a power cut (keep none) */
-	FILE *events;	      /* borrowed; JSON lines; may be NULL */
+	const char *backing; /* the backing directory (may be the mount point itself) */
+	bool volatile_cache; /* --cache volatile */
+	bool direct_io;	     /* --direct-io: every read and write reaches us */
+	bool writeback;	     /* --writeback-cache: the kernel buffers writes */
+	bool drop_on_exit;   /* --on-exit drop: a clean stop is a power cut (keep none) */
+	FILE *events;	     /* borrowed; JSON lines; may be NULL */
 };
 
 struct faultfs_stats {
@@ -51,8 +51,8 @@ struct faultfs {
 	uint64_t trash_seq;
 	struct faultfs_stats stats;
 	uint64_t capped_events;
-	void *fuse;	  /* struct fuse *, set while mounted (kernel cache invalidation) */
-	void *handles;	  /* faultfs_fuse.c's open files and dirs, freed if never released */
+	void *fuse;    /* struct fuse *, set while mounted (kernel cache invalidation) */
+	void *handles; /* faultfs_fuse.c's open files and dirs, freed if never released */
 	int ctl_fd, ctl_stop[2];
 	pthread_t ctl_thread;
 	bool ctl_running;
@@ -65,8 +65,8 @@ int faultfs_shutdown(struct faultfs *fs);
 
 /* One event as a JSON line: {"mono_ns":..,"event":name,"path":path,<fields>}. fields is a
  * printf format of further "key":value pairs (may be NULL). Caller holds the lock. */
-void faultfs_event(struct faultfs *fs, const char *name, const char *path, const char *fields,
-		   ...) __attribute__((format(printf, 4, 5)));
+void faultfs_event(struct faultfs *fs, const char *name, const char *path, const char *fields, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Like faultfs_event for per-operation events (failed reads, rotted reads): at most 1000
  * of them are written; stats keep counting. */
 void faultfs_event_capped(struct faultfs *fs, const char *name, const char *path,

@@ -20,8 +20,10 @@ static bool literal(const char *path)
 }
 
 static const char *const kind_names[] = {
-	[FFS_RULE_BAD_RANGE] = "bad-range", [FFS_RULE_BITROT] = "bitrot",
-	[FFS_RULE_DELAY] = "delay", [FFS_RULE_FSYNC_ERRNO] = "fsync-errno",
+	[FFS_RULE_BAD_RANGE] = "bad-range",
+	[FFS_RULE_BITROT] = "bitrot",
+	[FFS_RULE_DELAY] = "delay",
+	[FFS_RULE_FSYNC_ERRNO] = "fsync-errno",
 };
 
 static int arm(struct faultfs *fs, const struct ffs_rule *r)
@@ -36,8 +38,8 @@ static int arm(struct faultfs *fs, const struct ffs_rule *r)
 	return e;
 }
 
-static int arm_random(struct faultfs *fs, const struct ffs_cmd *c, struct ffs_rule *r,
-		      char *reply, size_t len)
+static int arm_random(struct faultfs *fs, const struct ffs_cmd *c, struct ffs_rule *r, char *reply,
+		      size_t len)
 {
 	_cleanup_free_ uint64_t *idx = calloc(c->random_n, sizeof(*idx));
 	uint64_t span = c->span;
@@ -108,16 +110,19 @@ static int rot_at_rest(struct faultfs *fs, const struct ffs_rule *r, char *reply
 	if (fsync(fd) < 0)
 		return -errno;
 	faultfs_event(fs, "bitrot-at-rest", r->glob,
-		      "\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"bits\":%" PRIu32, r->start, r->end,
-		      done);
+		      "\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"bits\":%" PRIu32, r->start,
+		      r->end, done);
 	snprintf(reply, len, "ok flipped=%" PRIu32, done);
 	return 0;
 }
 
 static int cmd_bitrot(struct faultfs *fs, const struct ffs_cmd *c, char *reply, size_t len)
 {
-	struct ffs_rule r = { .kind = FFS_RULE_BITROT, .ops = FFS_OP_READ, .start = c->off,
-			      .bits = c->bits, .seed = c->seed };
+	struct ffs_rule r = { .kind = FFS_RULE_BITROT,
+			      .ops = FFS_OP_READ,
+			      .start = c->off,
+			      .bits = c->bits,
+			      .seed = c->seed };
 	int e;
 
 	snprintf(r.glob, sizeof(r.glob), "%s", c->path);
@@ -153,8 +158,8 @@ static void report_cut_file(void *ctx, const struct ffs_cut_file *f)
 
 	format_sectors(&sb, f->kept_idx, f->kept);
 	faultfs_event(fs, "power-cut-file", f->name,
-		      "\"dropped\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"kept_sectors\":\"%s\"", f->dropped,
-		      f->kept, sb.buf ? sb.buf : "");
+		      "\"dropped\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"kept_sectors\":\"%s\"",
+		      f->dropped, f->kept, sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 }
 
@@ -170,8 +175,8 @@ static int cmd_power_cut(struct faultfs *fs, const struct ffs_cmd *c, char *repl
 	fs->stats.sectors_kept += kept;
 	fs->stats.ns_undone += undone;
 	faultfs_event(fs, "power-cut", NULL,
-		      "\"keep\":\"%s\",\"seed\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"kept\":%" PRIu64
-		      ",\"ns_undone\":%" PRIu64,
+		      "\"keep\":\"%s\",\"seed\":%" PRIu64 ",\"dropped\":%" PRIu64
+		      ",\"kept\":%" PRIu64 ",\"ns_undone\":%" PRIu64,
 		      c->keep == FFS_KEEP_NONE ? "none" : "random-sectors", c->seed, dropped, kept,
 		      undone);
 	snprintf(reply, len, "ok dropped=%" PRIu64 " kept=%" PRIu64 " ns_undone=%" PRIu64, dropped,
@@ -181,8 +186,9 @@ static int cmd_power_cut(struct faultfs *fs, const struct ffs_cmd *c, char *repl
 
 static int cmd_delay(struct faultfs *fs, const struct ffs_cmd *c, char *reply, size_t len)
 {
-	struct ffs_rule r = { .kind = FFS_RULE_DELAY, .ops = c->ops, .delay_ns = c->delay_ns,
-			      .end = FFS_RANGE_END };
+	struct ffs_rule r = {
+		.kind = FFS_RULE_DELAY, .ops = c->ops, .delay_ns = c->delay_ns, .end = FFS_RANGE_END
+	};
 
 	snprintf(r.glob, sizeof(r.glob), "%s", c->path);
 	snprintf(reply, len, "ok");
@@ -191,8 +197,11 @@ static int cmd_delay(struct faultfs *fs, const struct ffs_cmd *c, char *reply, s
 
 static int cmd_fsync_errno(struct faultfs *fs, const struct ffs_cmd *c, char *reply, size_t len)
 {
-	struct ffs_rule r = { .kind = FFS_RULE_FSYNC_ERRNO, .ops = FFS_OP_FSYNC, .err = c->err,
-			      .count = c->count, .end = FFS_RANGE_END };
+	struct ffs_rule r = { .kind = FFS_RULE_FSYNC_ERRNO,
+			      .ops = FFS_OP_FSYNC,
+			      .err = c->err,
+			      .count = c->count,
+			      .end = FFS_RANGE_END };
 
 	snprintf(r.glob, sizeof(r.glob), "%s", c->path);
 	snprintf(reply, len, "ok");
@@ -205,7 +214,8 @@ static int cmd_status(struct faultfs *fs, const struct ffs_cmd *c, char *reply, 
 
 	ffs_cache_counts(fs->cache, &files, &sectors);
 	snprintf(reply, len,
-		 "ok cache=%s dirty_files=%" PRIu64 " dirty_sectors=%" PRIu64 " pending_ns=%zu rules=%zu",
+		 "ok cache=%s dirty_files=%" PRIu64 " dirty_sectors=%" PRIu64
+		 " pending_ns=%zu rules=%zu",
 		 fs->opts.volatile_cache ? "volatile" : "passthrough", files, sectors,
 		 ffs_journal_pending(fs->journal), fs->rules.n);
 	return 0;
@@ -238,10 +248,14 @@ static int cmd_clear(struct faultfs *fs, const struct ffs_cmd *c, char *reply, s
 typedef int (*cmd_fn)(struct faultfs *fs, const struct ffs_cmd *c, char *reply, size_t len);
 
 static const cmd_fn handlers[FFS_CMD_COUNT] = {
-	[FFS_CMD_ARM_BAD_RANGE] = cmd_bad_range, [FFS_CMD_BITROT] = cmd_bitrot,
-	[FFS_CMD_POWER_CUT] = cmd_power_cut,	 [FFS_CMD_DELAY] = cmd_delay,
-	[FFS_CMD_FSYNC_ERRNO] = cmd_fsync_errno, [FFS_CMD_STATUS] = cmd_status,
-	[FFS_CMD_STATS] = cmd_stats,		 [FFS_CMD_CLEAR] = cmd_clear,
+	[FFS_CMD_ARM_BAD_RANGE] = cmd_bad_range,
+	[FFS_CMD_BITROT] = cmd_bitrot,
+	[FFS_CMD_POWER_CUT] = cmd_power_cut,
+	[FFS_CMD_DELAY] = cmd_delay,
+	[FFS_CMD_FSYNC_ERRNO] = cmd_fsync_errno,
+	[FFS_CMD_STATUS] = cmd_status,
+	[FFS_CMD_STATS] = cmd_stats,
+	[FFS_CMD_CLEAR] = cmd_clear,
 };
 
 /* Before a command (outside the lock): pages still dirty in the kernel's writeback cache
@@ -326,8 +340,10 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 	}
 	snprintf(reply, len, "ok");
 	if (before(fs, &c) < 0) {
-		snprintf(reply, len, "error ENOMEM %s not done: the kernel's dirty pages could not "
-			 "all be written first (out of memory)", ffs_cmd_name(c.kind));
+		snprintf(reply, len,
+			 "error ENOMEM %s not done: the kernel's dirty pages could not "
+			 "all be written first (out of memory)",
+			 ffs_cmd_name(c.kind));
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
@@ -348,7 +364,9 @@ void faultfs_exec(struct faultfs *fs, const char *line, char *reply, size_t len)
 		faultfs_event(fs, "invalidate-failed", NULL, "\"command\":\"%s\",\"errno\":%d",
 			      ffs_cmd_name(c.kind), ENOMEM);
 		pthread_mutex_unlock(&fs->lock);
-		snprintf(reply, len, "error ENOMEM %s done, but the kernel's cached pages of open "
-			 "files could not all be dropped (out of memory)", ffs_cmd_name(c.kind));
+		snprintf(reply, len,
+			 "error ENOMEM %s done, but the kernel's cached pages of open "
+			 "files could not all be dropped (out of memory)",
+			 ffs_cmd_name(c.kind));
 	}
 }

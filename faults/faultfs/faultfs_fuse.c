@@ -28,10 +28,10 @@
 
 struct fh {
 	struct fh *prev, *next; /* faultfs.handles: a lazy unmount never releases them */
-	int fd;		   /* backing fd, O_RDWR when writing was asked for; -1 for a dir */
+	int fd;			/* backing fd, O_RDWR when writing was asked for; -1 for a dir */
 	struct ffs_key key;
-	uint64_t gen;	   /* fs->keeps' generation at open */
-	char *path;	   /* at open; for unlinked files (hard_remove gives no path) */
+	uint64_t gen; /* fs->keeps' generation at open */
+	char *path;   /* at open; for unlinked files (hard_remove gives no path) */
 };
 
 static struct faultfs *get_fs(void)
@@ -147,8 +147,8 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 	if (faultfs_hidden(path))
 		return -ENOENT;
-	if (fi ? fstat(get_fh(fi)->fd, st) : fstatat(fs->backing_fd, faultfs_rel(path), st,
-						     AT_SYMLINK_NOFOLLOW))
+	if (fi ? fstat(get_fh(fi)->fd, st) :
+		 fstatat(fs->backing_fd, faultfs_rel(path), st, AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	if (fs->opts.volatile_cache && S_ISREG(st->st_mode)) {
 		pthread_mutex_lock(&fs->lock);
@@ -229,7 +229,8 @@ static int op_link(const char *from, const char *to)
 		return -EPERM;
 	pthread_mutex_lock(&fs->lock);
 	r = ns_create(to, FFS_NS_CREATE,
-		      linkat(fs->backing_fd, faultfs_rel(from), fs->backing_fd, faultfs_rel(to), 0));
+		      linkat(fs->backing_fd, faultfs_rel(from), fs->backing_fd, faultfs_rel(to),
+			     0));
 	pthread_mutex_unlock(&fs->lock);
 	return r;
 }
@@ -453,7 +454,8 @@ static int bad(struct faultfs *fs, const char *path, size_t size, off_t off, uns
 	else
 		fs->stats.write_errors++;
 	faultfs_event_capped(fs, op == FFS_OP_READ ? "read-failed" : "write-failed", path,
-			     "\"off\":%" PRId64 ",\"len\":%zu,\"errno\":%d", (int64_t)off, size, r->err);
+			     "\"off\":%" PRId64 ",\"len\":%zu,\"errno\":%d", (int64_t)off, size,
+			     r->err);
 	return -r->err;
 }
 
@@ -532,11 +534,13 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	if (r < 0) {
 		/* As Linux since 4.13: this fsync fails, the dirty data is lost, the next one
 		 * succeeds. */
-		uint64_t lost = fs->opts.volatile_cache ? ffs_cache_fail_sync(fs->cache, h->key) : 0;
+		uint64_t lost = fs->opts.volatile_cache ? ffs_cache_fail_sync(fs->cache, h->key) :
+							  0;
 
 		fs->stats.fsync_errors++;
 		fs->stats.lost_sectors += lost;
-		faultfs_event(fs, "fsync-failed", p, "\"errno\":%d,\"lost_sectors\":%" PRIu64, -r, lost);
+		faultfs_event(fs, "fsync-failed", p, "\"errno\":%d,\"lost_sectors\":%" PRIu64, -r,
+			      lost);
 		pthread_mutex_unlock(&fs->lock);
 		return r;
 	}

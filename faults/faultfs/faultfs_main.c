@@ -50,11 +50,15 @@ struct args {
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		{ "backing", required_argument, NULL, 'b' }, { "cache", required_argument, NULL, 'c' },
-		{ "control", required_argument, NULL, 's' }, { "events", required_argument, NULL, 'e' },
-		{ "ready-fd", required_argument, NULL, 'r' }, { "direct-io", no_argument, NULL, 'd' },
+		{ "backing", required_argument, NULL, 'b' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "control", required_argument, NULL, 's' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "direct-io", no_argument, NULL, 'd' },
 		{ "writeback-cache", no_argument, NULL, 'w' },
-		{ "on-exit", required_argument, NULL, 'x' }, { "help", no_argument, NULL, 'h' },
+		{ "on-exit", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -62,28 +66,41 @@ static int parse(int argc, char **argv, struct args *a)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'b': a->opts.backing = optarg; break;
+		case 'b':
+			a->opts.backing = optarg;
+			break;
 		case 'c':
 			if (strcmp(optarg, "volatile") && strcmp(optarg, "passthrough"))
 				return -EINVAL;
 			a->opts.volatile_cache = strcmp(optarg, "volatile") == 0;
 			break;
-		case 's': a->control = optarg; break;
-		case 'e': a->events = optarg; break;
+		case 's':
+			a->control = optarg;
+			break;
+		case 'e':
+			a->events = optarg;
+			break;
 		case 'r':
 			a->ready_fd = (int)strtol(optarg, &end, 10);
 			if (*end || a->ready_fd < 0)
 				return -EINVAL;
 			break;
-		case 'd': a->opts.direct_io = true; break;
-		case 'w': a->opts.writeback = true; break;
+		case 'd':
+			a->opts.direct_io = true;
+			break;
+		case 'w':
+			a->opts.writeback = true;
+			break;
 		case 'x':
 			if (strcmp(optarg, "flush") && strcmp(optarg, "drop"))
 				return -EINVAL;
 			a->opts.drop_on_exit = strcmp(optarg, "drop") == 0;
 			break;
-		case 'h': fputs(usage, stdout); exit(0);
-		default: return -EINVAL;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			return -EINVAL;
 		}
 	}
 	if (optind != argc - 1)
@@ -135,7 +152,8 @@ static int serve(struct args *a)
 		fprintf(stderr, "chaosdrill-faultfs: /dev/fuse is missing or not usable: load the "
 				"fuse module (modprobe fuse) or give this container /dev/fuse\n");
 	else if (r < 0)
-		fprintf(stderr, "chaosdrill-faultfs: mount at %s: %s\n", a->mountpoint, strerror(-r));
+		fprintf(stderr, "chaosdrill-faultfs: mount at %s: %s\n", a->mountpoint,
+			strerror(-r));
 	if (faultfs_shutdown(fs) < 0 && r == 0)
 		r = -EIO;
 	if (a->control)

@@ -293,8 +293,8 @@ static int undo_step(struct faultfs *fs, const struct ffs_undo *u)
 }
 
 static const char *const undo_names[] = {
-	[FFS_UNDO_UNLINK] = "unlink",	  [FFS_UNDO_RMDIR] = "rmdir",
-	[FFS_UNDO_RENAME] = "rename",	  [FFS_UNDO_EXCHANGE] = "exchange",
+	[FFS_UNDO_UNLINK] = "unlink",	   [FFS_UNDO_RMDIR] = "rmdir",
+	[FFS_UNDO_RENAME] = "rename",	   [FFS_UNDO_EXCHANGE] = "exchange",
 	[FFS_UNDO_FROM_TRASH] = "restore",
 };
 
@@ -311,7 +311,8 @@ int faultfs_ns_cut(struct faultfs *fs, uint64_t *undone)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		r = undo_step(fs, &steps[i]);
-		faultfs_event(fs, "ns-undone", steps[i].kind == FFS_UNDO_FROM_TRASH ? steps[i].b : steps[i].a,
+		faultfs_event(fs, "ns-undone",
+			      steps[i].kind == FFS_UNDO_FROM_TRASH ? steps[i].b : steps[i].a,
 			      "\"undo\":\"%s\",\"errno\":%d", undo_names[steps[i].kind], -r);
 		if (r < 0 && !first)
 			first = r;
@@ -333,7 +334,8 @@ int faultfs_shutdown(struct faultfs *fs)
 
 		r = ffs_cache_cut(fs->cache, FFS_KEEP_NONE, 0, NULL, NULL, &d, &k);
 		faultfs_ns_cut(fs, &u);
-		faultfs_event(fs, "stopped", NULL, "\"dropped_sectors\":%" PRIu64 ",\"undone\":%" PRIu64, d, u);
+		faultfs_event(fs, "stopped", NULL,
+			      "\"dropped_sectors\":%" PRIu64 ",\"undone\":%" PRIu64, d, u);
 	} else {
 		r = ffs_cache_sync_all(fs->cache);
 		n = ffs_journal_trash(fs->journal, &names);

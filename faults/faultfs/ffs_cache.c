@@ -18,8 +18,8 @@
 #define PG_SIZE (PG_SECT * FFS_SECTOR)
 #define R_BITS 6u
 #define R_FAN (1u << R_BITS)
-#define R_MAX_HEIGHT 9u /* R_FAN^9 pages of 4 KiB: past 2^64 bytes */
-#define FREE_MAX 65536u /* freed pages kept for reuse, at most (256 MiB) */
+#define R_MAX_HEIGHT 9u	     /* R_FAN^9 pages of 4 KiB: past 2^64 bytes */
+#define FREE_MAX 65536u	     /* freed pages kept for reuse, at most (256 MiB) */
 #define TRIM_NS 1000000000ll /* pages the pool did not need for this long are freed */
 
 struct pg {
@@ -38,12 +38,12 @@ struct rnode {
  * zeros (a truncate cut them); bytes of a held sector past size are zero. */
 struct ffs_file {
 	struct ffs_key key;
-	int fd;     /* owned dup of a writable backing fd */
+	int fd;	    /* owned dup of a writable backing fd */
 	char *name; /* owned */
 	uint64_t size, floor, durable;
-	void *root;      /* NULL when height is 0, else the top rnode */
+	void *root;	 /* NULL when height is 0, else the top rnode */
 	unsigned height; /* the root covers R_FAN^height pages */
-	uint64_t n;      /* sectors held */
+	uint64_t n;	 /* sectors held */
 };
 
 struct ffs_cache {
@@ -421,7 +421,8 @@ ssize_t ffs_cache_write(struct ffs_cache *c, struct ffs_key key, int fd, const c
 static enum walk_do drop_from(void *ctx, struct ffs_file *f, uint64_t p, struct pg *g)
 {
 	uint64_t first = *(const uint64_t *)ctx;
-	uint8_t gone = p * PG_SECT >= first ? 0xff : sect_mask((unsigned)(first % PG_SECT), PG_SECT);
+	uint8_t gone = p * PG_SECT >= first ? 0xff :
+					      sect_mask((unsigned)(first % PG_SECT), PG_SECT);
 
 	f->n -= bits(g->have & gone);
 	g->have &= (uint8_t)~gone;
@@ -497,7 +498,8 @@ ssize_t ffs_cache_read(struct ffs_cache *c, struct ffs_key key, int fd, void *bu
 			lo = lo > off ? lo : off;
 			hi = hi < end ? hi : end;
 			if (lo < hi)
-				memcpy(dst + (lo - off), g->d + (lo - p * PG_SIZE), (size_t)(hi - lo));
+				memcpy(dst + (lo - off), g->d + (lo - p * PG_SIZE),
+				       (size_t)(hi - lo));
 			k = k1;
 		}
 	}

@@ -63,8 +63,10 @@ static size_t slot_of(const struct stamp *v, size_t cap, struct ffs_key key)
 
 static struct stamp stamp_of(struct ffs_key key, const struct stat *st)
 {
-	return (struct stamp){ .key = key, .ctime_sec = st->st_ctim.tv_sec,
-			       .ctime_nsec = st->st_ctim.tv_nsec, .size = (uint64_t)st->st_size,
+	return (struct stamp){ .key = key,
+			       .ctime_sec = st->st_ctim.tv_sec,
+			       .ctime_nsec = st->st_ctim.tv_nsec,
+			       .size = (uint64_t)st->st_size,
 			       .used = true };
 }
 

@@ -24,7 +24,8 @@ static const struct cmd_desc cmds[FFS_CMD_COUNT] = {
 					    FFS_K_ERR | FFS_K_SECTORS | FFS_K_SPAN | FFS_K_SEED,
 				    FFS_K_PATH },
 	[FFS_CMD_BITROT] = { "bitrot",
-			     FFS_K_PATH | FFS_K_OFF | FFS_K_LEN | FFS_K_BITS | FFS_K_SEED | FFS_K_MODE,
+			     FFS_K_PATH | FFS_K_OFF | FFS_K_LEN | FFS_K_BITS | FFS_K_SEED |
+				     FFS_K_MODE,
 			     FFS_K_PATH | FFS_K_LEN },
 	[FFS_CMD_POWER_CUT] = { "power-cut", FFS_K_KEEP | FFS_K_SEED, 0 },
 	[FFS_CMD_DELAY] = { "delay", FFS_K_PATH | FFS_K_OPS | FFS_K_DELAY,
@@ -44,22 +45,33 @@ struct key_desc {
 	size_t off;
 };
 
-#define K(n, b, t, f) { n, b, t, offsetof(struct ffs_cmd, f) }
+#define K(n, b, t, f)                                \
+	{                                            \
+		n, b, t, offsetof(struct ffs_cmd, f) \
+	}
 static const struct key_desc keys[] = {
-	K("path", FFS_K_PATH, V_STR, path),	    K("off", FFS_K_OFF, V_SIZE, off),
-	K("len", FFS_K_LEN, V_SIZE, len),	    K("gran", FFS_K_GRAN, V_GRAN, gran),
-	K("ops", FFS_K_OPS, V_OPS, ops),	    K("err", FFS_K_ERR, V_ERR, err),
-	K("sectors", FFS_K_SECTORS, V_RANDOM, random_n), K("span", FFS_K_SPAN, V_SIZE, span),
-	K("seed", FFS_K_SEED, V_U64, seed),	    K("bits", FFS_K_BITS, V_U32, bits),
-	K("mode", FFS_K_MODE, V_MODE, mode),	    K("keep", FFS_K_KEEP, V_KEEP, keep),
-	K("delay", FFS_K_DELAY, V_DUR, delay_ns),   K("count", FFS_K_COUNT, V_U32, count),
+	K("path", FFS_K_PATH, V_STR, path),
+	K("off", FFS_K_OFF, V_SIZE, off),
+	K("len", FFS_K_LEN, V_SIZE, len),
+	K("gran", FFS_K_GRAN, V_GRAN, gran),
+	K("ops", FFS_K_OPS, V_OPS, ops),
+	K("err", FFS_K_ERR, V_ERR, err),
+	K("sectors", FFS_K_SECTORS, V_RANDOM, random_n),
+	K("span", FFS_K_SPAN, V_SIZE, span),
+	K("seed", FFS_K_SEED, V_U64, seed),
+	K("bits", FFS_K_BITS, V_U32, bits),
+	K("mode", FFS_K_MODE, V_MODE, mode),
+	K("keep", FFS_K_KEEP, V_KEEP, keep),
+	K("delay", FFS_K_DELAY, V_DUR, delay_ns),
+	K("count", FFS_K_COUNT, V_U32, count),
 };
 #undef K
 
 static const char *const op_names[] = { "read", "write", "fsync" }; /* bit i = 1 << i */
 static const char *const mode_names[] = { [FFS_ROT_READ] = "read", [FFS_ROT_REST] = "rest" };
-static const char *const keep_names[] = { [FFS_KEEP_NONE] = "none",
-					  [FFS_KEEP_RANDOM_SECTORS] = "random-sectors" };
+static const char *const keep_names[] = {
+	[FFS_KEEP_NONE] = "none", [FFS_KEEP_RANDOM_SECTORS] = "random-sectors"
+};
 
 const char *ffs_cmd_name(enum ffs_cmd_kind kind)
 {
@@ -197,8 +209,14 @@ static int unpercent(char *s)
 
 static void cmd_defaults(struct ffs_cmd *cmd, enum ffs_cmd_kind kind)
 {
-	*cmd = (struct ffs_cmd){ .kind = kind, .gran = 512, .err = EIO, .bits = 1, .count = 1,
-				 .ops = FFS_OP_READ, .keep = FFS_KEEP_NONE, .mode = FFS_ROT_READ };
+	*cmd = (struct ffs_cmd){ .kind = kind,
+				 .gran = 512,
+				 .err = EIO,
+				 .bits = 1,
+				 .count = 1,
+				 .ops = FFS_OP_READ,
+				 .keep = FFS_KEEP_NONE,
+				 .mode = FFS_ROT_READ };
 }
 
 static int decode_word(char *word, struct ffs_cmd *cmd, char *msg, size_t msglen)
@@ -228,12 +246,14 @@ static int check_cmd(const struct ffs_cmd *cmd, char *msg, size_t msglen)
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (missing & keys[i].bit)
-			return fail(msg, msglen, "%s needs %s=", cmds[cmd->kind].name, keys[i].name);
+			return fail(msg, msglen, "%s needs %s=", cmds[cmd->kind].name,
+				    keys[i].name);
 	if (cmd->kind == FFS_CMD_ARM_BAD_RANGE) {
 		bool len = cmd->has & FFS_K_LEN, rnd = cmd->has & FFS_K_SECTORS;
 
 		if (len == rnd)
-			return fail(msg, msglen, "arm-bad-range needs either len= or sectors=random(N)");
+			return fail(msg, msglen,
+				    "arm-bad-range needs either len= or sectors=random(N)");
 		if (!rnd && (cmd->has & (FFS_K_SPAN | FFS_K_SEED)))
 			return fail(msg, msglen, "span= and seed= go with sectors=random(N)");
 	}

@@ -24,7 +24,7 @@
 enum ffs_rule_kind {
 	FFS_RULE_BAD_RANGE,   /* -err on reads (and optionally writes) touching [start, end) */
 	FFS_RULE_BITROT,      /* flip `bits` seeded bits of [start, end) in every read */
-	FFS_RULE_DELAY,       /* sleep delay_ns before each matching operation */
+	FFS_RULE_DELAY,	      /* sleep delay_ns before each matching operation */
 	FFS_RULE_FSYNC_ERRNO, /* the next `count` fsyncs of matching files fail with err */
 };
 
@@ -33,14 +33,14 @@ enum ffs_op { FFS_OP_READ = 1, FFS_OP_WRITE = 2, FFS_OP_FSYNC = 4 };
 struct ffs_rule {
 	enum ffs_rule_kind kind;
 	char glob[FFS_GLOB_MAX]; /* fnmatch(3) against the path from the mount root, "/a/b" */
-	uint64_t start, end;     /* byte range [start, end); end FFS_RANGE_END: to the end */
-	unsigned ops;            /* FFS_OP_* the rule applies to */
-	int err;                 /* positive errno: bad ranges, fsync errors */
-	uint32_t count;          /* FSYNC_ERRNO: fires left */
-	uint32_t bits;           /* BITROT: bits flipped in the range */
-	uint64_t seed;           /* BITROT: which bits */
-	int64_t delay_ns;        /* DELAY */
-	uint64_t hits;           /* how often it fired */
+	uint64_t start, end;	 /* byte range [start, end); end FFS_RANGE_END: to the end */
+	unsigned ops;		 /* FFS_OP_* the rule applies to */
+	int err;		 /* positive errno: bad ranges, fsync errors */
+	uint32_t count;		 /* FSYNC_ERRNO: fires left */
+	uint32_t bits;		 /* BITROT: bits flipped in the range */
+	uint64_t seed;		 /* BITROT: which bits */
+	int64_t delay_ns;	 /* DELAY */
+	uint64_t hits;		 /* how often it fired */
 };
 
 struct ffs_rules {

@@ -13,10 +13,10 @@
 #include "faults/faultfs/kinds.h"
 
 struct disk_state {
-	const char *node; /* borrowed from the scenario tree */
-	char cmd[512];    /* faultfs command, without the seed */
-	bool seeded;      /* append seed=S at injection */
-	bool kill_first;  /* power-cut: the node dies before the cut */
+	const char *node;  /* borrowed from the scenario tree */
+	char cmd[512];	   /* faultfs command, without the seed */
+	bool seeded;	   /* append seed=S at injection */
+	bool kill_first;   /* power-cut: the node dies before the cut */
 	bool fails_writes; /* bad-sectors on writes: the error must come at write(2) */
 };
 
@@ -25,9 +25,8 @@ static const char *disk_node(const void *state)
 	return ((const struct disk_state *)state)->node;
 }
 
-static int node_of(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		   const char *kind, const char *const *keys, struct disk_state *st,
-		   struct cd_error *err)
+static int node_of(const struct cfg_node *args, const struct fault_parse_ctx *ctx, const char *kind,
+		   const char *const *keys, struct disk_state *st, struct cd_error *err)
 {
 	int r = cfg_expect(args, CFG_MAP, kind, err);
 
@@ -47,12 +46,14 @@ static int path_of(const struct cfg_node *args, const char **path, struct cd_err
 	if (r < 0)
 		return r;
 	if (!**path || **path == '/' || strpbrk(*path, " \t\n=") || strstr(*path, ".."))
-		return cfg_error(cfg_get(args, "path"), err, "path must be relative to the data dir (like txn.log), without spaces, '=' or '..'");
+		return cfg_error(
+			cfg_get(args, "path"), err,
+			"path must be relative to the data dir (like txn.log), without spaces, '=' or '..'");
 	return 0;
 }
 
-static int power_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		       void **state, struct cd_error *err)
+static int power_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		       struct cd_error *err)
 {
 	static const char *const keys[] = { "node", "keep", NULL };
 	static const char *const keeps[] = { "none", "random-sectors", NULL };
@@ -82,7 +83,8 @@ static int range_of(const struct cfg_node *args, uint64_t *off, uint64_t *len, s
 	int r;
 
 	if (!o || !l)
-		return cfg_error(args, err, "needs 'offset' and 'length' (bytes, like 4096 or 4KiB)");
+		return cfg_error(args, err,
+				 "needs 'offset' and 'length' (bytes, like 4096 or 4KiB)");
 	if ((r = cfg_size(o, off, err)) < 0 || (r = cfg_size(l, len, err)) < 0)
 		return r;
 	if (*len == 0)
@@ -93,7 +95,9 @@ static int range_of(const struct cfg_node *args, uint64_t *off, uint64_t *len, s
 static int bitrot_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			void **state, struct cd_error *err)
 {
-	static const char *const keys[] = { "node", "path", "offset", "length", "bits", "mode", NULL };
+	static const char *const keys[] = {
+		"node", "path", "offset", "length", "bits", "mode", NULL
+	};
 	static const char *const modes[] = { "rest", "read", NULL };
 	struct disk_state *st = calloc(1, sizeof(*st));
 	uint64_t off = 0, len = 0, bits = 1;
@@ -113,22 +117,25 @@ static int bitrot_parse(const struct cfg_node *args, const struct fault_parse_ct
 	if (r >= 0 && cfg_get(args, "mode"))
 		r = cfg_enum(cfg_get(args, "mode"), modes, &mode, err);
 	if (r >= 0 && bits > len * 8)
-		r = cfg_error(cfg_get(args, "bits"), err, "more bits than the range holds (%" PRIu64 ")", len * 8);
+		r = cfg_error(cfg_get(args, "bits"), err,
+			      "more bits than the range holds (%" PRIu64 ")", len * 8);
 	if (r < 0) {
 		free(st);
 		return r;
 	}
-	snprintf(st->cmd, sizeof(st->cmd), "bitrot path=/%s off=%" PRIu64 " len=%" PRIu64 " bits=%" PRIu64 " mode=%s",
-		 path, off, len, bits, modes[mode]);
+	snprintf(st->cmd, sizeof(st->cmd),
+		 "bitrot path=/%s off=%" PRIu64 " len=%" PRIu64 " bits=%" PRIu64 " mode=%s", path,
+		 off, len, bits, modes[mode]);
 	st->seeded = true;
 	*state = st;
 	return 0;
 }
 
-static int bad_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		     void **state, struct cd_error *err)
+static int bad_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		     struct cd_error *err)
 {
-	static const char *const keys[] = { "node", "path", "offset", "length", "ops", "granularity", NULL };
+	static const char *const keys[] = { "node", "path",	   "offset", "length",
+					    "ops",  "granularity", NULL };
 	static const char *const ops[] = { "read", "write", "rw", NULL };
 	struct disk_state *st = calloc(1, sizeof(*st));
 	uint64_t off = 0, len = 0, gran = 4096;
@@ -152,7 +159,8 @@ static int bad_parse(const struct cfg_node *args, const struct fault_parse_ctx *
 		free(st);
 		return r;
 	}
-	snprintf(st->cmd, sizeof(st->cmd), "arm-bad-range path=/%s off=%" PRIu64 " len=%" PRIu64 " gran=%" PRIu64 " ops=%s",
+	snprintf(st->cmd, sizeof(st->cmd),
+		 "arm-bad-range path=/%s off=%" PRIu64 " len=%" PRIu64 " gran=%" PRIu64 " ops=%s",
 		 path, off, len, gran, ops[op]);
 	st->fails_writes = op != 0;
 	*state = st;
@@ -174,8 +182,8 @@ static int disk_inject(void *state, const struct fault_env *env, struct strbuf *
 		snprintf(line, sizeof(line), "%s seed=%" PRIu64, st->cmd, env->seed);
 	else
 		snprintf(line, sizeof(line), "%s", st->cmd);
-	r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops), line, reply,
-			       sizeof(reply));
+	r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops), line,
+			       reply, sizeof(reply));
 	if (r < 0)
 		return r;
 	strbuf_appendf(what, "%s%s on %s: %s", st->kill_first ? "killed the node, then " : "", line,
@@ -187,8 +195,8 @@ static int disk_heal(void *state, const struct fault_env *env, struct strbuf *wh
 {
 	struct disk_state *st = state;
 	char reply[512];
-	int r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops), "clear",
-				   reply, sizeof(reply));
+	int r = ffs_attach_command(env->attachment(env->harness, st->node, &ffs_attach_ops),
+				   "clear", reply, sizeof(reply));
 
 	if (r < 0)
 		return r;
@@ -205,7 +213,8 @@ static const char needs[] = "FUSE (/dev/fuse) and chaosdrill-faultfs over the no
 
 const struct fault_ops fault_power_cut_ops = {
 	.name = "power-cut",
-	.summary = "kill the node and drop every write it did not sync (or keep seeded random sectors)",
+	.summary =
+		"kill the node and drop every write it did not sync (or keep seeded random sectors)",
 	.needs = needs,
 	.heals = false,
 	.parse = power_parse,
@@ -217,7 +226,8 @@ const struct fault_ops fault_power_cut_ops = {
 
 const struct fault_ops fault_bitrot_ops = {
 	.name = "bitrot",
-	.summary = "flip bits in a byte range of a file, at rest or on every read (heal: reads clean)",
+	.summary =
+		"flip bits in a byte range of a file, at rest or on every read (heal: reads clean)",
 	.needs = needs,
 	.heals = true,
 	.parse = bitrot_parse,

@@ -51,9 +51,18 @@ struct delay_state {
 static int parse_rate(const struct cfg_node *v, const char *kind, uint64_t *bps,
 		      struct cd_error *err)
 {
-	static const struct { const char *unit; double mul; } units[] = {
-		{ "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 },
-		{ "B/s", 8 }, { "KiB/s", 8 * 1024.0 }, { "MiB/s", 8 * 1048576.0 }, { "GiB/s", 8 * 1073741824.0 },
+	static const struct {
+		const char *unit;
+		double mul;
+	} units[] = {
+		{ "bit", 1 },
+		{ "kbit", 1e3 },
+		{ "mbit", 1e6 },
+		{ "gbit", 1e9 },
+		{ "B/s", 8 },
+		{ "KiB/s", 8 * 1024.0 },
+		{ "MiB/s", 8 * 1048576.0 },
+		{ "GiB/s", 8 * 1073741824.0 },
 	};
 	const char *s;
 	char *end;
@@ -65,13 +74,16 @@ static int parse_rate(const struct cfg_node *v, const char *kind, uint64_t *bps,
 	errno = 0;
 	x = strtod(s, &end);
 	for (size_t i = 0; end != s && !errno && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].unit) != 0 || !(x * units[i].mul >= 8000) || x * units[i].mul > 1e11)
+		if (strcasecmp(end, units[i].unit) != 0 || !(x * units[i].mul >= 8000) ||
+		    x * units[i].mul > 1e11)
 			continue;
 		*bps = (uint64_t)llround(x * units[i].mul);
 		return 0;
 	}
-	return cfg_error(v, err, "%s: bad rate '%s': expected bits/s like 512kbit, 10mbit, 1gbit "
-				 "or bytes/s like 1MiB/s, from 8kbit to 100gbit", kind, s);
+	return cfg_error(v, err,
+			 "%s: bad rate '%s': expected bits/s like 512kbit, 10mbit, 1gbit "
+			 "or bytes/s like 1MiB/s, from 8kbit to 100gbit",
+			 kind, s);
 }
 
 /* rate and queue, when given (required is for bandwidth). */
@@ -95,8 +107,7 @@ static int parse_link(const struct cfg_node *args, const char *kind, bool requir
 	return 0;
 }
 
-static int parse_times(const struct cfg_node *args, struct delay_state *st,
-		       struct cd_error *err)
+static int parse_times(const struct cfg_node *args, struct delay_state *st, struct cd_error *err)
 {
 	struct net_delay_spec *s = &st->spec;
 	const struct cfg_node *v;
@@ -112,8 +123,9 @@ static int parse_times(const struct cfg_node *args, struct delay_state *st,
 	if ((v = cfg_get(args, "jitter")) && (r = cfg_duration(v, &s->jitter_ns, err)) < 0)
 		return r;
 	if (v && s->jitter_ns > s->mean_ns)
-		return cfg_error(v, err, "delay: jitter must not exceed the mean (a packet cannot "
-					 "arrive before it was sent)");
+		return cfg_error(v, err,
+				 "delay: jitter must not exceed the mean (a packet cannot "
+				 "arrive before it was sent)");
 	if ((r = cfg_get_uint(args, "seed", false, 0, UINT64_MAX, &seed, err)) < 0)
 		return r;
 	s->seed = seed;
@@ -123,8 +135,8 @@ static int parse_times(const struct cfg_node *args, struct delay_state *st,
 static int delay_parse_args(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			    struct delay_state *st, struct cd_error *err)
 {
-	static const char *const keys[] = { "node", "mean", "jitter", "from", "duplicate",
-					    "reorder", "rate", "queue", "seed", NULL };
+	static const char *const keys[] = { "node",    "mean", "jitter", "from", "duplicate",
+					    "reorder", "rate", "queue",	 "seed", NULL };
 	const struct cfg_node *v;
 	int r;
 
@@ -137,14 +149,16 @@ static int delay_parse_args(const struct cfg_node *args, const struct fault_pars
 	    (r = parse_times(args, st, err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "duplicate")) &&
-	    (r = net_parse_percent(v, "delay", "duplicate", true, &st->spec.duplicate_per10k, err)) < 0)
+	    (r = net_parse_percent(v, "delay", "duplicate", true, &st->spec.duplicate_per10k,
+				   err)) < 0)
 		return r;
 	if ((v = cfg_get(args, "reorder")) &&
 	    (r = net_parse_percent(v, "delay", "reorder", true, &st->spec.reorder_per10k, err)) < 0)
 		return r;
 	if (!(v = cfg_get(args, "from")))
 		return 0;
-	return net_parse_from(v, ctx, "delay", "delay", st->node, st->from, NET_NFT_MAX_FROM, &st->n_from, err);
+	return net_parse_from(v, ctx, "delay", "delay", st->node, st->from, NET_NFT_MAX_FROM,
+			      &st->n_from, err);
 }
 
 static int bandwidth_parse_args(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
@@ -165,11 +179,12 @@ static int bandwidth_parse_args(const struct cfg_node *args, const struct fault_
 	st->spec.seed = DEFAULT_SEED;
 	if (!(v = cfg_get(args, "from")))
 		return 0;
-	return net_parse_from(v, ctx, "bandwidth", "limit", st->node, st->from, NET_NFT_MAX_FROM, &st->n_from, err);
+	return net_parse_from(v, ctx, "bandwidth", "limit", st->node, st->from, NET_NFT_MAX_FROM,
+			      &st->n_from, err);
 }
 
 static int parse_with(int (*args_fn)(const struct cfg_node *, const struct fault_parse_ctx *,
-				      struct delay_state *, struct cd_error *),
+				     struct delay_state *, struct cd_error *),
 		      const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
 		      struct cd_error *err)
 {
@@ -186,8 +201,8 @@ static int parse_with(int (*args_fn)(const struct cfg_node *, const struct fault
 	return 0;
 }
 
-static int delay_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		       void **state, struct cd_error *err)
+static int delay_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		       struct cd_error *err)
 {
 	return parse_with(delay_parse_args, args, ctx, state, err);
 }
@@ -229,8 +244,9 @@ static const char *why_queue(int r, bool *machine)
 	}
 }
 
-#define DELAY_LACKS "nf_tables' xtables compat or the NFQUEUE target: CONFIG_NFT_COMPAT, " \
-		    "CONFIG_NETFILTER_XT_TARGET_NFQUEUE"
+#define DELAY_LACKS                                                            \
+	"nf_tables' xtables compat or the NFQUEUE target: CONFIG_NFT_COMPAT, " \
+	"CONFIG_NETFILTER_XT_TARGET_NFQUEUE"
 
 /* The engine, bound to its queue in the node's netns. */
 static int open_queue(struct delay_state *st, const struct fault_env *env, struct strbuf *what)
@@ -269,17 +285,20 @@ static void describe(const struct delay_state *st, struct strbuf *what)
 	const struct net_delay_spec *s = &st->spec;
 
 	if (s->mean_ns)
-		strbuf_appendf(what, "delay %.3gms +- %.3gms ", s->mean_ns / 1e6, s->jitter_ns / 1e6);
+		strbuf_appendf(what, "delay %.3gms +- %.3gms ", s->mean_ns / 1e6,
+			       s->jitter_ns / 1e6);
 	if (s->rate_bps)
 		strbuf_appendf(what, "%s%.6g kbit/s at most (queue %.3gms, then tail drop) ",
 			       s->mean_ns ? "and " : "rate ", s->rate_bps / 1e3, s->queue_ns / 1e6);
 	strbuf_appendf(what, "of the packets arriving at %s from ", st->node);
 	for (size_t i = 0; i < st->n_from; i++)
 		strbuf_appendf(what, "%s%s", i ? ", " : "", st->from[i]);
-	strbuf_appendf(what, "%s, duplicate %u.%02u%%, reorder %u.%02u%% (NFQUEUE %d, delay queue "
-		       "run by the harness)", st->n_from ? "" : "anywhere",
-		       s->duplicate_per10k / 100, s->duplicate_per10k % 100,
-		       s->reorder_per10k / 100, s->reorder_per10k % 100, NET_DELAY_QUEUE);
+	strbuf_appendf(what,
+		       "%s, duplicate %u.%02u%%, reorder %u.%02u%% (NFQUEUE %d, delay queue "
+		       "run by the harness)",
+		       st->n_from ? "" : "anywhere", s->duplicate_per10k / 100,
+		       s->duplicate_per10k % 100, s->reorder_per10k / 100, s->reorder_per10k % 100,
+		       NET_DELAY_QUEUE);
 }
 
 static const struct attach_ops *delay_attach(const void *state)
@@ -360,7 +379,8 @@ static int delay_heal(void *state, const struct fault_env *env, struct strbuf *w
 	net_delay_stats(st->q, &s);
 	net_delay_free(st->q);
 	st->q = NULL;
-	strbuf_appendf(what, "healed: deleted table ip %s in %s; %llu packets were delayed, "
+	strbuf_appendf(what,
+		       "healed: deleted table ip %s in %s; %llu packets were delayed, "
 		       "%llu duplicated, %llu reordered, %llu dropped over the rate's queue",
 		       NET_DELAY_TABLE, st->node, (unsigned long long)s.queued,
 		       (unsigned long long)s.duplicated, (unsigned long long)s.reordered,

@@ -305,8 +305,12 @@ int net_delay_new(int nfq_fd, int dup_fd, uint16_t queue, const struct net_delay
 	r = -ENOMEM;
 	if (!(q = calloc(1, sizeof(*q))))
 		goto fail;
-	*q = (struct net_delay){ .fd = nfq_fd, .dup_fd = dup_fd, .queue = queue, .spec = *spec,
-				 .rng = spec->seed, .now = mono };
+	*q = (struct net_delay){ .fd = nfq_fd,
+				 .dup_fd = dup_fd,
+				 .queue = queue,
+				 .spec = *spec,
+				 .rng = spec->seed,
+				 .now = mono };
 	if ((r = bind_queue(q)) < 0) {
 		net_delay_free(q);
 		return r;

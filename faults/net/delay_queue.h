@@ -37,7 +37,7 @@
 #define NET_DELAY_MAXLEN 8192
 
 struct net_delay_spec {
-	int64_t mean_ns;	   /* each packet waits mean +- jitter, uniform, never < 0 */
+	int64_t mean_ns; /* each packet waits mean +- jitter, uniform, never < 0 */
 	int64_t jitter_ns;
 	uint32_t duplicate_per10k; /* this share is delivered twice */
 	uint32_t reorder_per10k;   /* this share goes at once, ahead of the held ones */

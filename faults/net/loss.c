@@ -21,8 +21,8 @@
 #include "faults/net/map.h"
 
 struct loss_state {
-	const char *node;		       /* borrowed from ctx->nodes */
-	const char *from[NET_NFT_MAX_FROM];    /* borrowed from ctx->nodes */
+	const char *node;		    /* borrowed from ctx->nodes */
+	const char *from[NET_NFT_MAX_FROM]; /* borrowed from ctx->nodes */
 	size_t n_from;
 	uint32_t per10k;
 	bool in_force;
@@ -48,11 +48,12 @@ static int loss_parse_args(const struct cfg_node *args, const struct fault_parse
 		return r;
 	if (!(v = cfg_get(args, "from")))
 		return 0;
-	return net_parse_from(v, ctx, "loss", "lose", st->node, st->from, NET_NFT_MAX_FROM, &st->n_from, err);
+	return net_parse_from(v, ctx, "loss", "lose", st->node, st->from, NET_NFT_MAX_FROM,
+			      &st->n_from, err);
 }
 
-static int loss_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		      void **state, struct cd_error *err)
+static int loss_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		      struct cd_error *err)
 {
 	struct loss_state *st = calloc(1, sizeof(*st));
 	int r;
@@ -93,8 +94,8 @@ static int loss_inject(void *state, const struct fault_env *env, struct strbuf *
 	if (r < 0)
 		return r;
 	st->in_force = true;
-	strbuf_appendf(what, "loss %u.%02u%% of the packets arriving at %s from ",
-		       st->per10k / 100, st->per10k % 100, st->node);
+	strbuf_appendf(what, "loss %u.%02u%% of the packets arriving at %s from ", st->per10k / 100,
+		       st->per10k % 100, st->node);
 	for (size_t i = 0; i < st->n_from; i++)
 		strbuf_appendf(what, "%s%s", i ? ", " : "", st->from[i]);
 	strbuf_appendf(what, "%s (nftables numgen, input hook)", st->n_from ? "" : "anywhere");

@@ -11,8 +11,7 @@
 #include "faults/net/map.h"
 #include "faults/net/nft.h"
 
-static const char *const shape_names[] = { "halves", "majority-minority", "bridge", "ring",
-					   NULL };
+static const char *const shape_names[] = { "halves", "majority-minority", "bridge", "ring", NULL };
 
 void net_map_init(struct net_map *m, size_t n)
 {
@@ -209,8 +208,8 @@ static int parse_groups(const struct cfg_node *v, const struct fault_parse_ctx *
 	return 0;
 }
 
-static int isolate(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
-		   struct net_map *m, struct cd_error *err)
+static int isolate(const struct cfg_node *v, const struct fault_parse_ctx *ctx, struct net_map *m,
+		   struct cd_error *err)
 {
 	int group[NET_MAP_MAX], r;
 	uint64_t set;
@@ -231,8 +230,9 @@ static int parse_one_way(const struct cfg_node *args, const struct fault_parse_c
 	int r;
 
 	if (!from || !to)
-		return cfg_error(args, err, "partition: one-way needs both from and to "
-					    "({from: n1, to: [n2]})");
+		return cfg_error(args, err,
+				 "partition: one-way needs both from and to "
+				 "({from: n1, to: [n2]})");
 	if ((r = node_set(from, ctx, &fs, err)) < 0 || (r = node_set(to, ctx, &ts, err)) < 0)
 		return r;
 	if (fs & ts)
@@ -253,9 +253,10 @@ static int parse_shape(const struct cfg_node *v, struct net_map *m, struct cd_er
 	if (r < 0)
 		return r;
 	if (net_map_shape(m, (enum net_shape)idx) < 0)
-		return cfg_error(v, err, "partition: shape %s needs at least %zu nodes, the drill "
-					 "has %zu", shape_names[idx],
-				 net_shape_min((enum net_shape)idx), m->n);
+		return cfg_error(v, err,
+				 "partition: shape %s needs at least %zu nodes, the drill "
+				 "has %zu",
+				 shape_names[idx], net_shape_min((enum net_shape)idx), m->n);
 	return 0;
 }
 
@@ -274,8 +275,9 @@ static int parse_form(const struct cfg_node *args, const struct fault_parse_ctx 
 	forms = !!cfg_get(args, "groups") + !!cfg_get(args, "isolate") + !!cfg_get(args, "shape") +
 		!!(cfg_get(args, "from") || cfg_get(args, "to"));
 	if (forms != 1)
-		return cfg_error(args, err, "partition takes exactly one of groups, isolate, "
-					    "shape, or from/to");
+		return cfg_error(args, err,
+				 "partition takes exactly one of groups, isolate, "
+				 "shape, or from/to");
 	if ((v = cfg_get(args, "groups")))
 		return parse_groups(v, ctx, m, err);
 	if ((v = cfg_get(args, "isolate")))
@@ -300,13 +302,14 @@ static int parse_with(int (*form)(const struct cfg_node *, const struct fault_pa
 	if ((r = form(args, ctx, m, err)) < 0)
 		return r;
 	if (net_map_count(m) == 0)
-		return cfg_error(args, err, "partition drops nothing: every node still reaches "
-					    "every other");
+		return cfg_error(args, err,
+				 "partition drops nothing: every node still reaches "
+				 "every other");
 	return 0;
 }
 
-int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		  struct net_map *m, struct cd_error *err)
+int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, struct net_map *m,
+		  struct cd_error *err)
 {
 	return parse_with(parse_form, args, ctx, m, err);
 }
@@ -317,8 +320,8 @@ int net_map_parse_isolate(const struct cfg_node *v, const struct fault_parse_ctx
 	return parse_with(isolate, v, ctx, m, err);
 }
 
-int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what,
-		      bool allow_zero, uint32_t *per10k, struct cd_error *err)
+int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what, bool allow_zero,
+		      uint32_t *per10k, struct cd_error *err)
 {
 	const char *s;
 	char *end;
@@ -333,15 +336,17 @@ int net_parse_percent(const struct cfg_node *v, const char *kind, const char *wh
 		end++;
 	if (end == s || *end || errno || !((allow_zero ? p >= 0 : p > 0) && p <= 100) ||
 	    fabs(p * 100 - round(p * 100)) > 1e-6)
-		return cfg_error(v, err, "%s: bad %s '%s': expected a number %s and up to 100, like 30 or 2.5",
-				 kind, what, s, allow_zero ? "from 0" : "above 0");
+		return cfg_error(
+			v, err,
+			"%s: bad %s '%s': expected a number %s and up to 100, like 30 or 2.5", kind,
+			what, s, allow_zero ? "from 0" : "above 0");
 	*per10k = (uint32_t)round(p * 100);
 	return 0;
 }
 
 int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
-		   const char *verb, const char *receiver, const char **from, size_t max,
-		   size_t *n, struct cd_error *err)
+		   const char *verb, const char *receiver, const char **from, size_t max, size_t *n,
+		   struct cd_error *err)
 {
 	bool list = v->type == CFG_SEQ;
 	const struct cfg_node *const *items = list ? (const struct cfg_node *const *)v->items : &v;
@@ -354,15 +359,15 @@ int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, 
 		if ((r = fault_parse_node(items[i], ctx, kind, &from[i], err)) < 0)
 			return r;
 		if (from[i] == receiver)
-			return cfg_error(items[i], err, "%s: %s cannot %s its own packets", kind, receiver,
-					 verb);
+			return cfg_error(items[i], err, "%s: %s cannot %s its own packets", kind,
+					 receiver, verb);
 	}
 	*n = count;
 	return 0;
 }
 
-int net_send_nft(const struct fault_env *env, const char *node, const char *kind,
-		 const char *lacks, const struct net_nft_batch *b, struct strbuf *what)
+int net_send_nft(const struct fault_env *env, const char *node, const char *kind, const char *lacks,
+		 const struct net_nft_batch *b, struct strbuf *what)
 {
 	_cleanup_close_ int fd = env->node_socket(env->harness, node, AF_NETLINK,
 						  SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -375,7 +380,8 @@ int net_send_nft(const struct fault_env *env, const char *node, const char *kind
 	strbuf_appendf(what, "nftables in %s: %s", node, strerror(-r));
 	switch (r) {
 	case -EPROTONOSUPPORT:
-		strbuf_appendf(what, " (the kernel has no nfnetlink: nf_tables is needed for %s)", kind);
+		strbuf_appendf(what, " (the kernel has no nfnetlink: nf_tables is needed for %s)",
+			       kind);
 		break;
 	case -ENOENT:
 	case -EOPNOTSUPP:

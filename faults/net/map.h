@@ -66,26 +66,26 @@ size_t net_map_count(const struct net_map *m);
  *
  * "30", "2.5" or "12.25%": a percent in steps of 0.01, at most 100, above 0 unless
  * allow_zero; what names it in errors ("loss: bad percent"). */
-int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what,
-		      bool allow_zero, uint32_t *per10k, struct cd_error *err);
+int net_parse_percent(const struct cfg_node *v, const char *kind, const char *what, bool allow_zero,
+		      uint32_t *per10k, struct cd_error *err);
 /* from: a node or a list of at most max nodes, none of them the receiving node (verb says
  * what it would do to its own packets: "lose", "delay"). */
 int net_parse_from(const struct cfg_node *v, const struct fault_parse_ctx *ctx, const char *kind,
-		   const char *verb, const char *receiver, const char **from, size_t max,
-		   size_t *n, struct cd_error *err);
+		   const char *verb, const char *receiver, const char **from, size_t max, size_t *n,
+		   struct cd_error *err);
 
 struct net_nft_batch;
 /* Sends b into the node's nf_tables (a netlink socket made there through env). On failure
  * what says why, in words of the fault kind; when the kernel refused for want of a
  * feature (no nfnetlink, or lacks: what the rule needs, like "nf_tables or its numgen
  * expression"), env->unsupported hears it too: the drill ends with exit 3. */
-int net_send_nft(const struct fault_env *env, const char *node, const char *kind,
-		 const char *lacks, const struct net_nft_batch *b, struct strbuf *what);
+int net_send_nft(const struct fault_env *env, const char *node, const char *kind, const char *lacks,
+		 const struct net_nft_batch *b, struct strbuf *what);
 
 /* Reads the args of `partition:` (every form; see partition.c) into m. Node names are
  * checked against ctx; errors are located at the offending node. */
-int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		  struct net_map *m, struct cd_error *err);
+int net_map_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, struct net_map *m,
+		  struct cd_error *err);
 /* Reads `isolate: n1` or `isolate: [n1, n2]`: each listed node alone, the rest together. */
 int net_map_parse_isolate(const struct cfg_node *v, const struct fault_parse_ctx *ctx,
 			  struct net_map *m, struct cd_error *err);

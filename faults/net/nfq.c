@@ -13,8 +13,8 @@
 
 #define NFQ_TYPE(msg) ((uint16_t)((NFNL_SUBSYS_QUEUE << 8) | (msg)))
 
-static struct nlmsghdr *put_msg(struct net_nfq_msg *m, uint8_t type, uint16_t flags,
-				uint8_t family, uint16_t queue)
+static struct nlmsghdr *put_msg(struct net_nfq_msg *m, uint8_t type, uint16_t flags, uint8_t family,
+				uint16_t queue)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)(m->buf + m->len);
 	struct nfgenmsg *g;
@@ -35,8 +35,8 @@ static struct nlmsghdr *put_msg(struct net_nfq_msg *m, uint8_t type, uint16_t fl
 	return nlh;
 }
 
-static int put_attr(struct net_nfq_msg *m, struct nlmsghdr *nlh, uint16_t type,
-		    const void *data, size_t len)
+static int put_attr(struct net_nfq_msg *m, struct nlmsghdr *nlh, uint16_t type, const void *data,
+		    size_t len)
 {
 	struct nlattr *a = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
 

@@ -34,9 +34,9 @@ int net_nfq_verdict_msg(uint16_t queue, uint32_t id, uint32_t verdict, struct ne
 
 struct net_nfq_packet {
 	uint16_t queue;
-	uint32_t id;		/* host order */
-	uint16_t hw_protocol;	/* network order, as the kernel sends it (0x0800: IPv4) */
-	const void *payload;	/* the network header on: borrowed from the message */
+	uint32_t id;	      /* host order */
+	uint16_t hw_protocol; /* network order, as the kernel sends it (0x0800: IPv4) */
+	const void *payload;  /* the network header on: borrowed from the message */
 	size_t len;
 };
 

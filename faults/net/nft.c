@@ -199,7 +199,7 @@ static int chance_drop(struct nftnl_rule *r, uint32_t per10k)
 				       A(NFTNL_EXPR_NG_TYPE), 0 };
 	static const uint32_t ngv[] = { NFT_REG_1, 10000, NFT_NG_RANDOM };
 	static const uint16_t bo[] = { A(NFTNL_EXPR_BYTEORDER_DREG), A(NFTNL_EXPR_BYTEORDER_SREG),
-				       A(NFTNL_EXPR_BYTEORDER_OP), A(NFTNL_EXPR_BYTEORDER_LEN),
+				       A(NFTNL_EXPR_BYTEORDER_OP),   A(NFTNL_EXPR_BYTEORDER_LEN),
 				       A(NFTNL_EXPR_BYTEORDER_SIZE), 0 };
 	static const uint32_t bov[] = { NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 4, 4 };
 	static const uint16_t imm[] = { A(NFTNL_EXPR_IMM_DREG), A(NFTNL_EXPR_IMM_VERDICT), 0 };

@@ -20,8 +20,8 @@
 #define NET_NFT_MAX_FROM 64
 
 struct net_nft_loss {
-	uint32_t per10k;		   /* drop probability in 1/10000 (3000 = 30%) */
-	size_t n_from;			   /* 0: every packet not from lo */
+	uint32_t per10k;		 /* drop probability in 1/10000 (3000 = 30%) */
+	size_t n_from;			 /* 0: every packet not from lo */
 	uint32_t from[NET_NFT_MAX_FROM]; /* IPv4 source addresses, network byte order */
 };
 

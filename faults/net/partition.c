@@ -89,9 +89,12 @@ static int finish_parse(struct partition_state *st, const struct fault_parse_ctx
 static const char *selector(const struct cfg_node *args, bool isolate,
 			    const struct fault_parse_ctx *ctx)
 {
-	const struct cfg_node *v = isolate ? args : args->type == CFG_MAP ? cfg_get(args, "isolate") : NULL;
+	const struct cfg_node *v = isolate		 ? args :
+				   args->type == CFG_MAP ? cfg_get(args, "isolate") :
+							   NULL;
 
-	if (!v || v->type != CFG_SCALAR || (strcmp(v->scalar, "leader") && strcmp(v->scalar, "primary")))
+	if (!v || v->type != CFG_SCALAR ||
+	    (strcmp(v->scalar, "leader") && strcmp(v->scalar, "primary")))
 		return NULL;
 	for (size_t i = 0; i < ctx->n_nodes; i++)
 		if (strcmp(ctx->nodes[i], v->scalar) == 0)
@@ -116,10 +119,13 @@ static int parse_as(bool isolate, const struct cfg_node *args, const struct faul
 	st->select = selector(args, isolate, ctx);
 	if (st->select) {
 		net_map_init(&st->map, ctx->n_nodes);
-		r = ctx->n_nodes < 2 ? cfg_error(args, err, "isolate %s: the drill needs 2 nodes or more", st->select) : 0;
+		r = ctx->n_nodes < 2 ?
+			    cfg_error(args, err, "isolate %s: the drill needs 2 nodes or more",
+				      st->select) :
+			    0;
 	} else {
-		r = isolate ? net_map_parse_isolate(args, ctx, &st->map, err)
-			    : net_map_parse(args, ctx, &st->map, err);
+		r = isolate ? net_map_parse_isolate(args, ctx, &st->map, err) :
+			      net_map_parse(args, ctx, &st->map, err);
 	}
 	if (r >= 0)
 		r = finish_parse(st, ctx);
@@ -205,7 +211,8 @@ static int add_routes(struct partition_state *st, const struct fault_env *env, s
 			r = net_nl_drop_add(nl, st->addr[st->plan[i].to]);
 			if (r < 0)
 				strbuf_appendf(what, "adding an unreachable route to %s in %s: %s",
-					       st->names[st->plan[i].to], st->names[on], strerror(-r));
+					       st->names[st->plan[i].to], st->names[on],
+					       strerror(-r));
 			else
 				st->n_added++;
 		}
@@ -226,11 +233,13 @@ static int resolve(struct partition_state *st, const struct fault_env *env, stru
 	int r = env->node_select ? env->node_select(env->harness, st->select, &who) : -ENOTSUP;
 
 	if (r < 0) {
-		strbuf_appendf(what, "isolate %s: %s", st->select,
-			       r == -ENOTSUP  ? "the target has no leader probe (probe: leader: in target.yaml)"
-			       : r == -ENOENT ? "no running node's leader probe passed"
-			       : r == -ENOTUNIQ ? "more than one node's leader probe passed"
-						: strerror(-r));
+		strbuf_appendf(
+			what, "isolate %s: %s", st->select,
+			r == -ENOTSUP ?
+				"the target has no leader probe (probe: leader: in target.yaml)" :
+			r == -ENOENT   ? "no running node's leader probe passed" :
+			r == -ENOTUNIQ ? "more than one node's leader probe passed" :
+					 strerror(-r));
 		return r;
 	}
 	for (i = 0; i < st->map.n && strcmp(st->names[i], who); i++)

@@ -27,14 +27,14 @@ static int parse_as(const char *kind, const struct cfg_node *args,
 	return 0;
 }
 
-static int stop_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		      void **state, struct cd_error *err)
+static int stop_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		      struct cd_error *err)
 {
 	return parse_as("stop", args, ctx, state, err);
 }
 
-static int cont_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		      void **state, struct cd_error *err)
+static int cont_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		      struct cd_error *err)
 {
 	return parse_as("cont", args, ctx, state, err);
 }

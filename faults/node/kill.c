@@ -9,8 +9,8 @@ struct kill_state {
 	const char *node; /* borrowed from the scenario tree */
 };
 
-static int kill_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
-		      void **state, struct cd_error *err)
+static int kill_parse(const struct cfg_node *args, const struct fault_parse_ctx *ctx, void **state,
+		      struct cd_error *err)
 {
 	struct kill_state *st = calloc(1, sizeof(*st));
 	int r;

@@ -12,8 +12,12 @@
 void sys_attach_init(struct sys_attach *s, const struct attach_host *host, const char *mech,
 		     const char *hint, int (*arm)(struct sys_attach *, bool))
 {
-	*s = (struct sys_attach){ .host = *host, .mech = mech, .hint = hint, .arm = arm,
-				  .first_ns = -1, .what = STRBUF_INIT };
+	*s = (struct sys_attach){ .host = *host,
+				  .mech = mech,
+				  .hint = hint,
+				  .arm = arm,
+				  .first_ns = -1,
+				  .what = STRBUF_INIT };
 }
 
 int sys_attach_want(struct sys_attach *s, const void *fault_state, size_t fault)
@@ -21,7 +25,8 @@ int sys_attach_want(struct sys_attach *s, const void *fault_state, size_t fault)
 	char why[160];
 
 	if (s->rules) {
-		snprintf(why, sizeof(why), "node %s has two syscall faults; give it one with several rules",
+		snprintf(why, sizeof(why),
+			 "node %s has two syscall faults; give it one with several rules",
 			 s->host.node);
 		s->host.ops->cannot(s->host.h, why);
 		return -EINVAL;
@@ -75,8 +80,9 @@ void sys_attach_effects(const struct node_attach *a, struct fault_effects *out)
 {
 	const struct sys_attach *s = (const struct sys_attach *)a;
 
-	*out = (struct fault_effects){ .first_ns = -1, .details = "", .none = "no call matched its rules",
-				       .hint = "" };
+	*out = (struct fault_effects){
+		.first_ns = -1, .details = "", .none = "no call matched its rules", .hint = ""
+	};
 	if (!s)
 		return;
 	out->count = s->injections;

@@ -15,15 +15,15 @@
 /* The first member of either attachment's state. */
 struct sys_attach {
 	struct attach_host host;
-	const char *mech;              /* "seccomp", "preload": the scenario's words */
-	const char *hint;              /* why rules may never match although armed, or "" */
+	const char *mech; /* "seccomp", "preload": the scenario's words */
+	const char *hint; /* why rules may never match although armed, or "" */
 	int (*arm)(struct sys_attach *s, bool armed);
-	size_t fault;                  /* the fault's index in the drill */
+	size_t fault;		       /* the fault's index in the drill */
 	const struct sys_rules *rules; /* borrowed from the fault; NULL until want */
-	bool armed, spent;             /* spent: it killed the node, or was healed */
+	bool armed, spent;	       /* spent: it killed the node, or was healed */
 	unsigned injections;
-	int64_t first_ns;              /* drill time of the first injection, -1 before */
-	struct strbuf what;            /* one line per injection */
+	int64_t first_ns;   /* drill time of the first injection, -1 before */
+	struct strbuf what; /* one line per injection */
 };
 
 void sys_attach_init(struct sys_attach *s, const struct attach_host *host, const char *mech,

@@ -33,10 +33,11 @@ int sys_filter_probe(const char **why)
 	uint32_t action = SECCOMP_RET_USER_NOTIF;
 
 	if (sys_seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0) {
-		*why = errno == ENOSYS ? "seccomp(2) is unavailable (a kernel without CONFIG_SECCOMP, "
-					 "or running under valgrind, which does not emulate it)"
-				       : "the kernel lacks seccomp user notification "
-					 "(SECCOMP_RET_USER_NOTIF, Linux 5.0)";
+		*why = errno == ENOSYS ?
+			       "seccomp(2) is unavailable (a kernel without CONFIG_SECCOMP, "
+			       "or running under valgrind, which does not emulate it)" :
+			       "the kernel lacks seccomp user notification "
+			       "(SECCOMP_RET_USER_NOTIF, Linux 5.0)";
 		return -EOPNOTSUPP;
 	}
 	if (sys_pidfd_getfd(-1, 0, 0) < 0 && errno == ENOSYS) {
@@ -181,7 +182,9 @@ int sys_fd_send(int sock, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
@@ -204,7 +207,9 @@ int sys_fd_recv(int sock)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;
 	ssize_t n;

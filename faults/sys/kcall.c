@@ -4,12 +4,21 @@
 
 #include "faults/sys/kcall.h"
 
-#define FD(nr_, c_, fd_) { .nr = nr_, .name = #nr_ + 4, .call = c_, .fd = fd_, .buf = -1, \
-		.len = -1, .off = -1, .dir = -1, .path = -1, .dir2 = -1, .path2 = -1 }
-#define BUF(nr_, c_, off_, iov_) { .nr = nr_, .name = #nr_ + 4, .call = c_, .fd = 0, .buf = 1, \
-		.len = 2, .off = off_, .iov = iov_, .dir = -1, .path = -1, .dir2 = -1, .path2 = -1 }
-#define PATH(nr_, c_, d_, p_, d2_, p2_) { .nr = nr_, .name = #nr_ + 4, .call = c_, .fd = -1, \
-		.buf = -1, .len = -1, .off = -1, .dir = d_, .path = p_, .dir2 = d2_, .path2 = p2_ }
+#define FD(nr_, c_, fd_)                                                                  \
+	{                                                                                 \
+		.nr = nr_, .name = #nr_ + 4, .call = c_, .fd = fd_, .buf = -1, .len = -1, \
+		.off = -1, .dir = -1, .path = -1, .dir2 = -1, .path2 = -1                 \
+	}
+#define BUF(nr_, c_, off_, iov_)                                                                   \
+	{                                                                                          \
+		.nr = nr_, .name = #nr_ + 4, .call = c_, .fd = 0, .buf = 1, .len = 2, .off = off_, \
+		.iov = iov_, .dir = -1, .path = -1, .dir2 = -1, .path2 = -1                        \
+	}
+#define PATH(nr_, c_, d_, p_, d2_, p2_)                                                  \
+	{                                                                                \
+		.nr = nr_, .name = #nr_ + 4, .call = c_, .fd = -1, .buf = -1, .len = -1, \
+		.off = -1, .dir = d_, .path = p_, .dir2 = d2_, .path2 = p2_              \
+	}
 
 static const struct sys_kcall table[] = {
 	BUF(SYS_write, SYS_CALL_WRITE, -1, false),

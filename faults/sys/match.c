@@ -97,8 +97,7 @@ bool sys_rule_matches(const struct sys_rule *r, const struct sys_call_info *c)
 	return glob_matches(r->glob, c->path) || glob_matches(r->glob, c->path2);
 }
 
-static bool fires(const struct sys_rule *r, size_t i, uint64_t nth, uint64_t seed,
-		  int64_t now_ns)
+static bool fires(const struct sys_rule *r, size_t i, uint64_t nth, uint64_t seed, int64_t now_ns)
 {
 	switch (r->when) {
 	case SYS_WHEN_EVERY:

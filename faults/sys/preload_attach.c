@@ -23,12 +23,12 @@
 #define POLL_NS (5 * 1000000LL)
 
 struct preload_attach {
-	struct sys_attach s;       /* first: see attach_common.h */
-	struct sys_shimctl *ctl;   /* owned */
-	char *so, *ctl_path;       /* owned: the shim, its control block (absolute) */
-	struct attach_op *tick;    /* the next read of its log */
-	uint32_t lost;             /* injections it could not log, counted so far */
-	uint32_t attached;         /* the block's attach count before this incarnation */
+	struct sys_attach s;	 /* first: see attach_common.h */
+	struct sys_shimctl *ctl; /* owned */
+	char *so, *ctl_path;	 /* owned: the shim, its control block (absolute) */
+	struct attach_op *tick;	 /* the next read of its log */
+	uint32_t lost;		 /* injections it could not log, counted so far */
+	uint32_t attached;	 /* the block's attach count before this incarnation */
 };
 
 static struct preload_attach *of(struct node_attach *a)
@@ -56,10 +56,11 @@ static int attach_new(const struct attach_host *host, struct node_attach **out)
 
 	if (!p)
 		return -ENOMEM;
-	sys_attach_init(&p->s, host, "preload",
-			" (mechanism: preload sees only the libc calls of the program the node starts, not raw "
-			"system calls, stdio's own writes or programs it runs; mechanism: seccomp sees them all)",
-			arm);
+	sys_attach_init(
+		&p->s, host, "preload",
+		" (mechanism: preload sees only the libc calls of the program the node starts, not raw "
+		"system calls, stdio's own writes or programs it runs; mechanism: seccomp sees them all)",
+		arm);
 	*out = (struct node_attach *)p;
 	return 0;
 }
@@ -94,14 +95,18 @@ static int check_program(struct preload_attach *p)
 	int k;
 
 	if (!h->program)
-		return cannot(p, -ENOENT, "cannot find %s, the program the node starts", h->argv[0]);
+		return cannot(p, -ENOENT, "cannot find %s, the program the node starts",
+			      h->argv[0]);
 	k = sys_shim_fit(p->so, h->program, &fit);
 	if (k < 0) {
-		return cannot(p, k, "cannot read %s or the preload shim %s: %s", h->program, p->so, strerror(-k));
+		return cannot(p, k, "cannot read %s or the preload shim %s: %s", h->program, p->so,
+			      strerror(-k));
 	}
 	if (fit != SYS_SHIM_FITS)
-		return cannot(p, -ENOEXEC, "mechanism: preload cannot reach %s: it is %s; use mechanism: seccomp, which works for any program",
-			      h->program, sys_shim_fit_name(fit));
+		return cannot(
+			p, -ENOEXEC,
+			"mechanism: preload cannot reach %s: it is %s; use mechanism: seccomp, which works for any program",
+			h->program, sys_shim_fit_name(fit));
 	return 0;
 }
 
@@ -130,12 +135,15 @@ static int prepare(struct node_attach *a)
 
 	p->so = realpath(sys_shim_library(), NULL);
 	if (!p->so)
-		return cannot(p, -ENOENT, "the preload shim %s is missing (%s): build it (make build), or name it in $CHAOSDRILL_SHIM",
-			      sys_shim_library(), strerror(errno));
+		return cannot(
+			p, -ENOENT,
+			"the preload shim %s is missing (%s): build it (make build), or name it in $CHAOSDRILL_SHIM",
+			sys_shim_library(), strerror(errno));
 	if ((k = check_program(p)) < 0)
 		return k;
 	if ((k = create_block(p)) < 0)
-		return cannot(p, k, "cannot create the preload shim's control block in nodes/%s: %s",
+		return cannot(p, k,
+			      "cannot create the preload shim's control block in nodes/%s: %s",
 			      p->s.host.node, strerror(-k));
 	return 0;
 }
@@ -185,7 +193,8 @@ static void drain(struct preload_attach *p, bool final)
 	if (lost > p->lost) {
 		char line[120];
 
-		snprintf(line, sizeof(line), "%u more injection%s the shim could not log (its ring was full)",
+		snprintf(line, sizeof(line),
+			 "%u more injection%s the shim could not log (its ring was full)",
 			 lost - p->lost, lost - p->lost == 1 ? "" : "s");
 		sys_attach_note(&p->s, h->ops->now(h->h), line);
 		p->s.injections += lost - p->lost - 1; /* the note counted one */
@@ -226,8 +235,10 @@ static int arm(struct sys_attach *s, bool armed)
 	/* Checked when it matters: a program that passed check_program may still drop the
 	 * shim (it clears LD_PRELOAD and runs itself again, or runs setuid). */
 	if (sys_shimctl_attached(p->ctl) == p->attached) {
-		snprintf(why, sizeof(why), "syscall fault on %s: the preload shim did not load into %s (no process of the node mapped its control block); use mechanism: seccomp",
-			 h->node, h->program ? h->program : h->argv[0]);
+		snprintf(
+			why, sizeof(why),
+			"syscall fault on %s: the preload shim did not load into %s (no process of the node mapped its control block); use mechanism: seccomp",
+			h->node, h->program ? h->program : h->argv[0]);
 		h->ops->cannot(h->h, why);
 		return -ELIBACC;
 	}

@@ -10,8 +10,8 @@
 #include "faults/sys/rule.h"
 
 static const char *const rule_keys[] = {
-	"calls", "path", "nth", "after", "probability", "from",
-	"errno", "short", "torn", "crash", "delay", "then", NULL,
+	"calls", "path", "nth",	  "after", "probability", "from", "errno",
+	"short", "torn", "crash", "delay", "then",	  NULL,
 };
 static const char *const when_keys[] = { "nth", "after", "probability", "from", NULL };
 static const char *const action_keys[] = { "errno", "short", "torn", "crash", "delay", NULL };
@@ -61,13 +61,14 @@ static int one_of(const struct cfg_node *map, const char *const *keys, const cha
 		if (!cfg_get(map, *k))
 			continue;
 		if (*found)
-			return cfg_error(cfg_get(map, *k), err, "'%s' and '%s' both given: a rule has one %s",
-					 *found, *k, what);
+			return cfg_error(cfg_get(map, *k), err,
+					 "'%s' and '%s' both given: a rule has one %s", *found, *k,
+					 what);
 		*found = *k;
 	}
 	if (!*found && required)
-		return cfg_error(map, err, "a rule needs %s: one of errno, short, torn, crash, delay",
-				 what);
+		return cfg_error(map, err,
+				 "a rule needs %s: one of errno, short, torn, crash, delay", what);
 	return 0;
 }
 
@@ -124,7 +125,8 @@ static int parse_keep(const struct cfg_node *n, struct sys_rule *rule, struct cd
 		return cfg_error(n, err, "expected a byte count, 'half' or 'random', found %s",
 				 cfg_type_name(n->type));
 	if (cfg_enum(n, words, &idx, err) < 0)
-		return cfg_error(n, err, "bad amount '%s': expected a byte count, 'half' or 'random'",
+		return cfg_error(n, err,
+				 "bad amount '%s': expected a byte count, 'half' or 'random'",
 				 n->scalar);
 	rule->keep = idx == 0 ? SYS_KEEP_HALF : SYS_KEEP_RANDOM;
 	return 0;
@@ -158,7 +160,8 @@ static int parse_errno(const struct cfg_node *n, struct sys_rule *rule, struct c
 	if (r < 0)
 		return r;
 	if ((r = errname_parse(s)) < 0)
-		return cfg_error(n, err, "unknown errno '%s': expected a name like ENOSPC, EIO or EDQUOT",
+		return cfg_error(n, err,
+				 "unknown errno '%s': expected a name like ENOSPC, EIO or EDQUOT",
 				 s);
 	rule->err = r;
 	return 0;
@@ -214,8 +217,9 @@ static int parse_then(const struct cfg_node *map, struct sys_rule *rule, struct 
 
 	if (!n) {
 		if (rule->action == SYS_ACT_TORN)
-			return cfg_error(cfg_get(map, "torn"), err,
-					 "a torn write ends the node: add 'then: crash' (or use 'short')");
+			return cfg_error(
+				cfg_get(map, "torn"), err,
+				"a torn write ends the node: add 'then: crash' (or use 'short')");
 		return 0;
 	}
 	if (rule->action != SYS_ACT_SHORT && rule->action != SYS_ACT_TORN)
@@ -236,22 +240,23 @@ static int parse_path(const struct cfg_node *map, struct sys_rule *rule, struct 
 	if (n && (r = cfg_string(n, &s, err)) < 0)
 		return r;
 	if (!*s || strlen(s) >= sizeof(rule->glob))
-		return cfg_error(n, err, "path glob must be 1 to %zu characters", sizeof(rule->glob) - 1);
+		return cfg_error(n, err, "path glob must be 1 to %zu characters",
+				 sizeof(rule->glob) - 1);
 	snprintf(rule->glob, sizeof(rule->glob), "%s", s);
 	return 0;
 }
 
 /* short and torn cut the buffer of a write: other calls have none. */
-static int check_cut(const struct cfg_node *map, const struct sys_rule *rule,
-		     struct cd_error *err)
+static int check_cut(const struct cfg_node *map, const struct sys_rule *rule, struct cd_error *err)
 {
 	const char *k = rule->action == SYS_ACT_SHORT ? "short" : "torn";
 
 	if (rule->action != SYS_ACT_SHORT && rule->action != SYS_ACT_TORN)
 		return 0;
 	if (rule->calls & ~SYS_CALL_WRITES)
-		return cfg_error(cfg_get(map, k), err,
-				 "'%s' cuts a write: calls must be write, pwrite, writev or pwritev", k);
+		return cfg_error(
+			cfg_get(map, k), err,
+			"'%s' cuts a write: calls must be write, pwrite, writev or pwritev", k);
 	return 0;
 }
 
@@ -266,10 +271,11 @@ int sys_rule_parse(const struct cfg_node *map, struct sys_rule *rule, struct cd_
 		return r;
 	calls = cfg_get(map, "calls");
 	if (!calls)
-		return cfg_error(map, err, "a rule needs 'calls': which syscalls (write, fsync, ...)");
-	if ((r = parse_calls(calls, &rule->calls, err)) < 0 || (r = parse_path(map, rule, err)) < 0 ||
-	    (r = parse_when(map, rule, err)) < 0 || (r = parse_action(map, rule, err)) < 0 ||
-	    (r = parse_then(map, rule, err)) < 0)
+		return cfg_error(map, err,
+				 "a rule needs 'calls': which syscalls (write, fsync, ...)");
+	if ((r = parse_calls(calls, &rule->calls, err)) < 0 ||
+	    (r = parse_path(map, rule, err)) < 0 || (r = parse_when(map, rule, err)) < 0 ||
+	    (r = parse_action(map, rule, err)) < 0 || (r = parse_then(map, rule, err)) < 0)
 		return r;
 	return check_cut(map, rule, err);
 }

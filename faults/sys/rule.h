@@ -60,8 +60,8 @@ enum sys_call {
 	SYS_CALL_UNLINK,
 	SYS_CALL_N,
 };
-#define SYS_CALL_WRITES                                                                      \
-	((1u << SYS_CALL_WRITE) | (1u << SYS_CALL_PWRITE) | (1u << SYS_CALL_WRITEV) |        \
+#define SYS_CALL_WRITES                                                               \
+	((1u << SYS_CALL_WRITE) | (1u << SYS_CALL_PWRITE) | (1u << SYS_CALL_WRITEV) | \
 	 (1u << SYS_CALL_PWRITEV))
 
 enum sys_when {
@@ -87,22 +87,22 @@ enum sys_keep { SYS_KEEP_BYTES, SYS_KEEP_HALF, SYS_KEEP_RANDOM };
 #define SYS_GLOB_MAX 256
 
 struct sys_rule {
-	uint32_t calls;		  /* bit (1 << enum sys_call) per call */
-	char glob[SYS_GLOB_MAX];  /* fnmatch pattern, see above */
+	uint32_t calls;		 /* bit (1 << enum sys_call) per call */
+	char glob[SYS_GLOB_MAX]; /* fnmatch pattern, see above */
 	enum sys_when when;
-	uint64_t n;		  /* NTH, AFTER */
-	double p;		  /* PROB */
-	int64_t from_ns;	  /* FROM */
+	uint64_t n;	 /* NTH, AFTER */
+	double p;	 /* PROB */
+	int64_t from_ns; /* FROM */
 	enum sys_action action;
-	int err;		  /* ERRNO: positive errno */
-	enum sys_keep keep;	  /* SHORT, TORN */
-	uint64_t keep_bytes;	  /* SYS_KEEP_BYTES */
-	bool zero_rest;		  /* TORN, rest: zeros: the rest of the write lands as zero bytes
+	int err;	     /* ERRNO: positive errno */
+	enum sys_keep keep;  /* SHORT, TORN */
+	uint64_t keep_bytes; /* SYS_KEEP_BYTES */
+	bool zero_rest;	     /* TORN, rest: zeros: the rest of the write lands as zero bytes
 				   * (sectors that were allocated but never written), so the file
 				   * has its full length and only a checksum can tell; seccomp only */
-	bool then_crash;	  /* SHORT, TORN (always for TORN) */
-	int64_t delay_ns;	  /* DELAY */
-	int line, col;		  /* where the rule was written, for reports */
+	bool then_crash;     /* SHORT, TORN (always for TORN) */
+	int64_t delay_ns;    /* DELAY */
+	int line, col;	     /* where the rule was written, for reports */
 };
 
 struct sys_rules {
@@ -123,13 +123,13 @@ struct sys_call_info {
 
 struct sys_decision {
 	enum sys_action action;
-	size_t rule;	    /* index of the rule that fired */
-	uint64_t nth;	    /* the rule's count of matching calls, this one included */
-	int err;	    /* ERRNO */
-	uint64_t keep;	    /* SHORT, TORN: bytes to write (<= len) */
-	bool zero_rest;	    /* TORN: then len - keep zero bytes after them */
-	bool crash;	    /* kill the node after acting (TORN, CRASH_*, then: crash) */
-	int64_t delay_ns;   /* DELAY */
+	size_t rule;	  /* index of the rule that fired */
+	uint64_t nth;	  /* the rule's count of matching calls, this one included */
+	int err;	  /* ERRNO */
+	uint64_t keep;	  /* SHORT, TORN: bytes to write (<= len) */
+	bool zero_rest;	  /* TORN: then len - keep zero bytes after them */
+	bool crash;	  /* kill the node after acting (TORN, CRASH_*, then: crash) */
+	int64_t delay_ns; /* DELAY */
 };
 
 /* Parses the body described above. *out: caller frees with sys_rules_free. */

@@ -18,11 +18,11 @@
 #include "faults/sys/supervisor.h"
 
 struct seccomp_attach {
-	struct sys_attach s;          /* first: see attach_common.h */
-	struct sys_filter *filter;    /* owned */
-	struct sys_supervisor *sup;   /* the current incarnation's, owned */
+	struct sys_attach s;	    /* first: see attach_common.h */
+	struct sys_filter *filter;  /* owned */
+	struct sys_supervisor *sup; /* the current incarnation's, owned */
 	struct attach_op *poll, *timer;
-	int sock[2];                  /* listener handover during a start */
+	int sock[2]; /* listener handover during a start */
 };
 
 static struct seccomp_attach *of(struct node_attach *a)
@@ -57,7 +57,8 @@ static int prepare(struct node_attach *a)
 	int k = sys_filter_build(c->s.rules, &c->filter, &err);
 
 	if (k >= 0 && (k = failpoint("seccomp.build", -EINVAL)) < 0)
-		snprintf(err.msg, sizeof(err.msg), "libseccomp cannot build the filter: %s", strerror(-k));
+		snprintf(err.msg, sizeof(err.msg), "libseccomp cannot build the filter: %s",
+			 strerror(-k));
 	if (k < 0) {
 		snprintf(why, sizeof(why), "syscall fault on %s: %s", c->s.host.node,
 			 err.msg[0] ? err.msg : strerror(-k));
@@ -99,10 +100,12 @@ static void watch(struct seccomp_attach *c)
 	const struct attach_host *h = &c->s.host;
 	int ms = sys_supervisor_timeout_ms(c->sup);
 
-	if (!c->poll && h->ops->poll(h->h, sys_supervisor_fd(c->sup), POLLIN, on_notify, c, &c->poll) < 0)
+	if (!c->poll &&
+	    h->ops->poll(h->h, sys_supervisor_fd(c->sup), POLLIN, on_notify, c, &c->poll) < 0)
 		c->poll = NULL;
 	if (ms >= 0 && !c->timer &&
-	    h->ops->timer_at(h->h, time_mono_ns() + (int64_t)ms * 1000000, on_notify, c, &c->timer) < 0)
+	    h->ops->timer_at(h->h, time_mono_ns() + (int64_t)ms * 1000000, on_notify, c,
+			     &c->timer) < 0)
 		c->timer = NULL;
 }
 
@@ -153,7 +156,8 @@ static int after_start(struct node_attach *a, int spawn_result, int pidfd)
 		return 0; /* the runner reports the start's own failure */
 	if (listener < 0)
 		return listener;
-	k = sys_supervisor_new(listener, pidfd, c->s.rules, c->s.host.seed, c->s.host.data_path, &c->sup);
+	k = sys_supervisor_new(listener, pidfd, c->s.rules, c->s.host.seed, c->s.host.data_path,
+			       &c->sup);
 	if (k >= 0 && (k = failpoint("seccomp.supervisor", -ENOMEM)) < 0) {
 		sys_supervisor_free(c->sup);
 		c->sup = NULL;

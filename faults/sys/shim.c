@@ -54,9 +54,9 @@ static const struct {
 	void **real;
 } wrapped[] = {
 	{ "write", (void **)&real_write },	   { "pwrite", (void **)&real_pwrite },
-	{ "pwrite64", (void **)&real_pwrite64 }, { "writev", (void **)&real_writev },
+	{ "pwrite64", (void **)&real_pwrite64 },   { "writev", (void **)&real_writev },
 	{ "read", (void **)&real_read },	   { "pread", (void **)&real_pread },
-	{ "pread64", (void **)&real_pread64 },   { "fsync", (void **)&real_fsync },
+	{ "pread64", (void **)&real_pread64 },	   { "fsync", (void **)&real_fsync },
 	{ "fdatasync", (void **)&real_fdatasync }, { "ftruncate", (void **)&real_ftruncate },
 	{ "rename", (void **)&real_rename },	   { "renameat", (void **)&real_renameat },
 	{ "open", (void **)&real_open },	   { "open64", (void **)&real_open64 },
@@ -112,8 +112,8 @@ struct call {
 	int fd;
 	char full[PATH_MAX], full2[PATH_MAX];
 	uint64_t len;
-	int64_t off;  /* where it reads or writes, -1 unknown */
-	bool at_off;  /* a positional call (pwrite): off is its argument, not the file offset */
+	int64_t off; /* where it reads or writes, -1 unknown */
+	bool at_off; /* a positional call (pwrite): off is its argument, not the file offset */
 	struct sys_decision d;
 };
 
@@ -238,10 +238,19 @@ static void record(const struct call *c, int64_t kept, uint64_t zeroed, int err,
 	e = claim(&seq);
 	if (e) {
 		*e = (struct sys_shim_event){
-			.rule = (uint32_t)c->d.rule, .call = c->call, .action = c->d.action,
-			.killed = killed, .fd = c->fd, .err = err, .pid = getpid(), .nth = c->d.nth,
-			.requested = c->len, .kept = kept > 0 ? (uint64_t)kept : 0, .zeroed = zeroed,
-			.offset = c->off, .at_ns = time_mono_ns(),
+			.rule = (uint32_t)c->d.rule,
+			.call = c->call,
+			.action = c->d.action,
+			.killed = killed,
+			.fd = c->fd,
+			.err = err,
+			.pid = getpid(),
+			.nth = c->d.nth,
+			.requested = c->len,
+			.kept = kept > 0 ? (uint64_t)kept : 0,
+			.zeroed = zeroed,
+			.offset = c->off,
+			.at_ns = time_mono_ns(),
 		};
 		shown_path(c->full, e->path, sizeof(e->path));
 		shown_path(c->full2, e->path2, sizeof(e->path2));
@@ -296,8 +305,8 @@ static uint64_t zeros(const struct call *c, uint64_t kept)
 
 	while (done < c->len - kept) {
 		size_t n = c->len - kept - done < sizeof(z) ? c->len - kept - done : sizeof(z);
-		ssize_t w = c->at_off ? real_pwrite(c->fd, z, n, c->off + (off_t)(kept + done))
-				      : real_write(c->fd, z, n);
+		ssize_t w = c->at_off ? real_pwrite(c->fd, z, n, c->off + (off_t)(kept + done)) :
+					real_write(c->fd, z, n);
 
 		if (w <= 0)
 			break;

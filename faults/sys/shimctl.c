@@ -133,12 +133,22 @@ void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_
 	const struct sys_rule *r = ev->rule < rs->n ? &rs->v[ev->rule] : NULL;
 
 	*inj = (struct sys_injection){
-		.action = (enum sys_action)ev->action, .rule = ev->rule,
-		.rule_line = r ? r->line : 0, .rule_col = r ? r->col : 0, .nth = ev->nth,
-		.pid = ev->pid, .call = (enum sys_call)ev->call, .fd = ev->fd, .offset = ev->offset,
-		.requested = ev->requested, .kept = ev->kept, .zeroed = ev->zeroed, .err = ev->err,
+		.action = (enum sys_action)ev->action,
+		.rule = ev->rule,
+		.rule_line = r ? r->line : 0,
+		.rule_col = r ? r->col : 0,
+		.nth = ev->nth,
+		.pid = ev->pid,
+		.call = (enum sys_call)ev->call,
+		.fd = ev->fd,
+		.offset = ev->offset,
+		.requested = ev->requested,
+		.kept = ev->kept,
+		.zeroed = ev->zeroed,
+		.err = ev->err,
 		.delay_ns = r && r->action == SYS_ACT_DELAY ? r->delay_ns : 0,
-		.killed = ev->killed, .at_ns = ev->at_ns,
+		.killed = ev->killed,
+		.at_ns = ev->at_ns,
 	};
 	inj->syscall = sys_call_name(inj->call);
 	if (!inj->syscall)
@@ -174,7 +184,8 @@ static bool phdrs_interp(int fd, const unsigned char *h, unsigned char cls)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t type; /* p_type is the first field in both classes */
 
-		if (pread(fd, &type, sizeof(type), (off_t)(off + i * size)) != (ssize_t)sizeof(type))
+		if (pread(fd, &type, sizeof(type), (off_t)(off + i * size)) !=
+		    (ssize_t)sizeof(type))
 			return false;
 		if (type == PT_INTERP)
 			return true;
@@ -235,9 +246,11 @@ const char *sys_shim_fit_name(enum sys_shim_fit fit)
 {
 	static const char *const names[] = {
 		[SYS_SHIM_FITS] = "dynamically linked",
-		[SYS_SHIM_STATIC] = "statically linked (no dynamic loader to preload the shim into)",
+		[SYS_SHIM_STATIC] =
+			"statically linked (no dynamic loader to preload the shim into)",
 		[SYS_SHIM_FOREIGN] = "built for another machine or word size than the shim",
-		[SYS_SHIM_NOT_ELF] = "not an ELF program (a script? the shim would load into its interpreter, whose children do not inherit it)",
+		[SYS_SHIM_NOT_ELF] =
+			"not an ELF program (a script? the shim would load into its interpreter, whose children do not inherit it)",
 	};
 
 	return (unsigned)fit <= SYS_SHIM_NOT_ELF ? names[fit] : "?";

@@ -33,10 +33,10 @@ struct sys_injection;
 
 /* The calls shim.c wraps (the libc functions of the same names, and pwrite64, pread64,
  * open, open64, renameat): a rule naming any other call cannot act through the shim. */
-#define SYS_SHIM_CALLS                                                                       \
-	((1u << SYS_CALL_WRITE) | (1u << SYS_CALL_PWRITE) | (1u << SYS_CALL_WRITEV) |        \
-	 (1u << SYS_CALL_FSYNC) | (1u << SYS_CALL_FDATASYNC) | (1u << SYS_CALL_RENAME) |     \
-	 (1u << SYS_CALL_OPENAT) | (1u << SYS_CALL_FTRUNCATE) | (1u << SYS_CALL_READ) |      \
+#define SYS_SHIM_CALLS                                                                   \
+	((1u << SYS_CALL_WRITE) | (1u << SYS_CALL_PWRITE) | (1u << SYS_CALL_WRITEV) |    \
+	 (1u << SYS_CALL_FSYNC) | (1u << SYS_CALL_FDATASYNC) | (1u << SYS_CALL_RENAME) | \
+	 (1u << SYS_CALL_OPENAT) | (1u << SYS_CALL_FTRUNCATE) | (1u << SYS_CALL_READ) |  \
 	 (1u << SYS_CALL_PREAD) | (1u << SYS_CALL_UNLINK))
 
 struct sys_shim_event {
@@ -62,9 +62,9 @@ struct sys_shim_block {
 	char data_dir[256];
 	struct sys_rule rules[SYS_SHIM_MAX_RULES];
 	uint64_t counts[SYS_SHIM_MAX_RULES];
-	uint32_t claimed;  /* events claimed by shims: slot claimed % SYS_SHIM_RING */
-	uint32_t taken;	   /* events the harness took out; claimed - taken <= SYS_SHIM_RING */
-	uint32_t dropped;  /* injections made while the ring was full: counted, not logged */
+	uint32_t claimed; /* events claimed by shims: slot claimed % SYS_SHIM_RING */
+	uint32_t taken;	  /* events the harness took out; claimed - taken <= SYS_SHIM_RING */
+	uint32_t dropped; /* injections made while the ring was full: counted, not logged */
 	struct sys_shim_event events[SYS_SHIM_RING];
 };
 #define SYS_SHIM_VERSION 2
@@ -95,10 +95,10 @@ void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_
 
 /* Whether a program can be run with the shim preloaded. */
 enum sys_shim_fit {
-	SYS_SHIM_FITS,	    /* an ELF program with a dynamic loader (PT_INTERP) */
-	SYS_SHIM_STATIC,    /* an ELF program without one: statically linked (static-pie too) */
-	SYS_SHIM_FOREIGN,   /* an ELF file of another class or machine than the shim */
-	SYS_SHIM_NOT_ELF,   /* a script or other file: the shim would load into an interpreter,
+	SYS_SHIM_FITS,	  /* an ELF program with a dynamic loader (PT_INTERP) */
+	SYS_SHIM_STATIC,  /* an ELF program without one: statically linked (static-pie too) */
+	SYS_SHIM_FOREIGN, /* an ELF file of another class or machine than the shim */
+	SYS_SHIM_NOT_ELF, /* a script or other file: the shim would load into an interpreter,
 			     * whose children do not inherit the control block */
 };
 /* Reads the ELF headers of program and of the shim (shim_so). -errno if either cannot be

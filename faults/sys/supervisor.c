@@ -68,7 +68,7 @@ struct sys_supervisor {
 	struct pending pend[MAX_PENDING];
 	size_t n_pend;
 	uint64_t seen, injected;
-	bool disarmed;  /* let everything run, count nothing (before the fault, after its heal) */
+	bool disarmed; /* let everything run, count nothing (before the fault, after its heal) */
 	struct call *call; /* the call being handled, reused: no allocation per call */
 	struct fd_dir fd_dirs[FD_DIRS];
 };
@@ -96,8 +96,8 @@ int sys_supervisor_new(int listener_fd, int node_pidfd, const struct sys_rules *
 	if (!s)
 		return -ENOMEM;
 	s->req_size = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
-	s->resp_size = sz.seccomp_notif_resp > sizeof(*s->resp) ? sz.seccomp_notif_resp
-								 : sizeof(*s->resp);
+	s->resp_size = sz.seccomp_notif_resp > sizeof(*s->resp) ? sz.seccomp_notif_resp :
+								  sizeof(*s->resp);
 	s->req = calloc(1, s->req_size);
 	s->resp = calloc(1, s->resp_size);
 	s->counts = calloc(rules->n ? rules->n : 1, sizeof(*s->counts));
@@ -360,10 +360,19 @@ static void record(const struct sys_supervisor *s, const struct call *c,
 	const struct sys_rule *r = &s->rules->v[d->rule];
 
 	*inj = (struct sys_injection){
-		.action = d->action, .rule = d->rule, .rule_line = r->line, .rule_col = r->col,
-		.nth = d->nth, .pid = c->pid, .syscall = c->k->name, .call = c->k->call,
-		.fd = c->k->fd >= 0 ? (int)c->d->args[c->k->fd] : -1, .offset = -1,
-		.requested = info->len, .err = d->err, .delay_ns = d->delay_ns,
+		.action = d->action,
+		.rule = d->rule,
+		.rule_line = r->line,
+		.rule_col = r->col,
+		.nth = d->nth,
+		.pid = c->pid,
+		.syscall = c->k->name,
+		.call = c->k->call,
+		.fd = c->k->fd >= 0 ? (int)c->d->args[c->k->fd] : -1,
+		.offset = -1,
+		.requested = info->len,
+		.err = d->err,
+		.delay_ns = d->delay_ns,
 		.at_ns = time_mono_ns(),
 	};
 	snprintf(inj->path, sizeof(inj->path), "%s", info->path ? info->path : c->full);
@@ -482,8 +491,8 @@ static int write_zeros(int fd, int64_t off, uint64_t len, struct sys_injection *
 
 /* Writes the first keep bytes of the call's buffer to its file, as the call would have,
  * and with zero_rest zeros for the rest of it. */
-static int write_part(struct sys_supervisor *s, const struct call *c, uint64_t keep,
-		      bool zero_rest, struct sys_injection *inj)
+static int write_part(struct sys_supervisor *s, const struct call *c, uint64_t keep, bool zero_rest,
+		      struct sys_injection *inj)
 {
 	_cleanup_close_ int fd = grab_fd(s, c);
 	_cleanup_free_ char *buf = malloc(keep ? keep : 1);
@@ -572,10 +581,13 @@ static int redo_path_call(const struct call *c)
 	case SYS_CALL_RENAME:
 		via_root(c, c->full2, b, sizeof(b));
 		return renameat2(AT_FDCWD, a, AT_FDCWD, b,
-				 c->k->nr == SYS_renameat2 ? (unsigned)args[4] : 0) < 0 ? -errno : 0;
+				 c->k->nr == SYS_renameat2 ? (unsigned)args[4] : 0) < 0 ?
+			       -errno :
+			       0;
 	case SYS_CALL_UNLINK:
-		return unlinkat(AT_FDCWD, a,
-				c->k->nr == SYS_unlinkat ? (int)args[2] : 0) < 0 ? -errno : 0;
+		return unlinkat(AT_FDCWD, a, c->k->nr == SYS_unlinkat ? (int)args[2] : 0) < 0 ?
+			       -errno :
+			       0;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -723,10 +735,12 @@ void sys_injection_format(const struct sys_injection *inj, struct strbuf *sb)
 		strbuf_appendf(sb, ": kept %llu of %llu bytes", (unsigned long long)inj->kept,
 			       (unsigned long long)inj->requested);
 	if (inj->zeroed)
-		strbuf_appendf(sb, ", the other %llu landed as zeros", (unsigned long long)inj->zeroed);
+		strbuf_appendf(sb, ", the other %llu landed as zeros",
+			       (unsigned long long)inj->zeroed);
 	if (inj->err)
-		strbuf_appendf(sb, "%s %s", inj->action == SYS_ACT_ERRNO ? ": failed with" :
-				": could not act:", e ? e : strerror(inj->err));
+		strbuf_appendf(sb, "%s %s",
+			       inj->action == SYS_ACT_ERRNO ? ": failed with" : ": could not act:",
+			       e ? e : strerror(inj->err));
 	if (inj->action == SYS_ACT_DELAY)
 		strbuf_appendf(sb, ": delayed %lldms", (long long)(inj->delay_ns / 1000000));
 	if (inj->killed)

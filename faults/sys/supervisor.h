@@ -32,23 +32,23 @@ struct strbuf;
 /* What one injection did: enough for the report to say exactly where a tear happened. */
 struct sys_injection {
 	enum sys_action action;
-	size_t rule;		/* index in the rules, and where it was written */
+	size_t rule; /* index in the rules, and where it was written */
 	int rule_line, rule_col;
-	uint64_t nth;		/* the rule's count of matching calls, this one included */
-	pid_t pid;		/* the calling thread (the harness's pid namespace) */
-	const char *syscall;	/* the kernel's name: "pwrite64" (static) */
+	uint64_t nth;	     /* the rule's count of matching calls, this one included */
+	pid_t pid;	     /* the calling thread (the harness's pid namespace) */
+	const char *syscall; /* the kernel's name: "pwrite64" (static) */
 	enum sys_call call;
-	int fd;			/* in the caller; -1 for path calls */
-	char path[512];		/* relative to the data dir, or absolute outside it */
-	char path2[512];	/* rename: the new name */
-	int64_t offset;		/* file offset written at, -1 unknown */
-	uint64_t requested;	/* bytes the call asked for */
-	uint64_t kept;		/* SHORT/TORN/CRASH_AFTER writes: bytes that reached the file */
-	uint64_t zeroed;	/* TORN with rest: zeros: zero bytes written after them */
-	int err;		/* ERRNO: the errno returned */
+	int fd;		    /* in the caller; -1 for path calls */
+	char path[512];	    /* relative to the data dir, or absolute outside it */
+	char path2[512];    /* rename: the new name */
+	int64_t offset;	    /* file offset written at, -1 unknown */
+	uint64_t requested; /* bytes the call asked for */
+	uint64_t kept;	    /* SHORT/TORN/CRASH_AFTER writes: bytes that reached the file */
+	uint64_t zeroed;    /* TORN with rest: zeros: zero bytes written after them */
+	int err;	    /* ERRNO: the errno returned */
 	int64_t delay_ns;
-	bool killed;		/* the node was SIGKILLed */
-	int64_t at_ns;		/* CLOCK_MONOTONIC */
+	bool killed;   /* the node was SIGKILLed */
+	int64_t at_ns; /* CLOCK_MONOTONIC */
 };
 
 /* listener_fd: taken (closed by free, also on failure). node_pidfd: borrowed, the node's init

@@ -19,7 +19,7 @@ static const char *const mechanisms[] = {
 };
 
 struct syscall_state {
-	const char *node;        /* borrowed from the scenario tree */
+	const char *node; /* borrowed from the scenario tree */
 	enum fault_syscall_mechanism mech;
 	struct sys_rules *rules; /* owned */
 };
@@ -64,23 +64,26 @@ static int check_preload(const struct cfg_node *args, const struct sys_rules *rs
 	char wrapped[256] = "";
 
 	if (rs->n > SYS_SHIM_MAX_RULES)
-		return cfg_error(list->items[SYS_SHIM_MAX_RULES], err,
-				 "the preload shim takes at most %d rules: use mechanism: seccomp, or fewer rules",
-				 SYS_SHIM_MAX_RULES);
+		return cfg_error(
+			list->items[SYS_SHIM_MAX_RULES], err,
+			"the preload shim takes at most %d rules: use mechanism: seccomp, or fewer rules",
+			SYS_SHIM_MAX_RULES);
 	if (rs->io_uring_enosys)
-		return cfg_error(cfg_get(args, "io_uring"), err,
-				 "io_uring: enosys needs mechanism: seccomp (io_uring_setup is a raw system call the preload shim never sees)");
+		return cfg_error(
+			cfg_get(args, "io_uring"), err,
+			"io_uring: enosys needs mechanism: seccomp (io_uring_setup is a raw system call the preload shim never sees)");
 	for (int c = 0; c < SYS_CALL_N; c++)
 		if (SYS_SHIM_CALLS & (1u << c))
-			snprintf(wrapped + strlen(wrapped), sizeof(wrapped) - strlen(wrapped), "%s%s",
-				 wrapped[0] ? ", " : "", sys_call_name((enum sys_call)c));
+			snprintf(wrapped + strlen(wrapped), sizeof(wrapped) - strlen(wrapped),
+				 "%s%s", wrapped[0] ? ", " : "", sys_call_name((enum sys_call)c));
 	for (size_t i = 0; i < rs->n; i++) {
 		uint32_t other = rs->v[i].calls & ~SYS_SHIM_CALLS;
 
 		if (other)
-			return cfg_error(cfg_get(list->items[i], "calls"), err,
-					 "the preload shim does not wrap %s (it wraps %s): use mechanism: seccomp",
-					 sys_call_name((enum sys_call)__builtin_ctz(other)), wrapped);
+			return cfg_error(
+				cfg_get(list->items[i], "calls"), err,
+				"the preload shim does not wrap %s (it wraps %s): use mechanism: seccomp",
+				sys_call_name((enum sys_call)__builtin_ctz(other)), wrapped);
 	}
 	return 0;
 }
@@ -111,7 +114,8 @@ static int syscall_parse(const struct cfg_node *args, const struct fault_parse_c
 	if ((r = cfg_expect(args, CFG_MAP, "a syscall fault", err)) < 0)
 		return r;
 	if (!(node = cfg_get(args, "node")))
-		return cfg_error(args, err, "a syscall fault needs the node whose calls it breaks (node: n1)");
+		return cfg_error(args, err,
+				 "a syscall fault needs the node whose calls it breaks (node: n1)");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -137,7 +141,8 @@ static const struct attach_ops *syscall_attach(const void *state)
 {
 	const struct syscall_state *st = state;
 
-	return st->mech == FAULT_SYSCALL_PRELOAD ? &sys_preload_attach_ops : &sys_seccomp_attach_ops;
+	return st->mech == FAULT_SYSCALL_PRELOAD ? &sys_preload_attach_ops :
+						   &sys_seccomp_attach_ops;
 }
 
 static struct node_attach *attachment(const struct syscall_state *st, const struct fault_env *env)
@@ -169,15 +174,18 @@ static int syscall_heal(void *state, const struct fault_env *env, struct strbuf 
 }
 
 /* It strikes at the calls its rules match, not when it is armed: RTO counts from the first. */
-static void syscall_effects(const void *state, const struct fault_env *env, struct fault_effects *out)
+static void syscall_effects(const void *state, const struct fault_env *env,
+			    struct fault_effects *out)
 {
 	sys_attach_effects(attachment(state, env), out);
 }
 
 const struct fault_ops fault_syscall_ops = {
 	.name = "syscall",
-	.summary = "torn/short writes, errno, crash before/after, delay at chosen syscalls (seccomp, or the preload shim)",
-	.needs = "seccomp user notification (Linux 5.5), pidfd_getfd (5.6); mechanism: preload needs none, but a dynamically linked target",
+	.summary =
+		"torn/short writes, errno, crash before/after, delay at chosen syscalls (seccomp, or the preload shim)",
+	.needs =
+		"seccomp user notification (Linux 5.5), pidfd_getfd (5.6); mechanism: preload needs none, but a dynamically linked target",
 	.heals = true,
 	.parse = syscall_parse,
 	.node = syscall_node,

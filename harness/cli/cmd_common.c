@@ -41,9 +41,10 @@ int drill_names_check(struct drill_names *seen, const struct drill *d, struct cd
 
 	for (size_t i = 0; i < seen->n; i++)
 		if (strcmp(seen->name[i], sc->drill) == 0)
-			return cd_error_set(err, EINVAL, sc->file, sc->drill_pos.line, sc->drill_pos.col,
-					    "duplicate drill name '%s' (also at %s); drill names must be unique",
-					    sc->drill, seen->where[i]);
+			return cd_error_set(
+				err, EINVAL, sc->file, sc->drill_pos.line, sc->drill_pos.col,
+				"duplicate drill name '%s' (also at %s); drill names must be unique",
+				sc->drill, seen->where[i]);
 	names = realloc(seen->name, (seen->n + 1) * sizeof(*names));
 	if (names)
 		seen->name = names;
@@ -52,7 +53,8 @@ int drill_names_check(struct drill_names *seen, const struct drill *d, struct cd
 		seen->where = where;
 	if (!names || !where || !(names[seen->n] = strdup(sc->drill)))
 		return -ENOMEM;
-	if (asprintf(&where[seen->n], "%s:%d:%d", sc->file, sc->drill_pos.line, sc->drill_pos.col) < 0) {
+	if (asprintf(&where[seen->n], "%s:%d:%d", sc->file, sc->drill_pos.line, sc->drill_pos.col) <
+	    0) {
 		free(names[seen->n]);
 		return -ENOMEM;
 	}

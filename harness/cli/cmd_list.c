@@ -10,9 +10,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: chaosdrill list [-h]\n\n"
-		   "Lists the targets (from %s), the fault kinds with the kernel features\n"
-		   "each needs, the recovery step kinds and the workloads.\n", target_src_root());
+	fprintf(f,
+		"Usage: chaosdrill list [-h]\n\n"
+		"Lists the targets (from %s), the fault kinds with the kernel features\n"
+		"each needs, the recovery step kinds and the workloads.\n",
+		target_src_root());
 }
 
 static void list_targets(void)
@@ -30,7 +32,8 @@ static void list_targets(void)
 		if (target_load(names[i], &t, &err) == 0)
 			printf("  %-12s %s\n", names[i], t->description ? t->description : "");
 		else
-			printf("  %-12s (target.yaml has errors: chaosdrill validate shows them)\n", names[i]);
+			printf("  %-12s (target.yaml has errors: chaosdrill validate shows them)\n",
+			       names[i]);
 		target_free(t);
 		free(names[i]);
 	}
@@ -50,12 +53,13 @@ int cmd_list(int argc, char **argv)
 	list_targets();
 	printf("\nFaults:\n");
 	for (size_t i = 0; fault_at(i); i++)
-		printf("  %-12s %s\n  %-12s needs: %s\n", fault_at(i)->name, fault_at(i)->summary, "",
-		       fault_at(i)->needs);
+		printf("  %-12s %s\n  %-12s needs: %s\n", fault_at(i)->name, fault_at(i)->summary,
+		       "", fault_at(i)->needs);
 	printf("\nRecovery steps:\n");
 	for (size_t i = 0; step_kind_at(i); i++)
 		printf("  %-12s %s\n", step_kind_at(i)->name, step_kind_at(i)->summary);
 	printf("\nWorkloads:\n");
-	printf("  %-12s unique inserts with checksummed values at a fixed rate (open loop)\n", "set");
+	printf("  %-12s unique inserts with checksummed values at a fixed rate (open loop)\n",
+	       "set");
 	return EXIT_MET;
 }

@@ -94,9 +94,12 @@ full:
 		return fail("fsync the ballast", errno);
 	f = free_bytes();
 	/* st_blocks, not `have`: a fallocate that failed with ENOSPC may keep what it got */
-	printf("ballast %" PRIu64 " bytes, %" PRIu64 " bytes free\n", (uint64_t)sb.st_blocks * 512, f);
+	printf("ballast %" PRIu64 " bytes, %" PRIu64 " bytes free\n", (uint64_t)sb.st_blocks * 512,
+	       f);
 	if (f == UINT64_MAX || f > want + 64 * 1024) {
-		fprintf(stderr, "chaosdrill node-disk: the disk still has %" PRIu64 " bytes free, not %" PRIu64 "\n",
+		fprintf(stderr,
+			"chaosdrill node-disk: the disk still has %" PRIu64
+			" bytes free, not %" PRIu64 "\n",
 			f == UINT64_MAX ? 0 : f, want);
 		return 1;
 	}
@@ -127,7 +130,8 @@ int cmd_node_disk(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "unfill") == 0)
 		return unfill();
-	fprintf(stderr, "chaosdrill node-disk is run by the harness inside a node's mount namespace:\n"
-			"  node-disk mount tmpfs BYTES | mount ext4 DEVICE | fill FREE | unfill\n");
+	fprintf(stderr,
+		"chaosdrill node-disk is run by the harness inside a node's mount namespace:\n"
+		"  node-disk mount tmpfs BYTES | mount ext4 DEVICE | fill FREE | unfill\n");
 	return EXIT_BAD_INPUT;
 }

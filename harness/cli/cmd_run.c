@@ -21,23 +21,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: chaosdrill run [OPTIONS] FILE...\n\n"
-		   "Runs each drill: starts the target's nodes in their own namespaces, drives the\n"
-		   "workload, injects the faults, runs the recovery steps, and checks RTO, RPO and\n"
-		   "integrity. Every file is checked first; a bad one stops the run before anything\n"
-		   "is set up.\n\n"
-		   "Options:\n"
-		   "  --out DIR          run directories go under DIR (default: runs/)\n"
-		   "  --junit FILE       write one JUnit XML file for all drills of this call\n"
-		   "  --seed N           seed for every random choice (default: the file's, else drawn)\n"
-		   "  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
-		   "  --subnet CIDR      the lab's addresses (default 10.213.0.0/16; private to the lab)\n"
-		   "  --param KEY=VALUE  override a target param for every node (repeatable)\n"
-		   "  -q, --quiet        print only the verdict lines and errors\n"
-		   "  -v, --verbose      print every event as it happens\n"
-		   "  -h, --help         this help\n\n"
-		   "Exit codes: 0 every expectation met; 1 an expectation missed; 2 bad input;\n"
-		   "3 the environment could not run the drill (privileges, kernel feature, target).\n");
+	fprintf(f,
+		"Usage: chaosdrill run [OPTIONS] FILE...\n\n"
+		"Runs each drill: starts the target's nodes in their own namespaces, drives the\n"
+		"workload, injects the faults, runs the recovery steps, and checks RTO, RPO and\n"
+		"integrity. Every file is checked first; a bad one stops the run before anything\n"
+		"is set up.\n\n"
+		"Options:\n"
+		"  --out DIR          run directories go under DIR (default: runs/)\n"
+		"  --junit FILE       write one JUnit XML file for all drills of this call\n"
+		"  --seed N           seed for every random choice (default: the file's, else drawn)\n"
+		"  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
+		"  --subnet CIDR      the lab's addresses (default 10.213.0.0/16; private to the lab)\n"
+		"  --param KEY=VALUE  override a target param for every node (repeatable)\n"
+		"  -q, --quiet        print only the verdict lines and errors\n"
+		"  -v, --verbose      print every event as it happens\n"
+		"  -h, --help         this help\n\n"
+		"Exit codes: 0 every expectation met; 1 an expectation missed; 2 bad input;\n"
+		"3 the environment could not run the drill (privileges, kernel feature, target).\n");
 }
 
 struct run_args {
@@ -75,7 +76,8 @@ static int check_subnet(const char *s)
 		return -EINVAL;
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, &in) != 1 || parse_seed(slash + 1, &len) < 0 || len < 8 || len > 30)
+	if (inet_pton(AF_INET, addr, &in) != 1 || parse_seed(slash + 1, &len) < 0 || len < 8 ||
+	    len > 30)
 		return -EINVAL;
 	return 0;
 }
@@ -83,22 +85,33 @@ static int check_subnet(const char *s)
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' }, { "junit", required_argument, NULL, 'j' },
-		{ "seed", required_argument, NULL, 's' }, { "param", required_argument, NULL, 'p' },
-		{ "repeat", required_argument, NULL, 'r' }, { "subnet", required_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },	  { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
+		{ "out", required_argument, NULL, 'o' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "param", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "subnet", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': a->out_dir = optarg; break;
-		case 'j': a->junit = optarg; break;
+		case 'o':
+			a->out_dir = optarg;
+			break;
+		case 'j':
+			a->junit = optarg;
+			break;
 		case 's':
 			if (parse_seed(optarg, &a->seed) < 0) {
-				fprintf(stderr, "chaosdrill run: --seed '%s': expected a whole number\n", optarg);
+				fprintf(stderr,
+					"chaosdrill run: --seed '%s': expected a whole number\n",
+					optarg);
 				return -EINVAL;
 			}
 			a->has_seed = true;
@@ -109,7 +122,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'n':
 			if (check_subnet(optarg) < 0) {
-				fprintf(stderr, "chaosdrill run: --subnet '%s': expected A.B.C.D/LEN with LEN 8 to 30\n",
+				fprintf(stderr,
+					"chaosdrill run: --subnet '%s': expected A.B.C.D/LEN with LEN 8 to 30\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -117,15 +131,25 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'r':
 			if (parse_seed(optarg, &n) < 0 || n < 1 || n > 10000) {
-				fprintf(stderr, "chaosdrill run: --repeat '%s': expected 1 to 10000\n", optarg);
+				fprintf(stderr,
+					"chaosdrill run: --repeat '%s': expected 1 to 10000\n",
+					optarg);
 				return -EINVAL;
 			}
 			a->repeat = (unsigned)n;
 			break;
-		case 'q': a->level = LOG_LEVEL_WARN; break;
-		case 'v': a->level = LOG_LEVEL_DEBUG; break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -EINVAL;
+		case 'q':
+			a->level = LOG_LEVEL_WARN;
+			break;
+		case 'v':
+			a->level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (optind >= argc) {
@@ -139,7 +163,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 /* Loads every file; on any error prints it and fails (nothing has been set up). */
 static int load_all(char **files, int n, const struct run_args *a, struct drill ***out)
 {
-	struct drill_options o = { (const char *const *)a->params.v, a->params.n, a->has_seed, a->seed };
+	struct drill_options o = { (const char *const *)a->params.v, a->params.n, a->has_seed,
+				   a->seed };
 	struct drill **v = calloc((size_t)n, sizeof(*v));
 	struct drill_names seen = { 0 };
 	int r = 0;

@@ -50,9 +50,16 @@ int cmd_validate(int argc, char **argv)
 			if (cli_params_add(&params, optarg) < 0)
 				return EXIT_BAD_INPUT;
 			break;
-		case 'q': quiet = true; break;
-		case 'h': usage(stdout); return EXIT_MET;
-		default: usage(stderr); cli_params_release(&params); return EXIT_BAD_INPUT;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_MET;
+		default:
+			usage(stderr);
+			cli_params_release(&params);
+			return EXIT_BAD_INPUT;
 		}
 	}
 	if (optind >= argc) {
@@ -62,7 +69,8 @@ int cmd_validate(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	for (int i = optind; i < argc; i++) {
-		struct drill_options o = { .params = (const char *const *)params.v, .n_params = params.n };
+		struct drill_options o = { .params = (const char *const *)params.v,
+					   .n_params = params.n };
 		struct drill *d = NULL;
 		struct cd_error err = { 0 };
 

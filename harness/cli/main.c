@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 {
 	log_set_prog("chaosdrill");
 	if (failpoint_init() < 0) { /* test-only: see common/failpoint.h */
-		fprintf(stderr, "chaosdrill: bad CHAOSDRILL_FAILPOINT or CHAOSDRILL_FAILPOINT_LOG\n");
+		fprintf(stderr,
+			"chaosdrill: bad CHAOSDRILL_FAILPOINT or CHAOSDRILL_FAILPOINT_LOG\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (argc < 2) {

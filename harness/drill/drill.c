@@ -15,14 +15,15 @@ static int at_pos(const struct scenario *sc, struct scenario_pos p, struct cd_er
 	return cd_error_set(err, EINVAL, sc->file, p.line, p.col, "%s", msg);
 }
 
-static int check_value(const struct target_def *t, const char *key, const char *value,
-		       char *msg, size_t len)
+static int check_value(const struct target_def *t, const char *key, const char *value, char *msg,
+		       size_t len)
 {
 	const struct target_param_def *p = target_param(t, key);
 	size_t off = 0;
 
 	if (!p) {
-		off = (size_t)snprintf(msg, len, "target %s has no param '%s'; its params:", t->name, key);
+		off = (size_t)snprintf(msg, len,
+				       "target %s has no param '%s'; its params:", t->name, key);
 		for (size_t i = 0; i < t->n_params && off < len; i++)
 			off += (size_t)snprintf(msg + off, len - off, " %s", t->params[i].name);
 		return -ENOENT;
@@ -63,7 +64,8 @@ static int apply_overrides(struct drill *d, const struct drill_options *o, struc
 		_cleanup_free_ char *key = NULL;
 
 		if (!eq || eq == o->params[i])
-			return cd_error_set(err, EINVAL, "", 0, 0, "--param '%s': expected KEY=VALUE", o->params[i]);
+			return cd_error_set(err, EINVAL, "", 0, 0,
+					    "--param '%s': expected KEY=VALUE", o->params[i]);
 		key = strndup(o->params[i], (size_t)(eq - o->params[i]));
 		if (!key || scenario_override_param(d->sc, key, eq + 1) < 0)
 			return -ENOMEM;
@@ -81,11 +83,13 @@ static int load_target(struct drill *d, struct cd_error *err)
 		char **names = NULL;
 		size_t n = 0, off;
 
-		off = (size_t)snprintf(msg, sizeof(msg), "unknown target '%s'; known targets:", sc->target);
+		off = (size_t)snprintf(msg, sizeof(msg),
+				       "unknown target '%s'; known targets:", sc->target);
 		if (target_list(&names, &n) == 0)
 			for (size_t i = 0; i < n; i++) {
 				if (off < sizeof(msg))
-					off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", names[i]);
+					off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s",
+								names[i]);
 				free(names[i]);
 			}
 		free(names);
@@ -95,13 +99,16 @@ static int load_target(struct drill *d, struct cd_error *err)
 		return r;
 	d->driver = target_driver_lookup(d->target->driver);
 	if (!d->driver)
-		return cd_error_set(err, EINVAL, "", 0, 0, "target %s names driver '%s', which this chaosdrill does not have",
-				    d->target->name, d->target->driver);
+		return cd_error_set(
+			err, EINVAL, "", 0, 0,
+			"target %s names driver '%s', which this chaosdrill does not have",
+			d->target->name, d->target->driver);
 	if ((r = check_params(sc, sc->params, sc->n_params, d->target, err)) < 0 ||
 	    (r = check_params(sc, sc->overrides, sc->n_overrides, d->target, err)) < 0)
 		return r;
 	for (size_t i = 0; i < sc->n_nodes; i++)
-		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target, err)) < 0)
+		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target,
+				      err)) < 0)
 			return r;
 	return 0;
 }
@@ -123,19 +130,22 @@ static int load_faults(struct drill *d, struct cd_error *err)
 		if (!f->ops)
 			return at_pos(d->sc, sf->pos, err, "unknown fault kind");
 		if (sf->has_heal && !f->ops->heals)
-			return cd_error_set(err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
-					    "fault '%s' cannot be healed; remove heal: (recovery steps undo it)",
-					    sf->kind);
+			return cd_error_set(
+				err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
+				"fault '%s' cannot be healed; remove heal: (recovery steps undo it)",
+				sf->kind);
 		r = f->ops->parse(sf->args, &ctx, &f->state, err);
 		if (r < 0)
 			return r;
 		d->n_faults++;
 		if (f->ops->needs_disk &&
-		    scenario_node_disk(d->sc, scenario_node(d->sc, f->ops->node(f->state)))->fs == SCENARIO_DISK_NONE)
-			return cd_error_set(err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
-					    "%s on %s needs the node's data dir on a disk of its own: add "
-					    "disk: {size: 64MiB, fs: ext4} (or fs: tmpfs) to the drill or to the node",
-					    sf->kind, f->ops->node(f->state));
+		    scenario_node_disk(d->sc, scenario_node(d->sc, f->ops->node(f->state)))->fs ==
+			    SCENARIO_DISK_NONE)
+			return cd_error_set(
+				err, EINVAL, d->sc->file, sf->pos.line, sf->pos.col,
+				"%s on %s needs the node's data dir on a disk of its own: add "
+				"disk: {size: 64MiB, fs: ext4} (or fs: tmpfs) to the drill or to the node",
+				sf->kind, f->ops->node(f->state));
 	}
 	return 0;
 }

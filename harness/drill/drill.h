@@ -30,31 +30,31 @@
 struct drill_options {
 	const char *const *params; /* "KEY=VALUE" strings from --param, borrowed */
 	size_t n_params;
-	bool has_seed;             /* --seed */
+	bool has_seed; /* --seed */
 	uint64_t seed;
 };
 
 struct drill_fault {
 	const struct scenario_fault *sf; /* borrowed from sc */
 	const struct fault_ops *ops;
-	void *state;                     /* owned, freed by ops->free */
+	void *state; /* owned, freed by ops->free */
 };
 
 struct drill_step {
 	const struct scenario_step *ss; /* borrowed from sc */
-	struct step_spec spec;          /* owned */
+	struct step_spec spec;		/* owned */
 };
 
 struct drill {
-	struct scenario *sc;         /* owned */
-	struct target_def *target;   /* owned */
+	struct scenario *sc;	   /* owned */
+	struct target_def *target; /* owned */
 	const struct target_driver *driver;
 	struct drill_fault *faults;
 	size_t n_faults;
 	struct drill_step *steps;
 	size_t n_steps;
-	const char **node_names;     /* n = sc->n_nodes, borrowed strings */
-	uint64_t seed;               /* --seed, else the file's, else drawn */
+	const char **node_names; /* n = sc->n_nodes, borrowed strings */
+	uint64_t seed;		 /* --seed, else the file's, else drawn */
 	bool seed_drawn;
 };
 

@@ -142,11 +142,18 @@ static int parse_workload(const struct cfg_node *args, const struct fault_parse_
 
 #define KIND(k, n, sum, fn) [k] = { .name = n, .summary = sum, .parse = fn }
 static const struct step_kind_def kinds[] = {
-	KIND(STEP_RESTART, "restart", "start a new incarnation of a node (new pid namespace, same network and data)", parse_restart),
-	KIND(STEP_WAIT, "wait", "wait for the readiness probe, a TCP connect or a command, with a timeout", parse_wait),
-	KIND(STEP_EXEC, "exec", "run a command inside a node's namespaces or in the lab; exit code checked", parse_exec),
+	KIND(STEP_RESTART, "restart",
+	     "start a new incarnation of a node (new pid namespace, same network and data)",
+	     parse_restart),
+	KIND(STEP_WAIT, "wait",
+	     "wait for the readiness probe, a TCP connect or a command, with a timeout",
+	     parse_wait),
+	KIND(STEP_EXEC, "exec",
+	     "run a command inside a node's namespaces or in the lab; exit code checked",
+	     parse_exec),
 	KIND(STEP_SLEEP, "sleep", "wait a fixed time", parse_sleep),
-	KIND(STEP_WORKLOAD, "workload", "point the workload at another node (after a promotion)", parse_workload),
+	KIND(STEP_WORKLOAD, "workload", "point the workload at another node (after a promotion)",
+	     parse_workload),
 };
 
 const struct step_kind_def *step_kind_lookup(const char *name)

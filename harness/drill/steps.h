@@ -23,15 +23,15 @@ enum step_wait { STEP_WAIT_PROBE, STEP_WAIT_TCP, STEP_WAIT_COMMAND };
 
 struct step_spec {
 	enum step_kind kind;
-	const char *node;        /* NULL: exec in the lab; wait: the workload's node */
+	const char *node; /* NULL: exec in the lab; wait: the workload's node */
 	int64_t timeout_ns;
-	int64_t duration_ns;     /* sleep */
+	int64_t duration_ns; /* sleep */
 	enum step_wait wait;
-	const char *probe;       /* wait probe: "ready" */
-	uint16_t port;           /* wait tcp */
-	const char **argv;       /* exec, wait command: NULL-terminated, owned array of
+	const char *probe; /* wait probe: "ready" */
+	uint16_t port;	   /* wait tcp */
+	const char **argv; /* exec, wait command: NULL-terminated, owned array of
 				  * borrowed strings */
-	int exit_code;           /* exec: expected exit status */
+	int exit_code;	   /* exec: expected exit status */
 };
 
 struct fault_parse_ctx; /* faults/fault.h: the drill's node names */

@@ -12,7 +12,7 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user", "port",
+static const char *const target_keys[] = { "target", "description", "driver", "user",  "port",
 					   "params", "start",	    "probe",  "check", NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
@@ -81,7 +81,8 @@ static int parse_param(struct target_param_def *p, const struct cfg_node *key,
 		for (size_t i = 0; list[i]; i++)
 			if (strcmp(list[i], p->def) == 0)
 				return 0;
-		return cfg_error(cfg_get(v, "default"), err, "default '%s' is not one of the values", p->def);
+		return cfg_error(cfg_get(v, "default"), err,
+				 "default '%s' is not one of the values", p->def);
 	}
 	return 0;
 }
@@ -126,7 +127,8 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	if ((r = parse_argv(v, "start", &t->start, err)) < 0)
 		return r;
 	if (!(v = cfg_get(root, "probe")))
-		return cfg_error(root, err, "missing required key 'probe' (probe: {ready: [argv]})");
+		return cfg_error(root, err,
+				 "missing required key 'probe' (probe: {ready: [argv]})");
 	if ((r = cfg_expect(v, CFG_MAP, "probe", err)) < 0 ||
 	    (r = cfg_check_keys(v, probe_keys, "probe", err)) < 0)
 		return r;
@@ -147,7 +149,8 @@ static bool valid_target_name(const char *name)
 	if (!*name || strlen(name) > 64 || name[0] == '.')
 		return false;
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
 			return false;
 	return true;
 }
@@ -161,11 +164,12 @@ int target_load(const char *name, struct target_def **out, struct cd_error *err)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s/target.yaml", target_src_root(), name);
-	if (!valid_target_name(name) || (stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
+	if (!valid_target_name(name) ||
+	    (stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
 		return cd_error_set(err, ENOENT, "", 0, 0, "unknown target '%s'", name);
 	if (access(path, R_OK) < 0) /* there, but not for us: say so, not "unknown" */
-		return cd_error_set(err, errno, "", 0, 0, "target '%s': cannot read %s: %s", name, path,
-				    strerror(errno));
+		return cd_error_set(err, errno, "", 0, 0, "target '%s': cannot read %s: %s", name,
+				    path, strerror(errno));
 	if ((r = yaml_load_file(path, &tree, err)) < 0)
 		return r;
 	t = calloc(1, sizeof(*t));
@@ -176,7 +180,8 @@ int target_load(const char *name, struct target_def **out, struct cd_error *err)
 	t->tree = tree;
 	r = parse_target(t, tree, err);
 	if (r >= 0 && strcmp(t->name, name) != 0)
-		r = cfg_error(cfg_get(tree, "target"), err, "target.yaml names '%s', but lives in %s/", t->name, name);
+		r = cfg_error(cfg_get(tree, "target"), err,
+			      "target.yaml names '%s', but lives in %s/", t->name, name);
 	if (r >= 0 && (asprintf(&t->src_dir, "%s/%s", target_src_root(), name) < 0 ||
 		       asprintf(&t->bin_dir, "%s/%s", target_bin_root(), name) < 0))
 		r = -ENOMEM;

@@ -20,7 +20,7 @@
 
 struct target_param_def {
 	const char *name;
-	const char *def;            /* default value, or NULL (then required) */
+	const char *def;	    /* default value, or NULL (then required) */
 	const char *const *values;  /* allowed values, NULL-terminated; NULL = any */
 	const struct cfg_node *pos; /* where it was declared */
 };
@@ -33,18 +33,18 @@ struct target_argv {
 struct target_def {
 	const char *name;
 	const char *description;
-	const char *driver;   /* workload driver name (targets/driver.h) */
-	const char *user;     /* run nodes as this user, or NULL for root */
+	const char *driver; /* workload driver name (targets/driver.h) */
+	const char *user;   /* run nodes as this user, or NULL for root */
 	uint16_t port;
 	struct target_param_def *params;
 	size_t n_params;
 	struct target_argv start;
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
-	struct target_argv check; /* argc 0 when the target has no checker */
-	char *src_dir;        /* folder holding target.yaml (owned) */
-	char *bin_dir;        /* folder holding its built binaries: {bin} (owned) */
-	struct cfg_node *tree; /* owned */
+	struct target_argv check;	 /* argc 0 when the target has no checker */
+	char *src_dir;			 /* folder holding target.yaml (owned) */
+	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
+	struct cfg_node *tree;		 /* owned */
 };
 
 /* Where targets are looked for: $CHAOSDRILL_TARGETS (a folder of NAME/target.yaml), else

@@ -47,8 +47,7 @@ void template_vars_release(struct template_vars *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int template_expand(const char *tmpl, const struct template_vars *v, char **out,
-		    const char **bad)
+int template_expand(const char *tmpl, const struct template_vars *v, char **out, const char **bad)
 {
 	static __thread char name[128];
 	struct strbuf sb = STRBUF_INIT;

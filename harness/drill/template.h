@@ -20,8 +20,7 @@ void template_vars_release(struct template_vars *v);
 
 /* *out (caller frees) is tmpl with every {name} replaced. On an unknown name, returns
  * -ENOENT and points *bad (borrowed from nothing: a static buffer per thread) at it. */
-int template_expand(const char *tmpl, const struct template_vars *v, char **out,
-		    const char **bad);
+int template_expand(const char *tmpl, const struct template_vars *v, char **out, const char **bad);
 /* Expands each of argv (NULL-terminated); *out is a NULL-terminated array of owned strings,
  * freed with template_argv_free. */
 int template_expand_argv(const char *const *argv, const struct template_vars *v, char ***out,

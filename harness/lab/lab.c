@@ -86,8 +86,10 @@ static int parse_subnet(const char *s, struct lab *lab)
 static int name_lab(struct lab *lab, enum lab_cgroup_mode mode)
 {
 	static const enum cgroup_kind kinds[] = {
-		[LAB_CGROUP_AUTO] = CGROUP_AUTO, [LAB_CGROUP_V2] = CGROUP_V2,
-		[LAB_CGROUP_V1] = CGROUP_V1,	 [LAB_CGROUP_NONE] = CGROUP_NONE,
+		[LAB_CGROUP_AUTO] = CGROUP_AUTO,
+		[LAB_CGROUP_V2] = CGROUP_V2,
+		[LAB_CGROUP_V1] = CGROUP_V1,
+		[LAB_CGROUP_NONE] = CGROUP_NONE,
 	};
 	int r, tries;
 
@@ -136,8 +138,10 @@ int lab_open_ns(pid_t pid, const char *kind)
  * pipe behind lab->up_fd. */
 static int start_lab(struct lab *lab)
 {
-	struct netlink_lab net = { .bridge = LAB_BRIDGE, .bridge_ifindex = LAB_BRIDGE_IFINDEX,
-				   .addr = lab->bridge_addr, .prefix = lab->prefix };
+	struct netlink_lab net = { .bridge = LAB_BRIDGE,
+				   .bridge_ifindex = LAB_BRIDGE_IFINDEX,
+				   .addr = lab->bridge_addr,
+				   .prefix = lab->prefix };
 	struct nl_batch wiring;
 	struct holder_setup setup = { .wiring = &wiring };
 	int up[2], r;

@@ -72,14 +72,17 @@ enum lab_cgroup_mode {
 };
 
 struct lab_options {
-	const char *subnet;	      /* "A.B.C.D/len", len 8..30; NULL: "10.213.0.0/16". Borrowed. */
+	const char *subnet; /* "A.B.C.D/len", len 8..30; NULL: "10.213.0.0/16". Borrowed. */
 	enum lab_cgroup_mode cgroup;
 	/* Host paths nodes must see even though /tmp and /run are private in a node (the
 	 * target's binaries, the run directory): each one under /tmp or /run is bound back
 	 * at the same place. NULL-terminated, absolute, copied; NULL: none. */
 	const char *const *keep_paths;
 };
-#define LAB_OPTIONS_INIT { .subnet = NULL, .cgroup = LAB_CGROUP_AUTO, .keep_paths = NULL }
+#define LAB_OPTIONS_INIT                                                      \
+	{                                                                     \
+		.subnet = NULL, .cgroup = LAB_CGROUP_AUTO, .keep_paths = NULL \
+	}
 
 /* A sentence on the last failure of a lab_* or node_* call in this thread ("" if none):
  * which step failed and, where it is a missing kernel feature, which. Borrowed. */
@@ -151,9 +154,12 @@ struct lab_cmd {
 	 * pid namespace, so killing the node does not kill it. */
 	bool node_mounts;
 };
-#define LAB_CMD_INIT { .argv = NULL, .envp = NULL, .stdin_fd = -1, .stdout_fd = -1, \
-		       .stderr_fd = -1, .user = NULL, .cwd = NULL, .pre_exec = NULL, \
-		       .pre_exec_ud = NULL, .node_mounts = false }
+#define LAB_CMD_INIT                                                                          \
+	{                                                                                     \
+		.argv = NULL, .envp = NULL, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, \
+		.user = NULL, .cwd = NULL, .pre_exec = NULL, .pre_exec_ud = NULL,             \
+		.node_mounts = false                                                          \
+	}
 
 /* Starts an incarnation of the node: argv runs as pid 1 of a new pid namespace, inside the
  * node's net/uts/ipc/mount namespaces (with its own /proc) and its cgroup. *pid is its pid in
@@ -179,8 +185,8 @@ struct lab_run_result {
 };
 /* Runs cmd in node (NULL: in the lab) and waits up to timeout_ns (< 0: forever), capturing
  * up to 1 MiB of output; cmd's stdout/stderr fds are ignored. Returns 0 or -errno. */
-int lab_run(struct lab *lab, struct lab_node *node, const struct lab_cmd *cmd,
-	    int64_t timeout_ns, struct lab_run_result *res);
+int lab_run(struct lab *lab, struct lab_node *node, const struct lab_cmd *cmd, int64_t timeout_ns,
+	    struct lab_run_result *res);
 
 /* How node_freeze did it. */
 enum lab_freeze_how { LAB_FREEZE_CGROUP_V2, LAB_FREEZE_CGROUP_V1, LAB_FREEZE_SIGSTOP };

@@ -16,8 +16,8 @@
 
 #define RUN_OUTPUT_MAX (1 << 20)
 
-int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd,
-		     pid_t *pid, int *pidfd)
+int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd, pid_t *pid,
+		     int *pidfd)
 {
 	int r;
 
@@ -31,8 +31,10 @@ int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_c
 
 int lab_exec(struct lab *lab, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
-	struct proc_spec spec = { .join_pidfd = lab->holder_pidfd, .join_flags = CLONE_NEWNET,
-				  .new_pid = true, .cwd = "/" };
+	struct proc_spec spec = { .join_pidfd = lab->holder_pidfd,
+				  .join_flags = CLONE_NEWNET,
+				  .new_pid = true,
+				  .cwd = "/" };
 	int r = lab_ready(lab);
 
 	return r < 0 ? r : lab_start_helper(lab, &spec, cmd, pid, pidfd);
@@ -84,7 +86,9 @@ static int drain(int rd, int pidfd, pid_t pid, int64_t timeout_ns, struct captur
 
 	for (;;) {
 		int64_t left = deadline - time_mono_ns();
-		int ms = timeout_ns < 0 || *timed_out ? -1 : left > 0 ? (int)(left / 1000000) + 1 : 0;
+		int ms = timeout_ns < 0 || *timed_out ? -1 :
+			 left > 0		      ? (int)(left / 1000000) + 1 :
+							0;
 
 		r = poll(&p, 1, ms);
 		if (r < 0 && errno != EINTR)
@@ -100,8 +104,8 @@ static int drain(int rd, int pidfd, pid_t pid, int64_t timeout_ns, struct captur
 	}
 }
 
-int lab_run(struct lab *lab, struct lab_node *node, const struct lab_cmd *cmd,
-	    int64_t timeout_ns, struct lab_run_result *res)
+int lab_run(struct lab *lab, struct lab_node *node, const struct lab_cmd *cmd, int64_t timeout_ns,
+	    struct lab_run_result *res)
 {
 	struct lab_cmd c = *cmd;
 	struct capture cap = { 0 };

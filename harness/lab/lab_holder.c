@@ -41,8 +41,25 @@ struct holder_spec {
 #define MAX_KEEP 16
 
 enum holder_step {
-	H_OK, H_PARENT, H_CGROUP, H_UNSHARE, H_HOSTNAME, H_PRIVATE, H_DATA, H_TMP, H_RUN, H_KEEP,
-	H_NETLINK, H_LO, H_BRIDGE, H_BRIDGE_ADDR, H_LAB, H_VETH, H_ADDR, H_UP, H_STEPS
+	H_OK,
+	H_PARENT,
+	H_CGROUP,
+	H_UNSHARE,
+	H_HOSTNAME,
+	H_PRIVATE,
+	H_DATA,
+	H_TMP,
+	H_RUN,
+	H_KEEP,
+	H_NETLINK,
+	H_LO,
+	H_BRIDGE,
+	H_BRIDGE_ADDR,
+	H_LAB,
+	H_VETH,
+	H_ADDR,
+	H_UP,
+	H_STEPS
 };
 
 static const char *const holder_steps[] = {
@@ -123,7 +140,8 @@ static int send_step(int fd, struct nl_batch *b, unsigned from, unsigned to, con
 static int wire_lab(const struct holder_setup *s, int fd)
 {
 	static const int steps[NETLINK_LAB_REQS] = {
-		[NETLINK_LAB_LO_UP] = H_LO, [NETLINK_LAB_BRIDGE] = H_BRIDGE,
+		[NETLINK_LAB_LO_UP] = H_LO,
+		[NETLINK_LAB_BRIDGE] = H_BRIDGE,
 		[NETLINK_LAB_ADDR] = H_BRIDGE_ADDR,
 	};
 	int r = send_step(fd, s->wiring, 0, NETLINK_LAB_REQS, steps);
@@ -141,8 +159,10 @@ static int wire_lab(const struct holder_setup *s, int fd)
 static int wire_node(const struct holder_setup *s, int fd)
 {
 	static const int steps[NETLINK_NODE_REQS] = {
-		[NETLINK_NODE_LO_UP] = H_LO, [NETLINK_NODE_VETH] = H_VETH,
-		[NETLINK_NODE_ADDR] = H_ADDR, [NETLINK_NODE_PEER_UP] = H_UP,
+		[NETLINK_NODE_LO_UP] = H_LO,
+		[NETLINK_NODE_VETH] = H_VETH,
+		[NETLINK_NODE_ADDR] = H_ADDR,
+		[NETLINK_NODE_PEER_UP] = H_UP,
 	};
 	struct ifreq ifr = { .ifr_name = LAB_NODE_IF };
 	char c;

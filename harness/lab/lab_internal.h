@@ -23,7 +23,7 @@ enum { LAB_STATE_STARTING, LAB_STATE_UP };
 
 /* A holder's report, read once and kept: later calls get the same answer. */
 struct holder_report {
-	int fd;	       /* owned; the holder's report pipe until read, then -1 */
+	int fd; /* owned; the holder's report pipe until read, then -1 */
 	bool read;
 	int err;       /* -errno, 0 if the holder is ready */
 	char msg[512]; /* lab_last_error() of the failure */
@@ -39,10 +39,10 @@ struct lab_node {
 	int holder_pidfd; /* owned; setns(pidfd, NET|UTS|IPC|MNT) joins the node */
 	int netns_fd;	  /* owned; /proc/<holder>/ns/net for node_socket, opened then; or -1 */
 	struct holder_report report; /* namespaces, mounts and network are set up */
-	char cgroup[PATH_MAX]; /* "" without cgroups */
-	pid_t init_pid;	  /* current incarnation, 0 if never started */
-	int init_pidfd;	  /* owned dup of the incarnation's pidfd, -1 if none */
-	bool frozen;	  /* node_freeze(true) was the last word */
+	char cgroup[PATH_MAX];	     /* "" without cgroups */
+	pid_t init_pid;		     /* current incarnation, 0 if never started */
+	int init_pidfd;		     /* owned dup of the incarnation's pidfd, -1 if none */
+	bool frozen;		     /* node_freeze(true) was the last word */
 };
 
 /* A helper process the lab started and must kill and reap at teardown. */
@@ -60,18 +60,18 @@ struct lab {
 	int netns_fd;	  /* owned; /proc/<holder>/ns/net once the lab is ready, else -1 */
 	int self_pidfd;	  /* owned; the harness itself: children check it is still alive */
 	struct holder_report report; /* lo, the bridge and its address are set up */
-	int up_fd;	  /* owned; EOF once the lab's holder is done: node holders wait on it */
+	int up_fd;	   /* owned; EOF once the lab's holder is done: node holders wait on it */
 	atomic_int *state; /* owned (a shared page): LAB_STATE_UP once the lab is wired */
-	int bridge;	  /* ifindex of LAB_BRIDGE */
+	int bridge;	   /* ifindex of LAB_BRIDGE */
 	struct cgroup_root cg;
-	char cgroup[PATH_MAX];	      /* the lab's cgroup, "" without */
-	char cgroup_exec[PATH_MAX];   /* helpers (node_exec, lab_exec) */
+	char cgroup[PATH_MAX];	    /* the lab's cgroup, "" without */
+	char cgroup_exec[PATH_MAX]; /* helpers (node_exec, lab_exec) */
 	char cgroup_holders[PATH_MAX];
 	struct lab_node **nodes; /* owned */
 	size_t n_nodes, cap_nodes;
 	struct lab_proc *procs; /* owned; helpers started */
 	size_t n_procs, cap_procs;
-	char **keep_paths;	/* owned, NULL-terminated: lab_options.keep_paths under /tmp or /run */
+	char **keep_paths; /* owned, NULL-terminated: lab_options.keep_paths under /tmp or /run */
 };
 
 /* Records a failure message for lab_last_error and returns -err (err > 0). */
@@ -83,24 +83,24 @@ int lab_ready(struct lab *lab);
 
 /* What a child does between clone and execve. */
 struct proc_spec {
-	int join_pidfd;	     /* setns into this process's namespaces; -1: none */
-	int join_flags;	     /* CLONE_NEW* for join_pidfd */
-	bool new_pid;	     /* a new pid ns (and a mount ns with its own /proc) */
-	const char *cgroup;  /* cgroup to start in; NULL or "": none */
-	int cgroup_fd;	     /* set by proc_start: its cgroup.procs, or -1 */
-	int cgroup_dirfd;    /* set by proc_start: its directory for CLONE_INTO_CGROUP, or -1 */
-	int parent_pidfd;    /* the harness: die now if it is gone */
-	const char *path;    /* resolved executable */
+	int join_pidfd;	    /* setns into this process's namespaces; -1: none */
+	int join_flags;	    /* CLONE_NEW* for join_pidfd */
+	bool new_pid;	    /* a new pid ns (and a mount ns with its own /proc) */
+	const char *cgroup; /* cgroup to start in; NULL or "": none */
+	int cgroup_fd;	    /* set by proc_start: its cgroup.procs, or -1 */
+	int cgroup_dirfd;   /* set by proc_start: its directory for CLONE_INTO_CGROUP, or -1 */
+	int parent_pidfd;   /* the harness: die now if it is gone */
+	const char *path;   /* resolved executable */
 	char *const *argv;
 	char *const *envp;
-	int fds[3];	     /* become 0, 1, 2 */
+	int fds[3]; /* become 0, 1, 2 */
 	const char *cwd;
-	bool drop;	     /* setgroups/setgid/setuid to the following */
+	bool drop; /* setgroups/setgid/setuid to the following */
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[64];
 	int ngroups;
-	int err_fd;	     /* the child's end of the exec-report socket */
+	int err_fd;		   /* the child's end of the exec-report socket */
 	int (*pre_exec)(void *ud); /* lab_cmd.pre_exec */
 	void *pre_exec_ud;
 };
@@ -153,8 +153,8 @@ int proc_start(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cm
 /* Remembers a helper so lab_free kills and reaps it; drops ones already reaped. */
 int lab_track(struct lab *lab, pid_t pid, int pidfd);
 /* A helper (lab_exec, node_exec): proc_start in the lab's exec cgroup, then lab_track. */
-int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd,
-		     pid_t *pid, int *pidfd);
+int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_cmd *cmd, pid_t *pid,
+		     int *pidfd);
 /* fd on /proc/<pid>/ns/<kind>, O_CLOEXEC, or -errno. */
 int lab_open_ns(pid_t pid, const char *kind);
 

@@ -84,10 +84,13 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 {
 	struct lab_node *node = NULL;
 	struct nl_batch wiring;
-	struct holder_setup setup = { .wiring = &wiring, .lab_up_fd = lab->up_fd,
+	struct holder_setup setup = { .wiring = &wiring,
+				      .lab_up_fd = lab->up_fd,
 				      .lab_state = lab->state };
-	struct netlink_node net = { .lab_pid = lab->holder_pid, .master = lab->bridge,
-				    .peer = LAB_NODE_IF, .prefix = lab->prefix };
+	struct netlink_node net = { .lab_pid = lab->holder_pid,
+				    .master = lab->bridge,
+				    .peer = LAB_NODE_IF,
+				    .prefix = lab->prefix };
 	char veth[IFNAMSIZ];
 	int r;
 
@@ -166,8 +169,10 @@ static bool running(const struct lab_node *node)
 int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
 	enum lab_freeze_how how;
-	struct proc_spec spec = { .join_pidfd = node->holder_pidfd, .join_flags = NODE_NS_FLAGS,
-				  .new_pid = true, .cwd = LAB_DATA_PATH };
+	struct proc_spec spec = { .join_pidfd = node->holder_pidfd,
+				  .join_flags = NODE_NS_FLAGS,
+				  .new_pid = true,
+				  .cwd = LAB_DATA_PATH };
 	int r, dup;
 
 	r = node_wait_ready(node);
@@ -200,8 +205,10 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 
 int node_exec(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
-	struct proc_spec spec = { .join_pidfd = node->holder_pidfd, .join_flags = NODE_NS_FLAGS,
-				  .new_pid = !cmd->node_mounts, .cwd = LAB_DATA_PATH };
+	struct proc_spec spec = { .join_pidfd = node->holder_pidfd,
+				  .join_flags = NODE_NS_FLAGS,
+				  .new_pid = !cmd->node_mounts,
+				  .cwd = LAB_DATA_PATH };
 	int r = node_wait_ready(node);
 
 	return r < 0 ? r : lab_start_helper(node->lab, &spec, cmd, pid, pidfd);

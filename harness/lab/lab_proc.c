@@ -25,7 +25,6 @@
 #include "common/timeutil.h"
 #include "harness/lab/lab_internal.h"
 
-
 /* struct clone_args as of Linux 5.7 (the size tells the kernel which fields we pass);
  * declared here because <linux/sched.h> clashes with glibc's <sched.h>. */
 struct clone_args_v2 {
@@ -146,8 +145,15 @@ int proc_tie_to_parent(int parent_pidfd)
 }
 
 enum child_step {
-	STEP_CGROUP = 1, STEP_SETNS, STEP_PROC, STEP_FDS, STEP_CHDIR, STEP_USER,
-	STEP_PARENT, STEP_PRE_EXEC, STEP_EXEC,
+	STEP_CGROUP = 1,
+	STEP_SETNS,
+	STEP_PROC,
+	STEP_FDS,
+	STEP_CHDIR,
+	STEP_USER,
+	STEP_PARENT,
+	STEP_PRE_EXEC,
+	STEP_EXEC,
 };
 
 static const char *const step_names[] = {
@@ -199,9 +205,10 @@ static int exec_child(void *arg, bool in_cgroup)
 		child_fail(s->err_fd, STEP_CGROUP);
 	if (s->join_pidfd >= 0 && setns(s->join_pidfd, s->join_flags) < 0)
 		child_fail(s->err_fd, STEP_SETNS);
-	if (s->new_pid && (unshare(CLONE_NEWNS) < 0 ||
-			   mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-			   mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
+	if (s->new_pid &&
+	    (unshare(CLONE_NEWNS) < 0 ||
+	     mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+	     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
 		child_fail(s->err_fd, STEP_PROC);
 	if (child_fds(s) < 0)
 		child_fail(s->err_fd, STEP_FDS);

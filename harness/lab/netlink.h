@@ -47,10 +47,10 @@ enum netlink_node_req {
 
 /* A node's network as seen from inside its own network namespace. */
 struct netlink_node {
-	const char *veth;  /* lab-side end: created straight in the lab, up, in the bridge */
-	pid_t lab_pid;	   /* a process in the lab's netns (its holder), as the sender sees it */
-	int master;	   /* the bridge's ifindex in the lab */
-	const char *peer;  /* node-side end: created in the sender's netns */
+	const char *veth; /* lab-side end: created straight in the lab, up, in the bridge */
+	pid_t lab_pid;	  /* a process in the lab's netns (its holder), as the sender sees it */
+	int master;	  /* the bridge's ifindex in the lab */
+	const char *peer; /* node-side end: created in the sender's netns */
 	struct in_addr addr;
 	unsigned prefix;
 };

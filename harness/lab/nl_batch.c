@@ -48,8 +48,8 @@ int nl_batch_set_ifindex(struct nl_batch *b, unsigned i, int ifindex)
 	return 0;
 }
 
-int nl_batch_acks(const struct nl_batch *b, const void *buf, size_t len, uint32_t *acked,
-		  int *err, unsigned *failed)
+int nl_batch_acks(const struct nl_batch *b, const void *buf, size_t len, uint32_t *acked, int *err,
+		  unsigned *failed)
 {
 	const uint8_t *p = buf;
 
@@ -80,8 +80,7 @@ int nl_batch_acks(const struct nl_batch *b, const void *buf, size_t len, uint32_
 	return 0;
 }
 
-int nl_batch_send(int fd, const struct nl_batch *b, unsigned from, unsigned to,
-		  unsigned *failed)
+int nl_batch_send(int fd, const struct nl_batch *b, unsigned from, unsigned to, unsigned *failed)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	uint8_t acks[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -96,8 +95,8 @@ int nl_batch_send(int fd, const struct nl_batch *b, unsigned from, unsigned to,
 	end = to == b->n ? b->len : b->off[to];
 	for (unsigned i = from; i < to; i++)
 		want |= 1U << i;
-	while (sendto(fd, b->buf + b->off[from], end - b->off[from], 0,
-		      (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+	while (sendto(fd, b->buf + b->off[from], end - b->off[from], 0, (struct sockaddr *)&kernel,
+		      sizeof(kernel)) < 0)
 		if (errno != EINTR)
 			return -errno;
 	/* rtnetlink handles the requests inside sendto: the acks are queued already. */

@@ -22,9 +22,9 @@
 #define NL_BATCH_MSGS 8
 
 struct nl_batch {
-	size_t len;		       /* bytes of buf in use */
-	unsigned n;		       /* requests */
-	uint32_t off[NL_BATCH_MSGS];   /* where request i starts in buf */
+	size_t len;		     /* bytes of buf in use */
+	unsigned n;		     /* requests */
+	uint32_t off[NL_BATCH_MSGS]; /* where request i starts in buf */
 	uint8_t buf[NL_BATCH_MAX] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
@@ -40,12 +40,11 @@ int nl_batch_set_ifindex(struct nl_batch *b, unsigned i, int ifindex);
  * request i of b, and keeps the first failure, its -errno in *err and index in *failed,
  * while *err is 0. Other messages are skipped. -EBADMSG if buf is not a sequence of
  * netlink messages. */
-int nl_batch_acks(const struct nl_batch *b, const void *buf, size_t len, uint32_t *acked,
-		  int *err, unsigned *failed);
+int nl_batch_acks(const struct nl_batch *b, const void *buf, size_t len, uint32_t *acked, int *err,
+		  unsigned *failed);
 /* Sends requests [from, to) of b in one sendmsg on fd (NETLINK_ROUTE, borrowed) and reads
  * until each is acked. 0, or the first failure's -errno with *failed = its index (from when
  * the send itself failed). Async-signal-safe. */
-int nl_batch_send(int fd, const struct nl_batch *b, unsigned from, unsigned to,
-		  unsigned *failed);
+int nl_batch_send(int fd, const struct nl_batch *b, unsigned from, unsigned to, unsigned *failed);
 
 #endif

@@ -70,8 +70,10 @@ int ledger_write(const struct ledger *l, const char *path)
 	struct strbuf sb = STRBUF_INIT;
 	int r;
 
-	strbuf_appendf(&sb, "# chaosdrill ledger v1: id start_ns end_ns client outcome (seed %" PRIu64
-			    ", value_size %zu)\n", l->seed, l->value_size);
+	strbuf_appendf(&sb,
+		       "# chaosdrill ledger v1: id start_ns end_ns client outcome (seed %" PRIu64
+		       ", value_size %zu)\n",
+		       l->seed, l->value_size);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ledger_op *op = &l->ops[i];
 
@@ -112,7 +114,8 @@ static uint32_t value_crc(const char *idtxt, size_t idlen, const char *payload, 
 
 void ledger_value(uint64_t seed, uint64_t id, size_t value_size, char *buf)
 {
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char alphabet[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	char idtxt[24], head[40];
 	int idlen = snprintf(idtxt, sizeof(idtxt), "%" PRIu64, id);
 	size_t hlen = (size_t)idlen + 1 + 8 + 1, plen = value_size - hlen;
@@ -154,7 +157,8 @@ int ledger_value_check(const void *val, size_t vlen, uint64_t *id)
 	memcpy(crctxt, c1 + 1, 8);
 	crctxt[8] = '\0';
 	for (int i = 0; i < 8; i++)
-		if (!((crctxt[i] >= '0' && crctxt[i] <= '9') || (crctxt[i] >= 'a' && crctxt[i] <= 'f')))
+		if (!((crctxt[i] >= '0' && crctxt[i] <= '9') ||
+		      (crctxt[i] >= 'a' && crctxt[i] <= 'f')))
 			return -EBADMSG;
 	if (strtoul(crctxt, NULL, 16) != value_crc(v, idlen, c2 + 1, vlen - (size_t)(c2 + 1 - v)))
 		return -EBADMSG;

@@ -16,16 +16,16 @@
 
 enum ledger_outcome {
 	LEDGER_PENDING, /* sent, no answer yet */
-	LEDGER_OK,      /* acknowledged by the target */
-	LEDGER_FAILED,  /* definitely not applied: refused, or never sent */
+	LEDGER_OK,	/* acknowledged by the target */
+	LEDGER_FAILED,	/* definitely not applied: refused, or never sent */
 	LEDGER_UNKNOWN, /* timed out or connection lost after sending: may or may not be there */
 };
 
 struct ledger_op {
 	int64_t start_ns; /* drill clock */
-	int64_t end_ns;   /* 0 while pending */
+	int64_t end_ns;	  /* 0 while pending */
 	uint32_t client;
-	uint8_t outcome;  /* enum ledger_outcome */
+	uint8_t outcome; /* enum ledger_outcome */
 };
 
 struct ledger {

@@ -27,8 +27,8 @@ void timeline_free(struct timeline *tl)
 	free(tl);
 }
 
-int timeline_add(struct timeline *tl, int64_t t_ns, enum tl_kind kind, int index,
-		 const char *node, int status, const char *fmt, ...)
+int timeline_add(struct timeline *tl, int64_t t_ns, enum tl_kind kind, int index, const char *node,
+		 int status, const char *fmt, ...)
 {
 	struct tl_event *e;
 	va_list ap;
@@ -67,14 +67,22 @@ const struct tl_event *timeline_find(const struct timeline *tl, enum tl_kind kin
 const char *timeline_kind_name(enum tl_kind k)
 {
 	static const char *const names[] = {
-		[TL_DRILL_START] = "drill_start",	  [TL_NODE_STARTED] = "node_started",
-		[TL_NODE_EXITED] = "node_exited",	  [TL_PROBE_OK] = "probe_ok",
-		[TL_PROBE_FAILED] = "probe_failed",	  [TL_STEADY] = "steady",
-		[TL_FAULT_INJECTED] = "fault_injected", [TL_FAULT_FAILED] = "fault_failed",
-		[TL_FAULT_HEALED] = "fault_healed",	  [TL_STEP_STARTED] = "step_started",
-		[TL_STEP_ENDED] = "step_ended",	  [TL_RECOVERED] = "recovered",
-		[TL_WORKLOAD_STOPPED] = "workload_stopped", [TL_FINAL_READ] = "final_read",
-		[TL_CHECK] = "check",			  [TL_INTERRUPTED] = "interrupted",
+		[TL_DRILL_START] = "drill_start",
+		[TL_NODE_STARTED] = "node_started",
+		[TL_NODE_EXITED] = "node_exited",
+		[TL_PROBE_OK] = "probe_ok",
+		[TL_PROBE_FAILED] = "probe_failed",
+		[TL_STEADY] = "steady",
+		[TL_FAULT_INJECTED] = "fault_injected",
+		[TL_FAULT_FAILED] = "fault_failed",
+		[TL_FAULT_HEALED] = "fault_healed",
+		[TL_STEP_STARTED] = "step_started",
+		[TL_STEP_ENDED] = "step_ended",
+		[TL_RECOVERED] = "recovered",
+		[TL_WORKLOAD_STOPPED] = "workload_stopped",
+		[TL_FINAL_READ] = "final_read",
+		[TL_CHECK] = "check",
+		[TL_INTERRUPTED] = "interrupted",
 		[TL_NOTE] = "note",
 	};
 
@@ -104,7 +112,8 @@ int timeline_write_jsonl(const struct timeline *tl, const char *path)
 		}
 		strbuf_append(&sb, "}\n");
 	}
-	r = strbuf_failed(&sb) ? -ENOMEM : fs_write_atomic(path, sb.buf ? sb.buf : "", sb.len, 0644);
+	r = strbuf_failed(&sb) ? -ENOMEM :
+				 fs_write_atomic(path, sb.buf ? sb.buf : "", sb.len, 0644);
 	strbuf_release(&sb);
 	return r;
 }

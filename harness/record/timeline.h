@@ -16,20 +16,20 @@
 
 enum tl_kind {
 	TL_DRILL_START,
-	TL_NODE_STARTED,   /* status: incarnation number */
-	TL_NODE_EXITED,    /* status: wait status */
+	TL_NODE_STARTED, /* status: incarnation number */
+	TL_NODE_EXITED,	 /* status: wait status */
 	TL_PROBE_OK,
 	TL_PROBE_FAILED,
-	TL_STEADY,         /* workload reached steady state: time 0 of the fault schedule */
+	TL_STEADY,	   /* workload reached steady state: time 0 of the fault schedule */
 	TL_FAULT_INJECTED, /* index: fault */
 	TL_FAULT_FAILED,   /* index: fault; status: -errno */
 	TL_FAULT_HEALED,   /* index: fault */
 	TL_STEP_STARTED,   /* index: step */
-	TL_STEP_ENDED,     /* index: step; status: 0 ok, else failed */
-	TL_RECOVERED,      /* all steps done */
+	TL_STEP_ENDED,	   /* index: step; status: 0 ok, else failed */
+	TL_RECOVERED,	   /* all steps done */
 	TL_WORKLOAD_STOPPED,
 	TL_FINAL_READ,
-	TL_CHECK,          /* target checker on a node; status: exit code */
+	TL_CHECK, /* target checker on a node; status: exit code */
 	TL_INTERRUPTED,
 	TL_NOTE,
 };
@@ -37,7 +37,7 @@ enum tl_kind {
 struct tl_event {
 	int64_t t_ns;
 	enum tl_kind kind;
-	int index;    /* fault or step index, else -1 */
+	int index; /* fault or step index, else -1 */
 	int status;
 	char *node;   /* owned, may be NULL */
 	char *detail; /* owned, may be NULL */
@@ -51,9 +51,8 @@ struct timeline {
 struct timeline *timeline_new(void);
 void timeline_free(struct timeline *tl);
 /* Appends an event (t_ns must not go backwards: the loop's clock is monotonic). */
-int timeline_add(struct timeline *tl, int64_t t_ns, enum tl_kind kind, int index,
-		 const char *node, int status, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+int timeline_add(struct timeline *tl, int64_t t_ns, enum tl_kind kind, int index, const char *node,
+		 int status, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* First event of that kind and index (index -1 matches any), or NULL. */
 const struct tl_event *timeline_find(const struct timeline *tl, enum tl_kind kind, int index);
 const char *timeline_kind_name(enum tl_kind k);

@@ -179,7 +179,8 @@ static size_t casualties(const struct ledger *l, int64_t slow, int64_t f, int64_
 
 	*detect = -1;
 	/* a write still in flight at f was sent less than its timeout before: an hour covers it */
-	for (size_t j = first_at(l, f - 3600LL * 1000000000LL); j < l->n && l->ops[j].start_ns < end; j++) {
+	for (size_t j = first_at(l, f - 3600LL * 1000000000LL);
+	     j < l->n && l->ops[j].start_ns < end; j++) {
 		const struct ledger_op *op = &l->ops[j];
 		int64_t c = casualty_at(op, slow);
 
@@ -319,7 +320,8 @@ int verify_run(const struct verify_input *in, const struct final_read *fr,
 	out->n_rto = in->n_faults;
 	out->recovered = true;
 	/* what any outage's figure may be off by, even one no write met (bound_ns of verify_rto) */
-	out->bound_ns = in->write_interval_ns + out->steady_p99_ns + (in->n_probe_ok ? in->probe_lag_ns : 0);
+	out->bound_ns = in->write_interval_ns + out->steady_p99_ns +
+			(in->n_probe_ok ? in->probe_lag_ns : 0);
 	for (size_t i = 0; i < in->n_faults; i++) {
 		/* An outage still on when the next fault comes (a node killed, then its disk
 		 * damaged while it is down) goes on: its window extends to the next fault's. */

@@ -369,14 +369,16 @@ static int decode(struct conn *c)
 		const void *p = c->in.p + c->in.off;
 		size_t len = c->in.len - c->in.off;
 		struct target_reply r;
-		ssize_t n = c->kv ? c->d->decode_read_all(p, len, &r) : c->d->decode_reply(p, len, &r);
+		ssize_t n = c->kv ? c->d->decode_read_all(p, len, &r) :
+				    c->d->decode_reply(p, len, &r);
 		int k;
 
 		if (n == 0)
 			return 0;
 		if (n < 0 || (size_t)n > len)
-			return fail(c, n < 0 ? (int)n : -EPROTO, "a reply the %s driver cannot decode: %s",
-				    c->d->name, strerror(n < 0 ? (int)-n : EPROTO));
+			return fail(c, n < 0 ? (int)n : -EPROTO,
+				    "a reply the %s driver cannot decode: %s", c->d->name,
+				    strerror(n < 0 ? (int)-n : EPROTO));
 		k = dispatch(c, &r);
 		done_with(&c->in, (size_t)n);
 		if (k < 0)
@@ -443,8 +445,8 @@ static int wait_once(struct conn *c, int timeout_ms)
 	return r;
 }
 
-int conn_read_all(const struct target_driver *d, const char *host, uint16_t port,
-		  int timeout_ms, target_kv_fn kv, void *ud)
+int conn_read_all(const struct target_driver *d, const char *host, uint16_t port, int timeout_ms,
+		  target_kv_fn kv, void *ud)
 {
 	struct read_end e = { 0 };
 	struct conn *c;

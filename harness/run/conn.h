@@ -60,8 +60,7 @@ const char *conn_error(const struct conn *c);
 
 /* Encodes "set key = val" (key NUL-terminated, val binary) and queues it; nothing is sent
  * until conn_flush. -EINVAL etc. from the driver: nothing queued, tag not in flight. */
-int conn_submit_set(struct conn *c, uint64_t tag, const char *key, const void *val,
-		    size_t vlen);
+int conn_submit_set(struct conn *c, uint64_t tag, const char *key, const void *val, size_t vlen);
 /* Completes the connect if it is pending (0 while it still is), then writes what it can
  * of the queue: 0 when all is sent or the fd would block. */
 int conn_flush(struct conn *c);
@@ -72,7 +71,7 @@ int conn_read(struct conn *c);
  * sends them. Waits at most timeout_ms each time it waits (connect, send, each read):
  * -ETIMEDOUT beyond. Returns 0 when the target ended the stream, -errno from the target
  * (refused or unknown: its errno, else -EIO), the connection or kv otherwise. */
-int conn_read_all(const struct target_driver *d, const char *host, uint16_t port,
-		  int timeout_ms, target_kv_fn kv, void *ud);
+int conn_read_all(const struct target_driver *d, const char *host, uint16_t port, int timeout_ms,
+		  target_kv_fn kv, void *ud);
 
 #endif

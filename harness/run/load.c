@@ -41,8 +41,9 @@ static void note_error(struct load_result *res, const char *what, const struct t
 {
 	if (!res->error[0])
 		snprintf(res->error, sizeof(res->error), "%s: %s%s%.*s", what,
-			 r->err > 0 ? strerror(r->err) : "", r->err > 0 && r->reason_len ? ": " : "",
-			 (int)r->reason_len, r->reason ? r->reason : "");
+			 r->err > 0 ? strerror(r->err) : "",
+			 r->err > 0 && r->reason_len ? ": " : "", (int)r->reason_len,
+			 r->reason ? r->reason : "");
 }
 
 static void note_latency(struct lclient *c, uint64_t tag)
@@ -58,7 +59,8 @@ static void note_latency(struct lclient *c, uint64_t tag)
 		res->lat_ns = l;
 		res->lat_cap = cap;
 	}
-	res->lat_ns[res->nlat++] = (uint64_t)(time_mono_ns() - c->start[tag % (uint64_t)c->o->window]);
+	res->lat_ns[res->nlat++] =
+		(uint64_t)(time_mono_ns() - c->start[tag % (uint64_t)c->o->window]);
 }
 
 /* conn_done_fn */

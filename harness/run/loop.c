@@ -113,8 +113,7 @@ static struct io_uring_sqe *prep(struct loop *l, loop_fn fn, void *ud, struct lo
 	return sqe;
 }
 
-int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud,
-	      struct loop_op **out)
+int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud, struct loop_op **out)
 {
 	struct loop_op *op = NULL;
 	int err = 0;

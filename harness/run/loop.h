@@ -27,8 +27,7 @@ int loop_new(struct loop **out);
 void loop_free(struct loop *l);
 /* One-shot poll of fd for events (POLLIN, POLLOUT...). *op (may be NULL) is valid until
  * the callback runs or loop_cancel. */
-int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud,
-	      struct loop_op **op);
+int loop_poll(struct loop *l, int fd, unsigned events, loop_fn fn, void *ud, struct loop_op **op);
 /* Calls fn at the absolute CLOCK_MONOTONIC time at_ns (at once if it has passed). */
 int loop_timer_at(struct loop *l, int64_t at_ns, loop_fn fn, void *ud, struct loop_op **op);
 /* The callback of op will not run. Accepts NULL. */

@@ -42,8 +42,8 @@ void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
 	if (r->steady_ns > 0) {
 		int64_t rel = t_ns - r->steady_ns, ms = (rel < 0 ? -rel : rel) / NSEC_PER_MSEC;
 
-		snprintf(when, sizeof(when), "%s%lld.%03llds", rel < 0 ? "-" : "", (long long)(ms / 1000),
-			 (long long)(ms % 1000));
+		snprintf(when, sizeof(when), "%s%lld.%03llds", rel < 0 ? "-" : "",
+			 (long long)(ms / 1000), (long long)(ms % 1000));
 	} else {
 		snprintf(when, sizeof(when), "setup");
 	}
@@ -121,9 +121,11 @@ static int make_run_dir(struct drill_run *r, const char *out_dir)
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	for (int i = 1; i < 1000; i++) {
 		if (i == 1)
-			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s", out_dir, r->sc->drill, ts);
+			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s", out_dir, r->sc->drill,
+				 ts);
 		else
-			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s-%d", out_dir, r->sc->drill, ts, i);
+			snprintf(r->run_dir, sizeof(r->run_dir), "%s/%s-%s-%d", out_dir,
+				 r->sc->drill, ts, i);
 		if (mkdir(r->run_dir, 0755) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -147,7 +149,8 @@ static int write_inputs(struct drill_run *r)
 	strbuf_appendf(&sb, "# resolved by chaosdrill %s: seed %llu%s\n", CHAOSDRILL_VERSION,
 		       (unsigned long long)d->seed, d->seed_drawn ? " (drawn)" : "");
 	for (size_t i = 0; i < r->sc->n_overrides; i++)
-		strbuf_appendf(&sb, "# --param %s=%s\n", r->sc->overrides[i].key, r->sc->overrides[i].value);
+		strbuf_appendf(&sb, "# --param %s=%s\n", r->sc->overrides[i].key,
+			       r->sc->overrides[i].value);
 	strbuf_appendn(&sb, src, len);
 	free(src);
 	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
@@ -157,7 +160,8 @@ static int write_inputs(struct drill_run *r)
 		return k;
 	strbuf_appendf(&sb, "{\n  \"drill\": ");
 	strbuf_append_json_string(&sb, r->sc->drill);
-	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {", (unsigned long long)d->seed);
+	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {",
+		       (unsigned long long)d->seed);
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
 		strbuf_appendf(&sb, "%s", i ? ", " : "");
 		strbuf_append_json_string(&sb, r->sc->overrides[i].key);
@@ -174,7 +178,8 @@ static int write_inputs(struct drill_run *r)
 		strbuf_append_json_string(&sb, d->faults[i].ops->node(d->faults[i].state));
 		strbuf_appendf(&sb, ", \"at_ms\": %lld", (long long)(f->at_ns / NSEC_PER_MSEC));
 		if (f->has_heal)
-			strbuf_appendf(&sb, ", \"heal_%s_ms\": %lld", f->heal_is_after ? "after" : "at",
+			strbuf_appendf(&sb, ", \"heal_%s_ms\": %lld",
+				       f->heal_is_after ? "after" : "at",
 				       (long long)(f->heal_ns / NSEC_PER_MSEC));
 		strbuf_append(&sb, "}");
 	}
@@ -266,7 +271,8 @@ static int begin(struct drill_run *r, const char *out_dir)
 		rmdir(r->run_dir); /* made, but not to be used: leave nothing */
 	if (k < 0) {
 		r->run_dir[0] = '\0'; /* nothing to write the reports into */
-		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir, strerror(-k));
+		return run_env_error(r, "cannot create a run directory under %s: %s", out_dir,
+				     strerror(-k));
 	}
 	timeline_add(r->tl, 0, TL_DRILL_START, -1, NULL, 0, "%s", r->run_dir);
 	/* where the drill's clock is on the wall clock, for tools that relate their own
@@ -274,7 +280,8 @@ static int begin(struct drill_run *r, const char *out_dir)
 	timeline_add(r->tl, 0, TL_NOTE, -1, NULL, 0, "t_ns 0 is CLOCK_REALTIME %lld",
 		     (long long)(time_real_ns() - (time_mono_ns() - r->t0)));
 	if ((k = write_inputs(r)) < 0 || (k = failpoint("run.inputs", -ENOSPC)) < 0)
-		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir, strerror(-k));
+		return run_env_error(r, "cannot write the run directory %s: %s", r->run_dir,
+				     strerror(-k));
 	return 0;
 }
 
@@ -285,7 +292,9 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	int k;
 
 	if ((k = loop_new(&r->loop)) < 0 || (k = failpoint("run.loop", -ENOSYS)) < 0)
-		return run_env_error(r, "io_uring is not available (%s): the harness's event loop needs it", strerror(-k));
+		return run_env_error(
+			r, "io_uring is not available (%s): the harness's event loop needs it",
+			strerror(-k));
 	lab_init_process();
 	keep_paths(r, keep);
 	opt.keep_paths = (const char *const *)keep;
@@ -294,18 +303,22 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	for (int i = 0; keep[i]; i++)
 		free(keep[i]);
 	if (k < 0)
-		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k), lab_last_error());
+		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k),
+				     lab_last_error());
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
-		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k), lab_last_error());
+		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k),
+				     lab_last_error());
 	if ((k = run_attach_prepare(r)) < 0)
 		return k; /* said why */
 	if ((k = run_sched_vars(r)) < 0)
 		return k;
 	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
-		return run_env_error(r, "cannot join the lab's network namespace: %s", strerror(-k));
+		return run_env_error(r, "cannot join the lab's network namespace: %s",
+				     strerror(-k));
 	r->wl_node = run_node_find(r, r->sc->workload.node);
-	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab), run_node_count(r),
-		run_node_count(r) == 1 ? "" : "s", r->d->target->name, lab_cgroup_kind(r->lab));
+	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab),
+		run_node_count(r), run_node_count(r) == 1 ? "" : "s", r->d->target->name,
+		lab_cgroup_kind(r->lab));
 	return 0;
 }
 
@@ -330,7 +343,8 @@ static void on_progress(struct loop *l, void *ud, int res)
 		return;
 	st = workload_stats(r->wl);
 	run_say(r, run_now(r), "progress: %llu writes acknowledged, %llu failed, %llu unknown",
-		(unsigned long long)st.ok, (unsigned long long)st.failed, (unsigned long long)st.unknown);
+		(unsigned long long)st.ok, (unsigned long long)st.failed,
+		(unsigned long long)st.unknown);
 	loop_timer_at(l, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
 }
 
@@ -363,10 +377,10 @@ static int drive(struct drill_run *r)
 	failpoint_mark("steady");
 	if (!r->quiet)
 		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
-	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0, "%.0f/s from %u clients",
-		     wc->rate, wc->clients);
-	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate, wc->clients,
-		run_node_name(r->wl_node));
+	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
+		     "%.0f/s from %u clients", wc->rate, wc->clients);
+	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate,
+		wc->clients, run_node_name(r->wl_node));
 	if ((k = run_sched_run(r)) < 0)
 		return k;
 	if (!run_until(r, run_faults_all_healed, NULL, -1))
@@ -380,7 +394,8 @@ static int drive(struct drill_run *r)
 	until = run_now(r) + wc->timeout_ns + 100 * NSEC_PER_MSEC;
 	run_until(r, workload_drained, NULL, until);
 	workload_abandon(r->wl);
-	timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0, "%zu operations", r->ledger->n);
+	timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0, "%zu operations",
+		     r->ledger->n);
 	return r->interrupted ? -EINTR : 0;
 }
 
@@ -396,7 +411,8 @@ static void teardown(struct drill_run *r, int host_ns)
 		run_nodes_stop(r);
 	if (host_ns >= 0) {
 		if (setns(host_ns, CLONE_NEWNET) < 0)
-			log_error("cannot return to the host's network namespace: %s", strerror(errno));
+			log_error("cannot return to the host's network namespace: %s",
+				  strerror(errno));
 		close(host_ns);
 	}
 	workload_free(r->wl);
@@ -422,8 +438,9 @@ static void run_release(struct drill_run *r)
 
 int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res)
 {
-	struct drill_run r = { .d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1,
-			       .quiet = o->quiet };
+	struct drill_run r = {
+		.d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1, .quiet = o->quiet
+	};
 	sigset_t old;
 	int host_ns = -1, k, code;
 
@@ -433,18 +450,21 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 	r.env.harness = &r;
 	r.env.seed = d->seed;
 	if (!o->quiet)
-		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill, d->target->name,
-		       (unsigned long long)d->seed);
+		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
+		       d->target->name, (unsigned long long)d->seed);
 	if (begin(&r, o->out_dir) < 0) {
 		/* said why */
 	} else if (geteuid() != 0) {
-		run_env_error(&r, "running a drill needs root (namespaces, cgroups, mounts): run it as root, "
-			      "e.g. with sudo");
+		run_env_error(
+			&r,
+			"running a drill needs root (namespaces, cgroups, mounts): run it as root, "
+			"e.g. with sudo");
 	} else {
 		k = setup(&r, o->subnet, &host_ns);
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
 			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
-		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 && !r.env_error && k != -EINTR)
+		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 &&
+		    !r.env_error && k != -EINTR)
 			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
 		if (k >= 0)
 			k = drive(&r);

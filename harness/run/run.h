@@ -17,7 +17,7 @@
 
 /* The exit codes of shared/DESIGN.md §7: a drill's, and the command's. */
 enum {
-	EXIT_MET = 0,         /* every expectation met */
+	EXIT_MET = 0,	      /* every expectation met */
 	EXIT_MISSED = 1,      /* an expectation missed */
 	EXIT_BAD_INPUT = 2,   /* usage, scenario error */
 	EXIT_ENVIRONMENT = 3, /* privileges, missing kernel feature, target failed to start */
@@ -25,14 +25,14 @@ enum {
 
 struct run_result {
 	struct report_suite suite; /* strings point into the fields below or the drill */
-	char *error;               /* owned */
-	char *run_dir;             /* owned */
-	char *name;                /* owned: the suite's name with --repeat ("drill#2") */
+	char *error;		   /* owned */
+	char *run_dir;		   /* owned */
+	char *name;		   /* owned: the suite's name with --repeat ("drill#2") */
 	char hostname[256];
-	char **strings;            /* owned strings the suite points at */
+	char **strings; /* owned strings the suite points at */
 	size_t n_strings;
-	struct report_case *cases; /* owned */
-	struct report_property *props; /* owned: the suite's */
+	struct report_case *cases;	     /* owned */
+	struct report_property *props;	     /* owned: the suite's */
 	struct report_property **case_props; /* owned: one array per case */
 	size_t n_case_props;
 };
@@ -40,7 +40,7 @@ struct run_result {
 struct run_options {
 	const char *out_dir; /* run directories go under it */
 	const char *subnet;  /* the lab's, or NULL for the default */
-	bool quiet;          /* only the verdict lines and errors */
+	bool quiet;	     /* only the verdict lines and errors */
 };
 
 /* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. */

@@ -24,11 +24,11 @@ struct run_attach {
 struct node_atts {
 	struct drill_run *r;
 	struct run_node *n;
-	struct run_attach *att;       /* by order */
+	struct run_attach *att; /* by order */
 	size_t n_att;
 	struct attach_host host;
-	char node_dir[4200];          /* host path: the run directory's nodes/NAME */
-	char program[4096];           /* the node's start program as it finds it, "" if not */
+	char node_dir[4200]; /* host path: the run directory's nodes/NAME */
+	char program[4096];  /* the node's start program as it finds it, "" if not */
 };
 
 /* This file's alone: every node's, in the drill's order. */
@@ -39,7 +39,9 @@ struct run_attachments {
 
 static struct node_atts *atts_of(struct drill_run *r, const struct run_node *n)
 {
-	return r->attach && n && run_node_index(n) < r->attach->n ? &r->attach->nodes[run_node_index(n)] : NULL;
+	return r->attach && n && run_node_index(n) < r->attach->n ?
+		       &r->attach->nodes[run_node_index(n)] :
+		       NULL;
 }
 
 /* An event loop operation on an attachment's behalf: the loop calls back with its own
@@ -147,7 +149,9 @@ static int h_run(void *h, bool in_node, const char *const *argv, int64_t timeout
 		snprintf(out, len, "%s", res.output);
 		out[strcspn(out, "\n")] = '\0';
 	}
-	k = res.timed_out ? -ETIMEDOUT : WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0 ? 0 : -EIO;
+	k = res.timed_out					  ? -ETIMEDOUT :
+	    WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0 ? 0 :
+								    -EIO;
 	if (k == -EIO && out && !*out)
 		snprintf(out, len, "exit status 0x%x", res.status);
 	free(res.output);
@@ -183,9 +187,17 @@ static int h_kill(void *h)
 }
 
 static const struct attach_host_ops host_ops = {
-	.poll = h_poll, .timer_at = h_timer_at, .cancel = h_cancel, .now = h_now,
-	.note = h_note, .cannot = h_cannot, .run = h_run, .spawn = h_spawn, .wait = h_wait,
-	.pidfd = h_pidfd, .kill = h_kill,
+	.poll = h_poll,
+	.timer_at = h_timer_at,
+	.cancel = h_cancel,
+	.now = h_now,
+	.note = h_note,
+	.cannot = h_cannot,
+	.run = h_run,
+	.spawn = h_spawn,
+	.wait = h_wait,
+	.pidfd = h_pidfd,
+	.kill = h_kill,
 };
 
 static const char *self_exe(void)
@@ -215,14 +227,22 @@ static void init_host(struct node_atts *na)
 		na->program[0] = '\0';
 	}
 	na->host = (struct attach_host){
-		.h = na, .ops = &host_ops, .node = name, .node_dir = na->node_dir,
-		.data_path = LAB_DATA_PATH, .user = r->d->target->user,
-		.argv = (const char *const *)argv, .program = na->program[0] ? na->program : NULL,
-		.chaosdrill = self_exe(), .seed = r->d->seed, .t0 = r->t0,
+		.h = na,
+		.ops = &host_ops,
+		.node = name,
+		.node_dir = na->node_dir,
+		.data_path = LAB_DATA_PATH,
+		.user = r->d->target->user,
+		.argv = (const char *const *)argv,
+		.program = na->program[0] ? na->program : NULL,
+		.chaosdrill = self_exe(),
+		.seed = r->d->seed,
+		.t0 = r->t0,
 	};
 }
 
-struct node_attach *run_attach_find(struct drill_run *r, struct run_node *n, const struct attach_ops *ops)
+struct node_attach *run_attach_find(struct drill_run *r, struct run_node *n,
+				    const struct attach_ops *ops)
 {
 	struct node_atts *na = atts_of(r, n);
 
@@ -245,7 +265,7 @@ static int need(struct node_atts *na, const struct attach_ops *ops, const void *
 		if (!(v = realloc(na->att, (na->n_att + 1) * sizeof(*v))))
 			return -ENOMEM;
 		na->att = v;
-		if ((k = ops->new(&na->host, &a)) < 0)
+		if ((k = ops->new (&na->host, &a)) < 0)
 			return k;
 		for (i = na->n_att; i > 0 && v[i - 1].ops->order > ops->order; i--)
 			v[i] = v[i - 1];
@@ -268,11 +288,13 @@ static int collect(struct drill_run *r)
 	for (size_t i = 0; i < ra->n; i++)
 		ra->nodes[i] = (struct node_atts){ .r = r, .n = run_node_at(r, i) };
 	for (size_t i = 0; i < ra->n; i++) { /* the one attachment a drill file asks for */
-		const struct scenario_disk *d = scenario_node_disk(r->sc, run_node_spec(ra->nodes[i].n));
+		const struct scenario_disk *d =
+			scenario_node_disk(r->sc, run_node_spec(ra->nodes[i].n));
 		struct disk_spec spec = { d->size, d->fs == SCENARIO_DISK_EXT4 };
 		int k;
 
-		if (d->fs != SCENARIO_DISK_NONE && (k = need(&ra->nodes[i], &disk_attach_ops, &spec, 0)) < 0)
+		if (d->fs != SCENARIO_DISK_NONE &&
+		    (k = need(&ra->nodes[i], &disk_attach_ops, &spec, 0)) < 0)
 			return k;
 	}
 	for (size_t i = 0; i < r->d->n_faults; i++) {
@@ -280,7 +302,8 @@ static int collect(struct drill_run *r)
 		const struct attach_ops *ops = df->ops->attach ? df->ops->attach(df->state) : NULL;
 		int k;
 
-		if (ops && (k = need(atts_of(r, run_node_find(r, df->ops->node(df->state))), ops, df->state, i)) < 0)
+		if (ops && (k = need(atts_of(r, run_node_find(r, df->ops->node(df->state))), ops,
+				     df->state, i)) < 0)
 			return k;
 	}
 	return 0;
@@ -308,7 +331,8 @@ int run_attach_prepare(struct drill_run *r)
 		lo = next;
 	}
 	if (k < 0 && !r->env_error)
-		run_env_error(r, "cannot set up what the faults keep on the nodes: %s", strerror(-k));
+		run_env_error(r, "cannot set up what the faults keep on the nodes: %s",
+			      strerror(-k));
 	return k;
 }
 
@@ -318,7 +342,9 @@ size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t m
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n_faults && n + 1 < max; i++) {
-		const struct attach_ops *ops = d->faults[i].ops->attach ? d->faults[i].ops->attach(d->faults[i].state) : NULL;
+		const struct attach_ops *ops =
+			d->faults[i].ops->attach ? d->faults[i].ops->attach(d->faults[i].state) :
+						   NULL;
 
 		if (ops && ops->host_path)
 			paths[n++] = ops->host_path();
@@ -364,7 +390,8 @@ int run_attach_after_start(struct drill_run *r, struct run_node *n, int spawn_re
 	/* every attachment hears of the start, also after another one failed it */
 	for (size_t i = 0; na && i < na->n_att; i++)
 		if (na->att[i].ops->after_start) {
-			int a = na->att[i].ops->after_start(na->att[i].a, spawn_result, run_node_pidfd(n));
+			int a = na->att[i].ops->after_start(na->att[i].a, spawn_result,
+							    run_node_pidfd(n));
 
 			if (k >= 0 && a < 0)
 				k = a;

@@ -83,8 +83,8 @@ static void on_timeout(struct loop *l, void *ud, int res)
 		kill(h->pid, SIGKILL);
 }
 
-int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
-		 int64_t timeout_ns, helper_done_fn done, void *ud)
+int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
+		 helper_done_fn done, void *ud)
 {
 	struct lab_cmd cmd = LAB_CMD_INIT;
 	struct helper *h = calloc(1, sizeof(*h));
@@ -98,7 +98,8 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 	}
 	cmd.argv = (const char *const *)argv;
 	cmd.stdout_fd = cmd.stderr_fd = p[1];
-	k = node ? node_exec(run_node_lab(node), &cmd, &h->pid, &h->pidfd) : lab_exec(r->lab, &cmd, &h->pid, &h->pidfd);
+	k = node ? node_exec(run_node_lab(node), &cmd, &h->pid, &h->pidfd) :
+		   lab_exec(r->lab, &cmd, &h->pid, &h->pidfd);
 	close(p[1]);
 	if (k < 0) {
 		close(p[0]);
@@ -106,8 +107,9 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 		return k;
 	}
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	*h = (struct helper){ .r = r, .pidfd = h->pidfd, .pid = h->pid, .out_fd = p[0],
-			      .done = done, .ud = ud };
+	*h = (struct helper){
+		.r = r, .pidfd = h->pidfd, .pid = h->pid, .out_fd = p[0], .done = done, .ud = ud
+	};
 	loop_poll(r->loop, h->out_fd, POLLIN, on_output, h, &h->rd);
 	loop_poll(r->loop, h->pidfd, POLLIN, on_exit_cb, h, NULL);
 	if (timeout_ns >= 0)
@@ -117,11 +119,11 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
 
 struct probe_loop {
 	struct drill_run *r;
-	struct run_node *n;  /* NULL: in the lab */
-	char *const *argv;   /* borrowed */
+	struct run_node *n; /* NULL: in the lab */
+	char *const *argv;  /* borrowed */
 	bool readiness;
 	int64_t deadline; /* monotonic */
-	int64_t tried;    /* monotonic: when the current attempt started */
+	int64_t tried;	  /* monotonic: when the current attempt started */
 	helper_done_fn done;
 	void *ud;
 };
@@ -196,7 +198,8 @@ static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, 
 	int64_t now = time_mono_ns();
 	bool down = p->readiness && run_node_pidfd(p->n) < 0;
 
-	if (p->readiness && r->probes && now - p->tried > r->probes->took_max_ns) /* its lag adds to the RTO's error */
+	if (p->readiness && r->probes &&
+	    now - p->tried > r->probes->took_max_ns) /* its lag adds to the RTO's error */
 		r->probes->took_max_ns = now - p->tried;
 
 	if (status == 0 && !timed_out && !p->readiness) {
@@ -213,7 +216,8 @@ static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, 
 	}
 	if (down || now + PROBE_INTERVAL_NS >= p->deadline) {
 		if (p->readiness)
-			timeline_add(r->tl, run_now(r), TL_PROBE_FAILED, -1, run_node_name(p->n), status, "%s",
+			timeline_add(r->tl, run_now(r), TL_PROBE_FAILED, -1, run_node_name(p->n),
+				     status, "%s",
 				     down ? "the node is not running" : "gave up at the timeout");
 		finish_probe(p, status ? status : 1, !down, down ? "the node is not running" : out);
 		return;
@@ -234,7 +238,8 @@ static void probe_attempt(struct probe_loop *p)
 	}
 	k = failpoint("probe.start", -EAGAIN);
 	if (k >= 0)
-		k = helper_start(p->r, p->n, p->argv, left < PROBE_ATTEMPT_MAX_NS ? left : PROBE_ATTEMPT_MAX_NS,
+		k = helper_start(p->r, p->n, p->argv,
+				 left < PROBE_ATTEMPT_MAX_NS ? left : PROBE_ATTEMPT_MAX_NS,
 				 on_probe, p);
 	if (k < 0)
 		finish_probe(p, 1, false, strerror(-k));
@@ -247,8 +252,13 @@ int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool
 
 	if (!p)
 		return -ENOMEM;
-	*p = (struct probe_loop){ .r = r, .n = n, .argv = argv, .readiness = readiness,
-				  .deadline = time_mono_ns() + timeout_ns, .done = done, .ud = ud };
+	*p = (struct probe_loop){ .r = r,
+				  .n = n,
+				  .argv = argv,
+				  .readiness = readiness,
+				  .deadline = time_mono_ns() + timeout_ns,
+				  .done = done,
+				  .ud = ud };
 	probe_attempt(p);
 	return 0;
 }

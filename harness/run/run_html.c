@@ -42,7 +42,8 @@ static void percentiles(struct report_bucket *b, const struct lat *lats, size_t 
 
 static int buckets(const struct ledger *l, struct report_series *s, struct report_bucket **out)
 {
-	int64_t t0 = l->ops[0].start_ns, t1 = l->ops[l->n - 1].start_ns, bucket = 100 * NSEC_PER_MSEC;
+	int64_t t0 = l->ops[0].start_ns, t1 = l->ops[l->n - 1].start_ns,
+		bucket = 100 * NSEC_PER_MSEC;
 	struct report_bucket *b;
 	struct lat *lats;
 	size_t n, n_lats = 0;
@@ -67,7 +68,8 @@ static int buckets(const struct ledger *l, struct report_series *s, struct repor
 		b[k].failed += op->outcome == LEDGER_FAILED;
 		b[k].unknown += op->outcome == LEDGER_UNKNOWN || op->outcome == LEDGER_PENDING;
 		if (op->outcome == LEDGER_OK)
-			lats[n_lats++] = (struct lat){ k, (uint32_t)((op->end_ns - op->start_ns) / 1000) };
+			lats[n_lats++] =
+				(struct lat){ k, (uint32_t)((op->end_ns - op->start_ns) / 1000) };
 	}
 	qsort(lats, n_lats, sizeof(*lats), cmp_lat);
 	percentiles(b, lats, n_lats);

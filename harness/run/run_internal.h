@@ -33,9 +33,9 @@ typedef void (*helper_done_fn)(struct drill_run *r, void *ud, int status, bool t
 struct fault_run {
 	bool injected, healed, failed;
 	int64_t injected_ns, healed_ns; /* drill clock */
-	char *what;                      /* owned: what the injection did */
-	char *heal_what;                 /* owned */
-	int error;                       /* -errno when failed */
+	char *what;			/* owned: what the injection did */
+	char *heal_what;		/* owned */
+	int error;			/* -errno when failed */
 };
 
 enum step_state { STEP_PENDING, STEP_RUNNING, STEP_OK, STEP_FAILED, STEP_SKIPPED };
@@ -58,25 +58,25 @@ struct drill_run {
 	struct loop *loop;
 	struct ledger *ledger;
 	struct timeline *tl;
-	struct fault_env env;       /* run_fault_env_ops with .harness = this run */
-	int64_t t0;                 /* CLOCK_MONOTONIC at drill start */
+	struct fault_env env; /* run_fault_env_ops with .harness = this run */
+	int64_t t0;	      /* CLOCK_MONOTONIC at drill start */
 	char run_dir[4096];
 	bool quiet;
 	/* run.c's, as the drill goes */
-	int64_t steady_ns;          /* drill clock of time 0 of the fault schedule */
+	int64_t steady_ns; /* drill clock of time 0 of the fault schedule */
 	struct workload *wl;
-	struct run_node *wl_node;   /* where the workload writes (run_workload_move) */
+	struct run_node *wl_node; /* where the workload writes (run_workload_move) */
 	bool interrupted;
 	int interrupt_sig;
-	char *env_error;            /* why the drill could not run (exit 3): run_env_error() */
+	char *env_error; /* why the drill could not run (exit 3): run_env_error() */
 	int sigfd;
-	struct loop_op *progress;   /* the progress line's timer */
+	struct loop_op *progress; /* the progress line's timer */
 	/* the other files' own, opaque here */
-	struct run_node *nodes;     /* run_nodes.c's, [n_nodes] */
+	struct run_node *nodes; /* run_nodes.c's, [n_nodes] */
 	size_t n_nodes;
-	struct run_sched *sched;    /* run_steps.c's: what the faults and steps did */
-	struct run_probes *probes;  /* run_helper.c's: when the readiness probes passed */
-	struct run_verdict *verdict; /* run_report.c's: the final read and the verdicts */
+	struct run_sched *sched;	/* run_steps.c's: what the faults and steps did */
+	struct run_probes *probes;	/* run_helper.c's: when the readiness probes passed */
+	struct run_verdict *verdict;	/* run_report.c's: the final read and the verdicts */
 	struct run_attachments *attach; /* run_attach.c's: the nodes' attachments */
 };
 
@@ -130,8 +130,8 @@ void run_probes_free(struct drill_run *r);
 const int64_t *run_probe_passes(const struct drill_run *r, size_t *n);
 int64_t run_probe_took_max(const struct drill_run *r);
 /* Starts argv in node (NULL: the lab); done is called once. */
-int helper_start(struct drill_run *r, struct run_node *node, char *const *argv,
-		 int64_t timeout_ns, helper_done_fn done, void *ud);
+int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
+		 helper_done_fn done, void *ud);
 /* Repeats argv in node (NULL: the lab) until it exits 0 (done status 0) or the timeout;
  * fails at once if node stops running. */
 int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool readiness,
@@ -187,8 +187,8 @@ void run_verdict_free(struct drill_run *r);
 void run_final_read(struct drill_run *r);
 int run_report(struct drill_run *r);
 /* The verdicts and the faults they are about (NULL before they were computed). */
-const struct verify_result *run_verdicts(const struct drill_run *r, const struct verify_fault **faults,
-					 size_t *n);
+const struct verify_result *run_verdicts(const struct drill_run *r,
+					 const struct verify_fault **faults, size_t *n);
 /* run_html.c: report.html in the run directory (after the suite is built). */
 int run_write_html(struct drill_run *r);
 

@@ -20,21 +20,21 @@
 /* A node of the drill: this file's alone; others read it through run_node_*(). */
 struct run_node {
 	struct drill_run *run;
-	size_t index;                 /* in the drill's order */
+	size_t index; /* in the drill's order */
 	const struct scenario_node *sn;
 	struct lab_node *ln;
 	char addr[16], port[8];
-	char *replicas, *peers;       /* owned */
-	char data_dir[4096];          /* host path */
-	int out_fd, err_fd;           /* logs, O_APPEND */
-	pid_t pid;                    /* current incarnation, 0 when down */
+	char *replicas, *peers; /* owned */
+	char data_dir[4096];	/* host path */
+	int out_fd, err_fd;	/* logs, O_APPEND */
+	pid_t pid;		/* current incarnation, 0 when down */
 	int pidfd;
 	unsigned incarnation;
-	struct template_vars vars;    /* start/probe/check templates */
+	struct template_vars vars;		       /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
-	char **leader_argv;           /* owned, expanded; NULL: the target has no leader probe */
-	int check_status;             /* exit status of the target's checker, -1 not run */
-	char *check_output;           /* owned */
+	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
+	int check_status;   /* exit status of the target's checker, -1 not run */
+	char *check_output; /* owned */
 };
 
 size_t run_node_count(const struct drill_run *r)
@@ -168,19 +168,22 @@ static int node_vars(struct drill_run *r, struct run_node *n)
 	for (size_t i = 0; i < t->n_params; i++) {
 		const char *val = scenario_param(r->sc, n->sn, t->params[i].name);
 
-		k |= template_set(v, t->params[i].name, val ? val : t->params[i].def ? t->params[i].def : "");
+		k |= template_set(v, t->params[i].name,
+				  val		   ? val :
+				  t->params[i].def ? t->params[i].def :
+						     "");
 	}
 	return k ? -ENOMEM : 0;
 }
 
-static int expand(struct drill_run *r, struct run_node *n, const struct target_argv *a,
-		  char ***out)
+static int expand(struct drill_run *r, struct run_node *n, const struct target_argv *a, char ***out)
 {
 	const char *bad = NULL;
 	int k = template_expand_argv(a->argv, &n->vars, out, &bad);
 
 	if (k == -ENOENT || k == -EINVAL) {
-		run_env_error(r, "target %s: unknown placeholder {%s} in target.yaml", r->d->target->name, bad);
+		run_env_error(r, "target %s: unknown placeholder {%s} in target.yaml",
+			      r->d->target->name, bad);
 		return -EINVAL;
 	}
 	return k;
@@ -220,8 +223,13 @@ int run_nodes_prepare(struct drill_run *r)
 	r->n_nodes = r->sc->n_nodes;
 	/* all of them first: a failure half-way leaves nodes that teardown must tell apart */
 	for (size_t i = 0; i < r->n_nodes; i++)
-		r->nodes[i] = (struct run_node){ .run = r, .index = i, .sn = &r->sc->nodes[i],
-						 .out_fd = -1, .err_fd = -1, .pidfd = -1, .check_status = -1 };
+		r->nodes[i] = (struct run_node){ .run = r,
+						 .index = i,
+						 .sn = &r->sc->nodes[i],
+						 .out_fd = -1,
+						 .err_fd = -1,
+						 .pidfd = -1,
+						 .check_status = -1 };
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if ((k = prepare_one(r, &r->nodes[i])) < 0)
 			return k;
@@ -234,7 +242,8 @@ int run_nodes_prepare(struct drill_run *r)
 			return k;
 		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
 			return k;
-		if (t->probe_leader.argc && (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
+		if (t->probe_leader.argc &&
+		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
 			return k;
 	}
 	return 0;
@@ -353,8 +362,9 @@ int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
 		ctx[i] = (struct ready_ctx){ &w, &r->nodes[i] };
 		k = run_node_start(&r->nodes[i]);
 		if (k < 0)
-			run_env_error(r, "node %s failed to start: %s%s%s%s", r->nodes[i].sn->name, strerror(-k),
-				      *lab_last_error() ? " (" : "", lab_last_error(), *lab_last_error() ? ")" : "");
+			run_env_error(r, "node %s failed to start: %s%s%s%s", r->nodes[i].sn->name,
+				      strerror(-k), *lab_last_error() ? " (" : "", lab_last_error(),
+				      *lab_last_error() ? ")" : "");
 	}
 	for (size_t i = 0; i < r->n_nodes && k >= 0; i++)
 		k = probe_until_ready(r, &r->nodes[i], timeout_ns, on_ready, &ctx[i]);
@@ -363,8 +373,9 @@ int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
 	if (k >= 0 && w.bad) {
 		char *tail = log_tail(w.bad);
 
-		run_env_error(r, "target %s: node %s never became ready (probe: %s)%s%s", r->d->target->name,
-			      w.bad->sn->name, w.bad_output && *w.bad_output ? w.bad_output : "no output",
+		run_env_error(r, "target %s: node %s never became ready (probe: %s)%s%s",
+			      r->d->target->name, w.bad->sn->name,
+			      w.bad_output && *w.bad_output ? w.bad_output : "no output",
 			      tail ? "; its stderr ends: " : "", tail ? tail : "");
 		free(tail);
 		k = -ETIMEDOUT;
@@ -418,7 +429,8 @@ void run_nodes_check(struct drill_run *r)
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *n = &r->nodes[i];
 
-		if (n->check_argv && helper_start(r, n, n->check_argv, 60 * NSEC_PER_SEC, on_checked, n) < 0)
+		if (n->check_argv &&
+		    helper_start(r, n, n->check_argv, 60 * NSEC_PER_SEC, on_checked, n) < 0)
 			n->check_status = -3;
 	}
 	run_until(r, all_checked, NULL, -1);

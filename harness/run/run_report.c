@@ -62,7 +62,8 @@ static const char *ms(struct run_result *res, int64_t ns)
 /* Milliseconds to a tenth, for properties: "1.6". */
 static const char *ms1(struct run_result *res, int64_t ns)
 {
-	return rstr(res, "%lld.%lld", (long long)(ns / NSEC_PER_MSEC), (long long)(ns % NSEC_PER_MSEC / 100000));
+	return rstr(res, "%lld.%lld", (long long)(ns / NSEC_PER_MSEC),
+		    (long long)(ns % NSEC_PER_MSEC / 100000));
 }
 
 /* A latency: to a tenth of a millisecond below 10 ms ("1.6ms"), else as dur(). */
@@ -88,8 +89,9 @@ static struct case_builder new_case(struct run_result *res, enum report_case_kin
 
 	*cp = calloc(MAX_PROPS, sizeof(**cp));
 	b.props = *cp;
-	*b.c = (struct report_case){ .kind = kind, .id = id, .name = name, .start_ns = -1,
-				     .props = b.props };
+	*b.c = (struct report_case){
+		.kind = kind, .id = id, .name = name, .start_ns = -1, .props = b.props
+	};
 	return b;
 }
 
@@ -143,7 +145,8 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 				continue; /* it never struck: no outage of its own */
 			f[*n].at_ns = e.first_ns;
 		}
-		f[*n].heal_ns = run_fault_result(r, i)->healed ? run_fault_result(r, i)->healed_ns : -1;
+		f[*n].heal_ns = run_fault_result(r, i)->healed ? run_fault_result(r, i)->healed_ns :
+								 -1;
 		(*n)++;
 	}
 	for (size_t i = 1; i < *n; i++) /* insertion sort: a handful of faults */
@@ -160,7 +163,7 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 /* The verdicts' state, this file's alone: the final read and what was computed from it. */
 struct run_verdict {
 	struct final_read fr;
-	int final_read_error;         /* -errno of the final read, 0 if it worked */
+	int final_read_error; /* -errno of the final read, 0 if it worked */
 	uint64_t final_keys;
 	struct verify_result vres;
 	struct verify_fault *vfaults; /* what vres.rto[i] is about: fault times, sorted */
@@ -185,8 +188,8 @@ void run_verdict_free(struct drill_run *r)
 	r->verdict = NULL;
 }
 
-const struct verify_result *run_verdicts(const struct drill_run *r, const struct verify_fault **faults,
-					 size_t *n)
+const struct verify_result *run_verdicts(const struct drill_run *r,
+					 const struct verify_fault **faults, size_t *n)
 {
 	if (!r->verdict || !r->verdict->verified)
 		return NULL;
@@ -211,7 +214,8 @@ void run_final_read(struct drill_run *r)
 	v->final_keys = v->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
 		     "%llu keys in %lld ms%s%s", (unsigned long long)v->fr.keys,
-		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "", k < 0 ? strerror(-k) : "");
+		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "",
+		     k < 0 ? strerror(-k) : "");
 }
 
 static int run_verify(struct drill_run *r)
@@ -220,9 +224,13 @@ static int run_verify(struct drill_run *r)
 	size_t n = 0, n_probe_ok = 0;
 	int k = run_verify_inputs(r, &f, &n);
 	struct verify_input in = {
-		.ledger = r->ledger, .faults = f, .n_faults = n,
-		.probe_ok_ns = run_probe_passes(r, &n_probe_ok), .n_probe_ok = n_probe_ok,
-		.rto_ops = r->sc->expect.rto_ops, .slow_ns = r->sc->expect.slow_ns,
+		.ledger = r->ledger,
+		.faults = f,
+		.n_faults = n,
+		.probe_ok_ns = run_probe_passes(r, &n_probe_ok),
+		.n_probe_ok = n_probe_ok,
+		.rto_ops = r->sc->expect.rto_ops,
+		.slow_ns = r->sc->expect.slow_ns,
 		.steady_from_ns = r->steady_ns,
 		.write_interval_ns = write_interval(r),
 		.probe_lag_ns = probe_lag(r),
@@ -275,9 +283,9 @@ static void fault_cases(struct drill_run *r, bool *bad)
 		const char *node = df->ops->node(df->state);
 		bool f_noeffect = false;
 		const char *none = "", *hint = "";
-		struct case_builder b = new_case(res, REPORT_CASE_FAULT,
-						 rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
-						 rstr(res, "%s %s", df->sf->kind, node ? node : ""));
+		struct case_builder b = new_case(
+			res, REPORT_CASE_FAULT, rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
+			rstr(res, "%s %s", df->sf->kind, node ? node : ""));
 
 		prop(&b, "at_ms", ms(res, df->sf->at_ns));
 		if (f->injected || f->failed) {
@@ -293,17 +301,22 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			fault_effects(r, i, &b, &f_noeffect, &none, &hint);
 		if (f_noeffect) {
 			b.c->status = REPORT_ERROR;
-			b.c->message = rstr(res, "%s %s: armed, but %s before the drill ended%s", df->sf->kind,
-					    node ? node : "", none, hint);
-			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
-					    b.c->message);
+			b.c->message = rstr(res, "%s %s: armed, but %s before the drill ended%s",
+					    df->sf->kind, node ? node : "", none, hint);
+			b.c->details = rstr(
+				res,
+				"%s\nA fault that has no effect is an error of the drill, not a pass.",
+				b.c->message);
 			*bad = true;
 		} else if (f->failed) {
 			b.c->status = REPORT_ERROR;
-			b.c->message = rstr(res, "%s%s%s: %s", df->sf->kind, node ? " " : "", node ? node : "",
+			b.c->message = rstr(res, "%s%s%s: %s", df->sf->kind, node ? " " : "",
+					    node ? node : "",
 					    f->what ? f->what : strerror(-f->error));
-			b.c->details = rstr(res, "%s\nA fault that has no effect is an error of the drill, not a pass.",
-					    b.c->message);
+			b.c->details = rstr(
+				res,
+				"%s\nA fault that has no effect is an error of the drill, not a pass.",
+				b.c->message);
 			*bad = true;
 		} else if (!f->injected) {
 			b.c->status = REPORT_SKIP;
@@ -318,10 +331,14 @@ static const char *step_title(struct run_result *res, const struct drill_step *s
 
 	switch (sp->kind) {
 	case STEP_WAIT:
-		return rstr(res, "wait %s %s", sp->wait == STEP_WAIT_PROBE ? "ready" : sp->wait == STEP_WAIT_TCP ? "tcp" : "command",
+		return rstr(res, "wait %s %s",
+			    sp->wait == STEP_WAIT_PROBE ? "ready" :
+			    sp->wait == STEP_WAIT_TCP	? "tcp" :
+							  "command",
 			    sp->node ? sp->node : "");
 	case STEP_EXEC:
-		return rstr(res, "exec %s%s%s", sp->argv[0], sp->node ? " on " : "", sp->node ? sp->node : "");
+		return rstr(res, "exec %s%s%s", sp->argv[0], sp->node ? " on " : "",
+			    sp->node ? sp->node : "");
 	case STEP_SLEEP:
 		return rstr(res, "sleep %s", dur(res, sp->duration_ns));
 	default:
@@ -349,10 +366,13 @@ static void step_cases(struct drill_run *r, bool *bad)
 		b.c->output = s->output.buf ? rstr(res, "%s", s->output.buf) : NULL;
 		if (s->state == STEP_FAILED) {
 			b.c->status = REPORT_FAIL;
-			b.c->message = rstr(res, "%s: %s", title, s->message ? s->message : "failed");
-			b.c->details = rstr(res, "step %zu (%s) failed after %s: %s\nThe steps after it were skipped.",
-					    i + 1, title, dur(res, s->end_ns - s->start_ns),
-					    s->message ? s->message : "failed");
+			b.c->message =
+				rstr(res, "%s: %s", title, s->message ? s->message : "failed");
+			b.c->details = rstr(
+				res,
+				"step %zu (%s) failed after %s: %s\nThe steps after it were skipped.",
+				i + 1, title, dur(res, s->end_ns - s->start_ns),
+				s->message ? s->message : "failed");
 			*bad = true;
 		} else if (s->state != STEP_OK) {
 			b.c->status = REPORT_SKIP;
@@ -371,11 +391,17 @@ static const char *slow_origin(struct drill_run *r)
 	case VERIFY_SLOW_SET:
 		return "set by the drill (expect: slow)";
 	case VERIFY_SLOW_STEADY:
-		return rstr(res, "%d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault)",
-			    VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns), (unsigned long long)v->steady_n);
+		return rstr(
+			res,
+			"%d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault)",
+			VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns),
+			(unsigned long long)v->steady_n);
 	case VERIFY_SLOW_FLOOR:
-		return rstr(res, "the floor: %d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault) is less",
-			    VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns), (unsigned long long)v->steady_n);
+		return rstr(
+			res,
+			"the floor: %d x the steady-state p99 latency %s (%llu writes after the warm-up, before the first fault) is less",
+			VERIFY_SLOW_MULT, lat(res, v->steady_p99_ns),
+			(unsigned long long)v->steady_n);
 	default:
 		return "the floor: no write was acknowledged before the first fault";
 	}
@@ -388,12 +414,17 @@ static const char *error_bound(struct drill_run *r)
 	const struct verify_result *v = &r->verdict->vres;
 	const struct scenario_workload *w = &r->sc->workload;
 
-	return rstr(res, "never below the true outage, at most %s above it: one write interval %s (%u clients at %.0f/s) + one write latency %s (steady-state p99)%s",
-		    lat(res, v->bound_ns), lat(res, write_interval(r)), w->clients, w->rate,
-		    lat(res, v->steady_p99_ns),
-		    probe_gated(v) ? rstr(res, " + the readiness probe's lag %s (a try every %s, each taking up to %s: two of them)",
-					  lat(res, probe_lag(r)), lat(res, PROBE_INTERVAL_NS),
-					  lat(res, run_probe_took_max(r))) : "");
+	return rstr(
+		res,
+		"never below the true outage, at most %s above it: one write interval %s (%u clients at %.0f/s) + one write latency %s (steady-state p99)%s",
+		lat(res, v->bound_ns), lat(res, write_interval(r)), w->clients, w->rate,
+		lat(res, v->steady_p99_ns),
+		probe_gated(v) ?
+			rstr(res,
+			     " + the readiness probe's lag %s (a try every %s, each taking up to %s: two of them)",
+			     lat(res, probe_lag(r)), lat(res, PROBE_INTERVAL_NS),
+			     lat(res, run_probe_took_max(r))) :
+			"");
 }
 
 static void rto_fault_line(struct drill_run *r, struct strbuf *sb, size_t i)
@@ -403,21 +434,27 @@ static void rto_fault_line(struct drill_run *r, struct strbuf *sb, size_t i)
 
 	strbuf_appendf(sb, "fault %zu: ", i + 1);
 	if (!v->outage) {
-		strbuf_appendf(sb, "no casualty: every write after it was acknowledged within %s (RTO 0)\n",
-			       dur(res, r->verdict->vres.slow_ns));
+		strbuf_appendf(
+			sb,
+			"no casualty: every write after it was acknowledged within %s (RTO 0)\n",
+			dur(res, r->verdict->vres.slow_ns));
 		return;
 	}
 	strbuf_appendf(sb, "outage detected after %s (first casualty)", dur(res, v->detect_ns));
 	if (v->first_ok_ns >= 0)
-		strbuf_appendf(sb, ", first on-time acknowledgement after %s", dur(res, v->first_ok_ns));
+		strbuf_appendf(sb, ", first on-time acknowledgement after %s",
+			       dur(res, v->first_ok_ns));
 	if (!v->recovered)
-		strbuf_appendf(sb, "; no %u consecutive on-time acknowledgements before the drill ended",
-			       r->sc->expect.rto_ops);
+		strbuf_appendf(
+			sb, "; no %u consecutive on-time acknowledgements before the drill ended",
+			r->sc->expect.rto_ops);
 	else
-		strbuf_appendf(sb, "; RTO %s: the acknowledgement of the first of %u consecutive on-time writes%s, sent at %s and acknowledged in %s",
-			       dur(res, v->rto_ns), r->sc->expect.rto_ops,
-			       v->probe_gated ? " sent after the readiness probe passed" : "",
-			       dur(res, v->end_sent_ns), lat(res, v->end_latency_ns));
+		strbuf_appendf(
+			sb,
+			"; RTO %s: the acknowledgement of the first of %u consecutive on-time writes%s, sent at %s and acknowledged in %s",
+			dur(res, v->rto_ns), r->sc->expect.rto_ops,
+			v->probe_gated ? " sent after the readiness probe passed" : "",
+			dur(res, v->end_sent_ns), lat(res, v->end_latency_ns));
 	if (v->since_heal_ns >= 0)
 		strbuf_appendf(sb, " (%s after the heal)", dur(res, v->since_heal_ns));
 	strbuf_appendf(sb, "; casualties: %llu failed, %llu timed out, %llu acknowledged late",
@@ -435,15 +472,19 @@ static const char *rto_details(struct drill_run *r)
 	struct strbuf sb = STRBUF_INIT;
 	const char *out;
 
-	strbuf_appendf(&sb, "A casualty is a write that failed, timed out, or was acknowledged later than %s, the latency bound: %s.\n",
-		       dur(res, r->verdict->vres.slow_ns), slow_origin(r));
+	strbuf_appendf(
+		&sb,
+		"A casualty is a write that failed, timed out, or was acknowledged later than %s, the latency bound: %s.\n",
+		dur(res, r->verdict->vres.slow_ns), slow_origin(r));
 	for (size_t i = 0; i < r->verdict->vres.n_rto; i++)
 		rto_fault_line(r, &sb, i);
 	strbuf_appendf(&sb, "The RTO is %s.\n", error_bound(r));
 	for (size_t i = 0; i < r->d->n_steps; i++)
-		if (run_step_result(r, i)->state == STEP_OK || run_step_result(r, i)->state == STEP_FAILED)
+		if (run_step_result(r, i)->state == STEP_OK ||
+		    run_step_result(r, i)->state == STEP_FAILED)
 			strbuf_appendf(&sb, "step %zu %s took %s\n", i + 1, r->d->steps[i].ss->kind,
-				       dur(res, run_step_result(r, i)->end_ns - run_step_result(r, i)->start_ns));
+				       dur(res, run_step_result(r, i)->end_ns -
+							run_step_result(r, i)->start_ns));
 	out = rstr(res, "%s", sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 	return out;
@@ -457,10 +498,15 @@ static const char *sparse_warning(struct drill_run *r)
 
 	if (!verify_too_sparse(&r->verdict->vres, r->sc->expect.rto_ns))
 		return "";
-	return rstr(res, "; warning: measured only to within +%s (a write every %s per client, steady-state p99 %s%s), more than a tenth of the %s target",
-		    lat(res, r->verdict->vres.bound_ns), lat(res, write_interval(r)), lat(res, r->verdict->vres.steady_p99_ns),
-		    probe_gated(&r->verdict->vres) ? rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) : "",
-		    dur(res, r->sc->expect.rto_ns));
+	return rstr(
+		res,
+		"; warning: measured only to within +%s (a write every %s per client, steady-state p99 %s%s), more than a tenth of the %s target",
+		lat(res, r->verdict->vres.bound_ns), lat(res, write_interval(r)),
+		lat(res, r->verdict->vres.steady_p99_ns),
+		probe_gated(&r->verdict->vres) ?
+			rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) :
+			"",
+		dur(res, r->sc->expect.rto_ns));
 }
 
 static void rto_case(struct drill_run *r, bool *bad)
@@ -492,15 +538,19 @@ static void rto_case(struct drill_run *r, bool *bad)
 	b.c->details = rto_details(r);
 	if (!v->recovered) {
 		b.c->status = REPORT_FAIL;
-		b.c->message = rstr(res, "not recovered: no %u consecutive writes acknowledged within %s after the fault",
-				    e->rto_ops, dur(res, v->slow_ns));
+		b.c->message = rstr(
+			res,
+			"not recovered: no %u consecutive writes acknowledged within %s after the fault",
+			e->rto_ops, dur(res, v->slow_ns));
 	} else if (v->rto_ns > e->rto_ns) {
 		b.c->status = REPORT_FAIL;
-		b.c->message = rstr(res, "RTO %s > target %s%s%s", dur(res, v->rto_ns), dur(res, e->rto_ns),
-				    v->rto_ns ? "" : " (no casualty)", sparse_warning(r));
+		b.c->message = rstr(res, "RTO %s > target %s%s%s", dur(res, v->rto_ns),
+				    dur(res, e->rto_ns), v->rto_ns ? "" : " (no casualty)",
+				    sparse_warning(r));
 	} else {
-		b.c->message = rstr(res, "RTO %s <= target %s%s%s", dur(res, v->rto_ns), dur(res, e->rto_ns),
-				    v->rto_ns ? "" : " (no casualty)", sparse_warning(r));
+		b.c->message = rstr(res, "RTO %s <= target %s%s%s", dur(res, v->rto_ns),
+				    dur(res, e->rto_ns), v->rto_ns ? "" : " (no casualty)",
+				    sparse_warning(r));
 	}
 	*bad |= b.c->status != REPORT_PASS;
 }
@@ -511,9 +561,11 @@ static const char *lost_list(struct drill_run *r)
 	const char *out;
 
 	for (size_t i = 0; i < r->verdict->vres.n_lost_ids; i++)
-		strbuf_appendf(&sb, "%sw%llu", i ? ", " : "", (unsigned long long)r->verdict->vres.lost_ids[i]);
+		strbuf_appendf(&sb, "%sw%llu", i ? ", " : "",
+			       (unsigned long long)r->verdict->vres.lost_ids[i]);
 	if (r->verdict->vres.lost > r->verdict->vres.n_lost_ids)
-		strbuf_appendf(&sb, ", ... (%llu in all)", (unsigned long long)r->verdict->vres.lost);
+		strbuf_appendf(&sb, ", ... (%llu in all)",
+			       (unsigned long long)r->verdict->vres.lost);
 	out = rstr(r->res, "%s", sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 	return out;
@@ -525,9 +577,10 @@ static void rpo_case(struct drill_run *r, bool *bad)
 	const struct scenario_expect *e = &r->sc->expect;
 	const struct verify_result *v = &r->verdict->vres;
 	bool window = e->rpo_kind == SCENARIO_RPO_WINDOW;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rpo",
-					 window ? rstr(res, "rpo <= %s", dur(res, e->rpo_window_ns))
-						: rstr(res, "rpo <= %llu", (unsigned long long)e->rpo_count));
+	struct case_builder b =
+		new_case(res, REPORT_CASE_EXPECT, "expect.rpo",
+			 window ? rstr(res, "rpo <= %s", dur(res, e->rpo_window_ns)) :
+				  rstr(res, "rpo <= %llu", (unsigned long long)e->rpo_count));
 
 	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
@@ -536,24 +589,30 @@ static void rpo_case(struct drill_run *r, bool *bad)
 	}
 	if (r->verdict->final_read_error) {
 		b.c->status = REPORT_FAIL;
-		b.c->message = rstr(res, "final read from %s failed (%s): lost writes cannot be counted",
-				    run_node_name(r->wl_node), strerror(-r->verdict->final_read_error));
+		b.c->message =
+			rstr(res, "final read from %s failed (%s): lost writes cannot be counted",
+			     run_node_name(r->wl_node), strerror(-r->verdict->final_read_error));
 		*bad = true;
 		return;
 	}
 	prop(&b, "rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
 	prop(&b, "rpo_window_ms", ms(res, v->rpo_window_ns));
 	prop(&b, "acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
-	prop(&b, "unknown_present", rstr(res, "%llu of %llu", (unsigned long long)v->unknown_present,
-					  (unsigned long long)(v->unknown + v->pending)));
+	prop(&b, "unknown_present",
+	     rstr(res, "%llu of %llu", (unsigned long long)v->unknown_present,
+		  (unsigned long long)(v->unknown + v->pending)));
 	if (window ? v->lost && v->rpo_window_ns > e->rpo_window_ns : v->lost > e->rpo_count)
 		b.c->status = REPORT_FAIL;
 	b.c->message = rstr(res, "%llu of %llu acknowledged writes lost%s%s (window %s)",
-			    (unsigned long long)v->lost, (unsigned long long)v->acked, v->lost ? ": " : "",
-			    v->lost ? lost_list(r) : "", dur(res, v->rpo_window_ns));
-	b.c->details = rstr(res, "%s\nThe final read from %s returned %llu keys. Writes whose outcome was unknown (timed out) may be present or absent: %llu of %llu were present.",
-			    b.c->message, run_node_name(r->wl_node), (unsigned long long)r->verdict->final_keys,
-			    (unsigned long long)v->unknown_present, (unsigned long long)(v->unknown + v->pending));
+			    (unsigned long long)v->lost, (unsigned long long)v->acked,
+			    v->lost ? ": " : "", v->lost ? lost_list(r) : "",
+			    dur(res, v->rpo_window_ns));
+	b.c->details = rstr(
+		res,
+		"%s\nThe final read from %s returned %llu keys. Writes whose outcome was unknown (timed out) may be present or absent: %llu of %llu were present.",
+		b.c->message, run_node_name(r->wl_node), (unsigned long long)r->verdict->final_keys,
+		(unsigned long long)v->unknown_present,
+		(unsigned long long)(v->unknown + v->pending));
 	*bad |= b.c->status != REPORT_PASS;
 }
 
@@ -573,11 +632,17 @@ static void integrity_case(struct drill_run *r, bool *bad)
 		strbuf_appendf(&sb, "final read from %s failed: %s\n", run_node_name(r->wl_node),
 			       strerror(-r->verdict->final_read_error));
 	if (r->verdict->fr.phantoms || r->verdict->fr.corrupt)
-		strbuf_appendf(&sb, "%llu values the workload never wrote and %llu corrupt values (first: %s)\n",
-			       (unsigned long long)r->verdict->fr.phantoms, (unsigned long long)r->verdict->fr.corrupt, r->verdict->fr.first_bad);
+		strbuf_appendf(
+			&sb,
+			"%llu values the workload never wrote and %llu corrupt values (first: %s)\n",
+			(unsigned long long)r->verdict->fr.phantoms,
+			(unsigned long long)r->verdict->fr.corrupt, r->verdict->fr.first_bad);
 	if (v->failed_present)
-		strbuf_appendf(&sb, "%llu writes the target refused are present all the same (first: w%llu)\n",
-			       (unsigned long long)v->failed_present, (unsigned long long)v->failed_present_ids[0]);
+		strbuf_appendf(
+			&sb,
+			"%llu writes the target refused are present all the same (first: w%llu)\n",
+			(unsigned long long)v->failed_present,
+			(unsigned long long)v->failed_present_ids[0]);
 	for (size_t i = 0; i < run_node_count(r); i++) {
 		const struct run_node *n = run_node_at(r, i);
 		const char *output, *checker;
@@ -593,7 +658,8 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	if (sb.len) {
 		b.c->status = REPORT_FAIL;
 		b.c->details = rstr(res, "%s", sb.buf);
-		b.c->message = rstr(res, "integrity violated: %.*s", (int)strcspn(sb.buf, "\n"), sb.buf);
+		b.c->message =
+			rstr(res, "integrity violated: %.*s", (int)strcspn(sb.buf, "\n"), sb.buf);
 		*bad = true;
 	} else {
 		b.c->message = rstr(res, "%llu values intact; checker passed on every node",
@@ -619,7 +685,8 @@ static const char *latency(struct drill_run *r, int64_t from, int64_t to, bool p
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->ops[i].outcome == LEDGER_OK && l->ops[i].start_ns >= from && l->ops[i].start_ns < to)
+		if (l->ops[i].outcome == LEDGER_OK && l->ops[i].start_ns >= from &&
+		    l->ops[i].start_ns < to)
 			v[n++] = l->ops[i].end_ns - l->ops[i].start_ns;
 	if (!n) {
 		free(v);
@@ -661,7 +728,12 @@ static void suite_props(struct drill_run *r)
 	res->props = p;
 	if (!p)
 		return;
-#define P(name, value) do { const char *_v = (value); if (_v && n < MAX_PROPS) p[n++] = (struct report_property){ name, _v }; } while (0)
+#define P(name, value)                                                 \
+	do {                                                           \
+		const char *_v = (value);                              \
+		if (_v && n < MAX_PROPS)                               \
+			p[n++] = (struct report_property){ name, _v }; \
+	} while (0)
 	if (r->verdict->verified) {
 		P("rto_ms", ms(res, v->rto_ns));
 		P("rto_us", rstr(res, "%lld", (long long)(v->rto_ns / 1000)));
@@ -714,7 +786,8 @@ static int build_suite(struct drill_run *r)
 	res->suite.seed = r->d->seed;
 	res->suite.hostname = res->hostname;
 	res->suite.cases = res->cases;
-	if (run_fault_result(r, 0) && run_step_result(r, 0)) { /* NULL only out of memory at the start */
+	if (run_fault_result(r, 0) &&
+	    run_step_result(r, 0)) { /* NULL only out of memory at the start */
 		fault_cases(r, &bad);
 		step_cases(r, &bad);
 	}
@@ -726,9 +799,11 @@ static int build_suite(struct drill_run *r)
 		integrity_case(r, &bad);
 	suite_props(r);
 	if (r->interrupted)
-		run_env_error(r, "%s", r->interrupt_sig ? strsignal(r->interrupt_sig) : "interrupted");
+		run_env_error(r, "%s",
+			      r->interrupt_sig ? strsignal(r->interrupt_sig) : "interrupted");
 	if (r->env_error) {
-		if (asprintf(&res->error, "%s%s", r->interrupted ? "interrupted by " : "", r->env_error) < 0)
+		if (asprintf(&res->error, "%s%s", r->interrupted ? "interrupted by " : "",
+			     r->env_error) < 0)
 			res->error = NULL;
 		res->suite.error = res->error ? res->error : "environment error";
 		return EXIT_ENVIRONMENT;
@@ -777,7 +852,8 @@ static const char *find_prop(const struct report_suite *s, const char *name)
 
 static void print_latency(const struct report_suite *s)
 {
-	if (!strcmp(find_prop(s, "latency_p50_ms_during"), "-") && !strcmp(find_prop(s, "latency_p50_ms_before"), "-"))
+	if (!strcmp(find_prop(s, "latency_p50_ms_during"), "-") &&
+	    !strcmp(find_prop(s, "latency_p50_ms_before"), "-"))
 		return;
 	printf("  %-22s      p50/p99 ms: before %s/%s, during %s/%s, after %s/%s\n", "latency",
 	       find_prop(s, "latency_p50_ms_before"), find_prop(s, "latency_p99_ms_before"),
@@ -797,7 +873,10 @@ static void print_summary(struct drill_run *r, int code)
 			continue;
 		if (c->status == REPORT_SKIP && r->env_error)
 			continue;
-		printf("  %-22s %-4s %s\n", c->name, c->status == REPORT_PASS ? "ok" : c->status == REPORT_SKIP ? "skip" : "FAIL",
+		printf("  %-22s %-4s %s\n", c->name,
+		       c->status == REPORT_PASS ? "ok" :
+		       c->status == REPORT_SKIP ? "skip" :
+						  "FAIL",
 		       c->message ? c->message : "");
 	}
 	print_latency(s);
@@ -824,10 +903,12 @@ int run_report(struct drill_run *r)
 		if ((k = write_outputs(r)) < 0 && !r->env_error) {
 			/* the verdicts stand, but the drill's record is incomplete: the --junit file
 			 * and the summary say so */
-			run_env_error(r, "cannot write the reports in %s: %s", r->run_dir, strerror(-k));
+			run_env_error(r, "cannot write the reports in %s: %s", r->run_dir,
+				      strerror(-k));
 			free(r->res->error);
 			r->res->error = r->env_error ? strdup(r->env_error) : NULL;
-			r->res->suite.error = r->res->error ? r->res->error : "cannot write the reports";
+			r->res->suite.error = r->res->error ? r->res->error :
+							      "cannot write the reports";
 		}
 		if (k < 0)
 			code = r->res->suite.exit_code = EXIT_ENVIRONMENT;

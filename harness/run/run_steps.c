@@ -29,12 +29,12 @@
 
 struct run_sched {
 	struct fault_run *faults;  /* [d->n_faults] */
-	struct step_run *steps;    /* [d->n_steps] */
-	int64_t recovered_ns;      /* drill clock when the last step ended, -1 before */
+	struct step_run *steps;	   /* [d->n_steps] */
+	int64_t recovered_ns;	   /* drill clock when the last step ended, -1 before */
 	struct template_vars vars; /* {bin}, {run}, {NODE.addr}, {NODE.port}, ... */
-	char **owned;              /* names and values of vars */
+	char **owned;		   /* names and values of vars */
 	size_t n_owned;
-	char ***argv;              /* expanded argv of steps, alive until the run ends */
+	char ***argv; /* expanded argv of steps, alive until the run ends */
 	size_t n_argv;
 };
 
@@ -157,13 +157,14 @@ static void on_heal(struct loop *l, void *ud, int res)
 	if (k < 0) {
 		f->failed = true;
 		f->error = k;
-		timeline_add(r->tl, f->healed_ns, TL_FAULT_FAILED, (int)ft->i, df->ops->node(df->state), k,
-			     "heal failed: %s", strerror(-k));
-		run_say(r, f->healed_ns, "heal of fault %zu (%s) FAILED: %s", ft->i + 1, df->sf->kind, strerror(-k));
+		timeline_add(r->tl, f->healed_ns, TL_FAULT_FAILED, (int)ft->i,
+			     df->ops->node(df->state), k, "heal failed: %s", strerror(-k));
+		run_say(r, f->healed_ns, "heal of fault %zu (%s) FAILED: %s", ft->i + 1,
+			df->sf->kind, strerror(-k));
 	} else {
 		f->heal_what = strbuf_detach(&what);
-		timeline_add(r->tl, f->healed_ns, TL_FAULT_HEALED, (int)ft->i, df->ops->node(df->state), 0,
-			     "%s", f->heal_what);
+		timeline_add(r->tl, f->healed_ns, TL_FAULT_HEALED, (int)ft->i,
+			     df->ops->node(df->state), 0, "%s", f->heal_what);
 		run_say(r, f->healed_ns, "heal %s: %s", df->sf->kind, f->heal_what);
 	}
 	strbuf_release(&what);
@@ -182,7 +183,8 @@ static void run_fault_inject(struct drill_run *r, size_t i)
 
 	f->injected_ns = run_now(r);
 	if (k < 0) {
-		const char *why = k == -ESRCH ? "no effect: the node was not running" : strerror(-k);
+		const char *why = k == -ESRCH ? "no effect: the node was not running" :
+						strerror(-k);
 
 		f->failed = true;
 		f->error = k;
@@ -191,7 +193,8 @@ static void run_fault_inject(struct drill_run *r, size_t i)
 		else
 			strbuf_appendf(&what, "%s", why);
 		f->what = strbuf_detach(&what);
-		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i, df->ops->node(df->state), k, "%s", f->what);
+		timeline_add(r->tl, f->injected_ns, TL_FAULT_FAILED, (int)i,
+			     df->ops->node(df->state), k, "%s", f->what);
 		run_say(r, f->injected_ns, "fault %s FAILED: %s", df->sf->kind, f->what);
 		return;
 	}
@@ -203,7 +206,8 @@ static void run_fault_inject(struct drill_run *r, size_t i)
 	if (!df->sf->has_heal || !(ft = calloc(1, sizeof(*ft))))
 		return;
 	*ft = (struct fault_timer){ r, i };
-	heal_at = df->sf->heal_is_after ? f->injected_ns + df->sf->heal_ns : r->steady_ns + df->sf->heal_ns;
+	heal_at = df->sf->heal_is_after ? f->injected_ns + df->sf->heal_ns :
+					  r->steady_ns + df->sf->heal_ns;
 	if (loop_timer_at(r->loop, r->t0 + heal_at, on_heal, ft, NULL) < 0)
 		free(ft);
 }
@@ -350,12 +354,14 @@ static void tcp_attempt_timeout(struct loop *l, void *ud, int res)
 static void tcp_attempt(struct tcp_wait *t)
 {
 	t->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->fd < 0 || (connect(t->fd, (struct sockaddr *)&t->sa, sizeof(t->sa)) < 0 && errno != EINPROGRESS)) {
+	if (t->fd < 0 || (connect(t->fd, (struct sockaddr *)&t->sa, sizeof(t->sa)) < 0 &&
+			  errno != EINPROGRESS)) {
 		tcp_next(t);
 		return;
 	}
 	loop_poll(t->r->loop, t->fd, POLLOUT, tcp_writable, t, &t->poll);
-	loop_timer_at(t->r->loop, time_mono_ns() + TCP_ATTEMPT_NS, tcp_attempt_timeout, t, &t->timer);
+	loop_timer_at(t->r->loop, time_mono_ns() + TCP_ATTEMPT_NS, tcp_attempt_timeout, t,
+		      &t->timer);
 }
 
 static int start_tcp_wait(struct drill_run *r, size_t i, struct run_node *n)
@@ -364,7 +370,9 @@ static int start_tcp_wait(struct drill_run *r, size_t i, struct run_node *n)
 
 	if (!t)
 		return -ENOMEM;
-	*t = (struct tcp_wait){ .r = r, .i = i, .fd = -1,
+	*t = (struct tcp_wait){ .r = r,
+				.i = i,
+				.fd = -1,
 				.deadline = time_mono_ns() + r->d->steps[i].spec.timeout_ns };
 	t->sa.sin_family = AF_INET;
 	t->sa.sin_port = htons(r->d->steps[i].spec.port);
@@ -382,7 +390,8 @@ static int step_vars(struct drill_run *r, struct run_node *n, struct template_va
 	memset(v, 0, sizeof(*v));
 	if (n)
 		for (size_t i = 0; i < run_node_vars(n)->n; i++)
-			k |= template_set(v, run_node_vars(n)->names[i], run_node_vars(n)->values[i]);
+			k |= template_set(v, run_node_vars(n)->names[i],
+					  run_node_vars(n)->values[i]);
 	for (size_t i = 0; i < r->sched->vars.n; i++)
 		k |= template_set(v, r->sched->vars.names[i], r->sched->vars.values[i]);
 	return k ? -ENOMEM : 0;
@@ -407,7 +416,8 @@ static int start_exec(struct drill_run *r, size_t i, struct run_node *n, bool re
 		return k;
 	/* argv must live as long as the helper: keep it with the run's owned strings */
 	if (repeat)
-		k = probe_until(r, n, argv, false, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
+		k = probe_until(r, n, argv, false, sp->timeout_ns, on_step_helper,
+				(void *)(uintptr_t)i);
 	else
 		k = helper_start(r, n, argv, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
 	{
@@ -423,7 +433,8 @@ static int start_exec(struct drill_run *r, size_t i, struct run_node *n, bool re
 	return k;
 }
 
-static void on_ready_step(struct drill_run *r, void *ud, int status, bool timed_out, const char *out)
+static void on_ready_step(struct drill_run *r, void *ud, int status, bool timed_out,
+			  const char *out)
 {
 	on_step_helper(r, ud, status, timed_out, out);
 }
@@ -445,7 +456,8 @@ static void step_start(struct drill_run *r, size_t i)
 
 	s->state = STEP_RUNNING;
 	s->start_ns = run_now(r);
-	timeline_add(r->tl, s->start_ns, TL_STEP_STARTED, (int)i, sp->node, 0, "%s", r->d->steps[i].ss->kind);
+	timeline_add(r->tl, s->start_ns, TL_STEP_STARTED, (int)i, sp->node, 0, "%s",
+		     r->d->steps[i].ss->kind);
 	switch (sp->kind) {
 	case STEP_RESTART:
 		/* a just-killed incarnation may not be reaped yet: give it a moment to go */
@@ -455,13 +467,15 @@ static void step_start(struct drill_run *r, size_t i)
 		if (k == -EBUSY)
 			step_end(r, i, false, "node %s is still running", sp->node);
 		else if (k >= 0)
-			step_end(r, i, true, "incarnation %u, pid %d", run_node_incarnation(n), (int)run_node_pid(n));
+			step_end(r, i, true, "incarnation %u, pid %d", run_node_incarnation(n),
+				 (int)run_node_pid(n));
 		break;
 	case STEP_WAIT:
 		if (!n)
 			n = r->wl_node;
 		if (sp->wait == STEP_WAIT_PROBE)
-			k = probe_until_ready(r, n, sp->timeout_ns, on_ready_step, (void *)(uintptr_t)i);
+			k = probe_until_ready(r, n, sp->timeout_ns, on_ready_step,
+					      (void *)(uintptr_t)i);
 		else if (sp->wait == STEP_WAIT_TCP)
 			k = start_tcp_wait(r, i, n);
 		else
@@ -538,7 +552,9 @@ int run_sched_run(struct drill_run *r)
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
-		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns < r->d->faults[order[j - 1]].sf->at_ns; j--) {
+		for (size_t j = i; j > 0 && r->d->faults[order[j]].sf->at_ns <
+						    r->d->faults[order[j - 1]].sf->at_ns;
+		     j--) {
 			size_t t = order[j];
 
 			order[j] = order[j - 1];

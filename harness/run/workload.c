@@ -28,12 +28,12 @@ struct workload {
 	char host[64];
 	uint16_t port;
 	bool running;
-	int64_t start_ns;     /* monotonic time of the first operation */
-	uint64_t issued;      /* operations issued since start */
+	int64_t start_ns; /* monotonic time of the first operation */
+	uint64_t issued;  /* operations issued since start */
 	size_t pending;
-	size_t sweep_from;    /* ledger index below which nothing can still time out */
+	size_t sweep_from; /* ledger index below which nothing can still time out */
 	struct loop_op *tick;
-	char *value;          /* scratch, ledger->value_size bytes */
+	char *value; /* scratch, ledger->value_size bytes */
 	struct workload_stats stats;
 };
 
@@ -204,7 +204,8 @@ int workload_new(struct loop *l, const struct workload_config *c, struct ledger 
 {
 	struct workload *w;
 
-	if (c->rate <= 0 || c->clients == 0 || c->timeout_ns <= 0 || ledger->value_size < LEDGER_VALUE_MIN)
+	if (c->rate <= 0 || c->clients == 0 || c->timeout_ns <= 0 ||
+	    ledger->value_size < LEDGER_VALUE_MIN)
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)

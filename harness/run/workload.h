@@ -26,11 +26,11 @@
 struct workload;
 
 struct workload_config {
-	double rate;                         /* operations per second, all clients */
+	double rate; /* operations per second, all clients */
 	unsigned clients;
-	int64_t timeout_ns;                  /* per operation */
+	int64_t timeout_ns; /* per operation */
 	const struct target_driver *driver;
-	int64_t t0_ns;                       /* CLOCK_MONOTONIC of drill time 0 */
+	int64_t t0_ns; /* CLOCK_MONOTONIC of drill time 0 */
 };
 
 struct workload_stats {

@@ -10,11 +10,11 @@
 #include "scenarios/parser/scenario.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const top_keys[] = { "drill",  "description", "runbook", "seed",
-					"target", "nodes",	 "params",  "workload",
-					"faults", "recovery",	 "expect",  "disk", NULL };
-static const char *const workload_keys[] = { "kind", "rate",   "clients",    "timeout",
-					     "tail", "warmup", "value-size", "node", NULL };
+static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",   "target",
+					"nodes",  "params",	 "workload", "faults", "recovery",
+					"expect", "disk",	 NULL };
+static const char *const workload_keys[] = { "kind",   "rate",	     "clients", "timeout", "tail",
+					     "warmup", "value-size", "node",	NULL };
 static const char *const workload_kinds[] = { "set", NULL };
 static const char *const expect_keys[] = { "rto", "rpo", "integrity", "rto-ops", "slow", NULL };
 static const char *const fault_item_keys[] = { "at", "heal", "name", "recovery", NULL };
@@ -47,7 +47,8 @@ bool scenario_valid_node_name(const char *name)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9');
 
 		if (!alnum && (i == 0 || (c != '-' && c != '_')))
 			return false;
@@ -65,10 +66,12 @@ static int parse_drill(struct scenario *sc, const struct cfg_node *v, struct cd_
 	if (!sc->drill[0] || strlen(sc->drill) > 100)
 		return cfg_error(v, err, "drill name must be 1 to 100 characters");
 	for (const char *p = sc->drill; *p; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_' || *p == '.'))
-			return cfg_error(v, err, "drill name '%s' may hold only letters, digits, '-', '_' and '.'",
-					 sc->drill);
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return cfg_error(
+				v, err,
+				"drill name '%s' may hold only letters, digits, '-', '_' and '.'",
+				sc->drill);
 	}
 	if (sc->drill[0] == '.')
 		return cfg_error(v, err, "drill name must not start with '.'");
@@ -106,8 +109,10 @@ static int add_node(struct scenario *sc, const char *name, const struct cfg_node
 	struct scenario_node *nd;
 
 	if (!scenario_valid_node_name(name))
-		return cfg_error(at, err, "bad node name '%s': letters, digits, '-' and '_', at most %d characters, starting with a letter or digit",
-				 name, SCENARIO_NODE_NAME_MAX - 1);
+		return cfg_error(
+			at, err,
+			"bad node name '%s': letters, digits, '-' and '_', at most %d characters, starting with a letter or digit",
+			name, SCENARIO_NODE_NAME_MAX - 1);
 	if (scenario_node(sc, name))
 		return cfg_error(at, err, "duplicate node name '%s'", name);
 	nd = &sc->nodes[sc->n_nodes++];
@@ -134,7 +139,8 @@ static int parse_disk(const struct cfg_node *v, struct scenario_disk *d, struct 
 		return r;
 	/* ext4 needs room for its own metadata (journal, tables): 8 MiB is its floor here. */
 	if (d->size < (fs == 1 ? 8u : 1u) << 20 || d->size > (uint64_t)1 << 40)
-		return cfg_error(size, err, "disk size must be between %s and 1TiB", fs == 1 ? "8MiB (ext4)" : "1MiB");
+		return cfg_error(size, err, "disk size must be between %s and 1TiB",
+				 fs == 1 ? "8MiB (ext4)" : "1MiB");
 	d->fs = fs == 1 ? SCENARIO_DISK_EXT4 : SCENARIO_DISK_TMPFS;
 	d->pos = pos_of(v);
 	return 0;
@@ -193,7 +199,8 @@ static int parse_nodes(struct scenario *sc, const struct cfg_node *v, struct cd_
 	if (r < 0)
 		return r;
 	if (v->n == 0 || v->n > SCENARIO_MAX_NODES)
-		return cfg_error(v, err, "nodes: expected 1 to %d nodes, found %zu", SCENARIO_MAX_NODES, v->n);
+		return cfg_error(v, err, "nodes: expected 1 to %d nodes, found %zu",
+				 SCENARIO_MAX_NODES, v->n);
 	sc->nodes = calloc(v->n, sizeof(*sc->nodes));
 	if (!sc->nodes)
 		return -ENOMEM;
@@ -231,7 +238,8 @@ static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct 
 	    (r = cfg_get_string(v, "node", false, &w->node, err)) < 0)
 		return r;
 	if (w->timeout_ns <= 0)
-		return cfg_error(cfg_get(v, "timeout"), err, "workload timeout must be more than 0");
+		return cfg_error(cfg_get(v, "timeout"), err,
+				 "workload timeout must be more than 0");
 	if ((x = cfg_get(v, "value-size"))) {
 		if ((r = cfg_size(x, &w->value_size, err)) < 0)
 			return r;
@@ -260,14 +268,14 @@ static int parse_heal(struct scenario_fault *f, const struct cfg_node *v, struct
 	if (r < 0)
 		return r;
 	if (!f->heal_is_after && f->heal_ns < f->at_ns)
-		return cfg_error(v->items[0], err, "heal at %s comes before the fault itself", v->items[0]->scalar);
+		return cfg_error(v->items[0], err, "heal at %s comes before the fault itself",
+				 v->items[0]->scalar);
 	return 0;
 }
 
 /* The one key of item that names a kind; the others must be in extra. */
-static int find_kind(const struct cfg_node *it, const char *const *extra,
-		     const char *const *kinds, const char *what, size_t *kind_idx,
-		     struct cd_error *err)
+static int find_kind(const struct cfg_node *it, const char *const *extra, const char *const *kinds,
+		     const char *what, size_t *kind_idx, struct cd_error *err)
 {
 	bool found = false;
 
@@ -282,18 +290,24 @@ static int find_kind(const struct cfg_node *it, const char *const *extra,
 			if (!near)
 				near = cfg_suggest(k, extra);
 			if (near)
-				return cfg_error(it->keys[i], err, "unknown %s kind '%s'; did you mean '%s'?", what, k, near);
-			return cfg_error(it->keys[i], err, "unknown %s kind '%s' (`chaosdrill list` shows the known ones)",
-					 what, k);
+				return cfg_error(it->keys[i], err,
+						 "unknown %s kind '%s'; did you mean '%s'?", what,
+						 k, near);
+			return cfg_error(
+				it->keys[i], err,
+				"unknown %s kind '%s' (`chaosdrill list` shows the known ones)",
+				what, k);
 		}
 		if (found)
-			return cfg_error(it->keys[i], err, "one %s per list item: found both '%s' and '%s'", what,
+			return cfg_error(it->keys[i], err,
+					 "one %s per list item: found both '%s' and '%s'", what,
 					 it->keys[*kind_idx]->scalar, k);
 		found = true;
 		*kind_idx = i;
 	}
 	if (!found)
-		return cfg_error(it, err, "this %s names no kind (`chaosdrill list` shows them)", what);
+		return cfg_error(it, err, "this %s names no kind (`chaosdrill list` shows them)",
+				 what);
 	return 0;
 }
 
@@ -383,7 +397,8 @@ static int parse_recovery(struct scenario *sc, const struct cfg_node *v,
 
 	if (v->type == CFG_SEQ)
 		return parse_steps(sc, v, -1, kinds, err);
-	if ((r = cfg_expect(v, CFG_MAP, "recovery (a list of steps, or at: and steps:)", err)) < 0 ||
+	if ((r = cfg_expect(v, CFG_MAP, "recovery (a list of steps, or at: and steps:)", err)) <
+		    0 ||
 	    (r = cfg_check_keys(v, recovery_keys, "recovery", err)) < 0 ||
 	    (r = cfg_get_duration(v, "at", false, &sc->recovery_at_ns, err)) < 0)
 		return r;
@@ -416,7 +431,9 @@ static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd
 	if ((r = cfg_get_duration(v, "slow", false, &e->slow_ns, err)) < 0)
 		return r;
 	if (r > 0 && e->slow_ns <= 0)
-		return cfg_error(cfg_get(v, "slow"), err, "slow must be more than 0: the latency past which an acknowledged write counts as a casualty");
+		return cfg_error(
+			cfg_get(v, "slow"), err,
+			"slow must be more than 0: the latency past which an acknowledged write counts as a casualty");
 	rpo = cfg_get(v, "rpo");
 	if (!rpo)
 		return 0;
@@ -428,7 +445,9 @@ static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd
 		e->rpo_kind = SCENARIO_RPO_WINDOW;
 		return 0;
 	}
-	return cfg_error(rpo, err, "rpo must be a count of lost acknowledged writes (like 0) or a time window (like 5s)");
+	return cfg_error(
+		rpo, err,
+		"rpo must be a count of lost acknowledged writes (like 0) or a time window (like 5s)");
 }
 
 static void set_defaults(struct scenario *sc)
@@ -500,7 +519,8 @@ static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_er
 		sc->workload.node = sc->nodes[0].name;
 	else if (!scenario_node(sc, sc->workload.node))
 		return cfg_error(cfg_get(cfg_get(root, "workload"), "node"), err,
-				 "workload node '%s' is not one of the drill's nodes", sc->workload.node);
+				 "workload node '%s' is not one of the drill's nodes",
+				 sc->workload.node);
 	return 0;
 }
 

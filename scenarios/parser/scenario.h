@@ -47,13 +47,13 @@ enum scenario_disk_fs { SCENARIO_DISK_NONE, SCENARIO_DISK_TMPFS, SCENARIO_DISK_E
  * with that much room (so disk-full can fill it for real). */
 struct scenario_disk {
 	enum scenario_disk_fs fs; /* NONE: the data dir is a plain directory of the run dir */
-	uint64_t size;            /* bytes */
+	uint64_t size;		  /* bytes */
 	struct scenario_pos pos;
 };
 
 struct scenario_node {
 	char name[SCENARIO_NODE_NAME_MAX];
-	struct scenario_disk disk; /* the node's own `disk:`, else fs NONE */
+	struct scenario_disk disk;     /* the node's own `disk:`, else fs NONE */
 	struct scenario_param *params; /* per-node overrides of the scenario's params */
 	size_t n_params;
 	struct scenario_pos pos;
@@ -63,31 +63,31 @@ enum scenario_workload_kind { SCENARIO_WORKLOAD_SET };
 
 struct scenario_workload {
 	enum scenario_workload_kind kind;
-	double rate;          /* operations per second, all clients together */
+	double rate; /* operations per second, all clients together */
 	unsigned clients;
-	int64_t timeout_ns;   /* per operation: past it, the outcome is unknown */
-	int64_t tail_ns;      /* how long the workload goes on after recovery */
-	int64_t warmup_ns;    /* steady state before time 0 of the fault schedule */
-	uint64_t value_size;  /* bytes per written value */
-	const char *node;     /* node the clients write to (default: the first) */
+	int64_t timeout_ns;  /* per operation: past it, the outcome is unknown */
+	int64_t tail_ns;     /* how long the workload goes on after recovery */
+	int64_t warmup_ns;   /* steady state before time 0 of the fault schedule */
+	uint64_t value_size; /* bytes per written value */
+	const char *node;    /* node the clients write to (default: the first) */
 	struct scenario_pos pos;
 };
 
 struct scenario_fault {
-	const char *kind;            /* one of scenario_kinds.faults */
-	const char *name;            /* optional label, or NULL */
-	int64_t at_ns;               /* after steady state */
+	const char *kind; /* one of scenario_kinds.faults */
+	const char *name; /* optional label, or NULL */
+	int64_t at_ns;	  /* after steady state */
 	bool has_heal;
-	bool heal_is_after;          /* heal `after` the injection, else `at` an absolute time */
+	bool heal_is_after; /* heal `after` the injection, else `at` an absolute time */
 	int64_t heal_ns;
 	const struct cfg_node *args; /* the kind's body (borrowed from sc->tree) */
 	struct scenario_pos pos;
 };
 
 struct scenario_step {
-	int fault;                   /* the fault whose own recovery this is, or -1: the drill's */
-	const char *kind;            /* one of scenario_kinds.steps */
-	const char *name;            /* optional label, or NULL */
+	int fault;		     /* the fault whose own recovery this is, or -1: the drill's */
+	const char *kind;	     /* one of scenario_kinds.steps */
+	const char *name;	     /* optional label, or NULL */
 	const struct cfg_node *args; /* borrowed from sc->tree */
 	struct scenario_pos pos;
 };
@@ -98,12 +98,12 @@ struct scenario_expect {
 	bool has_rto;
 	int64_t rto_ns;
 	enum scenario_rpo rpo_kind;
-	uint64_t rpo_count;   /* lost acknowledged writes allowed */
+	uint64_t rpo_count;    /* lost acknowledged writes allowed */
 	int64_t rpo_window_ns; /* or: lost writes must lie within this window before the fault */
 	bool has_integrity;
 	bool integrity;
-	unsigned rto_ops;     /* N consecutive on-time successes that end the outage (default 3) */
-	int64_t slow_ns;      /* latency past which an acknowledged write is a casualty; 0:
+	unsigned rto_ops; /* N consecutive on-time successes that end the outage (default 3) */
+	int64_t slow_ns;  /* latency past which an acknowledged write is a casualty; 0:
 			       * derived from the steady state (harness/verify.h) */
 };
 
@@ -119,7 +119,7 @@ struct scenario {
 	size_t n_nodes;
 	struct scenario_param *params;
 	size_t n_params;
-	struct scenario_disk disk; /* the drill's `disk:`, for every node without its own */
+	struct scenario_disk disk;	  /* the drill's `disk:`, for every node without its own */
 	struct scenario_param *overrides; /* --param: win over scenario and node params */
 	size_t n_overrides;
 	struct scenario_workload workload;

@@ -13,7 +13,7 @@
 
 struct loader {
 	yaml_parser_t parser;
-	const char *file;           /* borrowed from root->owned_file */
+	const char *file; /* borrowed from root->owned_file */
 	struct cfg_node *root;
 	struct cfg_node *stack[MAX_DEPTH];
 	struct cfg_node *pending_key[MAX_DEPTH]; /* a map's key awaiting its value */
@@ -59,7 +59,8 @@ static int attach(struct loader *l, struct cfg_node *n)
 	if (!l->pending_key[l->depth - 1]) {
 		if (n->type != CFG_SCALAR) {
 			r = cd_error_set(l->err, EINVAL, l->file, n->line, n->col,
-					 "mapping keys must be plain names, not %s", cfg_type_name(n->type));
+					 "mapping keys must be plain names, not %s",
+					 cfg_type_name(n->type));
 			cfg_node_free(n);
 			return r;
 		}
@@ -129,17 +130,22 @@ static int on_event(struct loader *l, const yaml_event_t *ev)
 			return at_mark(l, &ev->start_mark,
 				       "a drill file holds one YAML document, found a second", "");
 		return 0;
-	case YAML_SCALAR_EVENT: return on_scalar(l, ev);
-	case YAML_SEQUENCE_START_EVENT: return on_start(l, ev, CFG_SEQ);
-	case YAML_MAPPING_START_EVENT: return on_start(l, ev, CFG_MAP);
+	case YAML_SCALAR_EVENT:
+		return on_scalar(l, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_start(l, ev, CFG_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_start(l, ev, CFG_MAP);
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT: return on_end(l, ev);
+	case YAML_MAPPING_END_EVENT:
+		return on_end(l, ev);
 	case YAML_ALIAS_EVENT:
 		return cd_error_set(l->err, EINVAL, l->file, (int)ev->start_mark.line + 1,
 				    (int)ev->start_mark.column + 1,
 				    "YAML aliases (*%s) are not supported; write the value out",
 				    (const char *)ev->data.alias.anchor);
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -151,8 +157,9 @@ static int parser_error(struct loader *l)
 	if (l->parser.error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
 	return cd_error_set(l->err, EINVAL, l->file, (int)m->line + 1, (int)m->column + 1,
-			    "not valid YAML: %s%s%s", l->parser.problem ? l->parser.problem : "error",
-			    ctx[0] ? " " : "", ctx);
+			    "not valid YAML: %s%s%s",
+			    l->parser.problem ? l->parser.problem : "error", ctx[0] ? " " : "",
+			    ctx);
 }
 
 static void loader_unwind(struct loader *l)
@@ -202,7 +209,8 @@ int yaml_load_string(const char *name, const char *buf, size_t len, struct cfg_n
 		return r;
 	}
 	if (!l.root)
-		return cd_error_set(err, EINVAL, name, 1, 1, "the file is empty: expected a drill (drill:, target:, ...)");
+		return cd_error_set(err, EINVAL, name, 1, 1,
+				    "the file is empty: expected a drill (drill:, target:, ...)");
 	l.root->owned_file = TAKE_PTR(file);
 	*out = l.root;
 	return 0;
@@ -215,7 +223,8 @@ int yaml_load_file(const char *path, struct cfg_node **out, struct cd_error *err
 	int r = fs_read_all(path, YAML_LOAD_MAX_BYTES, &buf, &len);
 
 	if (r == -EFBIG)
-		return cd_error_set(err, EFBIG, path, 1, 1, "file is larger than 4 MiB; not a drill file");
+		return cd_error_set(err, EFBIG, path, 1, 1,
+				    "file is larger than 4 MiB; not a drill file");
 	if (r < 0)
 		return cd_error_set(err, -r, path, 1, 1, "cannot read: %s", strerror(-r));
 	return yaml_load_string(path, buf, len, out, err);

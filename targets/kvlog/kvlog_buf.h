@@ -19,7 +19,10 @@ struct kvlog_buf {
 	size_t cap;
 };
 
-#define KVLOG_BUF_INIT { NULL, 0, 0, 0 }
+#define KVLOG_BUF_INIT        \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 
 /* Makes room for n more bytes after len; returns a pointer to them, NULL on ENOMEM. */
 unsigned char *kvlog_buf_reserve(struct kvlog_buf *b, size_t n);

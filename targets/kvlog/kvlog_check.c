@@ -110,13 +110,11 @@ static int truncate_dir(const char *dir)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "inspect", no_argument, NULL, 'i' },
-		{ "truncate", no_argument, NULL, 't' },
-		{ "no-crc", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "inspect", no_argument, NULL, 'i' },
+					      { "truncate", no_argument, NULL, 't' },
+					      { "no-crc", no_argument, NULL, 'n' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	bool inspect = false, trunc = false, no_crc = false;
 	int c;
 

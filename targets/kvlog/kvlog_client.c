@@ -12,9 +12,9 @@
 #include "targets/kvlog/kvlog_proto.h"
 
 struct kvlog_client {
-	int fd;			/* owned, blocking with timeouts */
-	struct kvlog_buf in;	/* owned: received, not yet parsed */
-	struct kvlog_buf out;	/* owned: request being built */
+	int fd;		      /* owned, blocking with timeouts */
+	struct kvlog_buf in;  /* owned: received, not yet parsed */
+	struct kvlog_buf out; /* owned: request being built */
 	char err[256];
 };
 
@@ -144,8 +144,7 @@ int kvlog_client_set(struct kvlog_client *c, const char *key, size_t klen, const
 	return 0;
 }
 
-int kvlog_client_get(struct kvlog_client *c, const char *key, size_t klen, void **val,
-		     size_t *vlen)
+int kvlog_client_get(struct kvlog_client *c, const char *key, size_t klen, void **val, size_t *vlen)
 {
 	struct kvp_frame f;
 	int r = kvp_put(&c->out, KVP_GET, key, klen);

@@ -18,8 +18,7 @@
 struct kvlog_client;
 
 /* One key/value of a dump; borrowed for the call. A negative return stops the dump. */
-typedef int (*kvlog_kv_fn)(void *ud, const char *key, size_t klen, const void *val,
-			   size_t vlen);
+typedef int (*kvlog_kv_fn)(void *ud, const char *key, size_t klen, const void *val, size_t vlen);
 
 /* addr "host:port" (numeric IPv4). *out: caller frees with kvlog_client_free(). */
 int kvlog_client_open(const char *addr, int timeout_ms, struct kvlog_client **out);

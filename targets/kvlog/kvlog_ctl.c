@@ -62,12 +62,10 @@ static int do_promote(const char *addr, const char *replicas, int timeout_ms)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "replicas", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
+					      { "replicas", required_argument, NULL, 'r' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	const char *replicas = "";
 	int64_t timeout_ns = 2 * NSEC_PER_SEC;
 	int c, timeout_ms;

@@ -7,8 +7,8 @@
 #include "targets/driver.h"
 #include "targets/kvlog/kvlog_proto.h"
 
-static ssize_t encode_set(void *buf, size_t cap, uint64_t tag, const char *key,
-			  const void *val, size_t vlen)
+static ssize_t encode_set(void *buf, size_t cap, uint64_t tag, const char *key, const void *val,
+			  size_t vlen)
 {
 	size_t klen = strlen(key), n = kvp_kv_size(klen, vlen);
 

@@ -28,6 +28,7 @@ void kvlog_group_synced(struct kvlog_group *g, uint64_t covered, uint64_t waitin
 
 	g->want = covered + waiting;
 	g->open_ns = now;
-	g->linger_ns = took < 0 ? 0 : took < KVLOG_GROUP_LINGER_MAX_NS ? took
-								      : KVLOG_GROUP_LINGER_MAX_NS;
+	g->linger_ns = took < 0				? 0 :
+		       took < KVLOG_GROUP_LINGER_MAX_NS ? took :
+							  KVLOG_GROUP_LINGER_MAX_NS;
 }

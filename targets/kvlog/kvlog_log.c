@@ -18,16 +18,16 @@
 #include "targets/kvlog/kvlog_syncer.h"
 
 struct kvlog {
-	int dirfd;		/* owned */
-	int fd;			/* owned: txn.log, positioned at the end of its records */
-	uint64_t max_size;	/* rotation threshold */
-	uint64_t prealloc;	/* zeroed bytes to keep ahead of the records */
-	uint64_t active_size;	/* bytes in txn.log before its zeroed tail, kept garbage included */
-	uint64_t file_size;	/* bytes in txn.log, zeroed tail included */
-	uint32_t next_segment;	/* number the next sealed segment gets */
-	uint64_t bytes;		/* logical bytes written */
+	int dirfd;	       /* owned */
+	int fd;		       /* owned: txn.log, positioned at the end of its records */
+	uint64_t max_size;     /* rotation threshold */
+	uint64_t prealloc;     /* zeroed bytes to keep ahead of the records */
+	uint64_t active_size;  /* bytes in txn.log before its zeroed tail, kept garbage included */
+	uint64_t file_size;    /* bytes in txn.log, zeroed tail included */
+	uint32_t next_segment; /* number the next sealed segment gets */
+	uint64_t bytes;	       /* logical bytes written */
 	uint64_t last_seq, buf_last_seq, written_seq, synced_seq;
-	struct kvlog_buf wbuf;	/* owned: appended, not yet written */
+	struct kvlog_buf wbuf;	     /* owned: appended, not yet written */
 	struct kvlog_syncer *syncer; /* owned, NULL until kvlog_sync_thread() */
 };
 
@@ -52,17 +52,20 @@ struct scan {
 const char *kvlog_bad_name(enum kvlog_bad b)
 {
 	static const char *const names[] = {
-		[KVLOG_BAD_NONE] = "valid",	      [KVLOG_BAD_SHORT] = "short record",
-		[KVLOG_BAD_MAGIC] = "bad magic",      [KVLOG_BAD_LENGTH] = "bad length",
-		[KVLOG_BAD_CRC] = "CRC mismatch",     [KVLOG_BAD_SEQ] = "sequence out of order",
+		[KVLOG_BAD_NONE] = "valid",
+		[KVLOG_BAD_SHORT] = "short record",
+		[KVLOG_BAD_MAGIC] = "bad magic",
+		[KVLOG_BAD_LENGTH] = "bad length",
+		[KVLOG_BAD_CRC] = "CRC mismatch",
+		[KVLOG_BAD_SEQ] = "sequence out of order",
 		[KVLOG_BAD_UNREADABLE] = "unreadable: I/O error",
 	};
 
 	return (size_t)b < ARRAY_SIZE(names) ? names[b] : "unknown";
 }
 
-void kvlog_rec_encode(unsigned char *out, uint64_t seq, int64_t ts_ns, const char *key,
-		      size_t klen, const void *val, size_t vlen)
+void kvlog_rec_encode(unsigned char *out, uint64_t seq, int64_t ts_ns, const char *key, size_t klen,
+		      const void *val, size_t vlen)
 {
 	kvlog_put_u32(out, KVLOG_MAGIC);
 	kvlog_put_u32(out + 8, (uint32_t)(klen + vlen));
@@ -83,8 +86,8 @@ enum kvlog_bad kvlog_rec_decode(const unsigned char *p, size_t avail, bool check
 	uint16_t klen;
 
 	if (avail < KVLOG_HDR_SIZE)
-		return avail >= 4 && kvlog_get_u32(p) != KVLOG_MAGIC ? KVLOG_BAD_MAGIC
-								     : KVLOG_BAD_SHORT;
+		return avail >= 4 && kvlog_get_u32(p) != KVLOG_MAGIC ? KVLOG_BAD_MAGIC :
+								       KVLOG_BAD_SHORT;
 	if (kvlog_get_u32(p) != KVLOG_MAGIC)
 		return KVLOG_BAD_MAGIC;
 	len = kvlog_get_u32(p + 8);
@@ -112,7 +115,8 @@ enum kvlog_bad kvlog_rec_decode(const unsigned char *p, size_t avail, bool check
 static bool touches_unreadable(const struct scan *sc, const unsigned char *base,
 			       const unsigned char *p, size_t avail)
 {
-	size_t off = (size_t)(p - base), end = off + (avail < KVLOG_HDR_SIZE ? avail : KVLOG_HDR_SIZE);
+	size_t off = (size_t)(p - base),
+	       end = off + (avail < KVLOG_HDR_SIZE ? avail : KVLOG_HDR_SIZE);
 
 	if (sc->bad_hi <= off)
 		return false;
@@ -164,16 +168,15 @@ static uint64_t count_magic(const unsigned char *p, size_t len)
 	static const unsigned char magic[4] = { 'K', 'V', 'L', '1' };
 	uint64_t n = 0;
 
-	for (const unsigned char *m = p; (m = memmem(m, len - (size_t)(m - p), magic, 4));
-	     m += 4)
+	for (const unsigned char *m = p; (m = memmem(m, len - (size_t)(m - p), magic, 4)); m += 4)
 		n++;
 	return n ? n : 1;
 }
 
 /* Records skipped in p[off..nx): their headers, or, where the bytes were unreadable (no
  * headers to count), the gap in sequence numbers up to the next valid record. */
-static uint64_t skipped_count(const struct scan *sc, const unsigned char *p, size_t off,
-			      size_t nx, size_t len)
+static uint64_t skipped_count(const struct scan *sc, const unsigned char *p, size_t off, size_t nx,
+			      size_t len)
 {
 	uint64_t n = count_magic(p + off, nx - off);
 	struct kvlog_rec rec;
@@ -251,9 +254,8 @@ static size_t next_valid(const struct scan *sc, const unsigned char *p, size_t o
  * Unknown bytes (unreadable, at or after off) are never a torn tail, nor part of a zeroed
  * one: records there may have been acknowledged (only the unsafe eio_as_tail believes
  * otherwise). */
-static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned char *p,
-		      size_t off, size_t end, size_t len, bool is_last, enum kvlog_bad why,
-		      size_t *next)
+static int on_invalid(struct scan *sc, int fd, const char *name, const unsigned char *p, size_t off,
+		      size_t end, size_t len, bool is_last, enum kvlog_bad why, size_t *next)
 {
 	struct kvlog_replay *st = sc->st;
 	bool unknown = sc->bad_hi > off && !sc->eio_as_tail;
@@ -496,13 +498,14 @@ static void summarize(struct kvlog_replay *st, const struct scan *sc)
 		return;
 	if (st->corrupt)
 		snprintf(st->msg, sizeof(st->msg),
-			 "%s: corrupt record at byte %" PRIu64 " (%s)%s; skipped %" PRIu64 " records (%" PRIu64 " bytes)",
+			 "%s: corrupt record at byte %" PRIu64 " (%s)%s; skipped %" PRIu64
+			 " records (%" PRIu64 " bytes)",
 			 st->first_bad_file, st->first_bad_offset,
 			 kvlog_bad_name(st->first_bad_reason),
-			 st->first_bad_reason == KVLOG_BAD_UNREADABLE ? ""
-								      : " followed by valid records",
-			 st->skipped_records,
-			 st->skipped_bytes);
+			 st->first_bad_reason == KVLOG_BAD_UNREADABLE ?
+				 "" :
+				 " followed by valid records",
+			 st->skipped_records, st->skipped_bytes);
 	else if (st->dropped_bytes)
 		snprintf(st->msg, sizeof(st->msg),
 			 "%s: invalid tail at byte %" PRIu64 " (%s): %" PRIu64 " records, %" PRIu64
@@ -510,9 +513,9 @@ static void summarize(struct kvlog_replay *st, const struct scan *sc)
 			 st->first_bad_file, st->first_bad_offset,
 			 kvlog_bad_name(st->first_bad_reason), st->dropped_records,
 			 st->dropped_bytes,
-			 sc->mode == SCAN_VALIDATE ? "past the last valid record"
-			 : st->tail_kept	   ? "kept (unsafe no-truncate)"
-						   : "dropped (truncated)");
+			 sc->mode == SCAN_VALIDATE ? "past the last valid record" :
+			 st->tail_kept		   ? "kept (unsafe no-truncate)" :
+						     "dropped (truncated)");
 }
 
 /* Scans every segment of dirfd in order; *max_num: highest sealed segment number. */
@@ -577,14 +580,19 @@ static int open_active(struct kvlog *l, uint64_t end, bool past_all)
 	return fsync(l->dirfd) < 0 ? -errno : 0;
 }
 
-int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud,
-	       struct kvlog_replay *st, struct kvlog **out)
+int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud, struct kvlog_replay *st,
+	       struct kvlog **out)
 {
 	_cleanup_(kvlog_freep) struct kvlog *l = NULL;
 	struct scan sc = {
-		.mode = SCAN_REPLAY, .check_crc = !o->no_crc, .skip_corrupt = o->skip_corrupt,
-		.no_truncate = o->no_truncate, .eio_as_tail = o->eio_as_tail, .apply = apply,
-		.ud = ud, .st = st,
+		.mode = SCAN_REPLAY,
+		.check_crc = !o->no_crc,
+		.skip_corrupt = o->skip_corrupt,
+		.no_truncate = o->no_truncate,
+		.eio_as_tail = o->eio_as_tail,
+		.apply = apply,
+		.ud = ud,
+		.st = st,
 	};
 	uint32_t max_num = 0;
 	int r;
@@ -703,8 +711,8 @@ static void fill(struct kvlog *l, size_t n)
 	if (to > l->max_size)
 		to = l->max_size;
 	while (l->file_size < to) {
-		size_t k = to - l->file_size < sizeof(zeros) ? (size_t)(to - l->file_size)
-							     : sizeof(zeros);
+		size_t k = to - l->file_size < sizeof(zeros) ? (size_t)(to - l->file_size) :
+							       sizeof(zeros);
 		ssize_t w = pwrite(l->fd, zeros, k, (off_t)l->file_size);
 
 		if (w <= 0)
@@ -827,7 +835,11 @@ int kvlog_validate(const char *dir, bool no_crc, kvlog_apply_fn apply, void *ud,
 		   struct kvlog_replay *st)
 {
 	struct scan sc = {
-		.mode = SCAN_VALIDATE, .check_crc = !no_crc, .apply = apply, .ud = ud, .st = st,
+		.mode = SCAN_VALIDATE,
+		.check_crc = !no_crc,
+		.apply = apply,
+		.ud = ud,
+		.st = st,
 	};
 
 	return scan_path(dir, &sc);
@@ -858,7 +870,11 @@ int kvlog_read_after(const char *dir, uint64_t after_seq, kvlog_apply_fn cb, voi
 	struct kvlog_replay st;
 	struct after a = { .after_seq = after_seq, .cb = cb, .ud = ud };
 	struct scan sc = {
-		.mode = SCAN_READ, .check_crc = true, .apply = filter_after, .ud = &a, .st = &st,
+		.mode = SCAN_READ,
+		.check_crc = true,
+		.apply = filter_after,
+		.ud = &a,
+		.st = &st,
 	};
 
 	return scan_path(dir, &sc);

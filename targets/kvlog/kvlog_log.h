@@ -75,11 +75,11 @@ struct kvlog_rec {
 
 enum kvlog_bad {
 	KVLOG_BAD_NONE,
-	KVLOG_BAD_SHORT,  /* fewer bytes than the header or the length says */
+	KVLOG_BAD_SHORT, /* fewer bytes than the header or the length says */
 	KVLOG_BAD_MAGIC,
 	KVLOG_BAD_LENGTH, /* length, key length or type out of range */
 	KVLOG_BAD_CRC,
-	KVLOG_BAD_SEQ, /* seq not above the previous record's */
+	KVLOG_BAD_SEQ,	      /* seq not above the previous record's */
 	KVLOG_BAD_UNREADABLE, /* reading its bytes failed with EIO: a bad sector */
 };
 
@@ -91,8 +91,8 @@ static inline size_t kvlog_rec_size(size_t klen, size_t vlen)
 	return KVLOG_HDR_SIZE + klen + vlen;
 }
 /* Writes the record into out (kvlog_rec_size() bytes). */
-void kvlog_rec_encode(unsigned char *out, uint64_t seq, int64_t ts_ns, const char *key,
-		      size_t klen, const void *val, size_t vlen);
+void kvlog_rec_encode(unsigned char *out, uint64_t seq, int64_t ts_ns, const char *key, size_t klen,
+		      const void *val, size_t vlen);
 /* Decodes the record at p (avail bytes there); rec points into p. */
 enum kvlog_bad kvlog_rec_decode(const unsigned char *p, size_t avail, bool check_crc,
 				struct kvlog_rec *rec);
@@ -111,8 +111,8 @@ struct kvlog_opts {
 
 /* What a scan found. Filled by kvlog_open, kvlog_validate and kvlog_truncate. */
 struct kvlog_replay {
-	uint64_t records; /* valid records */
-	uint64_t bytes;	  /* bytes of valid records: the logical log position */
+	uint64_t records;    /* valid records */
+	uint64_t bytes;	     /* bytes of valid records: the logical log position */
 	uint64_t end_offset; /* in the last segment read: the end of its last valid record */
 	uint64_t last_seq;
 	int64_t last_ts_ns;
@@ -138,8 +138,8 @@ struct kvlog;
 /* Creates dir if needed, replays it through apply (may be NULL), truncates a torn tail
  * and opens txn.log for appending. *out: caller frees with kvlog_free(). st: filled even
  * on failure. -EBADMSG: mid-log corruption refused. */
-int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud,
-	       struct kvlog_replay *st, struct kvlog **out);
+int kvlog_open(const struct kvlog_opts *o, kvlog_apply_fn apply, void *ud, struct kvlog_replay *st,
+	       struct kvlog **out);
 void kvlog_free(struct kvlog *l); /* accepts NULL; does not write pending records */
 
 /* Buffers one record (seq must be above kvlog_last_seq()). -EINVAL/-E2BIG on bad sizes. */

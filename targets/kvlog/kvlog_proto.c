@@ -64,8 +64,8 @@ size_t kvp_kv_size(size_t klen, size_t vlen)
 	return KVP_HDR + 2 + klen + vlen;
 }
 
-void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen,
-		  const void *val, size_t vlen)
+void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen, const void *val,
+		  size_t vlen)
 {
 	kvp_write_hdr(p, type, 2 + klen + vlen);
 	kvlog_put_u16(p + KVP_HDR, (uint16_t)klen);
@@ -74,8 +74,8 @@ void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen,
 		memcpy(p + KVP_HDR + 2 + klen, val, vlen);
 }
 
-int kvp_put_kv(struct kvlog_buf *b, uint8_t type, const char *key, size_t klen,
-	       const void *val, size_t vlen)
+int kvp_put_kv(struct kvlog_buf *b, uint8_t type, const char *key, size_t klen, const void *val,
+	       size_t vlen)
 {
 	size_t n = kvp_kv_size(klen, vlen);
 	unsigned char *p;

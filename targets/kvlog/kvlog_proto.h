@@ -70,15 +70,15 @@ ssize_t kvp_parse(const unsigned char *p, size_t avail, struct kvp_frame *f);
  * or KV frame (kvp_kv_size bytes; the caller checked the sizes as kvp_put_kv does). */
 void kvp_write_hdr(unsigned char *p, uint8_t type, size_t len);
 size_t kvp_kv_size(size_t klen, size_t vlen);
-void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen,
-		  const void *val, size_t vlen);
+void kvp_write_kv(unsigned char *p, uint8_t type, const char *key, size_t klen, const void *val,
+		  size_t vlen);
 
 /* Appenders: each adds one whole frame to b; 0 or -ENOMEM. */
 int kvp_put(struct kvlog_buf *b, uint8_t type, const void *body, size_t len);
 int kvp_put_u64(struct kvlog_buf *b, uint8_t type, uint64_t v);
 /* SET and KV: u16 klen | key | value. */
-int kvp_put_kv(struct kvlog_buf *b, uint8_t type, const char *key, size_t klen,
-	       const void *val, size_t vlen);
+int kvp_put_kv(struct kvlog_buf *b, uint8_t type, const char *key, size_t klen, const void *val,
+	       size_t vlen);
 int kvp_put_err(struct kvlog_buf *b, int code, const char *msg);
 
 /* Readers of bodies: 0 or -EBADMSG. Outputs point into f->body. */

@@ -37,7 +37,7 @@
 #define PREALLOC_BYTES (1 << 20)
 
 static enum srv_kind ev_listen = EV_LISTEN, ev_signal = EV_SIGNAL, ev_timer = EV_TIMER,
-		    ev_sync = EV_SYNC, ev_linger = EV_LINGER;
+		     ev_sync = EV_SYNC, ev_linger = EV_LINGER;
 
 uint64_t srv_durable_seq(const struct server *s)
 {
@@ -100,8 +100,20 @@ static int pick(const char *v, const char *const *names, int n)
 	return -EINVAL;
 }
 
-enum { OPT_SYNC = 256, OPT_ROLE, OPT_REPLICAS, OPT_REPLICATION, OPT_SKIP, OPT_MAXSIZE,
-       OPT_UNSAFE, OPT_ABW, OPT_NOCRC, OPT_NOTRUNC, OPT_DELAY, OPT_ON_CORRUPT };
+enum {
+	OPT_SYNC = 256,
+	OPT_ROLE,
+	OPT_REPLICAS,
+	OPT_REPLICATION,
+	OPT_SKIP,
+	OPT_MAXSIZE,
+	OPT_UNSAFE,
+	OPT_ABW,
+	OPT_NOCRC,
+	OPT_NOTRUNC,
+	OPT_DELAY,
+	OPT_ON_CORRUPT
+};
 
 static const struct option long_opts[] = {
 	{ "data", required_argument, NULL, 'd' },
@@ -131,21 +143,54 @@ static int parse_one(struct srv_opts *o, int c, const char *arg)
 	int v = 0;
 
 	switch (c) {
-	case 'd': o->data = arg; break;
-	case 'l': o->listen = arg; break;
-	case OPT_SYNC: v = pick(arg, syncs, 3); o->sync = (enum srv_sync)v; break;
-	case OPT_ROLE: v = pick(arg, roles, 2); o->role = (enum srv_role)v; break;
-	case OPT_REPLICAS: o->replicas = arg; break;
-	case OPT_REPLICATION: v = pick(arg, repls, 2); o->repl_sync = v == 1; break;
-	case OPT_DELAY: v = units_parse_duration(arg, &o->async_delay_ns); break;
-	case OPT_SKIP: o->log.skip_corrupt = true; break;
-	case OPT_ON_CORRUPT: v = pick(arg, corrupts, 2); o->log.skip_corrupt = v == 1; break;
-	case OPT_MAXSIZE: v = units_parse_size(arg, &o->log.max_size); break;
-	case OPT_UNSAFE: v = parse_unsafe(o, arg); break;
-	case OPT_ABW: o->ack_before_write = true; break;
-	case OPT_NOCRC: o->log.no_crc = true; break;
-	case OPT_NOTRUNC: o->log.no_truncate = true; break;
-	default: return -EINVAL;
+	case 'd':
+		o->data = arg;
+		break;
+	case 'l':
+		o->listen = arg;
+		break;
+	case OPT_SYNC:
+		v = pick(arg, syncs, 3);
+		o->sync = (enum srv_sync)v;
+		break;
+	case OPT_ROLE:
+		v = pick(arg, roles, 2);
+		o->role = (enum srv_role)v;
+		break;
+	case OPT_REPLICAS:
+		o->replicas = arg;
+		break;
+	case OPT_REPLICATION:
+		v = pick(arg, repls, 2);
+		o->repl_sync = v == 1;
+		break;
+	case OPT_DELAY:
+		v = units_parse_duration(arg, &o->async_delay_ns);
+		break;
+	case OPT_SKIP:
+		o->log.skip_corrupt = true;
+		break;
+	case OPT_ON_CORRUPT:
+		v = pick(arg, corrupts, 2);
+		o->log.skip_corrupt = v == 1;
+		break;
+	case OPT_MAXSIZE:
+		v = units_parse_size(arg, &o->log.max_size);
+		break;
+	case OPT_UNSAFE:
+		v = parse_unsafe(o, arg);
+		break;
+	case OPT_ABW:
+		o->ack_before_write = true;
+		break;
+	case OPT_NOCRC:
+		o->log.no_crc = true;
+		break;
+	case OPT_NOTRUNC:
+		o->log.no_truncate = true;
+		break;
+	default:
+		return -EINVAL;
 	}
 	return v < 0 ? v : 0;
 }
@@ -162,7 +207,8 @@ static int parse_args(int argc, char **argv, struct srv_opts *o)
 {
 	int c;
 
-	*o = (struct srv_opts){ .replicas = "", .repl_sync = true,
+	*o = (struct srv_opts){ .replicas = "",
+				.repl_sync = true,
 				.async_delay_ns = 100 * NSEC_PER_MSEC };
 	while ((c = getopt_long(argc, argv, "d:l:h", long_opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -197,8 +243,13 @@ static int replay_apply(void *ud, const struct kvlog_rec *rec)
  * fault) reads here that it did. */
 static void report_clocks(void)
 {
-	static const struct { clockid_t id; const char *name; } clocks[] = {
-		{ CLOCK_REALTIME, "realtime" }, { CLOCK_MONOTONIC, "monotonic" }, { CLOCK_BOOTTIME, "boottime" },
+	static const struct {
+		clockid_t id;
+		const char *name;
+	} clocks[] = {
+		{ CLOCK_REALTIME, "realtime" },
+		{ CLOCK_MONOTONIC, "monotonic" },
+		{ CLOCK_BOOTTIME, "boottime" },
 	};
 	char line[160];
 	size_t off = 0;
@@ -207,8 +258,9 @@ static void report_clocks(void)
 		struct timespec ts;
 
 		clock_gettime(clocks[i].id, &ts);
-		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %lld.%03ld", i ? ", " : "",
-					clocks[i].name, (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %lld.%03ld",
+					i ? ", " : "", clocks[i].name, (long long)ts.tv_sec,
+					ts.tv_nsec / 1000000);
 	}
 	log_info("clocks at start: %s", line);
 }
@@ -218,9 +270,8 @@ static void report_replay(const struct server *s, const struct kvlog_replay *st)
 	report_clocks();
 	log_info("replay of %s: %" PRIu64 " records, %" PRIu64 " bytes, %u segments, last seq "
 		 "%" PRIu64 "; torn tail: %" PRIu64 " bytes, %" PRIu64 " records %s",
-		 s->o.data, st->records, st->bytes, st->segments, st->last_seq,
-		 st->dropped_bytes, st->dropped_records,
-		 st->tail_kept ? "KEPT (unsafe no-truncate)" : "dropped");
+		 s->o.data, st->records, st->bytes, st->segments, st->last_seq, st->dropped_bytes,
+		 st->dropped_records, st->tail_kept ? "KEPT (unsafe no-truncate)" : "dropped");
 	if (st->skipped_bytes)
 		log_warn("skipped corrupt data (--skip-corrupt): %" PRIu64 " records, %" PRIu64
 			 " bytes",
@@ -494,7 +545,11 @@ static int start(struct server *s)
 int main(int argc, char **argv)
 {
 	static const char *const syncs[] = { "always", "batch", "never" };
-	struct server s = { .epfd = -1, .lfd = -1, .sigfd = -1, .timerfd = -1, .syncfd = -1,
+	struct server s = { .epfd = -1,
+			    .lfd = -1,
+			    .sigfd = -1,
+			    .timerfd = -1,
+			    .syncfd = -1,
 			    .lingerfd = -1,
 			    .exit_code = 1 };
 

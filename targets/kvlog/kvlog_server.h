@@ -49,8 +49,8 @@ struct srv_hold {
 
 /* An accepted connection: a client, or (on a replica) the primary's stream. */
 struct srv_conn {
-	enum srv_kind kind; /* EV_CONN; first member: epoll data points here */
-	int fd;		    /* owned */
+	enum srv_kind kind;		/* EV_CONN; first member: epoll data points here */
+	int fd;				/* owned */
 	struct kvlog_buf in, out, held; /* owned */
 	struct srv_hold *holds;		/* owned array: [hold_head, nholds) in use */
 	size_t hold_head, nholds, hold_cap;
@@ -70,8 +70,8 @@ struct srv_peer {
 	struct sockaddr_in sa;
 	int fd; /* owned, -1 when down */
 	enum srv_peer_state state;
-	uint64_t sent;	/* last seq queued to it */
-	uint64_t acked; /* last seq it reported durable */
+	uint64_t sent;		  /* last seq queued to it */
+	uint64_t acked;		  /* last seq it reported durable */
 	struct kvlog_buf in, out; /* owned */
 	bool pollout;
 	int64_t next_try_ns;
@@ -82,23 +82,23 @@ struct server {
 	enum srv_role role;
 	int epfd, lfd, sigfd, timerfd; /* owned */
 	/* Group commit (--sync batch, kvlog_server_group.c): */
-	int syncfd;		 /* borrowed from log: a sync returned; -1 without */
-	int lingerfd;		 /* owned: the next group stops waiting; -1 without */
-	struct kvlog_group group; /* when the next sync starts */
-	int64_t linger_armed_ns; /* lingerfd's deadline, 0 when idle */
-	struct kvlog *log;	       /* owned */
-	struct kvlog_store *store;     /* owned */
-	struct srv_conn *conns;	       /* owned list */
-	struct srv_peer *peers;	       /* owned array */
+	int syncfd;		   /* borrowed from log: a sync returned; -1 without */
+	int lingerfd;		   /* owned: the next group stops waiting; -1 without */
+	struct kvlog_group group;  /* when the next sync starts */
+	int64_t linger_armed_ns;   /* lingerfd's deadline, 0 when idle */
+	struct kvlog *log;	   /* owned */
+	struct kvlog_store *store; /* owned */
+	struct srv_conn *conns;	   /* owned list */
+	struct srv_peer *peers;	   /* owned array */
 	size_t npeers;
-	struct srv_peer *next_peers;   /* owned: set by promote, applied after the batch */
+	struct srv_peer *next_peers; /* owned: set by promote, applied after the batch */
 	size_t next_npeers;
 	bool peers_changed;
 	struct kvlog_buf scratch; /* owned: one framed record being appended */
-	struct kvlog_buf ship; /* owned: REPL_RECORD frames not yet shipped */
-	uint64_t ship_first;   /* seq of the first frame in ship */
-	uint64_t commit_seq;   /* answers gated at or below this are released */
-	uint64_t primary_seq;  /* replica: the primary's last seq (beats) */
+	struct kvlog_buf ship;	  /* owned: REPL_RECORD frames not yet shipped */
+	uint64_t ship_first;	  /* seq of the first frame in ship */
+	uint64_t commit_seq;	  /* answers gated at or below this are released */
+	uint64_t primary_seq;	  /* replica: the primary's last seq (beats) */
 	uint64_t upstream_acked;
 	struct srv_conn *upstream; /* borrowed from conns */
 	int64_t next_ship_ns, next_flush_ns, next_tick_ns;

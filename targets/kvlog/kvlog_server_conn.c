@@ -34,8 +34,8 @@ int srv_accept(struct server *s)
 		struct srv_conn *c;
 
 		if (fd < 0)
-			return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0
-											 : -errno;
+			return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0 :
+											    -errno;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		ev.data.ptr = c;
@@ -102,8 +102,7 @@ static int reply_finish(struct srv_conn *c, struct kvlog_buf *b, uint64_t gate, 
 	return 0;
 }
 
-static int reply_u64(struct server *s, struct srv_conn *c, uint64_t gate, uint8_t type,
-		     uint64_t v)
+static int reply_u64(struct server *s, struct srv_conn *c, uint64_t gate, uint8_t type, uint64_t v)
 {
 	size_t before;
 	struct kvlog_buf *b = reply_start(s, c, &gate, &before);
@@ -194,8 +193,8 @@ static int on_set(struct server *s, struct srv_conn *c, const struct kvp_frame *
 		return -ENOMEM;
 	kvlog_rec_encode(rec->data, seq, time_real_ns(), key, klen, val, vlen);
 	rec->len = kvlog_rec_size(klen, vlen);
-	r = kvlog_append_raw(s->log, &(struct kvlog_rec){ .seq = seq, .raw = rec->data,
-							  .raw_len = rec->len });
+	r = kvlog_append_raw(
+		s->log, &(struct kvlog_rec){ .seq = seq, .raw = rec->data, .raw_len = rec->len });
 	if (r >= 0)
 		r = kvlog_store_set(s->store, key, klen, val, vlen);
 	if (r >= 0)
@@ -267,7 +266,8 @@ static int on_status(struct server *s, struct srv_conn *c)
 	uint64_t last = kvlog_last_seq(s->log), lag = 0;
 	int r;
 
-	strbuf_appendf(&sb, "role %s\nseq %" PRIu64 "\nbytes %" PRIu64 "\ndurable %" PRIu64
+	strbuf_appendf(&sb,
+		       "role %s\nseq %" PRIu64 "\nbytes %" PRIu64 "\ndurable %" PRIu64
 		       "\ncommit %" PRIu64 "\nkeys %zu\nsync %s\nreplication %s\n",
 		       s->role == SRV_PRIMARY ? "primary" : "replica", last,
 		       kvlog_bytes(s->log) + kvlog_pending(s->log), srv_durable_seq(s),

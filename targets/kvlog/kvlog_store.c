@@ -116,8 +116,8 @@ int kvlog_store_set(struct kvlog_store *s, const char *key, size_t klen, const v
 	return 0;
 }
 
-int kvlog_store_get(const struct kvlog_store *s, const char *key, size_t klen,
-		    const void **val, size_t *vlen)
+int kvlog_store_get(const struct kvlog_store *s, const char *key, size_t klen, const void **val,
+		    size_t *vlen)
 {
 	struct entry *e = *find(s, key, klen);
 

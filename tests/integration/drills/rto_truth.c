@@ -78,7 +78,9 @@ static int do_arrivals(const struct sockaddr_in *src)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
 		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 		ssize_t n = recvmsg(fd, &mh, 0);
 		const struct iphdr *ip = (const void *)buf;

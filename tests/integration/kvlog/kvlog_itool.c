@@ -42,8 +42,10 @@ static int freeport(void)
 
 static int load(char **argv)
 {
-	struct load_opts o = { .driver = target_driver_lookup("kvlog"), .window = 8,
-			       .value_size = 64, .prefix = argv[4] };
+	struct load_opts o = { .driver = target_driver_lookup("kvlog"),
+			       .window = 8,
+			       .value_size = 64,
+			       .prefix = argv[4] };
 	struct load_result res;
 	struct sockaddr_in sa;
 	_cleanup_fclose_ FILE *f = fopen(argv[5], "we");
@@ -59,8 +61,8 @@ static int load(char **argv)
 	o.clients = atoi(argv[3]);
 	o.acked = f;
 	r = load_run(&o, &res);
-	printf("acked %" PRIu64 "\nrefused %" PRIu64 "\nunknown %" PRIu64 "\nerror %s\n",
-	       res.acked, res.refused, res.unknown, res.error[0] ? res.error : "none");
+	printf("acked %" PRIu64 "\nrefused %" PRIu64 "\nunknown %" PRIu64 "\nerror %s\n", res.acked,
+	       res.refused, res.unknown, res.error[0] ? res.error : "none");
 	load_result_free(&res);
 	return r < 0 ? 1 : 0;
 }

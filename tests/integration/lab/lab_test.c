@@ -107,7 +107,8 @@ static int mode_connect(const char *addr, int port, const char *expect)
 		return 2;
 	for (i = 0; i < 300; i++) {
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (t_connect(fd, a, port, 1000) == 0 && t_read_line(fd, line, sizeof(line), 2000) == 0) {
+		if (t_connect(fd, a, port, 1000) == 0 &&
+		    t_read_line(fd, line, sizeof(line), 2000) == 0) {
 			close(fd);
 			if (strcmp(line, expect) == 0)
 				return 0;
@@ -138,8 +139,10 @@ static int mode_info(void)
 		for (i = ifs; i; i = i->ifa_next)
 			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
 			    strcmp(i->ifa_name, "eth0") == 0)
-				printf("addr=%s\n", inet_ntop(AF_INET,
-					&((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof(buf)));
+				printf("addr=%s\n",
+				       inet_ntop(AF_INET,
+						 &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+						 buf, sizeof(buf)));
 		freeifaddrs(ifs);
 	}
 	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -309,7 +312,8 @@ bool t_ns_in_use(const char *kind, unsigned long ino)
 
 int t_connect(int fd, struct in_addr addr, int port, int timeout_ms)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr = addr };
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int fl = fcntl(fd, F_GETFL), err = 0;

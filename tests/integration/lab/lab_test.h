@@ -10,22 +10,22 @@
 
 #include "harness/lab/lab.h"
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
 			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fprintf(stderr, " (last lab error: %s)\n", lab_last_error()); \
-			exit(1);                                                \
-		}                                                               \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fprintf(stderr, " (last lab error: %s)\n", lab_last_error());   \
+			exit(1);                                                        \
+		}                                                                       \
 	} while (0)
 
-#define OK(...)                                  \
-	do {                                     \
-		printf("ok - ");                 \
-		printf(__VA_ARGS__);             \
-		printf("\n");                    \
-		fflush(stdout);                  \
+#define OK(...)                      \
+	do {                         \
+		printf("ok - ");     \
+		printf(__VA_ARGS__); \
+		printf("\n");        \
+		fflush(stdout);      \
 	} while (0)
 
 /* Exits 77 unless root; else lab_init_process. */

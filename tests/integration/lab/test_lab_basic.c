@@ -39,7 +39,8 @@ static void *bridge_listener(void *arg)
 static int start_bridge_listener(struct lab *lab, pthread_t *t)
 {
 	static int s;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(BRIDGE_PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(BRIDGE_PORT),
 				  .sin_addr = lab_bridge_addr(lab) };
 
 	s = lab_socket(lab, AF_INET, SOCK_STREAM);
@@ -139,7 +140,8 @@ static void check_data(struct lab *lab, struct lab_node *n, const char *dir)
 	CHECK(fs_write_atomic(p, "hello", 5, 0644) == 0, "write %s", p);
 	out = t_run_ok(lab, n, argv);
 	CHECK(strstr(out, "datamount=1") && strstr(out, "from_host=hello") &&
-	      strstr(out, "tmpfs_tmp=1") && strstr(out, "pid=1\n"), "node view:\n%s", out);
+		      strstr(out, "tmpfs_tmp=1") && strstr(out, "pid=1\n"),
+	      "node view:\n%s", out);
 	free(out);
 	snprintf(p, sizeof(p), "%s/from-node", dir);
 	CHECK(fs_read_all(p, 4096, &out, &len) == 0 && strcmp(out, node_name(n)) == 0,
@@ -229,7 +231,8 @@ static void check_kill_tree(struct lab_node *n, int *pidfd)
 
 		count = 0;
 		while ((e = readdir(d)))
-			if (atoi(e->d_name) > 0 && t_ns_ino(atoi(e->d_name), "pid") == ns && count < 16)
+			if (atoi(e->d_name) > 0 && t_ns_ino(atoi(e->d_name), "pid") == ns &&
+			    count < 16)
 				members[count++] = atoi(e->d_name);
 		closedir(d);
 		usleep(10000);
@@ -283,7 +286,8 @@ int main(int argc, char **argv)
 	CHECK(lab_wait_ready(lab) == 0, "ready");
 	close(probe[1]);
 	CHECK(poll(&(struct pollfd){ .fd = probe[0], .events = POLLIN }, 1, 1000) == 1 &&
-	      read(probe[0], &i, 1) == 0, "a holder kept a copy of the harness's pipe");
+		      read(probe[0], &i, 1) == 0,
+	      "a holder kept a copy of the harness's pipe");
 	close(probe[0]);
 	OK("holders keep no copy of the harness's fds (a pipe reaches EOF)");
 	for (i = 0; i < NODES; i++)

@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 	r = lab_gc(report, NULL);
 	CHECK(r >= 0, "lab_gc: %s", strerror(-r));
 	{
-		const pid_t gone[] = { dead.holders[0], dead.holders[1], dead.holders[2],
-				       dead.init, dead.stray };
+		const pid_t gone[] = { dead.holders[0], dead.holders[1], dead.holders[2], dead.init,
+				       dead.stray };
 
 		reap_orphans_except(alive, gone, ARRAY_SIZE(gone));
 	}
@@ -163,7 +163,8 @@ int main(int argc, char **argv)
 	CHECK(!live.cgroup[0] || access(live.cgroup, F_OK) == 0, "live lab %s removed", live.name);
 	CHECK(kill(alive, 0) == 0 && kill(live.holders[0], 0) == 0, "live lab's processes killed");
 	for (i = 0; i < 3; i++) {
-		CHECK(kill(dead.holders[i], 0) < 0, "holder %d of the dead lab runs", dead.holders[i]);
+		CHECK(kill(dead.holders[i], 0) < 0, "holder %d of the dead lab runs",
+		      dead.holders[i]);
 		CHECK(!t_ns_in_use("net", dead.netns[i]), "netns of the dead lab in use");
 	}
 	CHECK(kill(dead.init, 0) < 0, "incarnation of the dead lab runs");

@@ -90,7 +90,8 @@ static void check_helpers(struct lab *lab, struct lab_node *n)
 	CHECK(lab_run(lab, n, &cmd, SEC / 5, &res) == 0, "run sleep");
 	CHECK(res.timed_out && time_mono_ns() - t0 < 2 * SEC, "timeout");
 	free(res.output);
-	OK("lab_run kills a helper at its timeout (%lld ms)", (long long)((time_mono_ns() - t0) / 1000000));
+	OK("lab_run kills a helper at its timeout (%lld ms)",
+	   (long long)((time_mono_ns() - t0) / 1000000));
 
 	cmd.argv = nope;
 	CHECK(node_exec(n, &cmd, &pid, &pidfd) == -ENOENT && *lab_last_error(), "missing program");

@@ -52,7 +52,7 @@ struct runner {
 	struct attach_host host;
 	pthread_t thread;
 	pthread_mutex_t mu; /* recursive: callbacks arm the next poll and timer */
-	int wake;           /* eventfd: the ops changed, or quit */
+	int wake;	    /* eventfd: the ops changed, or quit */
 	bool quit;
 	struct attach_op poll, timer;
 };
@@ -114,8 +114,9 @@ static void h_note(void *h, int64_t at, int fault, const char *line, const char 
 	fprintf(stderr, "# %s: %s\n", ((struct runner *)h)->node, line);
 }
 
-static const struct attach_host_ops host_ops = { .poll = h_poll, .timer_at = h_timer_at,
-						 .cancel = h_cancel, .now = h_now, .note = h_note };
+static const struct attach_host_ops host_ops = {
+	.poll = h_poll, .timer_at = h_timer_at, .cancel = h_cancel, .now = h_now, .note = h_note
+};
 
 static void *run(void *p)
 {
@@ -132,11 +133,13 @@ static void *run(void *p)
 			return NULL;
 		}
 		if (ru->poll.on)
-			fds[1] = (struct pollfd){ .fd = ru->poll.fd, .events = (short)ru->poll.events };
+			fds[1] = (struct pollfd){ .fd = ru->poll.fd,
+						  .events = (short)ru->poll.events };
 		if (ru->timer.on) {
 			int64_t left = ru->timer.at - t_now_us() * 1000;
 
-			ts = left > 0 ? (struct timespec){ left / 1000000000, left % 1000000000 } : (struct timespec){ 0 };
+			ts = left > 0 ? (struct timespec){ left / 1000000000, left % 1000000000 } :
+					(struct timespec){ 0 };
 			tsp = &ts;
 		}
 		pthread_mutex_unlock(&ru->mu);
@@ -207,8 +210,10 @@ static struct node_attach *env_attachment(void *h, const char *node, const struc
 
 struct fault_env t_env(struct lab *lab)
 {
-	return (struct fault_env){ .harness = lab, .node_socket = env_socket,
-				   .node_addr = env_addr, .attachment = env_attachment };
+	return (struct fault_env){ .harness = lab,
+				   .node_socket = env_socket,
+				   .node_addr = env_addr,
+				   .attachment = env_attachment };
 }
 
 void *t_fault_parse(const struct fault_ops *ops, struct lab *lab, const char *yaml)
@@ -222,15 +227,16 @@ void *t_fault_parse(const struct fault_ops *ops, struct lab *lab, const char *ya
 	for (size_t i = 0; i < ctx.n_nodes && i < 64; i++)
 		names[i] = node_name(lab_node_at(lab, i));
 	CHECK(yaml_load_string("t.yaml", yaml, strlen(yaml), &tree, &err) == 0, "yaml %s", yaml);
-	CHECK(ops->parse(tree, &ctx, &st, &err) == 0, "%s %s: %d:%d: %s", ops->name, yaml,
-	      err.line, err.col, err.msg);
+	CHECK(ops->parse(tree, &ctx, &st, &err) == 0, "%s %s: %d:%d: %s", ops->name, yaml, err.line,
+	      err.col, err.msg);
 	cfg_node_free(tree);
 	return st;
 }
 
 int t_udp_bound(struct lab_node *node, int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr = node_addr(node) };
 	int fd = node_socket(node, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 

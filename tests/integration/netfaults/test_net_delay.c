@@ -98,7 +98,8 @@ static void probe(struct t *t, int from, int to, int count, int gap_us, int wait
 		  struct result *r)
 {
 	static struct acc a;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
 				  .sin_addr = node_addr(t->n[to]) };
 	int64_t next = t_now_us();
 
@@ -111,7 +112,8 @@ static void probe(struct t *t, int from, int to, int count, int gap_us, int wait
 		struct probe p = { .seq = (uint32_t)i, .sent_us = t_now_us() };
 
 		CHECK(sendto(t->udp[from], &p, sizeof(p), 0, (struct sockaddr *)&sa, sizeof(sa)) ==
-		      sizeof(p), "send: %m");
+			      sizeof(p),
+		      "send: %m");
 		r->sent++;
 		take_until(t->udp[to], next + gap_us, &a, r);
 	}
@@ -122,8 +124,9 @@ static void probe(struct t *t, int from, int to, int count, int gap_us, int wait
 	qsort(a.d, (size_t)r->got, sizeof(a.d[0]), cmp_double);
 	r->p98 = r->got ? a.d[(r->got * 98 - 1) / 100] : 0;
 	printf("# %s -> %s: %d/%d probes, delay mean %.2f ms sd %.2f min %.2f p98 %.2f max %.2f; "
-	       "%d duplicates, %d reordered\n", names[from], names[to], r->got, r->sent, r->mean,
-	       r->sd, r->min, r->p98, r->max, r->dups, r->reordered);
+	       "%d duplicates, %d reordered\n",
+	       names[from], names[to], r->got, r->sent, r->mean, r->sd, r->min, r->p98, r->max,
+	       r->dups, r->reordered);
 }
 
 static char *ruleset(struct t *t, int i)
@@ -200,9 +203,11 @@ static void case_mean(struct t *t, const char *before)
 	CHECK(r.got == r.sent && r.dups == 0, "every probe once: %d/%d", r.got, r.sent);
 	check_near(r.mean, 50, 5, "n1 -> n2 mean delay (ms)");
 	probe(t, 2, 1, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms",
+	      r.mean);
 	probe(t, 1, 0, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n2 -> n1 untouched: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n2 -> n1 untouched: mean %.2f ms",
+	      r.mean);
 	st2 = t_fault_parse(&fault_delay_ops, t->lab, "{node: n2, mean: 10ms}");
 	e = fault_delay_ops.inject(st2, &env, &what);
 	CHECK(e < 0 && strstr(what.buf, "already"), "a second delay on n2: %d %s", e, what.buf);
@@ -229,8 +234,8 @@ static void case_jitter(struct t *t, const char *before)
 	check_near(r.sd, 10 / sqrt(3), 0.3 * 10 / sqrt(3), "sd of the delay (ms)");
 	/* Never early; late only by the machine's scheduling, which a loaded 2-core VM makes
 	 * tens of ms for a few probes: the bound is on all but the slowest 2 %. */
-	CHECK(r.min >= 39.9 && r.p98 <= 60 + 3 * t_timing_slack(), "delays in [40, 60] ms: min %.2f, p98 %.2f",
-	      r.min, r.p98);
+	CHECK(r.min >= 39.9 && r.p98 <= 60 + 3 * t_timing_slack(),
+	      "delays in [40, 60] ms: min %.2f, p98 %.2f", r.min, r.p98);
 	CHECK(r.min < 42 && r.max > 58, "delays span [40, 60] ms: %.2f..%.2f", r.min, r.max);
 	probe(t, 2, 1, 100, 2000, 200, &r);
 	check_near(r.mean, 50, 5, "n3 -> n2 mean delay (ms)");
@@ -280,7 +285,8 @@ static void case_reorder(struct t *t, const char *before)
 static void case_bandwidth(struct t *t, const char *before)
 {
 	void *st = inject_ops(t, &fault_bandwidth_ops, "{node: n2, rate: 800kbit, from: n1}");
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
 				  .sin_addr = node_addr(t->n[1]) };
 	static char buf[1000];
 	int64_t first = 0, last = 0, next = t_now_us(), end = next + 1500000;
@@ -290,7 +296,8 @@ static void case_bandwidth(struct t *t, const char *before)
 
 	while (t_now_us() < end) {
 		CHECK(sendto(t->udp[0], buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa)) ==
-		      sizeof(buf), "send: %m");
+			      sizeof(buf),
+		      "send: %m");
 		sent++;
 		for (next += 5000; t_now_us() < next;) {
 			struct pollfd pfd = { .fd = t->udp[1], .events = POLLIN };
@@ -317,7 +324,8 @@ static void case_bandwidth(struct t *t, const char *before)
 	check_near(rate, 800, 80, "arrival rate (kbit/s)");
 	CHECK(got < sent * 3 / 4, "the excess was dropped: %d of %d arrived", got, sent);
 	probe(t, 2, 1, 100, 1000, 50, &r);
-	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms", r.mean);
+	CHECK(r.got == r.sent && r.mean < 5 * t_timing_slack(), "n3 -> n2 untouched: mean %.2f ms",
+	      r.mean);
 	heal(t, st);
 	check_same_rules(t, before);
 	OK("bandwidth 800 kbit/s from n1 at n2: arrivals at the rate asked, the excess dropped; "

@@ -39,7 +39,8 @@ static void drain(int fd, bool *seen)
 static double lost(struct t *t, int from, int to)
 {
 	static bool seen[PROBES];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT),
 				  .sin_addr = node_addr(t->n[to]) };
 	int got = 0;
 
@@ -48,7 +49,8 @@ static double lost(struct t *t, int from, int to)
 	memset(seen, 0, sizeof(seen));
 	for (uint32_t seq = 0; seq < PROBES; seq++) {
 		CHECK(sendto(t->udp[from], &seq, sizeof(seq), 0, (struct sockaddr *)&sa,
-			     sizeof(sa)) == sizeof(seq), "send: %m");
+			     sizeof(sa)) == sizeof(seq),
+		      "send: %m");
 		if (seq % 50 == 49) { /* paced: the receive buffer never overflows */
 			usleep(2000);
 			drain(t->udp[to], seen);
@@ -101,8 +103,8 @@ static void check_rate(struct t *t, int from, int to, double want)
 {
 	double got = lost(t, from, to);
 
-	printf("# %s -> %s: %.1f%% of %d probes lost (asked %.1f%%)\n", names[from], names[to],
-	       got, PROBES, want);
+	printf("# %s -> %s: %.1f%% of %d probes lost (asked %.1f%%)\n", names[from], names[to], got,
+	       PROBES, want);
 	CHECK(fabs(got - want) <= 5.0, "%s -> %s lost %.1f%%, want %.1f%% +- 5", names[from],
 	      names[to], got, want);
 }

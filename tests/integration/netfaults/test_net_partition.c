@@ -68,7 +68,8 @@ static void reach(struct t *t, char *out)
 
 				buf[0] = (unsigned char)i;
 				if (i != j) /* EHOSTUNREACH from a dropping sender is expected */
-					sendto(t->udp[i], buf, 1, 0, (struct sockaddr *)&to, sizeof(to));
+					sendto(t->udp[i], buf, 1, 0, (struct sockaddr *)&to,
+					       sizeof(to));
 			}
 		}
 		usleep(100000);
@@ -89,7 +90,8 @@ static void print_matrix(const char *when, const char *m)
 {
 	printf("#   %-7s  from: n1 n2 n3 n4 n5\n", when);
 	for (int j = 0; j < N; j++, m += N + 1)
-		printf("#     %s drops:  %c  %c  %c  %c  %c\n", names[j], m[0], m[1], m[2], m[3], m[4]);
+		printf("#     %s drops:  %c  %c  %c  %c  %c\n", names[j], m[0], m[1], m[2], m[3],
+		       m[4]);
 }
 
 static char *routes_of(struct t *t, int i)
@@ -121,7 +123,8 @@ static void check_routes_during(struct t *t, const char *want)
 			if (want[j * (N + 1) + i] != 'x')
 				continue;
 			expected++;
-			snprintf(exp, sizeof(exp), "unreachable %s proto 205", inet_ntoa(node_addr(t->n[j])));
+			snprintf(exp, sizeof(exp), "unreachable %s proto 205",
+				 inet_ntoa(node_addr(t->n[j])));
 			CHECK(strstr(out, exp), "%s lacks '%s':\n%s", names[i], exp, out);
 		}
 		CHECK(ours == expected, "%s has %d routes of ours, want %d:\n%s", names[i], ours,
@@ -189,7 +192,8 @@ static void check_tcp(struct t *t)
 {
 	struct fault_env env = t_env(t->lab);
 	struct strbuf what = STRBUF_INIT;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TCP_PORT),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(TCP_PORT),
 				  .sin_addr = node_addr(t->n[2]) };
 	int ls = node_socket(t->n[2], AF_INET, SOCK_STREAM, 0), cl, sv, fresh, r;
 	void *st = t_fault_parse(&fault_isolate_ops, t->lab, "n3");
@@ -211,17 +215,17 @@ static void check_tcp(struct t *t)
 	fresh = node_socket(t->n[0], AF_INET, SOCK_STREAM, 0);
 	t0 = t_now_us();
 	r = t_connect(fresh, sa.sin_addr, TCP_PORT, 3000);
-	printf("# a new connection n1 -> n3 during the partition: %s after %lld us\n",
-	       strerror(-r), (long long)(t_now_us() - t0));
+	printf("# a new connection n1 -> n3 during the partition: %s after %lld us\n", strerror(-r),
+	       (long long)(t_now_us() - t0));
 	CHECK(r == -EHOSTUNREACH, "new connection: %s", strerror(-r));
 	close(fresh);
 	CHECK(fault_isolate_ops.heal(st, &env, &what) == 0, "heal: %s", what.buf);
 	t0 = t_now_us();
 	CHECK(poll(&(struct pollfd){ .fd = sv, .events = POLLIN }, 1, 15000) == 1 &&
-	      recv(sv, buf, sizeof(buf), 0) == 4 && memcmp(buf, "ping", 4) == 0,
+		      recv(sv, buf, sizeof(buf), 0) == 4 && memcmp(buf, "ping", 4) == 0,
 	      "n3 got the stalled data after heal");
 	CHECK(poll(&(struct pollfd){ .fd = cl, .events = POLLIN }, 1, 15000) == 1 &&
-	      recv(cl, buf, sizeof(buf), 0) == 4 && memcmp(buf, "pong", 4) == 0,
+		      recv(cl, buf, sizeof(buf), 0) == 4 && memcmp(buf, "pong", 4) == 0,
 	      "n1 got the stalled data after heal");
 	printf("# after heal the stalled data arrived both ways within %lld ms (TCP backoff)\n",
 	       (long long)(t_now_us() - t0) / 1000);

@@ -16,7 +16,8 @@
 
 static int put(int fd, char mode, const char *buf, size_t size, off_t off)
 {
-	struct iovec iov[2] = { { (void *)buf, size / 2 }, { (void *)(buf + size / 2), size - size / 2 } };
+	struct iovec iov[2] = { { (void *)buf, size / 2 },
+				{ (void *)(buf + size / 2), size - size / 2 } };
 	ssize_t n;
 
 	if (mode == 'p')

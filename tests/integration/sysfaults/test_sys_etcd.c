@@ -138,9 +138,14 @@ static int reap(struct proc *p, bool kill_it)
 static struct proc start_etcd(const char *log, const struct sys_filter *f, int sock)
 {
 	char curl[64], purl[64], cluster[80];
-	const char *argv[] = { etcd, "--name", "n1", "--data-dir", data, "--listen-client-urls", curl,
-			 "--advertise-client-urls", curl, "--listen-peer-urls", purl,
-			 "--initial-advertise-peer-urls", purl, "--initial-cluster", cluster, NULL };
+	const char *argv[] = { etcd,	"--name",
+			       "n1",	"--data-dir",
+			       data,	"--listen-client-urls",
+			       curl,	"--advertise-client-urls",
+			       curl,	"--listen-peer-urls",
+			       purl,	"--initial-advertise-peer-urls",
+			       purl,	"--initial-cluster",
+			       cluster, NULL };
 
 	snprintf(curl, sizeof(curl), "http://127.0.0.1:%d", client_port);
 	snprintf(purl, sizeof(purl), "http://127.0.0.1:%d", peer_port);
@@ -151,8 +156,9 @@ static struct proc start_etcd(const char *log, const struct sys_filter *f, int s
 static struct proc start_put(int i)
 {
 	char ep[64], key[32], val[32];
-	const char *argv[] = { etcdctl, ep, "--dial-timeout=2s", "--command-timeout=3s", "put",
-			       key, val, NULL };
+	const char *argv[] = {
+		etcdctl, ep, "--dial-timeout=2s", "--command-timeout=3s", "put", key, val, NULL
+	};
 
 	snprintf(ep, sizeof(ep), "--endpoints=127.0.0.1:%d", client_port);
 	snprintf(key, sizeof(key), "key%04d", i);
@@ -213,7 +219,8 @@ static void tear(int nth)
 
 	snprintf(yaml, sizeof(yaml),
 		 "rules: [{calls: [write, pwrite, writev, pwritev], path: 'member/wal/*.wal', "
-		 "nth: %d, torn: {keep: 48, rest: zeros}, then: crash}]", nth);
+		 "nth: %d, torn: {keep: 48, rest: zeros}, then: crash}]",
+		 nth);
 	rs = rules(yaml);
 	if (sys_filter_build(rs, &f, &err) < 0)
 		fail_msg("filter: %s", err.msg);
@@ -314,7 +321,8 @@ int main(void)
 	char cmd[128];
 	int r;
 
-	if (!find_bin("etcd", etcd, sizeof(etcd)) || !find_bin("etcdctl", etcdctl, sizeof(etcdctl))) {
+	if (!find_bin("etcd", etcd, sizeof(etcd)) ||
+	    !find_bin("etcdctl", etcdctl, sizeof(etcdctl))) {
 		printf("SKIP: etcd or etcdctl is not installed (Debian: etcd-server etcd-client)\n");
 		return 77;
 	}

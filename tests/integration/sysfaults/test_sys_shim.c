@@ -177,8 +177,8 @@ static void test_torn_zeros(void **state)
 	int st, fd;
 
 	for (int i = 0; i < 2; i++) {
-		arm(i ? "rules: [{calls: pwrite, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]"
-		      : "rules: [{calls: write, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]",
+		arm(i ? "rules: [{calls: pwrite, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]" :
+			"rules: [{calls: write, path: data.log, nth: 2, torn: {keep: 30, rest: zeros}, then: crash}]",
 		    1);
 		st = run(ARGS(i ? "-p" : "-w", "data.log", "3", "100"));
 		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -246,8 +246,8 @@ static void test_torn_seeded(void **state)
 	uint64_t k = torn(5, "-w");
 
 	assert_int_equal(k, sys_keep_bytes(&r, 0, 3, 5, 100));
-	assert_int_equal(torn(5, "-w"), k);	  /* replay: the same byte */
-	assert_int_equal(torn(5, "-v"), k);	  /* writev is cut the same way */
+	assert_int_equal(torn(5, "-w"), k); /* replay: the same byte */
+	assert_int_equal(torn(5, "-v"), k); /* writev is cut the same way */
 	printf("    seed 5 tears the 3rd write after byte %llu\n", (unsigned long long)k);
 }
 

@@ -75,7 +75,8 @@ static void supervise(struct sys_supervisor *s, int pidfd, struct run *res)
 
 	for (;;) {
 		struct pollfd p[2] = { { sys_supervisor_fd(s), POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-		int r = poll(p, 2, sys_supervisor_timeout_ms(s) < 0 ? 100 : sys_supervisor_timeout_ms(s));
+		int r = poll(p, 2,
+			     sys_supervisor_timeout_ms(s) < 0 ? 100 : sys_supervisor_timeout_ms(s));
 
 		assert_true(r >= 0);
 		r = sys_supervisor_handle(s, &inj);
@@ -88,8 +89,7 @@ static void supervise(struct sys_supervisor *s, int pidfd, struct run *res)
 	}
 }
 
-static void run(const struct sys_rules *rs, uint64_t seed, const char *const *argv,
-		struct run *res)
+static void run(const struct sys_rules *rs, uint64_t seed, const char *const *argv, struct run *res)
 {
 	struct sys_filter *f = NULL;
 	struct sys_supervisor *s = NULL;
@@ -169,7 +169,8 @@ static const char *probe_of(void **state)
 static void test_errno(void **state)
 {
 	const char *probe = probe_of(state);
-	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]");
+	struct sys_rules *rs =
+		rules("rules: [{calls: write, path: data.log, nth: 1, errno: ENOSPC}]");
 	struct run r;
 
 	run(rs, 1, PROBE("data.log", "3", "100"), &r);
@@ -190,7 +191,8 @@ static void test_errno(void **state)
 static void test_short(void **state)
 {
 	const char *probe = probe_of(state);
-	struct sys_rules *rs = rules("rules: [{calls: [write, pwrite], path: '*.log', nth: 2, short: 10}]");
+	struct sys_rules *rs =
+		rules("rules: [{calls: [write, pwrite], path: '*.log', nth: 2, short: 10}]");
 	struct run r;
 
 	run(rs, 1, PROBE("-p", "data.log", "3", "100"), &r);
@@ -213,9 +215,10 @@ static void torn_case(const char *probe, const char *mode, uint64_t keep)
 	struct run r;
 	const char *const argv[] = { probe, mode, "data.log", "5", "100", NULL };
 
-	snprintf(yaml, sizeof(yaml),
-		 "rules: [{calls: [write, pwrite, writev], path: data.log, nth: 3, torn: {keep: %llu}, then: crash}]",
-		 (unsigned long long)keep);
+	snprintf(
+		yaml, sizeof(yaml),
+		"rules: [{calls: [write, pwrite, writev], path: data.log, nth: 3, torn: {keep: %llu}, then: crash}]",
+		(unsigned long long)keep);
 	rs = rules(yaml);
 	run(rs, 1, argv, &r);
 	assert_true(WIFSIGNALED(r.status));
@@ -242,7 +245,8 @@ static void test_torn(void **state)
 static void test_torn_random_replays(void **state)
 {
 	const char *probe = probe_of(state);
-	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, nth: 2, torn: {keep: random}, then: crash}]");
+	struct sys_rules *rs = rules(
+		"rules: [{calls: write, path: data.log, nth: 2, torn: {keep: random}, then: crash}]");
 	struct run a, b, c;
 
 	run(rs, 99, PROBE("data.log", "4", "100"), &a);
@@ -310,7 +314,8 @@ static void test_crash_rename(void **state)
 static void test_after(void **state)
 {
 	const char *probe = probe_of(state);
-	struct sys_rules *rs = rules("rules: [{calls: write, path: data.log, after: 2, errno: EIO}]");
+	struct sys_rules *rs =
+		rules("rules: [{calls: write, path: data.log, after: 2, errno: EIO}]");
 	struct run r;
 
 	run(rs, 1, PROBE("data.log", "5", "100"), &r);
@@ -324,7 +329,8 @@ static void test_unmatched_continue(void **state)
 {
 	const char *probe = probe_of(state);
 	/* write is trapped, but only other.log is named: data.log and stdout run untouched */
-	struct sys_rules *rs = rules("rules: [{calls: [write, fsync], path: other.log, errno: EIO}]");
+	struct sys_rules *rs =
+		rules("rules: [{calls: [write, fsync], path: other.log, errno: EIO}]");
 	struct run r;
 
 	run(rs, 1, PROBE("data.log", "5", "100"), &r);
@@ -356,7 +362,8 @@ static void test_io_uring(void **state)
 static void test_delay(void **state)
 {
 	const char *probe = probe_of(state);
-	struct sys_rules *rs = rules("rules: [{calls: fsync, path: data.log, nth: 1, delay: 200ms}]");
+	struct sys_rules *rs =
+		rules("rules: [{calls: fsync, path: data.log, nth: 1, delay: 200ms}]");
 	int64_t t0 = time_mono_ns();
 	struct run r;
 
@@ -401,13 +408,23 @@ static int setup(void **state)
 int main(int argc, char **argv)
 {
 /* Each case against the dynamic probe, then the static one. */
-#define BOTH(f)                                                                              \
-	{ #f, f, setup, NULL, &probe_dyn }, { #f " (static)", f, setup, NULL, &probe_static }
+#define BOTH(f)                                               \
+	{ #f, f, setup, NULL, &probe_dyn },                   \
+	{                                                     \
+#f " (static)", f, setup, NULL, &probe_static \
+	}
 	const struct CMUnitTest tests[] = {
-		BOTH(test_errno),	     BOTH(test_short),	      BOTH(test_torn),
-		BOTH(test_torn_random_replays), BOTH(test_crash_fsync), BOTH(test_crash_rename),
-		BOTH(test_after),	     BOTH(test_unmatched_continue), BOTH(test_io_uring),
-		BOTH(test_delay),	     BOTH(test_traps_only_named),
+		BOTH(test_errno),
+		BOTH(test_short),
+		BOTH(test_torn),
+		BOTH(test_torn_random_replays),
+		BOTH(test_crash_fsync),
+		BOTH(test_crash_rename),
+		BOTH(test_after),
+		BOTH(test_unmatched_continue),
+		BOTH(test_io_uring),
+		BOTH(test_delay),
+		BOTH(test_traps_only_named),
 	};
 	const char *why;
 	char cmd[128];

@@ -45,7 +45,8 @@ static void test_offsets(void **unused)
 	assert_ptr_equal(fault_lookup("clock")->attach(v), &clock_attach_ops);
 	fault_lookup("clock")->free(v);
 
-	assert_int_equal(parse("{node: n1, offset: -2m, monotonic: 1.5s}", &v, msg, sizeof(msg)), 0);
+	assert_int_equal(parse("{node: n1, offset: -2m, monotonic: 1.5s}", &v, msg, sizeof(msg)),
+			 0);
 	st = v;
 	assert_true(st->realtime && st->monotonic);
 	assert_true(st->realtime_ns == -120000000000LL);

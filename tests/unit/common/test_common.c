@@ -159,10 +159,10 @@ static void test_error(void **state)
 static void test_errname(void **state)
 {
 	static const char *const all[] = {
-		"ENOSPC", "EIO",   "EDQUOT", "EROFS",  "EFBIG",	 "EINTR",     "EAGAIN",
-		"EBADF",  "EACCES", "EPERM", "ENOENT", "EEXIST", "EMFILE",    "ENFILE",
-		"ENOMEM", "EINVAL", "EXDEV", "ESTALE", "ENOSYS", "EOPNOTSUPP", "ENODEV",
-		"ENXIO",  "ETIMEDOUT", "EBUSY",
+		"ENOSPC", "EIO",	"EDQUOT", "EROFS",  "EFBIG",	 "EINTR",
+		"EAGAIN", "EBADF",	"EACCES", "EPERM",  "ENOENT",	 "EEXIST",
+		"EMFILE", "ENFILE",	"ENOMEM", "EINVAL", "EXDEV",	 "ESTALE",
+		"ENOSYS", "EOPNOTSUPP", "ENODEV", "ENXIO",  "ETIMEDOUT", "EBUSY",
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -185,9 +185,9 @@ static void test_errname(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations),  cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_rates),	   cmocka_unit_test(test_format),
-		cmocka_unit_test(test_crc32c),	   cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_durations),    cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_rates),	     cmocka_unit_test(test_format),
+		cmocka_unit_test(test_crc32c),	     cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_error),
 		cmocka_unit_test(test_errname),
 	};

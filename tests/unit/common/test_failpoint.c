@@ -43,7 +43,10 @@ static void test_bad_spec(void **state)
 	assert_int_equal(with_env(":2", NULL), -EINVAL);
 	assert_int_equal(with_env("x:0", NULL), -EINVAL);
 	assert_int_equal(with_env("x:2z", NULL), -EINVAL);
-	assert_int_equal(with_env("a-name-far-too-long-to-be-a-point-of-ours-a-name-far-too-long-to-be-one", NULL), -EINVAL);
+	assert_int_equal(
+		with_env("a-name-far-too-long-to-be-a-point-of-ours-a-name-far-too-long-to-be-one",
+			 NULL),
+		-EINVAL);
 	failpoint_reset();
 }
 
@@ -55,8 +58,8 @@ static void test_nth(void **state)
 	assert_int_equal(failpoint("node.spawn", -ENOEXEC), 0);
 	assert_int_equal(failpoint("node.spawn", -ENOEXEC), -ENOEXEC);
 	assert_int_equal(failpoint("node.spawn", -ENOEXEC), 0); /* only the 3rd */
-	assert_int_equal(with_env("run.dir", NULL), 0);       /* K defaults to 1 */
-	assert_int_equal(failpoint("run.dir", 0), -EIO);       /* no errno given: EIO */
+	assert_int_equal(with_env("run.dir", NULL), 0);		/* K defaults to 1 */
+	assert_int_equal(failpoint("run.dir", 0), -EIO);	/* no errno given: EIO */
 	failpoint_reset();
 }
 

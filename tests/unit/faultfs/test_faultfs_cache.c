@@ -146,8 +146,8 @@ static void torn_run(uint64_t ino, uint64_t seed, struct kept_log *l)
 	assert_int_equal(ffs_cache_write(c, key, fd, "/torn", buf, 64 * FFS_SECTOR, 0),
 			 64 * FFS_SECTOR);
 	*l = (struct kept_log){ 0 };
-	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, seed, log_kept, l, &dropped,
-				       &kept), 0);
+	assert_int_equal(
+		ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, seed, log_kept, l, &dropped, &kept), 0);
 	assert_int_equal(dropped + kept, 64);
 	assert_int_equal(kept, l->n);
 	/* Kept ones are torn in, the rest kept their old content, each sector whole. */
@@ -202,7 +202,8 @@ static void test_failed_fsync_loses_data(void **state)
 	assert_int_equal(ffs_cache_sync(c, K1, false), 0);
 	assert_int_equal(pread(fd, buf, 4, 0), 4);
 	assert_string_equal(buf, "aaaa");
-	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, 3, NULL, NULL, &dropped, &kept), 0);
+	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, 3, NULL, NULL, &dropped, &kept),
+			 0);
 	assert_int_equal(kept, 0);
 	assert_int_equal(dropped, 1);
 	ffs_cache_free(c);
@@ -257,7 +258,8 @@ static void test_against_shadow(void **state)
 		} else {
 			for (uint64_t i = 0; i < len; i++)
 				buf[i] = (unsigned char)(step + i);
-			assert_int_equal(ffs_cache_write(c, K1, fd, "/s", buf, len, off), (ssize_t)len);
+			assert_int_equal(ffs_cache_write(c, K1, fd, "/s", buf, len, off),
+					 (ssize_t)len);
 			memcpy(shadow + off, buf, len);
 			size = off + len > size ? off + len : size;
 		}
@@ -395,7 +397,8 @@ static void test_pages_against_model(void **state)
 		assert_int_equal(sectors, held);
 	}
 	assert_int_equal(ffs_cache_cut(c, FFS_KEEP_RANDOM_SECTORS, mc.seed, check_cut, &mc,
-				       &dropped, &kept), 0);
+				       &dropped, &kept),
+			 0);
 	assert_int_equal(dropped + kept, held);
 	assert_int_equal(mc.n, held);
 	ffs_cache_free(c);
@@ -404,8 +407,8 @@ static void test_pages_against_model(void **state)
 /* Pages far apart (the tree grows to its full height) are found, truncated and dropped. */
 static void test_far_offsets(void **state)
 {
-	static const uint64_t offs[] = { 0, 64 * 4096, 4096ull << 12, 1ull << 40, 1ull << 52,
-					 (1ull << 62) + 100 };
+	static const uint64_t offs[] = { 0,	     64 * 4096,	 4096ull << 12,
+					 1ull << 40, 1ull << 52, (1ull << 62) + 100 };
 	struct ffs_cache *c = ffs_cache_new();
 	_cleanup_close_ int fd = backing(NULL);
 	uint64_t files, sectors, dropped, kept;

@@ -98,7 +98,8 @@ static void test_many(void **state)
 	}
 	assert_int_equal(ffs_keeps_count(k), 5000);
 	for (uint64_t i = 0; i < 5000; i++) {
-		struct stat st = file_st((int64_t)i, (off_t)i), other = file_st((int64_t)i + 1, (off_t)i);
+		struct stat st = file_st((int64_t)i, (off_t)i),
+			    other = file_st((int64_t)i + 1, (off_t)i);
 
 		assert_true(ffs_keeps_may_keep(k, (struct ffs_key){ i % 7, i }, &st));
 		assert_false(ffs_keeps_may_keep(k, (struct ffs_key){ i % 7, i }, &other));

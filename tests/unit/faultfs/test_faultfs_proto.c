@@ -17,7 +17,9 @@ static void test_decode_bad_range(void **state)
 	char msg[128];
 
 	assert_int_equal(ffs_cmd_decode("arm-bad-range path=/d/*.log off=4KiB len=1 gran=4096 "
-					"ops=rw err=ENOSPC\n", &c, msg, sizeof(msg)), 0);
+					"ops=rw err=ENOSPC\n",
+					&c, msg, sizeof(msg)),
+			 0);
 	assert_int_equal(c.kind, FFS_CMD_ARM_BAD_RANGE);
 	assert_string_equal(c.path, "/d/*.log");
 	assert_int_equal(c.off, 4096);
@@ -26,7 +28,8 @@ static void test_decode_bad_range(void **state)
 	assert_int_equal(c.ops, FFS_OP_READ | FFS_OP_WRITE);
 	assert_int_equal(c.err, ENOSPC);
 	assert_int_equal(ffs_cmd_decode("arm-bad-range path=/f sectors=random(3) span=1MiB seed=5",
-					&c, msg, sizeof(msg)), 0);
+					&c, msg, sizeof(msg)),
+			 0);
 	assert_int_equal(c.random_n, 3);
 	assert_int_equal(c.span, 1 << 20);
 	assert_int_equal(c.seed, 5);
@@ -40,18 +43,19 @@ static void test_decode_others(void **state)
 	struct ffs_cmd c;
 	char msg[128];
 
-	assert_int_equal(ffs_cmd_decode("power-cut keep=random-sectors seed=7", &c, msg,
-					sizeof(msg)), 0);
+	assert_int_equal(
+		ffs_cmd_decode("power-cut keep=random-sectors seed=7", &c, msg, sizeof(msg)), 0);
 	assert_int_equal(c.keep, FFS_KEEP_RANDOM_SECTORS);
 	assert_int_equal(c.seed, 7);
 	assert_int_equal(ffs_cmd_decode("power-cut", &c, msg, sizeof(msg)), 0);
 	assert_int_equal(c.keep, FFS_KEEP_NONE);
-	assert_int_equal(ffs_cmd_decode("delay path=* ops=read,fsync delay=5ms", &c, msg,
-					sizeof(msg)), 0);
+	assert_int_equal(
+		ffs_cmd_decode("delay path=* ops=read,fsync delay=5ms", &c, msg, sizeof(msg)), 0);
 	assert_int_equal(c.ops, FFS_OP_READ | FFS_OP_FSYNC);
 	assert_int_equal(c.delay_ns, 5 * NSEC_PER_MSEC);
 	assert_int_equal(ffs_cmd_decode("bitrot path=/a%20b len=10 bits=4 mode=rest", &c, msg,
-					sizeof(msg)), 0);
+					sizeof(msg)),
+			 0);
 	assert_string_equal(c.path, "/a b");
 	assert_int_equal(c.mode, FFS_ROT_REST);
 	assert_int_equal(ffs_cmd_decode("fsync-errno path=/wal", &c, msg, sizeof(msg)), 0);
@@ -138,10 +142,8 @@ static void test_reply_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_bad_range),
-		cmocka_unit_test(test_decode_others),
-		cmocka_unit_test(test_decode_errors),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_decode_bad_range), cmocka_unit_test(test_decode_others),
+		cmocka_unit_test(test_decode_errors),	 cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_reply_status),
 	};
 

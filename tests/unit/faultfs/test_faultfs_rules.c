@@ -57,8 +57,9 @@ static void test_pinned_draws(void **state)
 		uint64_t pos;
 		unsigned bit;
 	} flips[] = { { 60801, 6 }, { 60460, 3 }, { 60631, 0 } };
-	struct ffs_rule r = { .kind = FFS_RULE_BITROT, .start = 60416, .end = 60416 + 512,
-			      .bits = 3, .seed = 3 };
+	struct ffs_rule r = {
+		.kind = FFS_RULE_BITROT, .start = 60416, .end = 60416 + 512, .bits = 3, .seed = 3
+	};
 	uint64_t got[5], pos;
 	unsigned bit;
 
@@ -74,8 +75,9 @@ static void test_pinned_draws(void **state)
 static void test_bad_ranges(void **state)
 {
 	struct ffs_rules rules = { 0 };
-	struct ffs_rule r = { .kind = FFS_RULE_BAD_RANGE, .glob = "*.log", .ops = FFS_OP_READ,
-			      .err = EIO };
+	struct ffs_rule r = {
+		.kind = FFS_RULE_BAD_RANGE, .glob = "*.log", .ops = FFS_OP_READ, .err = EIO
+	};
 	const struct ffs_rule *hit;
 
 	assert_int_equal(ffs_rule_align(&r, 4096, 512, 512), 0);
@@ -94,8 +96,13 @@ static void test_bad_ranges(void **state)
 static void test_bitrot(void **state)
 {
 	struct ffs_rules rules = { 0 };
-	struct ffs_rule r = { .kind = FFS_RULE_BITROT, .glob = "/f", .ops = FFS_OP_READ,
-			      .start = 100, .end = 200, .bits = 3, .seed = 9 };
+	struct ffs_rule r = { .kind = FFS_RULE_BITROT,
+			      .glob = "/f",
+			      .ops = FFS_OP_READ,
+			      .start = 100,
+			      .end = 200,
+			      .bits = 3,
+			      .seed = 9 };
 	unsigned char buf[300], buf2[300];
 	int diff = 0;
 
@@ -111,7 +118,8 @@ static void test_bitrot(void **state)
 	/* The same bits on every read, also when read in pieces. */
 	memset(buf2, 0, sizeof(buf2));
 	assert_true(ffs_rules_rot(&rules, "/f", buf2, 0, 150) +
-			    ffs_rules_rot(&rules, "/f", buf2 + 150, 150, 150) == 3);
+			    ffs_rules_rot(&rules, "/f", buf2 + 150, 150, 150) ==
+		    3);
 	assert_memory_equal(buf, buf2, sizeof(buf));
 	assert_int_equal(ffs_rules_rot(&rules, "/g", buf2, 0, 300), 0);
 	ffs_rules_release(&rules);
@@ -120,10 +128,14 @@ static void test_bitrot(void **state)
 static void test_delay_and_fsync_errno(void **state)
 {
 	struct ffs_rules rules = { 0 };
-	struct ffs_rule d = { .kind = FFS_RULE_DELAY, .glob = "*", .ops = FFS_OP_FSYNC,
-			      .delay_ns = 5000 };
-	struct ffs_rule e = { .kind = FFS_RULE_FSYNC_ERRNO, .glob = "/wal*", .ops = FFS_OP_FSYNC,
-			      .err = EIO, .count = 1 };
+	struct ffs_rule d = {
+		.kind = FFS_RULE_DELAY, .glob = "*", .ops = FFS_OP_FSYNC, .delay_ns = 5000
+	};
+	struct ffs_rule e = { .kind = FFS_RULE_FSYNC_ERRNO,
+			      .glob = "/wal*",
+			      .ops = FFS_OP_FSYNC,
+			      .err = EIO,
+			      .count = 1 };
 
 	assert_int_equal(ffs_rules_add(&rules, &d), 0);
 	assert_int_equal(ffs_rules_add(&rules, &e), 0);
@@ -182,14 +194,10 @@ static void test_on_reads_of(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_align),
-		cmocka_unit_test(test_pick_sectors),
-		cmocka_unit_test(test_pinned_draws),
-		cmocka_unit_test(test_bad_ranges),
-		cmocka_unit_test(test_bitrot),
-		cmocka_unit_test(test_delay_and_fsync_errno),
-		cmocka_unit_test(test_act_on_reads),
-		cmocka_unit_test(test_on_reads_of),
+		cmocka_unit_test(test_align),	     cmocka_unit_test(test_pick_sectors),
+		cmocka_unit_test(test_pinned_draws), cmocka_unit_test(test_bad_ranges),
+		cmocka_unit_test(test_bitrot),	     cmocka_unit_test(test_delay_and_fsync_errno),
+		cmocka_unit_test(test_act_on_reads), cmocka_unit_test(test_on_reads_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

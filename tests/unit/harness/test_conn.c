@@ -438,7 +438,8 @@ static void test_read_all(void **state)
 	assert_int_equal(read_all(mute, true, &k, 100), -ETIMEDOUT);
 	lfd = listener(&port);
 	close(lfd);
-	assert_int_equal(conn_read_all(&fake_driver, "127.0.0.1", port, 1000, on_kv, &k), -ECONNREFUSED);
+	assert_int_equal(conn_read_all(&fake_driver, "127.0.0.1", port, 1000, on_kv, &k),
+			 -ECONNREFUSED);
 }
 
 int main(void)

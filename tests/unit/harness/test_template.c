@@ -15,7 +15,8 @@ static void test_expand(void **state)
 	struct template_vars v = { 0 };
 	const char *bad = NULL;
 	char *out = NULL, **argv = NULL;
-	const char *tmpl[] = { "{bin}/kvlog-server", "--listen", "{addr}:{port}", "{replicas}", "{{x}}", NULL };
+	const char *tmpl[] = { "{bin}/kvlog-server", "--listen", "{addr}:{port}",
+			       "{replicas}",	     "{{x}}",	 NULL };
 
 	assert_int_equal(template_set(&v, "bin", "/b"), 0);
 	assert_int_equal(template_set(&v, "addr", "10.213.0.2"), 0);

@@ -60,7 +60,8 @@ static void test_values_pinned(void **state)
 	ledger_value(11, 1, 48, v);
 	assert_memory_equal(v, "1:b6248234:3oFzzJycRxyb5q2KAZGSNRy3OuUanqzyOu7gH", 48);
 	ledger_value(500, 123456, 64, v);
-	assert_memory_equal(v, "123456:3111c72a:HpgIkwg3xHLwP5lHfSXNROlNYTqT1plAxrofS8EU6psKJxDw", 64);
+	assert_memory_equal(v, "123456:3111c72a:HpgIkwg3xHLwP5lHfSXNROlNYTqT1plAxrofS8EU6psKJxDw",
+			    64);
 }
 
 /* One op every 10 ms from 0 to 5 s, 10 ms long; outcome by start time. */
@@ -105,8 +106,12 @@ static void run_in(struct verify_input *in, const struct final_read *fr, struct 
 static void run(const struct ledger *l, const struct final_read *fr, const struct verify_fault *f,
 		size_t nf, const int64_t *probes, size_t np, struct verify_result *res)
 {
-	struct verify_input in = { .ledger = l, .faults = f, .n_faults = nf, .probe_ok_ns = probes,
-				   .n_probe_ok = np, .rto_ops = 3 };
+	struct verify_input in = { .ledger = l,
+				   .faults = f,
+				   .n_faults = nf,
+				   .probe_ok_ns = probes,
+				   .n_probe_ok = np,
+				   .rto_ops = 3 };
 
 	run_in(&in, fr, res);
 }
@@ -223,7 +228,7 @@ static void test_rto_stall_with_timeouts(void **state)
 	assert_int_equal(res.rto[0].unknown, 32); /* sent 1.990 .. 2.300 */
 	/* detection: 1.990's write was 100 ms overdue at 2.090, long before its timeout */
 	assert_int_equal(res.rto[0].detect_ns, 90 * MS);
-	assert_int_equal(res.rto[0].late, 40);           /* 2.310 .. 2.700 */
+	assert_int_equal(res.rto[0].late, 40); /* 2.310 .. 2.700 */
 	assert_int_equal(res.rto_ns, 801 * MS);
 	assert_true(res.rto_ns >= 800 * MS);
 	verify_result_release(&res);
@@ -400,8 +405,12 @@ static void test_error_bound(void **state)
 	struct ledger *l = history(2000 * MS, 2700 * MS, LEDGER_FAILED);
 	struct verify_fault f = { 2000 * MS, -1 };
 	int64_t probes[] = { 2850 * MS };
-	struct verify_input in = { .ledger = l, .faults = &f, .n_faults = 1, .rto_ops = 3,
-				   .write_interval_ns = 40 * MS, .probe_lag_ns = 10 * MS };
+	struct verify_input in = { .ledger = l,
+				   .faults = &f,
+				   .n_faults = 1,
+				   .rto_ops = 3,
+				   .write_interval_ns = 40 * MS,
+				   .probe_lag_ns = 10 * MS };
 	struct final_read fr;
 	struct verify_result res;
 
@@ -588,7 +597,8 @@ static void test_timeline(void **state)
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
-	assert_int_equal(timeline_add(tl, 5, TL_FAULT_INJECTED, 0, "n1", 0, "SIGKILL \"%s\"", "x"), 0);
+	assert_int_equal(timeline_add(tl, 5, TL_FAULT_INJECTED, 0, "n1", 0, "SIGKILL \"%s\"", "x"),
+			 0);
 	assert_int_equal(timeline_add(tl, 9, TL_STEP_ENDED, 1, NULL, 0, NULL), 0);
 	assert_non_null(timeline_find(tl, TL_STEP_ENDED, 1));
 	assert_null(timeline_find(tl, TL_STEP_ENDED, 2));
@@ -599,7 +609,9 @@ static void test_timeline(void **state)
 
 		assert_non_null(f);
 		assert_non_null(fgets(line, sizeof(line), f));
-		assert_string_equal(line, "{\"t_ns\":5,\"event\":\"fault_injected\",\"index\":0,\"node\":\"n1\",\"status\":0,\"detail\":\"SIGKILL \\\"x\\\"\"}\n");
+		assert_string_equal(
+			line,
+			"{\"t_ns\":5,\"event\":\"fault_injected\",\"index\":0,\"node\":\"n1\",\"status\":0,\"detail\":\"SIGKILL \\\"x\\\"\"}\n");
 		fclose(f);
 	}
 	unlink(path);

@@ -26,7 +26,7 @@
 /* The fake target's answers on its first connection, by tag; none for 4 until 5 comes,
  * none for 7 and 8: after reading 8 it hangs up. */
 static const char *const first_answers[] = {
-	[1] = "1 ok\n", [2] = "2 fail not the primary\n", [3] = "3 unknown cannot tell\n",
+	[1] = "1 ok\n",	      [2] = "2 fail not the primary\n", [3] = "3 unknown cannot tell\n",
 	[5] = "5 ok\n4 ok\n", /* out of order */
 	[6] = "= ok\n",	      /* in order: 6 is the oldest in flight */
 };
@@ -100,11 +100,14 @@ static void run_until(struct loop *l, struct workload *w, struct ledger *led, si
 static void test_outcomes(void **state)
 {
 	static const enum ledger_outcome want[] = {
-		LEDGER_OK, LEDGER_FAILED, LEDGER_UNKNOWN, LEDGER_OK, LEDGER_OK, LEDGER_OK,
-		LEDGER_UNKNOWN, LEDGER_UNKNOWN,
+		LEDGER_OK, LEDGER_FAILED, LEDGER_UNKNOWN, LEDGER_OK,
+		LEDGER_OK, LEDGER_OK,	  LEDGER_UNKNOWN, LEDGER_UNKNOWN,
 	};
-	struct workload_config cfg = { .rate = 200, .clients = 1, .timeout_ns = 5 * NSEC_PER_SEC,
-				       .driver = &fake_driver, .t0_ns = time_mono_ns() };
+	struct workload_config cfg = { .rate = 200,
+				       .clients = 1,
+				       .timeout_ns = 5 * NSEC_PER_SEC,
+				       .driver = &fake_driver,
+				       .t0_ns = time_mono_ns() };
 	struct ledger *led = ledger_new(1, 40);
 	struct workload *w;
 	struct loop *l;
@@ -125,7 +128,8 @@ static void test_outcomes(void **state)
 	/* after the hang-up, a new connection: what it sent is acknowledged (a request that
 	 * went out on the old one just before it closed may be unknown) */
 	for (size_t i = 8; i < led->n; i++) {
-		assert_true(led->ops[i].outcome == LEDGER_OK || led->ops[i].outcome == LEDGER_UNKNOWN);
+		assert_true(led->ops[i].outcome == LEDGER_OK ||
+			    led->ops[i].outcome == LEDGER_UNKNOWN);
 		ok_later |= led->ops[i].outcome == LEDGER_OK;
 	}
 	assert_true(ok_later);

@@ -12,8 +12,7 @@
 #define US 1000LL
 
 /* A group of `covered` records synced from t0 for took ns, `waiting` arriving meanwhile. */
-static struct kvlog_group after_sync(int64_t t0, int64_t took, uint64_t covered,
-				     uint64_t waiting)
+static struct kvlog_group after_sync(int64_t t0, int64_t took, uint64_t covered, uint64_t waiting)
 {
 	struct kvlog_group g = { 0 };
 
@@ -39,8 +38,7 @@ static void test_lone_writer_never_waits(void **state)
 
 	assert_int_equal(g.want, 1);
 	/* its next record arrives right after the answer: synced at once, inline */
-	assert_int_equal(kvlog_group_next(&g, 1, false, 1150 * US + 1, &until),
-			 KVLOG_GROUP_INLINE);
+	assert_int_equal(kvlog_group_next(&g, 1, false, 1150 * US + 1, &until), KVLOG_GROUP_INLINE);
 	assert_int_equal(until, -1);
 }
 

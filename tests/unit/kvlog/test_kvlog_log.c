@@ -434,9 +434,10 @@ static void test_unsafe_no_truncate(void **state)
 	{
 		struct kvlog *l = NULL;
 
-		assert_int_equal(kvlog_open(&(struct kvlog_opts){ .dir = f->dir, .no_truncate = true },
-					    NULL, NULL, &st, &l),
-				 0);
+		assert_int_equal(
+			kvlog_open(&(struct kvlog_opts){ .dir = f->dir, .no_truncate = true }, NULL,
+				   NULL, &st, &l),
+			0);
 		assert_int_equal(kvlog_append(l, 10, 1, "k", 1, "v", 1), 0);
 		assert_int_equal(kvlog_write(l), 0);
 		kvlog_free(l);

@@ -27,8 +27,11 @@ static struct nlmsghdr *req(void *buf, uint16_t type, uint16_t flags, uint32_t l
 	struct nlmsghdr *h = buf;
 
 	memset(buf, fill, len);
-	*h = (struct nlmsghdr){ .nlmsg_len = len, .nlmsg_type = type, .nlmsg_flags = flags,
-				.nlmsg_seq = 77, .nlmsg_pid = 1234 };
+	*h = (struct nlmsghdr){ .nlmsg_len = len,
+				.nlmsg_type = type,
+				.nlmsg_flags = flags,
+				.nlmsg_seq = 77,
+				.nlmsg_pid = 1234 };
 	return h;
 }
 
@@ -106,7 +109,8 @@ static void test_set_ifindex(void **state)
 static void ack(uint8_t *buf, size_t *len, uint32_t seq, int error)
 {
 	struct nlmsghdr h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr)),
-			      .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = seq };
+			      .nlmsg_type = NLMSG_ERROR,
+			      .nlmsg_seq = seq };
 	struct nlmsgerr e = { .error = error, .msg = { .nlmsg_len = 32, .nlmsg_seq = seq } };
 
 	memcpy(buf + *len, &h, sizeof(h));
@@ -178,9 +182,11 @@ static void peer_is(struct nlattr *peer)
 	struct nlattr *tb[IFLA_MAX + 1];
 
 	assert_true(nla_len(peer) > (int)sizeof(struct ifinfomsg));
-	assert_int_equal(nla_parse(tb, IFLA_MAX,
-				   (struct nlattr *)((char *)nla_data(peer) + sizeof(struct ifinfomsg)),
-				   nla_len(peer) - (int)sizeof(struct ifinfomsg), NULL), 0);
+	assert_int_equal(
+		nla_parse(tb, IFLA_MAX,
+			  (struct nlattr *)((char *)nla_data(peer) + sizeof(struct ifinfomsg)),
+			  nla_len(peer) - (int)sizeof(struct ifinfomsg), NULL),
+		0);
 	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "eth0");
 	assert_int_equal(nla_get_u32(tb[IFLA_NUM_TX_QUEUES]), 1);
 	assert_int_equal(nla_get_u32(tb[IFLA_NUM_RX_QUEUES]), 1);
@@ -195,8 +201,7 @@ static void veth_is(struct nlmsghdr *h)
 	struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1], *data[VETH_INFO_MAX + 1];
 
 	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
-	assert_int_equal(h->nlmsg_flags,
-			 NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	assert_int_equal(ifi(h)->ifi_flags & IFF_UP, IFF_UP);
 	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
 	assert_string_equal(nla_get_string(tb[IFLA_IFNAME]), "vn3");
@@ -219,8 +224,7 @@ static void addr_is(struct nlmsghdr *h, int ifindex, uint32_t addr)
 	struct nlattr *tb[IFA_MAX + 1];
 
 	assert_int_equal(h->nlmsg_type, RTM_NEWADDR);
-	assert_int_equal(h->nlmsg_flags,
-			 NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	assert_int_equal(ifa->ifa_family, AF_INET);
 	assert_int_equal(ifa->ifa_prefixlen, 16);
 	assert_int_equal(ifa->ifa_index, ifindex);
@@ -241,8 +245,7 @@ static void test_lab_batch(void **state)
 	link_up_is(msg_at(&b, NETLINK_LAB_LO_UP), 1);
 	h = msg_at(&b, NETLINK_LAB_BRIDGE);
 	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
-	assert_int_equal(h->nlmsg_flags,
-			 NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	assert_int_equal(ifi(h)->ifi_index, 1000); /* named by nodes before it exists */
 	assert_int_equal(ifi(h)->ifi_flags & IFF_UP, IFF_UP);
 	assert_int_equal(nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
@@ -258,8 +261,9 @@ static void test_lab_batch(void **state)
 
 static void test_node_batch(void **state)
 {
-	struct netlink_node net = { .veth = "vn3", .lab_pid = 4242, .master = 7,
-				    .peer = "eth0", .prefix = 16 };
+	struct netlink_node net = {
+		.veth = "vn3", .lab_pid = 4242, .master = 7, .peer = "eth0", .prefix = 16
+	};
 	struct nl_batch b;
 
 	net.addr.s_addr = htonl(0x0ad50005); /* 10.213.0.5 */
@@ -281,9 +285,9 @@ static void test_node_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add),	   cmocka_unit_test(test_full),
+		cmocka_unit_test(test_add),	    cmocka_unit_test(test_full),
 		cmocka_unit_test(test_set_ifindex), cmocka_unit_test(test_acks),
-		cmocka_unit_test(test_lab_batch),  cmocka_unit_test(test_node_batch),
+		cmocka_unit_test(test_lab_batch),   cmocka_unit_test(test_node_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

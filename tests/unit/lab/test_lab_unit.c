@@ -23,7 +23,7 @@ static void test_cgroup_names(void **state)
 static void test_bad_options(void **state)
 {
 	static const char *const bad[] = { "10.213.0.0/7", "10.213.0.0/31", "10.213.0.0",
-					   "300.1.1.1/16", "x/16", "" };
+					   "300.1.1.1/16", "x/16",	    "" };
 	struct lab_options opt = LAB_OPTIONS_INIT;
 	struct lab *lab = NULL;
 	size_t i;

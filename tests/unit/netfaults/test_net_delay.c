@@ -114,13 +114,17 @@ static void test_bandwidth_parse(void **unused)
 	void *st;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(yaml_load_string("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &tree, &err), 0);
+		assert_int_equal(yaml_load_string("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &tree,
+						  &err),
+				 0);
 		assert_true(fault_bandwidth_ops.parse(tree, &ctx, &st, &err) < 0);
 		cfg_node_free(tree);
 		if (!strstr(err.msg, bad[i].msg) || err.col != bad[i].col)
 			fail_msg("%s: %d:%d: %s", bad[i].yaml, err.line, err.col, err.msg);
 	}
-	assert_int_equal(yaml_load_string("t.yaml", "{node: n2, rate: 1MiB/s, from: [n1]}", 36, &tree, &err), 0);
+	assert_int_equal(yaml_load_string("t.yaml", "{node: n2, rate: 1MiB/s, from: [n1]}", 36,
+					  &tree, &err),
+			 0);
 	assert_int_equal(fault_bandwidth_ops.parse(tree, &ctx, &st, &err), 0);
 	cfg_node_free(tree);
 	assert_string_equal(fault_bandwidth_ops.node(st), "n2");
@@ -233,7 +237,8 @@ static int kernel_verdicts_v(int k, uint32_t *ids, uint32_t *verdicts, int max)
 		     h = NLMSG_NEXT(h, left)) {
 			const struct nfqnl_msg_verdict_hdr *v = (const void *)(attr1(h) + 1);
 
-			assert_int_equal(h->nlmsg_type, (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT);
+			assert_int_equal(h->nlmsg_type,
+					 (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT);
 			if (!verdicts)
 				assert_int_equal(ntohl(v->verdict), NF_ACCEPT);
 			assert_true(got < max);
@@ -271,7 +276,8 @@ static struct net_delay *engine(const struct net_delay_spec *spec, int *k, int d
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	for (int i = 0; i < 3; i++) {
-		struct nlmsghdr *h = (struct nlmsghdr *)(acks + i * NLMSG_SPACE(sizeof(struct nlmsgerr)));
+		struct nlmsghdr *h =
+			(struct nlmsghdr *)(acks + i * NLMSG_SPACE(sizeof(struct nlmsgerr)));
 
 		h->nlmsg_type = NLMSG_ERROR;
 		h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
@@ -380,7 +386,9 @@ static void draw(uint64_t seed, int64_t *due, int n)
  * promise, and a change here breaks every recorded drill's. */
 static void test_seeded_jitter(void **unused)
 {
-	static const int64_t pinned[] = { 50487949, 56752265, 46022128, 43083611, 59580641, 49283699 };
+	static const int64_t pinned[] = {
+		50487949, 56752265, 46022128, 43083611, 59580641, 49283699
+	};
 	int64_t a[64], b[64], c[64];
 	bool differ = false, spread_lo = false, spread_hi = false;
 
@@ -401,7 +409,8 @@ static void test_seeded_jitter(void **unused)
  * verdict through the raw socket (here a unix socket that refuses the IPv4 address). */
 static void test_reorder_duplicate(void **unused)
 {
-	struct net_delay_spec spec = { .mean_ns = 50 * MS, .reorder_per10k = 10000,
+	struct net_delay_spec spec = { .mean_ns = 50 * MS,
+				       .reorder_per10k = 10000,
 				       .duplicate_per10k = 10000 };
 	struct net_delay_stats s;
 	uint32_t ids[4];
@@ -473,11 +482,16 @@ static void test_rule_bytes(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),	      cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_nfq_bytes),     cmocka_unit_test(test_nfq_parse),
-		cmocka_unit_test(test_schedule),      cmocka_unit_test(test_seeded_jitter),
-		cmocka_unit_test(test_reorder_duplicate), cmocka_unit_test(test_rule_bytes),
-		cmocka_unit_test(test_rate),		  cmocka_unit_test(test_bandwidth_parse),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_nfq_bytes),
+		cmocka_unit_test(test_nfq_parse),
+		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_seeded_jitter),
+		cmocka_unit_test(test_reorder_duplicate),
+		cmocka_unit_test(test_rule_bytes),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_bandwidth_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,7 +147,8 @@ static void fake_unsupported(void *h, const char *why)
 
 static void test_machine_lacks(void **unused)
 {
-	struct fault_env env = { .node_socket = fake_socket, .node_addr = fake_addr,
+	struct fault_env env = { .node_socket = fake_socket,
+				 .node_addr = fake_addr,
 				 .unsupported = fake_unsupported };
 	struct strbuf what = STRBUF_INIT;
 	struct cd_error err;

@@ -283,7 +283,8 @@ static int fake_select(void *h, const char *role, const char **node)
 
 static void test_leader_selector(void **unused)
 {
-	struct fault_env env = { .node_socket = fake_socket, .node_addr = fake_addr,
+	struct fault_env env = { .node_socket = fake_socket,
+				 .node_addr = fake_addr,
 				 .node_select = fake_select };
 	struct strbuf what = STRBUF_INIT;
 	struct cd_error err;
@@ -292,7 +293,8 @@ static void test_leader_selector(void **unused)
 	assert_null(fault_isolate_ops.node(st)); /* not known before the injection */
 	select_ret = -ENOTUNIQ;
 	assert_int_equal(fault_isolate_ops.inject(st, &env, &what), -ENOTUNIQ);
-	assert_non_null(strstr(what.buf, "isolate leader: more than one node's leader probe passed"));
+	assert_non_null(
+		strstr(what.buf, "isolate leader: more than one node's leader probe passed"));
 	strbuf_release(&what);
 	select_ret = -ENOENT;
 	assert_int_equal(fault_isolate_ops.inject(st, &env, &what), -ENOENT);

@@ -56,17 +56,23 @@ static void check_golden(const char *file, const struct strbuf *sb)
 static const struct report_bucket html_buckets[] = {
 	{ 1000 * MS, 50, 0, 0, 210, 900 },  { 1500 * MS, 50, 0, 0, 220, 950 },
 	{ 2000 * MS, 3, 41, 6, 300, 4000 }, { 2500 * MS, 44, 0, 0, 260, 1800 },
-	{ 3000 * MS, 50, 0, 0, 0, 0 },      { 3500 * MS, 49, 1, 0, 230, 990 },
+	{ 3000 * MS, 50, 0, 0, 0, 0 },	    { 3500 * MS, 49, 1, 0, 230, 990 },
 };
 static const struct report_band html_bands[] = {
 	{ REPORT_BAND_FAULT, 2000 * MS, 2000 * MS, "kill n1" },
 	{ REPORT_BAND_STEP, 2001 * MS, 2400 * MS, "restart n1" },
-	{ REPORT_BAND_STEP, 2002 * MS, 2050 * MS, "wait <ready> & \"n1\"" }, /* label collides: tooltip only */
+	{ REPORT_BAND_STEP, 2002 * MS, 2050 * MS,
+	  "wait <ready> & \"n1\"" }, /* label collides: tooltip only */
 };
 static const struct report_series html_series = {
-	.origin_ns = 1000 * MS, .bucket_ns = 500 * MS,
-	.buckets = html_buckets, .n_buckets = 6, .bands = html_bands, .n_bands = 3,
-	.rto_from_ns = 2000 * MS, .rto_to_ns = 4400 * MS,
+	.origin_ns = 1000 * MS,
+	.bucket_ns = 500 * MS,
+	.buckets = html_buckets,
+	.n_buckets = 6,
+	.bands = html_bands,
+	.n_bands = 3,
+	.rto_from_ns = 2000 * MS,
+	.rto_to_ns = 4400 * MS,
 };
 
 static void golden_html(const char *file, const struct report_suite *s,
@@ -75,7 +81,7 @@ static void golden_html(const char *file, const struct report_suite *s,
 	struct strbuf sb = STRBUF_INIT;
 
 	assert_int_equal(report_html_write(s, series, &sb), 0);
-	assert_null(strstr(sb.buf, "<script")); /* self-contained, inert */
+	assert_null(strstr(sb.buf, "<script"));	 /* self-contained, inert */
 	assert_null(strstr(sb.buf, "http://e")); /* fetches nothing (only the SVG namespace) */
 	assert_true(!series || strstr(sb.buf, "<svg"));
 	check_golden(file, &sb);
@@ -212,12 +218,12 @@ static void test_appends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_html),
-		cmocka_unit_test(test_pass),	 cmocka_unit_test(test_rto_miss),
-		cmocka_unit_test(test_rpo_miss), cmocka_unit_test(test_aborted),
-		cmocka_unit_test(test_nasty),	 cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_repeat),	 cmocka_unit_test(test_locale),
-		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_html),	 cmocka_unit_test(test_pass),
+		cmocka_unit_test(test_rto_miss), cmocka_unit_test(test_rpo_miss),
+		cmocka_unit_test(test_aborted),	 cmocka_unit_test(test_nasty),
+		cmocka_unit_test(test_empty),	 cmocka_unit_test(test_repeat),
+		cmocka_unit_test(test_locale),	 cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_appends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

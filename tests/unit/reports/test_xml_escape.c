@@ -26,9 +26,13 @@ static const struct escape_case cases[] = {
 	{ "t\tn\nr\r", "t\tn\nr&#13;", "t&#9;n&#10;r&#13;" },
 	{ "\x1b[31mred\x1b[0m", "red", "red" },
 	{ "\x1b[1;38;5;196mX\x1b[?25h", "X", "X" },
-	{ "\x1b]0;title\x07" "after", "after", "after" },
+	{ "\x1b]0;title\x07"
+	  "after",
+	  "after", "after" },
 	{ "\x1b]8;;http://x\x1b\\link", "link", "link" },
-	{ "\x1b(Bx\x1b" "7y", "xy", "xy" },
+	{ "\x1b(Bx\x1b"
+	  "7y",
+	  "xy", "xy" },
 	{ "cut\x1b", "cut", "cut" },
 	{ "cut\x1b[12", "cut", "cut" },
 	{ "osc\x1b]0;no end\nnext", "osc\nnext", "osc&#10;next" },
@@ -98,8 +102,8 @@ static size_t xml_char_len(const unsigned char *p, bool attr)
  * "]]>". */
 static void check_well_formed(const struct strbuf *sb, bool attr)
 {
-	static const char *const ents[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&apos;",
-					    "&#9;", "&#10;", "&#13;" };
+	static const char *const ents[] = { "&amp;",  "&lt;", "&gt;",  "&quot;",
+					    "&apos;", "&#9;", "&#10;", "&#13;" };
 	const unsigned char *p = (const unsigned char *)(sb->buf ? sb->buf : "");
 
 	assert_null(strstr((const char *)p, "]]>"));
@@ -114,7 +118,8 @@ static void check_well_formed(const struct strbuf *sb, bool attr)
 			n = xml_char_len(p, attr);
 		}
 		if (n == 0)
-			fail_msg("bad byte 0x%02x at %zu", *p, (size_t)(p - (const unsigned char *)sb->buf));
+			fail_msg("bad byte 0x%02x at %zu", *p,
+				 (size_t)(p - (const unsigned char *)sb->buf));
 		p += n;
 	}
 }
@@ -123,8 +128,8 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static unsigned char rand_byte(void)
 {
-	static const unsigned char pick[] = { 0x1b, '[', ']', '>', '&', '\r', 0x07, 0xc2, 0xef,
-					      0xbf, 0xed, 0xf4, 0x80, '\\', 'm', 0x7f };
+	static const unsigned char pick[] = { 0x1b, '[',  ']',	'>',  '&',  '\r', 0x07, 0xc2,
+					      0xef, 0xbf, 0xed, 0xf4, 0x80, '\\', 'm',	0x7f };
 
 	rng ^= rng << 13; /* xorshift64 */
 	rng ^= rng >> 7;

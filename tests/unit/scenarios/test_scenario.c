@@ -141,7 +141,8 @@ static void test_defaults(void **state)
 	assert_int_equal(parse("drill: d\nexpect: {rto: 2s, slow: 100ms}\n", &sc, &err), 0);
 	assert_int_equal(sc->expect.slow_ns, 100 * NSEC_PER_MSEC);
 	scenario_free(sc);
-	assert_int_equal(parse("drill: d\nrecovery: {at: 4s, steps: [{sleep: 1s}]}\n", &sc, &err), 0);
+	assert_int_equal(parse("drill: d\nrecovery: {at: 4s, steps: [{sleep: 1s}]}\n", &sc, &err),
+			 0);
 	assert_true(sc->has_recovery_at);
 	assert_int_equal(sc->recovery_at_ns, 4 * NSEC_PER_SEC);
 	assert_int_equal(sc->n_steps, 1);
@@ -161,7 +162,8 @@ static void test_fault_recovery(void **state)
 			       "  - {at: 3s, kill: n1}\n"
 			       "recovery:\n"
 			       "  - restart: n1\n",
-			       &sc, &err), 0);
+			       &sc, &err),
+			 0);
 	assert_int_equal(sc->n_steps, 3);
 	assert_int_equal(sc->steps[0].fault, 0);
 	assert_string_equal(sc->steps[1].kind, "wait");
@@ -174,8 +176,10 @@ static void test_fault_recovery(void **state)
 
 static void test_errors_keys(void **state)
 {
-	expect_error("drill: d\ntargt: kvlog\n", 2, 1, "unknown key 'targt' in a drill; did you mean 'target'?");
-	expect_error("drill: d\nzzzzzz: 1\n", 2, 1, "unknown key 'zzzzzz' in a drill; expected one of: drill, description");
+	expect_error("drill: d\ntargt: kvlog\n", 2, 1,
+		     "unknown key 'targt' in a drill; did you mean 'target'?");
+	expect_error("drill: d\nzzzzzz: 1\n", 2, 1,
+		     "unknown key 'zzzzzz' in a drill; expected one of: drill, description");
 	expect_error("target: kvlog\n", 1, 1, "missing required key 'drill'");
 	expect_error("drill: d\nworkload: {rat: 10/s}\n", 2, 12, "did you mean 'rate'?");
 	expect_error("drill: d\ndrill: e\n", 2, 1, "duplicate key 'drill' (first at line 1)");
@@ -185,10 +189,12 @@ static void test_errors_keys(void **state)
 
 static void test_errors_types(void **state)
 {
-	expect_error("drill: d\nnodes: {a: 1}\n", 2, 8, "nodes (a count or a list of names) must be a list, found a mapping");
+	expect_error("drill: d\nnodes: {a: 1}\n", 2, 8,
+		     "nodes (a count or a list of names) must be a list, found a mapping");
 	expect_error("drill: [a]\n", 1, 8, "expected a single value, found a list");
 	expect_error("drill: d\nfaults: {at: 1s}\n", 2, 9, "faults must be a list");
-	expect_error("drill: d\nexpect: {integrity: yes}\n", 2, 21, "expected true or false, found 'yes'");
+	expect_error("drill: d\nexpect: {integrity: yes}\n", 2, 21,
+		     "expected true or false, found 'yes'");
 	expect_error("drill: d\nnodes: 0\n", 2, 8, "0 is out of range: expected 1 to 256");
 	expect_error("drill: d\nnodes: three\n", 2, 8, "expected a whole number, found 'three'");
 	expect_error("drill: d\nseed: -1\n", 2, 7, "expected a whole number");
@@ -201,7 +207,8 @@ static void test_errors_units(void **state)
 	expect_error("drill: d\nfaults:\n  - at: 2\n    kill: n1\n", 3, 9, "bad duration '2'");
 	expect_error("drill: d\nworkload: {rate: 2000}\n", 2, 18, "bad rate '2000'");
 	expect_error("drill: d\nworkload: {value-size: 12Q}\n", 2, 24, "bad size '12Q'");
-	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24, "value-size must be 32 bytes to 64KiB");
+	expect_error("drill: d\nworkload: {value-size: 1MiB}\n", 2, 24,
+		     "value-size must be 32 bytes to 64KiB");
 	expect_error("drill: d\nexpect: {rpo: lots}\n", 2, 15, "rpo must be a count");
 	expect_error("drill: d\nexpect: {slow: fast}\n", 2, 16, "bad duration 'fast'");
 	expect_error("drill: d\nexpect: {rto: 1s, slow: 0ms}\n", 2, 25, "slow must be more than 0");
@@ -210,15 +217,22 @@ static void test_errors_units(void **state)
 
 static void test_errors_faults_steps(void **state)
 {
-	expect_error("drill: d\nfaults:\n  - at: 1s\n    kil: n1\n", 4, 5, "unknown fault kind 'kil'; did you mean 'kill'?");
-	expect_error("drill: d\nfaults:\n  - at: 1s\n    explode: n1\n", 4, 5, "unknown fault kind 'explode'");
-	expect_error("drill: d\nfaults:\n  - at: 1s\n    kill: n1\n    stop: n1\n", 5, 5, "found both 'kill' and 'stop'");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    kil: n1\n", 4, 5,
+		     "unknown fault kind 'kil'; did you mean 'kill'?");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    explode: n1\n", 4, 5,
+		     "unknown fault kind 'explode'");
+	expect_error("drill: d\nfaults:\n  - at: 1s\n    kill: n1\n    stop: n1\n", 5, 5,
+		     "found both 'kill' and 'stop'");
 	expect_error("drill: d\nfaults:\n  - at: 1s\n", 3, 5, "this fault names no kind");
 	expect_error("drill: d\nfaults:\n  - kill: n1\n", 3, 5, "missing required key 'at'");
-	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 1s}}\n", 3, 35, "heal at 1s comes before the fault");
-	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 4s, after: 1s}}\n", 3, 30, "heal takes one of");
-	expect_error("drill: d\nrecovery:\n  - restrat: n1\n", 3, 5, "unknown recovery step kind 'restrat'; did you mean 'restart'?");
-	expect_error("drill: d\nrecovery:\n  - reboot: n1\n", 3, 5, "unknown recovery step kind 'reboot' (`chaosdrill list`");
+	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 1s}}\n", 3, 35,
+		     "heal at 1s comes before the fault");
+	expect_error("drill: d\nfaults:\n  - {at: 3s, stop: n1, heal: {at: 4s, after: 1s}}\n", 3,
+		     30, "heal takes one of");
+	expect_error("drill: d\nrecovery:\n  - restrat: n1\n", 3, 5,
+		     "unknown recovery step kind 'restrat'; did you mean 'restart'?");
+	expect_error("drill: d\nrecovery:\n  - reboot: n1\n", 3, 5,
+		     "unknown recovery step kind 'reboot' (`chaosdrill list`");
 	expect_error("drill: d\nrecovery: {steps: 1}\n", 2, 19, "recovery steps must be a list");
 	expect_error("drill: d\nrecovery: {at: 1s}\n", 2, 11, "missing required key 'steps'");
 }
@@ -229,8 +243,10 @@ static void test_errors_nodes(void **state)
 	expect_error("drill: d\nnodes: [\"a b\"]\n", 2, 9, "bad node name 'a b'");
 	expect_error("drill: d\nnodes: [-x]\n", 2, 9, "bad node name '-x'");
 	expect_error("drill: d\nnodes: [{params: {a: b}}]\n", 2, 9, "missing required key 'name'");
-	expect_error("drill: d\nworkload: {node: n7}\n", 2, 18, "workload node 'n7' is not one of the drill's nodes");
-	expect_error("drill: d\nparams: {sync: [a]}\n", 2, 16, "expected a single value, found a list");
+	expect_error("drill: d\nworkload: {node: n7}\n", 2, 18,
+		     "workload node 'n7' is not one of the drill's nodes");
+	expect_error("drill: d\nparams: {sync: [a]}\n", 2, 16,
+		     "expected a single value, found a list");
 }
 
 static void test_errors_yaml(void **state)
@@ -238,7 +254,8 @@ static void test_errors_yaml(void **state)
 	expect_error("", 1, 1, "the file is empty");
 	expect_error("# only a comment\n", 1, 1, "the file is empty");
 	expect_error("---\n", 2, 1, "the file holds no drill");
-	expect_error("just some words\n", 1, 1, "a drill file must be a mapping (key: value), found a single value");
+	expect_error("just some words\n", 1, 1,
+		     "a drill file must be a mapping (key: value), found a single value");
 	expect_error("drill: [unclosed\n", 2, 1, "not valid YAML");
 	expect_error("drill: d\n\tbad: tab\n", 2, 1, "not valid YAML");
 	expect_error("a: &x 1\ndrill: *x\n", 2, 8, "YAML aliases (*x) are not supported");
@@ -286,7 +303,8 @@ static void test_disk(void **state)
 	scenario_free(sc);
 
 	expect_error("drill: d\ndisk: {fs: tmpfs}\n", 2, 7, "disk needs a size");
-	expect_error("drill: d\ndisk: {size: 4MiB, fs: ext4}\n", 2, 14, "between 8MiB (ext4) and 1TiB");
+	expect_error("drill: d\ndisk: {size: 4MiB, fs: ext4}\n", 2, 14,
+		     "between 8MiB (ext4) and 1TiB");
 	expect_error("drill: d\ndisk: {size: 1MiB, fs: zfs}\n", 2, 24, "unknown value 'zfs'");
 	expect_error("drill: d\ndisk: {size: 1MiB, quota: 2}\n", 2, 20, "unknown key 'quota'");
 	expect_error("drill: d\ndisk: 64MiB\n", 2, 7, "disk must be a mapping");

@@ -48,15 +48,22 @@ static void test_mechanism(void **unused)
 {
 	assert_int_equal(mechanism_of("{node: n2, rules: [{calls: write, errno: EIO}]}"),
 			 FAULT_SYSCALL_SECCOMP);
-	assert_int_equal(mechanism_of("{node: n2, mechanism: seccomp, rules: [{calls: write, errno: EIO}]}"),
-			 FAULT_SYSCALL_SECCOMP);
-	assert_int_equal(mechanism_of("{node: n2, mechanism: preload, rules: [{calls: [write, pwrite, writev, fsync, fdatasync, rename, openat, ftruncate, read, pread, unlink], errno: EIO}]}"),
-			 FAULT_SYSCALL_PRELOAD);
+	assert_int_equal(
+		mechanism_of("{node: n2, mechanism: seccomp, rules: [{calls: write, errno: EIO}]}"),
+		FAULT_SYSCALL_SECCOMP);
+	assert_int_equal(
+		mechanism_of(
+			"{node: n2, mechanism: preload, rules: [{calls: [write, pwrite, writev, fsync, fdatasync, rename, openat, ftruncate, read, pread, unlink], errno: EIO}]}"),
+		FAULT_SYSCALL_PRELOAD);
 	/* what kvlog-torn-write asks for */
-	assert_int_equal(mechanism_of("{node: n2, mechanism: preload, rules: [{calls: [write], path: txn.log, nth: 500, torn: {keep: random, rest: zeros}, then: crash}]}"),
-			 FAULT_SYSCALL_PRELOAD);
-	assert_int_equal(mechanism_of("{node: n2, mechanism: preload, io_uring: allow, rules: [{calls: write, errno: EIO}]}"),
-			 FAULT_SYSCALL_PRELOAD);
+	assert_int_equal(
+		mechanism_of(
+			"{node: n2, mechanism: preload, rules: [{calls: [write], path: txn.log, nth: 500, torn: {keep: random, rest: zeros}, then: crash}]}"),
+		FAULT_SYSCALL_PRELOAD);
+	assert_int_equal(
+		mechanism_of(
+			"{node: n2, mechanism: preload, io_uring: allow, rules: [{calls: write, errno: EIO}]}"),
+		FAULT_SYSCALL_PRELOAD);
 	assert_string_equal(fault_syscall_mechanism_name(FAULT_SYSCALL_PRELOAD), "preload");
 	assert_string_equal(fault_syscall_mechanism_name(FAULT_SYSCALL_SECCOMP), "seccomp");
 }
@@ -82,17 +89,20 @@ static void test_errors(void **unused)
 		 "unknown value 'ptrace'; expected one of: seccomp, preload");
 	error_is("node: n1\nmechanism: prelaod\nrules: [{calls: write, errno: EIO}]\n", 2, 12,
 		 "did you mean 'preload'");
-	error_is("node: n1\nmechanism: [preload]\nrules: [{calls: write, errno: EIO}]\n", 2, 12, "");
-	error_is("node: n1\nmechanism: preload\nio_uring: enosys\nrules: [{calls: write, errno: EIO}]\n",
-		 3, 11, "io_uring: enosys needs mechanism: seccomp");
+	error_is("node: n1\nmechanism: [preload]\nrules: [{calls: write, errno: EIO}]\n", 2, 12,
+		 "");
+	error_is(
+		"node: n1\nmechanism: preload\nio_uring: enosys\nrules: [{calls: write, errno: EIO}]\n",
+		3, 11, "io_uring: enosys needs mechanism: seccomp");
 	error_is("node: n1\nmechanism: preload\nrules:\n"
 		 "  - {calls: write, errno: EIO}\n"
 		 "  - {calls: [write, pwritev], errno: EIO}\n",
-		 5, 13, "the preload shim does not wrap pwritev (it wraps write, pwrite, writev, fsync");
+		 5, 13,
+		 "the preload shim does not wrap pwritev (it wraps write, pwrite, writev, fsync");
 	error_is("node: n1\nmechanism: preload\nrules: [{calls: sync_file_range, crash: before}]\n",
 		 3, 17, "does not wrap sync_file_range");
-	error_is("node: n1\nmechanism: preload\nrules: [{calls: fallocate, errno: ENOSPC}]\n", 3, 17,
-		 "use mechanism: seccomp");
+	error_is("node: n1\nmechanism: preload\nrules: [{calls: fallocate, errno: ENOSPC}]\n", 3,
+		 17, "use mechanism: seccomp");
 	/* the rules are checked before the mechanism's limits */
 	error_is("node: n1\nmechanism: preload\nrules: [{calls: pwritev, errno: ENOPE}]\n", 3, 33,
 		 "unknown errno 'ENOPE'");

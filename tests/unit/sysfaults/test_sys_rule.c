@@ -58,15 +58,16 @@ static void bad(const char *yaml, int line, int col, const char *want)
 
 static void test_parse_full(void **state)
 {
-	struct sys_rules *rs = ok("io_uring: enosys\n"
-				  "rules:\n"
-				  "  - {calls: [write, pwrite], path: txn.log, nth: 3, errno: ENOSPC}\n"
-				  "  - {calls: writev, path: '*.log', after: 2, short: 10}\n"
-				  "  - {calls: write, probability: 0.25, torn: {keep: random}, then: crash}\n"
-				  "  - {calls: fsync, from: 2s, crash: after}\n"
-				  "  - {calls: [rename, openat], crash: before}\n"
-				  "  - {calls: read, delay: 50ms}\n"
-				  "  - {calls: write, short: half, then: crash}\n");
+	struct sys_rules *rs =
+		ok("io_uring: enosys\n"
+		   "rules:\n"
+		   "  - {calls: [write, pwrite], path: txn.log, nth: 3, errno: ENOSPC}\n"
+		   "  - {calls: writev, path: '*.log', after: 2, short: 10}\n"
+		   "  - {calls: write, probability: 0.25, torn: {keep: random}, then: crash}\n"
+		   "  - {calls: fsync, from: 2s, crash: after}\n"
+		   "  - {calls: [rename, openat], crash: before}\n"
+		   "  - {calls: read, delay: 50ms}\n"
+		   "  - {calls: write, short: half, then: crash}\n");
 	const struct sys_rule *v = rs->v;
 
 	assert_int_equal(rs->n, 7);
@@ -176,17 +177,27 @@ static void test_match(void **state)
 	assert_false(sys_rule_matches(&r, &c));
 	/* rename matches on either name */
 	r = (struct sys_rule){ .calls = 1u << SYS_CALL_RENAME, .glob = "txn.log" };
-	c = (struct sys_call_info){ .call = SYS_CALL_RENAME, .path = "txn.tmp", .path2 = "txn.log" };
+	c = (struct sys_call_info){ .call = SYS_CALL_RENAME,
+				    .path = "txn.tmp",
+				    .path2 = "txn.log" };
 	assert_true(sys_rule_matches(&r, &c));
 }
 
 static void test_nth_after(void **state)
 {
 	struct sys_rule v[2] = {
-		{ .calls = 1u << SYS_CALL_WRITE, .glob = "a", .when = SYS_WHEN_NTH, .n = 3,
-		  .action = SYS_ACT_ERRNO, .err = EIO },
-		{ .calls = 1u << SYS_CALL_WRITE, .glob = "*", .when = SYS_WHEN_AFTER, .n = 4,
-		  .action = SYS_ACT_ERRNO, .err = ENOSPC },
+		{ .calls = 1u << SYS_CALL_WRITE,
+		  .glob = "a",
+		  .when = SYS_WHEN_NTH,
+		  .n = 3,
+		  .action = SYS_ACT_ERRNO,
+		  .err = EIO },
+		{ .calls = 1u << SYS_CALL_WRITE,
+		  .glob = "*",
+		  .when = SYS_WHEN_AFTER,
+		  .n = 4,
+		  .action = SYS_ACT_ERRNO,
+		  .err = ENOSPC },
 	};
 	uint64_t counts[2] = { 0, 0 };
 	struct sys_call_info ca = call(SYS_CALL_WRITE, "a", 8), cb = call(SYS_CALL_WRITE, "b", 8);
@@ -201,8 +212,8 @@ static void test_nth_after(void **state)
 	assert_int_equal(d.nth, 3);
 	assert_int_equal(d.err, EIO);
 	assert_false(d.crash);
-	assert_int_equal(counts[1], 5); /* counted by rule 1 too */
-	assert_true(sys_decide(v, 2, counts, 1, &ca, &d));  /* a#4 no; *#6 > 4 */
+	assert_int_equal(counts[1], 5);			   /* counted by rule 1 too */
+	assert_true(sys_decide(v, 2, counts, 1, &ca, &d)); /* a#4 no; *#6 > 4 */
 	assert_int_equal(d.rule, 1);
 	assert_int_equal(d.err, ENOSPC);
 	assert_int_equal(d.nth, 6);
@@ -214,8 +225,11 @@ static void test_nth_after(void **state)
 
 static void test_from(void **state)
 {
-	struct sys_rule r = { .calls = 1u << SYS_CALL_FSYNC, .glob = "*", .when = SYS_WHEN_FROM,
-			      .from_ns = 1000, .action = SYS_ACT_CRASH_BEFORE };
+	struct sys_rule r = { .calls = 1u << SYS_CALL_FSYNC,
+			      .glob = "*",
+			      .when = SYS_WHEN_FROM,
+			      .from_ns = 1000,
+			      .action = SYS_ACT_CRASH_BEFORE };
 	uint64_t count = 0;
 	struct sys_call_info c = call(SYS_CALL_FSYNC, "x", 0);
 	struct sys_decision d;
@@ -231,8 +245,12 @@ static void test_from(void **state)
 /* Which of 1000 calls fire under probability p with seed s. */
 static unsigned prob_run(uint64_t seed, double p, uint8_t *fired)
 {
-	struct sys_rule r = { .calls = 1u << SYS_CALL_WRITE, .glob = "*", .when = SYS_WHEN_PROB,
-			      .p = p, .action = SYS_ACT_ERRNO, .err = EIO };
+	struct sys_rule r = { .calls = 1u << SYS_CALL_WRITE,
+			      .glob = "*",
+			      .when = SYS_WHEN_PROB,
+			      .p = p,
+			      .action = SYS_ACT_ERRNO,
+			      .err = EIO };
 	struct sys_call_info c = call(SYS_CALL_WRITE, "x", 1);
 	struct sys_decision d;
 	uint64_t count = 0;
@@ -261,8 +279,12 @@ static void test_probability(void **state)
 
 static void test_keep(void **state)
 {
-	struct sys_rule r = { .calls = SYS_CALL_WRITES, .glob = "*", .action = SYS_ACT_TORN,
-			      .then_crash = true, .keep = SYS_KEEP_BYTES, .keep_bytes = 7 };
+	struct sys_rule r = { .calls = SYS_CALL_WRITES,
+			      .glob = "*",
+			      .action = SYS_ACT_TORN,
+			      .then_crash = true,
+			      .keep = SYS_KEEP_BYTES,
+			      .keep_bytes = 7 };
 	struct sys_call_info c = call(SYS_CALL_PWRITE, "x", 100);
 	struct sys_decision d;
 	uint64_t count = 0;
@@ -290,9 +312,17 @@ static void test_keep(void **state)
 static uint64_t tear_at(uint64_t seed, int noise)
 {
 	struct sys_rule v[2] = {
-		{ .calls = 1u << SYS_CALL_FSYNC, .glob = "*", .action = SYS_ACT_DELAY, .delay_ns = 1 },
-		{ .calls = SYS_CALL_WRITES, .glob = "txn.log", .when = SYS_WHEN_NTH, .n = 5,
-		  .action = SYS_ACT_TORN, .keep = SYS_KEEP_RANDOM, .then_crash = true },
+		{ .calls = 1u << SYS_CALL_FSYNC,
+		  .glob = "*",
+		  .action = SYS_ACT_DELAY,
+		  .delay_ns = 1 },
+		{ .calls = SYS_CALL_WRITES,
+		  .glob = "txn.log",
+		  .when = SYS_WHEN_NTH,
+		  .n = 5,
+		  .action = SYS_ACT_TORN,
+		  .keep = SYS_KEEP_RANDOM,
+		  .then_crash = true },
 	};
 	uint64_t counts[2] = { 0, 0 };
 	struct sys_call_info w = call(SYS_CALL_WRITE, "txn.log", 4096);
@@ -339,8 +369,12 @@ static void test_pinned_draws(void **state)
 {
 	static const uint64_t keep7[] = { 954, 3432, 2929, 1401, 3220, 1058, 4085, 394 };
 	struct sys_rule r = { .keep = SYS_KEEP_RANDOM };
-	struct sys_rule p = { .calls = 1u << SYS_CALL_WRITE, .glob = "*", .when = SYS_WHEN_PROB,
-			      .p = 0.25, .action = SYS_ACT_ERRNO, .err = EIO };
+	struct sys_rule p = { .calls = 1u << SYS_CALL_WRITE,
+			      .glob = "*",
+			      .when = SYS_WHEN_PROB,
+			      .p = 0.25,
+			      .action = SYS_ACT_ERRNO,
+			      .err = EIO };
 	struct sys_call_info c = { .call = SYS_CALL_WRITE, .path = "txn.log", .len = 100 };
 	struct sys_decision d;
 	uint64_t counts[1] = { 0 }, fired = 0;

@@ -52,7 +52,7 @@ static void elf64(const char *path, uint16_t machine, uint16_t type, const uint3
 
 static enum sys_shim_fit fit_of(void)
 {
-	enum sys_shim_fit fit = (enum sys_shim_fit)-1;
+	enum sys_shim_fit fit = (enum sys_shim_fit) - 1;
 
 	assert_int_equal(sys_shim_fit(shim, prog, &fit), 0);
 	return fit;
