@@ -285,6 +285,15 @@ static int begin(struct drill_run *r, const char *out_dir)
 	return 0;
 }
 
+/* "what: the error (what the lab says of it, when it says something)" */
+static int lab_error(struct drill_run *r, const char *what, int k)
+{
+	const char *why = lab_last_error();
+
+	return run_env_error(r, "%s: %s%s%s%s", what, strerror(-k), *why ? " (" : "", why,
+			     *why ? ")" : "");
+}
+
 static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 {
 	struct lab_options opt = LAB_OPTIONS_INIT;
@@ -303,11 +312,9 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	for (int i = 0; keep[i]; i++)
 		free(keep[i]);
 	if (k < 0)
-		return run_env_error(r, "cannot set up the lab: %s (%s)", strerror(-k),
-				     lab_last_error());
+		return lab_error(r, "cannot set up the lab", k);
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
-		return run_env_error(r, "cannot set up the nodes: %s (%s)", strerror(-k),
-				     lab_last_error());
+		return lab_error(r, "cannot set up the nodes", k);
 	if ((k = run_attach_prepare(r)) < 0)
 		return k; /* said why */
 	if ((k = run_sched_vars(r)) < 0)
