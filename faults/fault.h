@@ -2,7 +2,9 @@
  * (registry.c), one folder per family: node/ (kill, stop), net/ (partition, isolate, loss,
  * delay, bandwidth), sys/ (syscall: seccomp supervisor and LD_PRELOAD shim), faultfs/ (the
  * FUSE fault file system and power-cut, bitrot, bad-sectors), disk/ (disk-full on a node's
- * own disk). Faults include only common/; the harness hands them what they may do.
+ * own disk), clock/ (clock skew). What a family keeps on a node for the whole drill is a
+ * node attachment (attach.h). Faults include only common/; the harness hands them what
+ * they may do.
  *
  * Fault plug-ins: one file per kind behind one ops table, one static registry.
  * A fault never logs above debug, never exits, never forks on its own: the harness hands

@@ -1,7 +1,8 @@
 /* faults/net/: network faults, made inside the nodes' own network namespaces: partition
  * and isolate as unreachable routes (nl.c, the family's libnl file), loss as nftables
  * numgen rules (nft.c, its libnftnl file), delay, duplicate, reorder and bandwidth as an
- * NFQUEUE rule feeding a delay queue (delay_queue.c over nfq.c) that the harness runs.
+ * NFQUEUE rule feeding a delay queue (delay_queue.c over nfq.c) that the runner's event
+ * loop runs as the node's attachment (delay_attach.c).
  * This header holds what the family shares: the drop map and the helpers below.
  *
  * The drop map of a network partition: a directed "who drops traffic from whom" relation
