@@ -12,8 +12,9 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user",  "port",
-					   "params", "start",	    "probe",  "check", NULL };
+static const char *const target_keys[] = { "target", "description", "driver", "user",
+					   "port",   "params",	    "start",  "probe",
+					   "check",  "client",	    NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -105,6 +106,23 @@ static int parse_params(struct target_def *t, const struct cfg_node *v, struct c
 	return 0;
 }
 
+/* client: [argv], the adapter program, required by driver lines and only there. */
+static int parse_client(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
+{
+	const struct cfg_node *v = cfg_get(root, "client");
+	bool lines = strcmp(t->driver, "lines") == 0;
+
+	if (!v && lines)
+		return cfg_error(
+			cfg_get(root, "driver"), err,
+			"driver lines needs the key 'client' (argv of the adapter program)");
+	if (v && !lines)
+		return cfg_error(v, err,
+				 "'client' is for driver lines (an adapter program), not driver %s",
+				 t->driver);
+	return v ? parse_argv(v, "client", &t->client, err) : 0;
+}
+
 static int parse_target(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
 {
 	const struct cfg_node *v;
@@ -141,7 +159,7 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 		return r;
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
 		return r;
-	return 0;
+	return parse_client(t, root, err);
 }
 
 static bool valid_target_name(const char *name)
@@ -204,6 +222,7 @@ void target_free(struct target_def *t)
 	free(t->probe_ready.argv);
 	free(t->probe_leader.argv);
 	free(t->check.argv);
+	free(t->client.argv);
 	free(t->src_dir);
 	free(t->bin_dir);
 	cfg_node_free(t->tree);

@@ -42,6 +42,7 @@ struct target_def {
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
+	struct target_argv client;	 /* driver lines: the adapter program; else argc 0 */
 	char *src_dir;			 /* folder holding target.yaml (owned) */
 	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
 	struct cfg_node *tree;		 /* owned */
