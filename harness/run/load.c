@@ -8,13 +8,16 @@
 #include "common/cleanup.h"
 #include "common/timeutil.h"
 #include "common/units.h"
+#include "harness/run/adapter.h"
 #include "harness/run/conn.h"
 #include "harness/run/load.h"
 
 struct lclient {
 	const struct load_opts *o;
 	struct load_result *res;
-	struct conn *conn; /* owned; NULL once dead */
+	struct conn *conn;  /* owned; NULL once dead */
+	struct adapter *ad; /* owned: the client's adapter process, or NULL */
+	bool pinging;	    /* the adapter's ping is in flight */
 	int id;
 	uint64_t next, done; /* sets submitted / ended */
 	int64_t *start;	     /* owned ring of submit times, window entries */
@@ -63,12 +66,21 @@ static void note_latency(struct lclient *c, uint64_t tag)
 		(uint64_t)(time_mono_ns() - c->start[tag % (uint64_t)c->o->window]);
 }
 
+/* The tag of an adapter's ping: above any set's. */
+#define PING_TAG UINT64_MAX
+
 /* conn_done_fn */
 static void on_done(void *ud, uint64_t tag, const struct target_reply *r)
 {
 	struct lclient *c = ud;
 	char key[96];
 
+	if (tag == PING_TAG) {
+		c->pinging = false;
+		if (r->kind != TARGET_ACKED)
+			note_error(c->res, "ping", r);
+		return;
+	}
 	c->done++;
 	if (r->kind == TARGET_REFUSED) {
 		c->res->refused++;
@@ -115,6 +127,26 @@ static void refill(struct lclient *c, bool submitting)
 	}
 }
 
+/* Starts the client's adapter, adopts its pipes and queues a ping. */
+static int adapter_open(struct lclient *c)
+{
+	char node[64];
+	struct adapter_spec s = { .argv = c->o->adapter,
+				  .node = node,
+				  .stderr_path = c->o->adapter_stderr };
+	int r;
+
+	snprintf(node, sizeof(node), "%s:%u", c->o->host, c->o->port);
+	if ((r = adapter_start(&s, &c->ad)) < 0)
+		return r;
+	r = conn_adopt(c->o->driver, adapter_take_rfd(c->ad), adapter_take_wfd(c->ad), on_done, c,
+		       &c->conn);
+	if (r >= 0)
+		r = conn_submit_ping(c->conn, PING_TAG);
+	c->pinging = r >= 0;
+	return r;
+}
+
 static int clients_open(const struct load_opts *o, struct load_result *res, struct lclient *cl)
 {
 	for (int i = 0; i < o->clients; i++) {
@@ -126,7 +158,10 @@ static int clients_open(const struct load_opts *o, struct load_result *res, stru
 		c->val = malloc(o->value_size + 128);
 		if (!c->start || !c->val)
 			return -ENOMEM;
-		r = conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
+		if (o->adapter)
+			r = adapter_open(c);
+		else
+			r = conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
 		if (r < 0)
 			return r;
 	}
@@ -137,6 +172,7 @@ static void clients_free(struct lclient *cl, int n)
 {
 	for (int i = 0; i < n; i++) {
 		conn_free(cl[i].conn);
+		adapter_free(cl[i].ad);
 		free(cl[i].start);
 		free(cl[i].val);
 	}
@@ -178,9 +214,9 @@ static int poll_round(struct lclient *cl, int n, struct pollfd *pfd, bool submit
 	for (int i = 0; i < n; i++) {
 		struct lclient *c = &cl[i];
 
-		refill(c, submitting);
+		refill(c, submitting && !c->pinging);
 		pfd[2 * i] = pfd[2 * i + 1] = (struct pollfd){ .fd = -1 };
-		if (!c->conn || (!submitting && c->next == c->done))
+		if (!c->conn || (!submitting && c->next == c->done && !c->pinging))
 			continue;
 		poll_entries(c->conn, &pfd[2 * i]);
 		live++;
@@ -191,6 +227,19 @@ static int poll_round(struct lclient *cl, int n, struct pollfd *pfd, bool submit
 		if (pfd[2 * i].revents || pfd[2 * i + 1].revents)
 			client_io(&cl[i], &pfd[2 * i]);
 	return live;
+}
+
+/* Every adapter has answered its ping (10 s at most): 0, or -EIO if one died or did not. */
+static int clients_ready(struct lclient *cl, int n, struct pollfd *pfd)
+{
+	int64_t until = time_mono_ns() + 10 * NSEC_PER_SEC;
+
+	while (poll_round(cl, n, pfd, false) > 0 && time_mono_ns() < until)
+		;
+	for (int i = 0; i < n; i++)
+		if (!cl[i].conn || cl[i].pinging)
+			return -EIO;
+	return 0;
 }
 
 int load_run(const struct load_opts *o, struct load_result *res)
@@ -206,6 +255,8 @@ int load_run(const struct load_opts *o, struct load_result *res)
 		return -ENOMEM;
 	}
 	r = clients_open(o, res, cl);
+	if (r >= 0 && o->adapter && (r = clients_ready(cl, o->clients, pfd)) >= 0)
+		t0 = time_mono_ns();
 	for (bool submitting = true; r >= 0;) {
 		int64_t now = time_mono_ns();
 

@@ -6,6 +6,11 @@
  * final read can check every value it finds. Acknowledged keys go to o->acked, one a line.
  * A connection that dies is not replaced: what it had in flight counts as unknown.
  *
+ * With o->adapter (and o->driver the lines driver, harness/run/adapter.h), each client is an adapter
+ * process started with that argv (CHAOSDRILL_NODE=host:port) and spoken to over its
+ * stdin/stdout; every adapter has answered a ping before the clock starts, and each is
+ * killed and reaped before load_run returns.
+ *
  * Usage:
  *   struct load_opts o = { .driver = target_driver_lookup("kvlog"), .host = "127.0.0.1",
  *                          .port = p, .clients = 16, .window = 16,
@@ -36,6 +41,8 @@ struct load_opts {
 	FILE *acked;		     /* borrowed, may be NULL */
 	volatile sig_atomic_t *stop; /* borrowed, may be NULL: stop when set */
 	bool latencies;		     /* record each acknowledged set's latency */
+	char *const *adapter;	     /* borrowed, NULL-terminated argv, or NULL: TCP */
+	const char *adapter_stderr;  /* borrowed: adapters' stderr appended here; NULL: none */
 };
 
 struct load_result {
