@@ -31,8 +31,8 @@
 #include "common/cleanup.h"
 #include "common/timeutil.h"
 #include "common/units.h"
+#include "bench/common/bench_kvlog.h"
 #include "harness/run/load.h"
-#include "targets/kvlog/kvlog_client.h"
 
 struct bench {
 	int runs, window;
@@ -55,27 +55,10 @@ static bool wanted(const struct bench *b, const char *mode, bool any)
 	return false;
 }
 
-struct figure {
-	double rate, p50_us, p99_us;
-};
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_fig(const void *a, const void *b)
 {
-	double x = ((const struct figure *)a)->rate, y = ((const struct figure *)b)->rate;
+	double x = ((const struct bench_figure *)a)->rate,
+	       y = ((const struct bench_figure *)b)->rate;
 
 	return x < y ? -1 : x > y;
 }
@@ -131,55 +114,11 @@ static double baseline_median(const struct bench *b, bool over_zeros)
 
 	for (int i = 0; i < n; i++)
 		v[i] = baseline(b, over_zeros);
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	qsort(v, (size_t)n, sizeof(double), bench_cmp_double);
 	return v[n / 2];
 }
 
-static pid_t start_server(const struct bench *b, const char *data, uint16_t port, const char *sync)
-{
-	char listen[32];
-	pid_t pid;
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		dup2(null, STDERR_FILENO);
-		execl(b->server, "kvlog-server", "--data", data, "--listen", listen, "--sync", sync,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; pid > 0 && i < 200; i++) {
-		struct kvlog_client *c = NULL;
-
-		if (kvlog_client_open(listen, 100, &c) == 0) {
-			kvlog_client_free(c);
-			return pid;
-		}
-		usleep(20000);
-	}
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	return -1;
-}
-
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-		return 0;
-	return ntohs(sa.sin_port);
-}
-
-static int one_run(const struct bench *b, const char *sync, int clients, struct figure *fig)
+static int one_run(const struct bench *b, const char *sync, int clients, struct bench_figure *fig)
 {
 	struct load_opts o = { .driver = target_driver_lookup("kvlog"),
 			       .host = "127.0.0.1",
@@ -190,39 +129,30 @@ static int one_run(const struct bench *b, const char *sync, int clients, struct 
 			       .prefix = "b",
 			       .latencies = true };
 	struct load_result res;
-	char data[512], cmd[600];
+	char data[512];
 	pid_t pid;
 	int r;
 
 	snprintf(data, sizeof(data), "%s/kvlog-bench.%d.%s.%d", b->dir, (int)getpid(), sync,
 		 clients);
-	o.port = free_port();
-	pid = start_server(b, data, o.port, sync);
+	o.port = bench_free_port();
+	pid = bench_kvlog_start(b->server, data, o.port, sync);
 	if (pid < 0)
 		return -EIO;
 	r = load_run(&o, &res);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data);
-	if (system(cmd) != 0)
+	if (bench_kvlog_stop(pid, data) < 0 && r >= 0)
 		r = -EIO;
-	if (r >= 0 && res.nlat) {
-		qsort(res.lat_ns, res.nlat, sizeof(*res.lat_ns), cmp_u64);
-		fig->rate = (double)res.acked / ((double)res.elapsed_ns / 1e9);
-		fig->p50_us = (double)res.lat_ns[res.nlat / 2] / 1e3;
-		fig->p99_us = (double)res.lat_ns[res.nlat * 99 / 100] / 1e3;
-	}
+	if (r >= 0 && bench_load_figure(&res, fig) < 0)
+		r = -EIO;
 	if (res.error[0])
 		fprintf(stderr, "kvlog-bench: %s/%d: %s\n", sync, clients, res.error);
-	if (r >= 0 && !res.nlat)
-		r = -EIO;
 	load_result_free(&res);
 	return r;
 }
 
 static void measure(const struct bench *b, const char *sync, int clients)
 {
-	struct figure figs[32];
+	struct bench_figure figs[32];
 	int n = 0;
 
 	for (int i = 0; i < b->runs && i < 32; i++)
