@@ -54,7 +54,8 @@ struct target_def {
 const char *target_src_root(void);
 const char *target_bin_root(void);
 
-/* -ENOENT when no such target (err says so); other errors are located in target.yaml. */
+/* NAME/target.yaml, else examples/NAME/target.yaml under target_src_root(). -ENOENT when
+ * no such target (err says so); other errors are located in target.yaml. */
 int target_load(const char *name, struct target_def **out, struct cd_error *err);
 void target_free(struct target_def *t);
 const struct target_param_def *target_param(const struct target_def *t, const char *name);

@@ -265,6 +265,11 @@ size_t conn_in_flight(const struct conn *c)
 	return c->n;
 }
 
+int conn_err(const struct conn *c)
+{
+	return c->err;
+}
+
 const char *conn_error(const struct conn *c)
 {
 	return c->err ? c->why : "";
@@ -419,6 +424,21 @@ static int dispatch(struct conn *c, const struct target_reply *r)
 	return 0;
 }
 
+/* Kills the connection over bytes the driver cannot decode, quoting the first of them
+ * (printable ASCII as is, the rest as \xNN) up to a newline. */
+static int undecodable(struct conn *c, const unsigned char *p, size_t len, int err)
+{
+	char q[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && p[i] != '\n' && n + 5 < sizeof(q); i++)
+		n += (size_t)snprintf(q + n, sizeof(q) - n,
+				      p[i] >= ' ' && p[i] <= '~' ? "%c" : "\\x%02x", p[i]);
+	q[n] = '\0';
+	return fail(c, err, "'%s%s' is not a reply (%s driver: %s)", q,
+		    n + 5 >= sizeof(q) ? "..." : "", c->d->name, strerror(-err));
+}
+
 /* Decodes and dispatches every whole reply received. */
 static int decode(struct conn *c)
 {
@@ -434,9 +454,7 @@ static int decode(struct conn *c)
 		if (n == 0)
 			return 0;
 		if (n < 0 || (size_t)n > len)
-			return fail(c, n < 0 ? (int)n : -EPROTO,
-				    "a reply the %s driver cannot decode: %s", c->d->name,
-				    strerror(n < 0 ? (int)-n : EPROTO));
+			return undecodable(c, p, len, n < 0 ? (int)n : -EPROTO);
 		k = dispatch(c, &r);
 		done_with(&c->in, (size_t)n);
 		if (k < 0)

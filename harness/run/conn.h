@@ -57,6 +57,8 @@ bool conn_connected(const struct conn *c);
 bool conn_want_write(const struct conn *c);
 /* Operations in flight. */
 size_t conn_in_flight(const struct conn *c);
+/* What killed the connection (-errno; -ECONNRESET: the far end closed it), 0 while alive. */
+int conn_err(const struct conn *c);
 /* Why the connection died, "" while it has not. Borrowed. */
 const char *conn_error(const struct conn *c);
 
