@@ -2,7 +2,7 @@
  * the line protocol (`driver: lines`, docs/adapters.md). What a user writes for a system of
  * their own: libc only, none of chaosdrill's code.
  *
- *   kvlog-c-adapter [--connect-timeout MS] [ADDR:PORT]
+ *   kvlog-c-adapter [--timeout-ms MS] [--connect-timeout MS] [ADDR:PORT]
  *
  * The node is ADDR:PORT, else $CHAOSDRILL_NODE; a `connect` line moves the adapter to
  * another. Lines in on stdin, replies out on stdout, one a line, each headed by the id of
@@ -20,6 +20,12 @@
  *   (`connect`), a request of which any byte was sent is unknown: it may have been applied;
  *   one that was never sent, not even in part, is fail. Nothing is retried: the next request
  *   connects again, and if that connect fails, it is fail (it was never sent).
+ * - With --timeout-ms (the workload's write timeout, target.yaml's {timeout_ms}), a request
+ *   not answered within 80% of it is unknown, answered before the harness gives up on it
+ *   (a late reply would be the adapter's fault), and the connection is dropped with it
+ *   (the replies behind it would be late too); a read_all is unknown when 80% of it
+ *   passes without a key. A connect not made within that time (default 1 s;
+ *   --connect-timeout) fails what waited for it.
  * - A key or value of read_all that is not a printable token (bytes other than 0x21-0x7e)
  *   is printed with those bytes as '?', so that a line stays one line; it then differs
  *   from what the workload wrote, as the data it stands for does.
@@ -63,8 +69,9 @@ enum op_kind { OP_SET, OP_DUMP };
 struct op {
 	char id[ID_MAX];
 	enum op_kind kind;
-	uint64_t start; /* where its request begins in the connection's byte stream */
-	uint64_t count; /* DUMP: keys so far */
+	uint64_t start;	     /* where its request begins in the connection's byte stream */
+	uint64_t count;	     /* DUMP: keys so far */
+	int64_t deadline_ms; /* unknown if not answered by then; 0: no deadline */
 };
 
 /* The operations in flight, oldest first: a ring. */
@@ -86,9 +93,9 @@ struct node {
 
 struct adapter {
 	struct node node;
-	int connect_timeout_ms;
-	struct buf lin, lout; /* stdin not yet parsed; stdout not yet written */
-	bool eof, skipping;   /* stdin ended; discarding a line longer than MAX_LINE */
+	int connect_timeout_ms, op_timeout_ms; /* op_timeout_ms 0: none */
+	struct buf lin, lout;		       /* stdin not yet parsed; stdout not yet written */
+	bool eof, skipping; /* stdin ended; discarding a line longer than MAX_LINE */
 	int64_t drain_until_ms;
 };
 
@@ -343,6 +350,7 @@ static void request(struct adapter *a, const char *id, enum op_kind kind, const 
 	o->kind = kind;
 	o->start = n->queued;
 	o->count = 0;
+	o->deadline_ms = a->op_timeout_ms ? now_ms() + a->op_timeout_ms : 0;
 	n->queued += size;
 }
 
@@ -380,6 +388,8 @@ static int on_frame(struct adapter *a, struct op *o, const struct kvw_frame *f)
 			return -EBADMSG;
 		reply_kv(a, o->id, key, klen, val, vlen);
 		o->count++;
+		if (o->deadline_ms)
+			o->deadline_ms = now_ms() + a->op_timeout_ms; /* it progresses */
 		return 0;
 	}
 	if (f->type != KVW_END || kvw_get_u64(f, &count) < 0)
@@ -552,12 +562,28 @@ static int write_stdout(struct adapter *a)
 	return 0;
 }
 
-/* How long poll may wait: until a connect times out, or the drain after EOF ends. */
+/* The earliest deadline of what is in flight, INT64_MAX if none. Deadlines grow in
+ * request order, but for the oldest request's, which a read_all's progress moves on. */
+static int64_t overdue_at(const struct node *n)
+{
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < n->ops.n && i < 2; i++) {
+		const struct op *o = &n->ops.v[(n->ops.head + i) & (n->ops.cap - 1)];
+
+		if (o->deadline_ms && o->deadline_ms < t)
+			t = o->deadline_ms;
+	}
+	return t;
+}
+
+/* How long poll may wait: until a connect or a request times out, or the drain after EOF
+ * ends. */
 static int poll_timeout(const struct adapter *a)
 {
-	int64_t until = INT64_MAX, now = now_ms();
+	int64_t until = overdue_at(&a->node), now = now_ms();
 
-	if (a->node.fd >= 0 && !a->node.up)
+	if (a->node.fd >= 0 && !a->node.up && a->node.deadline_ms < until)
 		until = a->node.deadline_ms;
 	if (a->eof && a->drain_until_ms < until)
 		until = a->drain_until_ms;
@@ -590,6 +616,8 @@ static int step(struct adapter *a)
 	if (p[0].revents)
 		read_stdin(a);
 	node_flush(a);
+	if (n->fd >= 0 && now_ms() >= overdue_at(n))
+		node_dropf(a, "no reply in time from", 0);
 	if (a->eof && n->ops.n && now_ms() >= a->drain_until_ms)
 		node_drop(a, "stdin closed before the node answered");
 	return write_stdout(a) < 0 ? -EPIPE : 1;
@@ -598,16 +626,27 @@ static int step(struct adapter *a)
 static int parse_args(int argc, char **argv, struct adapter *a)
 {
 	const char *node = getenv("CHAOSDRILL_NODE");
-	int i = 1;
+	int i = 1, timeout = 0, connect_timeout = 0;
 
-	a->connect_timeout_ms = 1000;
-	if (i + 1 < argc && strcmp(argv[i], "--connect-timeout") == 0) {
-		a->connect_timeout_ms = atoi(argv[i + 1]);
-		i += 2;
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--timeout-ms") == 0)
+			timeout = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--connect-timeout") == 0)
+			connect_timeout = atoi(argv[i + 1]);
+		else
+			return -EINVAL;
 	}
 	if (i < argc)
 		node = argv[i++];
-	if (i < argc || a->connect_timeout_ms <= 0)
+	if (i < argc || timeout < 0 || connect_timeout < 0)
+		return -EINVAL;
+	a->op_timeout_ms = timeout * 4 / 5;
+	a->connect_timeout_ms = 1000;
+	if (connect_timeout)
+		a->connect_timeout_ms = connect_timeout;
+	else if (a->op_timeout_ms)
+		a->connect_timeout_ms = a->op_timeout_ms;
+	if (a->connect_timeout_ms <= 0 || (timeout && a->op_timeout_ms <= 0))
 		return -EINVAL;
 	if (node && *node && node_set(a, node) < 0) {
 		fprintf(stderr, "kvlog-c-adapter: bad node address '%s' (want A.B.C.D:PORT)\n",
@@ -623,7 +662,8 @@ int main(int argc, char **argv)
 	int r;
 
 	if (parse_args(argc, argv, &a) < 0) {
-		fprintf(stderr, "usage: kvlog-c-adapter [--connect-timeout MS] [ADDR:PORT]\n");
+		fprintf(stderr, "usage: kvlog-c-adapter [--timeout-ms MS] [--connect-timeout MS] "
+				"[ADDR:PORT]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

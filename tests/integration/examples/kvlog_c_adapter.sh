@@ -59,12 +59,13 @@ start() { # start NAME ADDR args...: a kvlog-server with data in $TMP/NAME; sets
 	fail "$name did not become ready on $addr"
 }
 
-# The adapter, as the engine starts it: the node in CHAOSDRILL_NODE.
 start a "$A" --sync batch
 APID=$LASTPID
 start b "$B" --role replica
-coproc AD { CHAOSDRILL_NODE=$A exec "${WRAP[@]}" "$ADAPTER" 2>>"$TMP/adapter.err"; }
-PIDS+=("$AD_PID")
+# The node in CHAOSDRILL_NODE, as the engine starts it, and a write timeout of 2 s.
+coproc AD { CHAOSDRILL_NODE=$A exec "${WRAP[@]}" "$ADAPTER" --timeout-ms 2000 2>>"$TMP/adapter.err"; }
+ADPID=$AD_PID # bash unsets AD_PID once the coprocess ends
+PIDS+=("$ADPID")
 IN=${AD[1]} OUT=${AD[0]}
 
 declare -A R KVN
@@ -150,8 +151,21 @@ ok "the old node's unknowns come before the connect's ok"
 kill -CONT "$APID"
 
 # The node killed with requests in flight: unknown; then, while it is down, fail.
+send "p4 ping"
+await p4
 send "c6 connect $A" "p3 ping"
 await c6 p3
+
+# A stopped node: no reply within 80% of the 2 s timeout is unknown, and comes before it.
+kill -STOP "$APID"
+t0=$(date +%s%N)
+send "t1 set tkey1 v"
+await t1
+dt=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$APID"
+is t1 "unknown no reply in time*" "no reply from a stopped node"
+[ "$dt" -ge 1500 ] && [ "$dt" -le 1950 ] || fail "t1 answered after ${dt}ms, want 1600ms (80% of 2 s)"
+ok "answered after ${dt}ms: before the 2 s timeout"
 kill -STOP "$APID"
 send "v1 set vkey1 v" "v2 set vkey2 v"
 sleep 0.3
@@ -179,7 +193,7 @@ ok "after the restart: all 202 acknowledged keys present, none of those that fai
 
 # EOF on stdin: the adapter exits 0 (under valgrind: with no error and no leak).
 exec {IN}>&-
-wait "$AD_PID"
+wait "$ADPID"
 rc=$?
 [ "$rc" = 0 ] || fail "adapter exited $rc at EOF${WRAP:+ (valgrind: 99 = errors or leaks)}"
 ok "exit 0 at EOF${WRAP:+, valgrind clean}"
