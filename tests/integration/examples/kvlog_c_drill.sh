@@ -5,6 +5,8 @@
 # every reply it gave parsed and answered a request in flight). With
 # --param unsafe=ack-before-write: exit 1, naming the lost writes.
 #
+# The replica-promote drill through it too, where the adapters are moved to another node.
+#
 #   kvlog_c_drill.sh CHAOSDRILL XMLLINT   (through ctest)
 set -u
 . "$(dirname "$0")/../drills/lib.sh"
@@ -28,6 +30,18 @@ for f in "$run_dir"/adapters/c*.stderr; do
   [ -s "$f" ] && { bad "adapter wrote to stderr ($f):"; head -5 "$f" | sed 's/^/  | /'; }
 done
 sed -n '/rto <=/,/integrity/p' "$work/out" | sed 's/^/  /'
+
+# Failover: the workload step moves every adapter to the promoted replica (connect lines).
+drill 0 tests/fixtures/scenarios/kvlog-c-replica-promote.yaml
+expect_out "workload now writes to r1"
+expect_out "kvlog-c-replica-promote: PASS (exit 0)"
+run_dir=$(ls -d "$work"/runs/kvlog-c-replica-promote-* | head -1)
+! grep -q '"event":"adapter' "$run_dir/timeline.jsonl" && ok "no adapter misbehaviour across the move" ||
+  bad "the engine saw the adapter misbehave: $(grep '"event":"adapter' "$run_dir/timeline.jsonl" | head -3)"
+after=$(awk -v t="$(sed -n 's/.*"t_ns":\([0-9]*\),"event":"step_ended".*workload.*/\1/p' \
+  "$run_dir/timeline.jsonl" | head -1)" '$5 == "ok" && t != "" && $2 > t' "$run_dir/ledger" | wc -l)
+[ "$after" -gt 100 ] && ok "$after writes acknowledged by r1 after the move" ||
+  bad "only $after writes acknowledged after the move"
 
 # ack-before-write loses the acknowledged writes still in flight to the disk at the kill;
 # nearly every kill lands while some are, so up to three tries.
