@@ -367,6 +367,11 @@ static bool workload_drained(struct drill_run *r, void *arg)
 	return workload_pending(r->wl) == 0;
 }
 
+static bool adapters_ready(struct drill_run *r, void *arg)
+{
+	return workload_ready(r->wl);
+}
+
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
@@ -380,8 +385,10 @@ static int drive(struct drill_run *r)
 	    (k = workload_start(r->wl, run_node_addr(r->wl_node), r->d->target->port)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
+	/* adapters answer ping before the warm-up starts, or the drill ends here (exit 3) */
+	if (!run_until(r, adapters_ready, NULL, -1))
+		return -EINTR;
 	until = run_now(r) + wc->warmup_ns;
-	/* adapters answer ping before the faults start, or the drill ends here (exit 3) */
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
 	r->steady_ns = run_now(r);

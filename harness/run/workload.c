@@ -440,6 +440,10 @@ int workload_start_nodes(struct workload *w, const char *const *hosts, const uin
 		r = set_target(&w->clients[i], hosts[i % n], ports[i % n]);
 	if (r < 0)
 		return r;
+	/* adapters start now, all of them, so that workload_ready can say they answered */
+	for (unsigned i = 0; w->cfg.adapters && i < w->cfg.clients; i++)
+		if (!w->clients[i].conn && (r = client_open(&w->clients[i])) < 0)
+			return r;
 	w->running = true;
 	w->start_ns = time_mono_ns();
 	w->issued = 0;
@@ -481,6 +485,14 @@ int workload_retarget(struct workload *w, const char *host, uint16_t port)
 void workload_stop(struct workload *w)
 {
 	w->running = false;
+}
+
+bool workload_ready(const struct workload *w)
+{
+	for (unsigned i = 0; w->cfg.adapters && i < w->cfg.clients; i++)
+		if (!w->clients[i].alive)
+			return false;
+	return true;
 }
 
 size_t workload_pending(const struct workload *w)
