@@ -359,6 +359,7 @@ static void time_out(struct workload *w, struct client *c, uint64_t id)
 	snprintf(why, sizeof(why), "no reply to operation %" PRIu64 " within %lld ms", id,
 		 (long long)(w->cfg.timeout_ns / NSEC_PER_MSEC));
 	conn_expire(c->conn, id);
+	finish(w, id, LEDGER_UNKNOWN); /* done by conn_expire, unless it was not in flight */
 	drop_why(c, why, 1);
 }
 
