@@ -11,13 +11,16 @@
 #include "harness/run/adapter.h"
 #include "harness/run/conn.h"
 #include "harness/run/load.h"
+#include "targets/lines/lines.h"
+
+#define PING_TAG UINT64_MAX /* an adapter's ping: never a set's tag */
 
 struct lclient {
 	const struct load_opts *o;
 	struct load_result *res;
-	struct conn *conn;  /* owned; NULL once dead */
-	struct adapter *ad; /* owned: the client's adapter process, or NULL */
-	bool pinging;	    /* the adapter's ping is in flight */
+	struct conn *conn;	 /* owned; NULL once dead */
+	struct adapter *adapter; /* owned, with conn: o->adapter */
+	bool pinging;		 /* the adapter's ping is in flight */
 	int id;
 	uint64_t next, done; /* sets submitted / ended */
 	int64_t *start;	     /* owned ring of submit times, window entries */
@@ -65,9 +68,6 @@ static void note_latency(struct lclient *c, uint64_t tag)
 	res->lat_ns[res->nlat++] =
 		(uint64_t)(time_mono_ns() - c->start[tag % (uint64_t)c->o->window]);
 }
-
-/* The tag of an adapter's ping: above any set's. */
-#define PING_TAG UINT64_MAX
 
 /* conn_done_fn */
 static void on_done(void *ud, uint64_t tag, const struct target_reply *r)
@@ -127,24 +127,24 @@ static void refill(struct lclient *c, bool submitting)
 	}
 }
 
-/* Starts the client's adapter, adopts its pipes and queues a ping. */
+/* Client c as an adapter: started, spoken to over its pipes, pinged. */
 static int adapter_open(struct lclient *c)
 {
-	char node[64];
+	char node[96];
 	struct adapter_spec s = { .argv = c->o->adapter,
 				  .node = node,
 				  .stderr_path = c->o->adapter_stderr };
 	int r;
 
 	snprintf(node, sizeof(node), "%s:%u", c->o->host, c->o->port);
-	if ((r = adapter_start(&s, &c->ad)) < 0)
+	if ((r = adapter_start(&s, &c->adapter)) < 0)
 		return r;
-	r = conn_adopt(c->o->driver, adapter_take_rfd(c->ad), adapter_take_wfd(c->ad), on_done, c,
-		       &c->conn);
-	if (r >= 0)
-		r = conn_submit_ping(c->conn, PING_TAG);
-	c->pinging = r >= 0;
-	return r;
+	r = conn_adopt(&lines_driver, adapter_take_rfd(c->adapter), adapter_take_wfd(c->adapter),
+		       on_done, c, &c->conn);
+	if (r < 0 || (r = conn_submit_ping(c->conn, PING_TAG)) < 0)
+		return r;
+	c->pinging = true;
+	return 0;
 }
 
 static int clients_open(const struct load_opts *o, struct load_result *res, struct lclient *cl)
@@ -158,10 +158,8 @@ static int clients_open(const struct load_opts *o, struct load_result *res, stru
 		c->val = malloc(o->value_size + 128);
 		if (!c->start || !c->val)
 			return -ENOMEM;
-		if (o->adapter)
-			r = adapter_open(c);
-		else
-			r = conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
+		r = o->adapter ? adapter_open(c) :
+				 conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
 		if (r < 0)
 			return r;
 	}
@@ -172,7 +170,7 @@ static void clients_free(struct lclient *cl, int n)
 {
 	for (int i = 0; i < n; i++) {
 		conn_free(cl[i].conn);
-		adapter_free(cl[i].ad);
+		adapter_free(cl[i].adapter);
 		free(cl[i].start);
 		free(cl[i].val);
 	}
@@ -229,7 +227,8 @@ static int poll_round(struct lclient *cl, int n, struct pollfd *pfd, bool submit
 	return live;
 }
 
-/* Every adapter has answered its ping (10 s at most): 0, or -EIO if one died or did not. */
+/* Every adapter has answered its ping (10 s at most), so that the clock starts with
+ * clients that are ready, whatever their start-up costs: 0, or -EIO. */
 static int clients_ready(struct lclient *cl, int n, struct pollfd *pfd)
 {
 	int64_t until = time_mono_ns() + 10 * NSEC_PER_SEC;

@@ -6,16 +6,17 @@
  * final read can check every value it finds. Acknowledged keys go to o->acked, one a line.
  * A connection that dies is not replaced: what it had in flight counts as unknown.
  *
- * With o->adapter (and o->driver the lines driver, harness/run/adapter.h), each client is an adapter
- * process started with that argv (CHAOSDRILL_NODE=host:port) and spoken to over its
- * stdin/stdout; every adapter has answered a ping before the clock starts, and each is
- * killed and reaped before load_run returns.
- *
  * Usage:
  *   struct load_opts o = { .driver = target_driver_lookup("kvlog"), .host = "127.0.0.1",
  *                          .port = p, .clients = 16, .window = 16,
  *                          .duration_ns = 2 * NSEC_PER_SEC };
  *   struct load_result res;  load_run(&o, &res);  ...  load_result_free(&res);
+ *
+ * With o.adapter (a client adapter's argv, docs/adapters.md) each client is that program
+ * instead of a TCP connection, spoken to in the line protocol (o.driver is then ignored),
+ * started with CHAOSDRILL_NODE=host:port; every adapter has answered a ping before the
+ * clock starts (so an adapter's start-up is not counted as load), and each is killed and
+ * reaped before load_run returns.
  */
 #ifndef CHAOSDRILL_HARNESS_LOAD_H
 #define CHAOSDRILL_HARNESS_LOAD_H
@@ -41,8 +42,8 @@ struct load_opts {
 	FILE *acked;		     /* borrowed, may be NULL */
 	volatile sig_atomic_t *stop; /* borrowed, may be NULL: stop when set */
 	bool latencies;		     /* record each acknowledged set's latency */
-	char *const *adapter;	     /* borrowed, NULL-terminated argv, or NULL: TCP */
-	const char *adapter_stderr;  /* borrowed: adapters' stderr appended here; NULL: none */
+	char *const *adapter;	     /* borrowed, may be NULL: clients are this program */
+	const char *adapter_stderr;  /* borrowed, may be NULL (/dev/null): where theirs goes */
 };
 
 struct load_result {

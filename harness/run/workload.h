@@ -73,6 +73,8 @@ int workload_start_nodes(struct workload *w, const char *const *hosts, const uin
 int workload_retarget(struct workload *w, const char *host, uint16_t port);
 void workload_stop(struct workload *w);
 size_t workload_pending(const struct workload *w);
+/* Every adapter has answered ping (always true without adapters). */
+bool workload_ready(const struct workload *w);
 /* Gives up on whatever is still pending (unknown) and closes every connection. */
 void workload_abandon(struct workload *w);
 struct workload_stats workload_stats(const struct workload *w);
