@@ -466,8 +466,7 @@ static int node_set(struct adapter *a, const char *addr)
 	snprintf(why, sizeof(why), "the client moved from %s to %s", n->name, addr);
 	node_drop(a, why);
 	snprintf(n->name, sizeof(n->name), "%s", addr);
-	n->sa = sa;
-	node_start(a); /* early; if it fails, the next request tries again */
+	n->sa = sa; /* connected to on the next request (docs/adapters.md: not before) */
 	return 0;
 }
 
