@@ -97,8 +97,8 @@ static int load_target(struct drill *d, struct cd_error *err)
 	}
 	if (r < 0)
 		return r;
-	d->driver = target_driver_lookup(d->target->driver);
-	if (!d->driver)
+	d->driver = d->target->driver ? target_driver_lookup(d->target->driver) : NULL;
+	if (d->target->driver && !d->driver)
 		return cd_error_set(
 			err, EINVAL, "", 0, 0,
 			"target %s names driver '%s', which this chaosdrill does not have",
@@ -110,6 +110,41 @@ static int load_target(struct drill *d, struct cd_error *err)
 		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target,
 				      err)) < 0)
 			return r;
+	return 0;
+}
+
+/* The key node of key in a mapping (for errors at the key), or NULL. */
+static const struct cfg_node *key_of(const struct cfg_node *map, const char *key)
+{
+	for (size_t i = 0; map && map->type == CFG_MAP && i < map->n; i++)
+		if (strcmp(map->keys[i]->scalar, key) == 0)
+			return map->keys[i];
+	return NULL;
+}
+
+/* Without a workload nothing counts lost writes or reads values back: the expectations
+ * that need one are errors at their key, saying why. */
+static int check_no_workload(struct drill *d, struct cd_error *err)
+{
+	static const char *const needs[] = { "rto", "rpo", "integrity" };
+	const struct cfg_node *expect = cfg_get(d->sc->tree, "expect");
+	const char *why;
+
+	d->no_workload = !d->target->driver || d->sc->workload.kind == SCENARIO_WORKLOAD_NONE;
+	if (!d->no_workload)
+		return 0;
+	d->driver = NULL;
+	why = d->target->driver ? "the drill has workload: none" :
+				  "its target has no driver (no workload can run)";
+	for (size_t i = 0; expect && i < ARRAY_SIZE(needs); i++) {
+		const struct cfg_node *k = key_of(expect, needs[i]);
+
+		if (k)
+			return cfg_error(k, err,
+					 "expect %s needs a workload, and %s; check the nodes with "
+					 "the target's check: or check-online: instead",
+					 needs[i], why);
+	}
 	return 0;
 }
 
@@ -210,6 +245,8 @@ int drill_load(const char *path, const struct drill_options *opts, struct drill 
 		r = apply_overrides(d, opts, err);
 	if (r >= 0)
 		r = load_target(d, err);
+	if (r >= 0)
+		r = check_no_workload(d, err);
 	if (r >= 0)
 		r = load_faults(d, err);
 	if (r >= 0)

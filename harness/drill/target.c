@@ -12,8 +12,9 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user",  "port",
-					   "params", "start",	    "probe",  "check", NULL };
+static const char *const target_keys[] = { "target", "description", "driver", "user",
+					   "port",   "params",	    "start",  "probe",
+					   "check",  "init",	    NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -115,10 +116,14 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	    (r = cfg_check_keys(root, target_keys, "target.yaml", err)) < 0 ||
 	    (r = cfg_get_string(root, "target", true, &t->name, err)) < 0 ||
 	    (r = cfg_get_string(root, "description", false, &t->description, err)) < 0 ||
-	    (r = cfg_get_string(root, "driver", true, &t->driver, err)) < 0 ||
+	    (r = cfg_get_string(root, "driver", false, &t->driver, err)) < 0 ||
 	    (r = cfg_get_string(root, "user", false, &t->user, err)) < 0 ||
 	    (r = cfg_get_uint(root, "port", true, 1, 65535, &port, err)) < 0)
 		return r;
+	t->user_pos = cfg_get(root, "user");
+	if (t->user && !*t->user)
+		return cfg_error(t->user_pos, err,
+				 "user must name a user (user: postgres), or be left out for root");
 	t->port = (uint16_t)port;
 	if ((v = cfg_get(root, "params")) && (r = parse_params(t, v, err)) < 0)
 		return r;
@@ -140,6 +145,8 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	    (r = parse_argv(cfg_get(v, "leader"), "probe leader", &t->probe_leader, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "init")) && (r = parse_argv(v, "init", &t->init, err)) < 0)
 		return r;
 	return 0;
 }
@@ -204,6 +211,7 @@ void target_free(struct target_def *t)
 	free(t->probe_ready.argv);
 	free(t->probe_leader.argv);
 	free(t->check.argv);
+	free(t->init.argv);
 	free(t->src_dir);
 	free(t->bin_dir);
 	cfg_node_free(t->tree);

@@ -3,6 +3,12 @@
  * fills per node ({bin}, {targets_bin}, {data}, {addr}, {port}, {name}, {replicas},
  * {peers}, and every param; harness/run/run_nodes.c).
  *
+ * `user: postgres` makes the node's data dir (and its disk and fault file system, when it
+ * has them) that user's, and runs the node and its helpers (probes, checkers, `init:`,
+ * exec steps on the node) as that user: a server that refuses root starts as it is.
+ * `init: [argv]` runs once per node, as the user, on the fresh data dir before the first
+ * start (initdb).
+ *
  * Usage:
  *   struct target_def *t;
  *   r = target_load("kvlog", &t, &err);   // from target_src_root()
@@ -33,8 +39,9 @@ struct target_argv {
 struct target_def {
 	const char *name;
 	const char *description;
-	const char *driver; /* workload driver name (targets/driver.h) */
-	const char *user;   /* run nodes as this user, or NULL for root */
+	const char *driver; /* workload driver name (targets/driver.h); NULL: none yet */
+	const char *user;   /* run nodes and their helpers as this user, or NULL for root */
+	const struct cfg_node *user_pos;
 	uint16_t port;
 	struct target_param_def *params;
 	size_t n_params;
@@ -42,6 +49,7 @@ struct target_def {
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
+	struct target_argv init;	 /* argc 0: none; once per node before its first start */
 	char *src_dir;			 /* folder holding target.yaml (owned) */
 	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
 	struct cfg_node *tree;		 /* owned */

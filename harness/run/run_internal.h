@@ -114,6 +114,9 @@ char *const *run_node_probe_argv(const struct run_node *n);
 /* The target's checker on its data: argv[0] (NULL: the target has none), its exit status
  * (-1 not run, -2 timed out, -3 could not start) and output. */
 const char *run_node_checker(const struct run_node *n, int *status, const char **output);
+/* After the attachments are prepared, before the first start: the target's user owns each
+ * data dir (chown through its disk and fault file system), then its `init:` runs there. */
+int run_nodes_own(struct drill_run *r);
 int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns);
 void run_nodes_stop(struct drill_run *r);
 void run_nodes_check(struct drill_run *r);

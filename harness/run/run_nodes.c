@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct run_node {
 	struct template_vars vars;		       /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
 	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
+	char **init_argv;   /* owned, expanded; NULL: the target has no `init:` */
 	int check_status;   /* exit status of the target's checker, -1 not run */
 	char *check_output; /* owned */
 };
@@ -245,6 +247,105 @@ int run_nodes_prepare(struct drill_run *r)
 		if (t->probe_leader.argc &&
 		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
 			return k;
+		if (t->init.argc && (k = expand(r, n, &t->init, &n->init_argv)) < 0)
+			return k;
+	}
+	return 0;
+}
+
+/* "UID:GID" of the target's user (a name or a number), for chown. */
+static int user_ids(const char *user, char *ids, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], *end;
+	unsigned long uid = strtoul(user, &end, 10);
+	int k = *user && !*end ? getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) :
+				 getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+
+	if (k != 0)
+		return -k;
+	if (!res)
+		return -ESRCH;
+	snprintf(ids, len, "%u:%u", (unsigned)pw.pw_uid, (unsigned)pw.pw_gid);
+	return 0;
+}
+
+#define OWN_TIMEOUT_NS (30 * NSEC_PER_SEC)
+#define INIT_TIMEOUT_NS (300 * NSEC_PER_SEC)
+
+/* chown of the data dir as the node sees it (in its mount namespace: through its disk and
+ * fault file system when it has them), so the target's user owns it. */
+static int own_data_dir(struct drill_run *r, struct run_node *n, const char *ids)
+{
+	const char *argv[] = { "chown", ids, LAB_DATA_PATH, NULL };
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct lab_run_result res;
+	int k;
+
+	cmd.argv = argv;
+	cmd.cwd = "/";
+	cmd.node_mounts = true;
+	if ((k = lab_run(r->lab, n->ln, &cmd, OWN_TIMEOUT_NS, &res)) < 0)
+		return run_env_error(r, "node %s: cannot run chown on its data dir: %s",
+				     n->sn->name, strerror(-k));
+	k = res.timed_out || !WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0;
+	if (k)
+		run_env_error(r, "node %s: chown %s of its data dir failed: %s", n->sn->name, ids,
+			      res.output && *res.output ? res.output : "no output");
+	else
+		timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0,
+			     "data dir owned by user %s (%s)", r->d->target->user, ids);
+	free(res.output);
+	return k ? -EIO : 0;
+}
+
+/* The target's `init:` on the node's fresh data dir, as its user, to its end. */
+static int init_node(struct drill_run *r, struct run_node *n)
+{
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct lab_run_result res;
+	int64_t t = run_now(r);
+	int k;
+
+	cmd.argv = (const char *const *)n->init_argv;
+	cmd.user = r->d->target->user;
+	if ((k = lab_run(r->lab, n->ln, &cmd, INIT_TIMEOUT_NS, &res)) < 0)
+		return run_env_error(r, "node %s: init %s could not run: %s%s%s%s", n->sn->name,
+				     n->init_argv[0], strerror(-k), *lab_last_error() ? " (" : "",
+				     lab_last_error(), *lab_last_error() ? ")" : "");
+	k = res.timed_out || !WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0;
+	timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, k, "init %s %s%s%s in %lld ms",
+		     n->init_argv[0],
+		     res.timed_out ? "timed out" :
+		     k		   ? "failed" :
+				     "ok",
+		     r->d->target->user ? " as user " : "",
+		     r->d->target->user ? r->d->target->user : "",
+		     (long long)((run_now(r) - t) / NSEC_PER_MSEC));
+	if (k)
+		run_env_error(r, "target %s: init %s on node %s %s: %s", r->d->target->name,
+			      n->init_argv[0], n->sn->name, res.timed_out ? "timed out" : "failed",
+			      res.output && *res.output ? res.output : "no output");
+	else
+		run_say(r, run_now(r), "init %s on %s: ok", n->init_argv[0], n->sn->name);
+	free(res.output);
+	return k ? -EIO : 0;
+}
+
+int run_nodes_own(struct drill_run *r)
+{
+	const char *user = r->d->target->user;
+	char ids[64];
+	int k;
+
+	if (user && (k = user_ids(user, ids, sizeof(ids))) < 0)
+		return run_env_error(r, "target %s: user '%s' %s", r->d->target->name, user,
+				     k == -ESRCH ? "does not exist on this machine" : strerror(-k));
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		if (user && (k = own_data_dir(r, &r->nodes[i], ids)) < 0)
+			return k;
+		if (r->nodes[i].init_argv && (k = init_node(r, &r->nodes[i])) < 0)
+			return k;
 	}
 	return 0;
 }
@@ -304,7 +405,8 @@ int run_node_start(struct run_node *n)
 	}
 	n->incarnation++;
 	timeline_add(r->tl, run_now(r), TL_NODE_STARTED, -1, n->sn->name, (int)n->incarnation,
-		     "pid %d", (int)n->pid);
+		     "pid %d%s%s", (int)n->pid, cmd.user ? " as user " : "",
+		     cmd.user ? cmd.user : "");
 	return loop_poll(r->loop, n->pidfd, POLLIN, on_node_exit, n, NULL);
 }
 
@@ -455,6 +557,7 @@ void run_nodes_release(struct drill_run *r)
 		template_argv_free(n->probe_argv);
 		template_argv_free(n->check_argv);
 		template_argv_free(n->leader_argv);
+		template_argv_free(n->init_argv);
 	}
 	free(r->nodes);
 	r->nodes = NULL;
@@ -547,6 +650,7 @@ static int env_select(void *h, const char *role, const char **node)
 		if (n->pidfd < 0)
 			continue;
 		cmd.argv = (const char *const *)n->leader_argv;
+		cmd.user = r->d->target->user;
 		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
 		if (k < 0) /* the probe could not run: that is not an answer */
 			return k;

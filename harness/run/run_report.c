@@ -892,7 +892,8 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
-	if (r->verdict && !r->env_error && !r->interrupted && run_verify(r) < 0)
+	if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&
+	    run_verify(r) < 0)
 		run_env_error(r, "out of memory while verifying");
 	code = build_suite(r);
 	r->res->suite.exit_code = code;

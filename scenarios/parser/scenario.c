@@ -220,10 +220,16 @@ static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct 
 	size_t idx;
 	int r;
 
+	w->pos = pos_of(v);
+	if (v->type == CFG_SCALAR && strcmp(v->scalar, "none") == 0) { /* no driver yet */
+		w->kind = SCENARIO_WORKLOAD_NONE;
+		return 0;
+	}
+	if (v->type == CFG_SCALAR)
+		return cfg_error(v, err, "workload must be a map ({rate: 1000/s, ...}) or 'none'");
 	if ((r = cfg_expect(v, CFG_MAP, "workload", err)) < 0 ||
 	    (r = cfg_check_keys(v, workload_keys, "workload", err)) < 0)
 		return r;
-	w->pos = pos_of(v);
 	if ((x = cfg_get(v, "kind")) && (r = cfg_enum(x, workload_kinds, &idx, err)) < 0)
 		return r;
 	if ((x = cfg_get(v, "rate")) && (r = cfg_rate(x, &w->rate, err)) < 0)

@@ -59,7 +59,9 @@ struct scenario_node {
 	struct scenario_pos pos;
 };
 
-enum scenario_workload_kind { SCENARIO_WORKLOAD_SET };
+/* NONE (`workload: none`): no clients, for targets without a driver; the drill measures
+ * what its faults, steps and checkers show, never RPO or integrity. */
+enum scenario_workload_kind { SCENARIO_WORKLOAD_SET, SCENARIO_WORKLOAD_NONE };
 
 struct scenario_workload {
 	enum scenario_workload_kind kind;
