@@ -10,6 +10,7 @@ pkgs=(
   libmnl-dev libnftnl-dev
   libxml2-utils jq iproute2 nftables iptables procps util-linux valgrind libfaketime
   etcd-server etcd-client
+  postgresql
 )
 
 missing=()
