@@ -185,6 +185,21 @@ static int load_faults(struct drill *d, struct cd_error *err)
 	return 0;
 }
 
+/* restart: {params: {...}}: each one a param of the target, with an allowed value. */
+static int check_step_params(const struct target_def *t, const struct cfg_node *p,
+			     struct cd_error *err)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < p->n; i++) {
+		int r = check_value(t, p->keys[i]->scalar, p->items[i]->scalar, msg, sizeof(msg));
+
+		if (r < 0)
+			return cfg_error(r == -ENOENT ? p->keys[i] : p->items[i], err, "%s", msg);
+	}
+	return 0;
+}
+
 static int load_steps(struct drill *d, struct cd_error *err)
 {
 	struct fault_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
@@ -204,6 +219,8 @@ static int load_steps(struct drill *d, struct cd_error *err)
 		s->spec.kind = (enum step_kind)(k - step_kind_at(0));
 		d->n_steps++;
 		r = k->parse(ss->args, &ctx, &s->spec, err);
+		if (r >= 0 && s->spec.params)
+			r = check_step_params(d->target, s->spec.params, err);
 		if (r < 0)
 			return r;
 	}

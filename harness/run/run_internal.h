@@ -94,6 +94,13 @@ bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg)
 /* run_nodes.c: the nodes, their incarnations, readiness and checkers. */
 int run_nodes_prepare(struct drill_run *r);
 int run_node_start(struct run_node *n);
+/* One incarnation whose start argv has params (a map of scalars, borrowed) over the
+ * drill's: restart: {params: {...}}. NULL: run_node_start. */
+int run_node_start_with(struct run_node *n, const struct cfg_node *params);
+/* sig to the running incarnation's init (SIGKILL: the whole node). -ESRCH when down. */
+int run_node_signal(struct run_node *n, int sig);
+/* Wait status of the last incarnation that ended, -1 if none did. */
+int run_node_last_status(const struct run_node *n);
 size_t run_node_count(const struct drill_run *r);
 struct run_node *run_node_at(struct drill_run *r, size_t i);
 struct run_node *run_node_find(struct drill_run *r, const char *name); /* NULL: none */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "common/failpoint.h"
 #include "common/fsutil.h"
+#include "common/linux.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "harness/run/run_internal.h"
@@ -35,6 +37,7 @@ struct run_node {
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
 	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
 	char **init_argv;   /* owned, expanded; NULL: the target has no `init:` */
+	int last_status;    /* wait status of the last incarnation that ended, -1 none */
 	int check_status;   /* exit status of the target's checker, -1 not run */
 	char *check_output; /* owned */
 };
@@ -231,6 +234,7 @@ int run_nodes_prepare(struct drill_run *r)
 						 .out_fd = -1,
 						 .err_fd = -1,
 						 .pidfd = -1,
+						 .last_status = -1,
 						 .check_status = -1 };
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if ((k = prepare_one(r, &r->nodes[i])) < 0)
@@ -366,6 +370,7 @@ static void on_node_exit(struct loop *l, void *ud, int res)
 	close(n->pidfd);
 	n->pidfd = -1;
 	n->pid = 0;
+	n->last_status = status;
 	timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status, "%s %d",
 		     WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
@@ -408,6 +413,49 @@ int run_node_start(struct run_node *n)
 		     "pid %d%s%s", (int)n->pid, cmd.user ? " as user " : "",
 		     cmd.user ? cmd.user : "");
 	return loop_poll(r->loop, n->pidfd, POLLIN, on_node_exit, n, NULL);
+}
+
+int run_node_start_with(struct run_node *n, const struct cfg_node *params)
+{
+	const struct target_def *t = n->run->d->target;
+	struct template_vars v = { 0 };
+	char **argv = NULL, **saved = n->start_argv;
+	const char *bad = NULL;
+	int k = 0;
+
+	if (!params)
+		return run_node_start(n);
+	for (size_t i = 0; i < n->vars.n; i++)
+		k |= template_set(&v, n->vars.names[i], n->vars.values[i]);
+	for (size_t i = 0; i < params->n; i++) /* checked against the target's by drill_load */
+		k |= template_set(&v, params->keys[i]->scalar, params->items[i]->scalar);
+	k = k ? -ENOMEM : template_expand_argv(t->start.argv, &v, &argv, &bad);
+	template_vars_release(&v);
+	if (k < 0)
+		return k;
+	/* this incarnation's argv only: the next plain start uses the drill's params again */
+	n->start_argv = argv;
+	k = run_node_start(n);
+	n->start_argv = saved;
+	template_argv_free(argv); /* node_spawn returns after the exec: nothing uses it now */
+	return k;
+}
+
+int run_node_signal(struct run_node *n, int sig)
+{
+	if (n->pidfd < 0)
+		return -ESRCH;
+	if (sig == SIGKILL)
+		return node_kill(n->ln);
+	/* pid 1 of its pid namespace gets only the signals it has a handler for */
+	if (sys_pidfd_send_signal(n->pidfd, sig, NULL, 0) < 0)
+		return errno == ENOSYS && kill(n->pid, sig) == 0 ? 0 : -errno;
+	return 0;
+}
+
+int run_node_last_status(const struct run_node *n)
+{
+	return n->last_status;
 }
 
 struct ready_wait {

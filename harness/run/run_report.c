@@ -341,6 +341,8 @@ static const char *step_title(struct run_result *res, const struct drill_step *s
 			    sp->node ? sp->node : "");
 	case STEP_SLEEP:
 		return rstr(res, "sleep %s", dur(res, sp->duration_ns));
+	case STEP_SIGNAL:
+		return rstr(res, "signal %s %s", step_signal_name(sp->signal), sp->node);
 	default:
 		return rstr(res, "%s %s", s->ss->kind, sp->node ? sp->node : "");
 	}

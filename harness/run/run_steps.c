@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -444,6 +446,91 @@ static bool node_down(struct drill_run *r, void *arg)
 	return run_node_pidfd(arg) < 0;
 }
 
+#define KILL_WAIT_NS (10 * NSEC_PER_SEC)
+
+/* "exited with 0", "killed by signal 9": how the node's last incarnation ended. */
+static void exit_text(const struct run_node *n, char *buf, size_t len)
+{
+	int st = run_node_last_status(n);
+
+	if (st < 0)
+		snprintf(buf, len, "gone");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+			 step_signal_name(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with %d", WEXITSTATUS(st));
+}
+
+/* Waits (stepping the loop) up to wait_ns for n to be down; true if it is. */
+static bool wait_down(struct drill_run *r, struct run_node *n, int64_t wait_ns)
+{
+	return run_until(r, node_down, n, run_now(r) + wait_ns) && run_node_pidfd(n) < 0;
+}
+
+/* kill: SIGKILL now, ended once the node is down. */
+static int step_kill(struct drill_run *r, size_t i, struct run_node *n)
+{
+	pid_t pid = run_node_pid(n);
+	int64_t t = run_now(r);
+	char how[64], took[32];
+	int k = run_node_signal(n, SIGKILL);
+
+	if (k < 0)
+		return k;
+	if (!wait_down(r, n, KILL_WAIT_NS)) {
+		step_end(r, i, false, "pid %d still running 10s after SIGKILL", (int)pid);
+		return 0;
+	}
+	exit_text(n, how, sizeof(how));
+	units_format_duration(run_now(r) - t, took, sizeof(took));
+	step_end(r, i, true, "SIGKILL to pid %d: %s, down after %s", (int)pid, how, took);
+	return 0;
+}
+
+/* shutdown: SIGTERM, SIGKILL after the timeout; the step says which one ended it. */
+static int step_shutdown(struct drill_run *r, size_t i, struct run_node *n)
+{
+	const struct step_spec *sp = &r->d->steps[i].spec;
+	pid_t pid = run_node_pid(n);
+	int64_t t = run_now(r);
+	char how[64], took[32], limit[32];
+	int k = run_node_signal(n, SIGTERM);
+
+	if (k < 0)
+		return k;
+	units_format_duration(sp->timeout_ns, limit, sizeof(limit));
+	if (wait_down(r, n, sp->timeout_ns)) {
+		exit_text(n, how, sizeof(how));
+		units_format_duration(run_now(r) - t, took, sizeof(took));
+		step_end(r, i, true, "stopped by SIGTERM after %s: %s", took, how);
+		return 0;
+	}
+	timeline_add(r->tl, run_now(r), TL_NOTE, (int)i, sp->node, 0,
+		     "still running %s after SIGTERM: SIGKILL", limit);
+	if ((k = run_node_signal(n, SIGKILL)) < 0 && k != -ESRCH)
+		return k;
+	if (!wait_down(r, n, KILL_WAIT_NS)) {
+		step_end(r, i, false, "pid %d still running after SIGTERM and SIGKILL", (int)pid);
+		return 0;
+	}
+	exit_text(n, how, sizeof(how));
+	step_end(r, i, true, "did not stop within %s of SIGTERM: SIGKILL, %s", limit, how);
+	return 0;
+}
+
+/* restart: {params: ...}: "sync=never, role=primary" for the step's message. */
+static const char *params_text(const struct cfg_node *p, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; p && i < p->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? ", " : "",
+					p->keys[i]->scalar, p->items[i]->scalar);
+	return buf;
+}
+
 /* Starts step i; its end comes through step_end (now or from a callback). */
 static void step_start(struct drill_run *r, size_t i)
 {
@@ -451,6 +538,7 @@ static void step_start(struct drill_run *r, size_t i)
 	struct step_run *s = &r->sched->steps[i];
 	struct run_node *n = sp->node ? run_node_find(r, sp->node) : NULL;
 	struct step_timer *st;
+	char pbuf[256];
 	int64_t deadline;
 	int k = 0;
 
@@ -463,11 +551,27 @@ static void step_start(struct drill_run *r, size_t i)
 		/* a just-killed incarnation may not be reaped yet: give it a moment to go */
 		deadline = run_now(r) + RESTART_WAIT_NS;
 		run_until(r, node_down, n, deadline);
-		k = run_node_start(n);
+		k = run_node_start_with(n, sp->params);
 		if (k == -EBUSY)
 			step_end(r, i, false, "node %s is still running", sp->node);
 		else if (k >= 0)
-			step_end(r, i, true, "incarnation %u, pid %d", run_node_incarnation(n),
+			step_end(r, i, true, "incarnation %u, pid %d%s%s", run_node_incarnation(n),
+				 (int)run_node_pid(n), sp->params ? ", params " : "",
+				 params_text(sp->params, pbuf, sizeof(pbuf)));
+		break;
+	case STEP_KILL:
+	case STEP_SIGNAL:
+	case STEP_SHUTDOWN:
+		if (run_node_pidfd(n) < 0) {
+			step_end(r, i, false, "node %s is not running", sp->node);
+			break;
+		}
+		if (sp->kind == STEP_KILL)
+			k = step_kill(r, i, n);
+		else if (sp->kind == STEP_SHUTDOWN)
+			k = step_shutdown(r, i, n);
+		else if ((k = run_node_signal(n, sp->signal)) >= 0)
+			step_end(r, i, true, "SIG%s to pid %d", step_signal_name(sp->signal),
 				 (int)run_node_pid(n));
 		break;
 	case STEP_WAIT:

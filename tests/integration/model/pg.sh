@@ -42,5 +42,32 @@ if grep -E '^ *(start|init|ready|check|check-online):' tests/fixtures/targets/pg
   grep -vq '\["{pgbin}/'; then bad "pgtest runs something else than PostgreSQL's binaries"
 else ok "no wrapper script: every argv[0] is {pgbin}/..."; fi
 
+# The node steps on the real server: reload (HUP), clean shutdown (SIGTERM, exit 0), one
+# incarnation with fsync=off (psql says so), kill, and a plain restart back to fsync=on.
+drill 0 $fx/pg-steps.yaml --param pgbin="$pgbin"
+expect_out "step 3 signal ok"
+expect_out "step 4 shutdown ok"
+expect_out "stopped by SIGTERM after"
+expect_out "exited with 0"
+expect_out "params fsync=off"
+expect_out "step 7 exec ok"
+expect_out "step 8 kill ok"
+expect_out "step 11 exec ok"
+run=$(ls -td "$work"/runs/*/ | head -1)
+grep -q "received SIGHUP, reloading configuration files" "$run/nodes/n1/stderr.log" &&
+  ok "postgres reloaded on SIGHUP" || bad "postgres never reloaded"
+grep -q "received smart shutdown request" "$run/nodes/n1/stderr.log" &&
+  ok "postgres shut down on SIGTERM" || bad "no smart shutdown in the log"
+
+# Its own disk under the fault file system: the disk's root and what the server creates
+# through faultfs are postgres's; a power cut, then crash recovery.
+if [ -c /dev/fuse ]; then
+  drill 0 $fx/pg-power-loss.yaml --param pgbin="$pgbin"
+  expect_out "fault power-cut: killed the node, then power-cut"
+  expect_out "step 2 wait ok"
+else
+  echo "skipped the power-cut drill: no /dev/fuse"
+fi
+
 check_clean "$work/before" "the PostgreSQL drills"
 finish

@@ -2,6 +2,7 @@
  * checks that use them (a drill without a workload), each error at its file:line:col.
  * Targets and drills are written to a temporary folder that $CHAOSDRILL_TARGETS names. */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "common/units.h"
 #include "harness/drill/drill.h"
 #include "harness/drill/target.h"
 
@@ -165,11 +167,86 @@ static void test_no_workload(void **state)
 	drill_check("drill: a\ntarget: withdrv\nworkload: some\n", 3, 11, "or 'none'");
 }
 
+/* Loads a drill that must load; the caller frees it. */
+static struct drill *drill_ok(const char *yaml)
+{
+	struct drill_options o = { 0 };
+	struct drill *d = NULL;
+	struct cd_error err = { 0 };
+	char path[256], buf[1400];
+
+	write_drill("ok", yaml, path, sizeof(path));
+	if (drill_load(path, &o, &d, &err) < 0) {
+		cd_error_format(&err, buf, sizeof(buf));
+		print_error("unexpected error: %s\n", buf);
+		fail();
+	}
+	return d;
+}
+
+#define STEPS_HEAD "drill: s\ntarget: nodrv\nrecovery:\n"
+
+static void test_node_steps(void **state)
+{
+	char yaml[2048];
+	struct drill *d;
+
+	snprintf(yaml, sizeof(yaml), BASE, "nodrv");
+	put_target("nodrv", yaml);
+	d = drill_ok(STEPS_HEAD "  - kill: n1\n"
+				"  - signal: {node: n1, signal: SIGhup}\n"
+				"  - signal: {node: n1, signal: \"10\"}\n"
+				"  - shutdown: n1\n"
+				"  - shutdown: {node: n1, timeout: 2s}\n"
+				"  - restart: {node: n1, params: {fsync: \"off\", extra: y}}\n"
+				"  - restart: n1\n");
+	assert_int_equal(d->n_steps, 7);
+	assert_int_equal(d->steps[0].spec.kind, STEP_KILL);
+	assert_string_equal(d->steps[0].spec.node, "n1");
+	assert_int_equal(d->steps[1].spec.kind, STEP_SIGNAL);
+	assert_int_equal(d->steps[1].spec.signal, SIGHUP);
+	assert_int_equal(d->steps[2].spec.signal, 10);
+	assert_int_equal(d->steps[3].spec.kind, STEP_SHUTDOWN);
+	assert_int_equal(d->steps[3].spec.timeout_ns, 10 * NSEC_PER_SEC);
+	assert_int_equal(d->steps[4].spec.timeout_ns, 2 * NSEC_PER_SEC);
+	assert_int_equal(d->steps[5].spec.kind, STEP_RESTART);
+	assert_non_null(d->steps[5].spec.params);
+	assert_int_equal(d->steps[5].spec.params->n, 2);
+	assert_string_equal(d->steps[5].spec.params->items[0]->scalar, "off");
+	assert_null(d->steps[6].spec.params);
+	drill_free(d);
+
+	assert_int_equal(step_signal_parse("TERM"), SIGTERM);
+	assert_int_equal(step_signal_parse("usr1"), SIGUSR1);
+	assert_int_equal(step_signal_parse("SIGUSR2"), SIGUSR2);
+	assert_int_equal(step_signal_parse("NOPE"), -EINVAL);
+	assert_int_equal(step_signal_parse("0"), -EINVAL);
+	assert_string_equal(step_signal_name(SIGHUP), "HUP");
+
+	drill_check(STEPS_HEAD "  - signal: {node: n1, signal: BOGUS}\n", 4, 32,
+		    "unknown signal 'BOGUS'");
+	drill_check(STEPS_HEAD "  - signal: n1\n", 4, 13, "signal needs a map");
+	drill_check(STEPS_HEAD "  - signal: {node: n1}\n", 4, 13, "missing required key 'signal'");
+	drill_check(STEPS_HEAD "  - kill: n9\n", 4, 11, "n9");
+	drill_check(STEPS_HEAD "  - kill: {node: n1, signal: HUP}\n", 4, 22, "signal");
+	drill_check(STEPS_HEAD "  - shutdown: {node: n1, timeout: 0s}\n", 4, 35,
+		    "shutdown timeout must be more than 0");
+	drill_check(STEPS_HEAD "  - restart: {node: n1, params: {nope: x}}\n", 4, 34,
+		    "target nodrv has no param 'nope'");
+	drill_check(STEPS_HEAD "  - restart: {node: n1, params: {fsync: maybe}}\n", 4, 41,
+		    "param fsync: 'maybe' is not one of: on off");
+	drill_check(STEPS_HEAD "  - restart: {node: n1, params: [fsync]}\n", 4, 33,
+		    "restart params");
+	drill_check(STEPS_HEAD "  - restart: {node: n1, params: {fsync: [a]}}\n", 4, 41,
+		    "a param's value is a scalar");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_init),
 		cmocka_unit_test(test_no_workload),
+		cmocka_unit_test(test_node_steps),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

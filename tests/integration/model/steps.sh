@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The node recovery steps in a real drill on a node that only sleeps
+# (tests/fixtures/targets/sleeper, no workload): signal, kill, one incarnation with other
+# params then a plain restart back to the drill's, a shutdown that escalates to SIGKILL;
+# each step's line, the timeline's node events and the JUnit testcases.
+set -u
+. "$(dirname "$0")/../drills/lib.sh"
+cd "$src"
+export CHAOSDRILL_TARGETS=$src/tests/fixtures/targets
+snapshot >"$work/before"
+
+tl_has() { # tl_has TEXT: the last drill's timeline holds TEXT
+  local tl
+  tl=$(ls -td "$work"/runs/*/ | head -1)timeline.jsonl
+  if grep -qF -- "$1" "$tl"; then ok "timeline: $1"; else bad "timeline lacks '$1'"; sed 's/^/  | /' "$tl"; fi
+}
+
+drill 0 tests/fixtures/scenarios/model/sleeper-steps.yaml
+expect_out "step 1 signal ok"
+expect_out "SIGUSR1 to pid"
+expect_out "step 2 kill ok"
+expect_out "killed by signal 9 (KILL), down after"
+expect_out "step 3 restart ok"
+expect_out "incarnation 2, pid"
+expect_out ", params secs=0.2"
+expect_out "step 5 restart ok"
+expect_out "incarnation 3, pid"
+expect_out "step 7 shutdown ok"
+expect_out "did not stop within 300ms of SIGTERM: SIGKILL, killed by signal 9 (KILL)"
+# the params incarnation ended by itself (sleep 0.2 exits 0); the plain one did not
+tl_has '"event":"node_exited","node":"n1","status":0,"detail":"exited with 0"'
+tl_has '"detail":"still running 300ms after SIGTERM: SIGKILL"'
+grep -q '<testcase name="shutdown n1"' "$work/junit.xml" && ok "junit: shutdown testcase" || bad "junit lacks the shutdown testcase"
+grep -q '<testcase name="signal USR1 n1"' "$work/junit.xml" && ok "junit: signal testcase" || bad "junit lacks the signal testcase"
+
+# A node that is down: kill, signal and shutdown fail their step and say why.
+cat >"$work/down.yaml" <<'YAML'
+drill: sleeper-down
+target: sleeper
+workload: none
+recovery:
+  - kill: n1
+  - signal: {node: n1, signal: HUP}
+YAML
+drill 1 "$work/down.yaml"
+expect_out "step 2 signal FAILED"
+expect_out "node n1 is not running"
+
+check_clean "$work/before" "the node step drills"
+finish
