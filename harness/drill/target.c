@@ -14,7 +14,7 @@
 
 static const char *const target_keys[] = { "target", "description", "driver", "user",
 					   "port",   "params",	    "start",  "probe",
-					   "check",  "init",	    NULL };
+					   "check",  "init",	    "env",    NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -106,6 +106,37 @@ static int parse_params(struct target_def *t, const struct cfg_node *v, struct c
 	return 0;
 }
 
+/* env: {NAME: value, ...}: names as a shell takes them, values scalars (templates). */
+static int parse_env(struct target_def *t, const struct cfg_node *v, struct cd_error *err)
+{
+	int r = cfg_expect(v, CFG_MAP, "env", err);
+
+	if (r < 0)
+		return r;
+	t->env = calloc(v->n ? v->n : 1, sizeof(*t->env));
+	if (!t->env)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *name = v->keys[i]->scalar;
+		struct target_env *e = &t->env[i];
+
+		if (!*name ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_") != strlen(name) ||
+		    (*name >= '0' && *name <= '9'))
+			return cfg_error(
+				v->keys[i], err,
+				"'%s' is not an environment variable's name ([A-Za-z_][A-Za-z0-9_]*)",
+				name);
+		if ((r = cfg_string(v->items[i], &e->value, err)) < 0)
+			return r;
+		e->name = name;
+		e->pos = v->items[i];
+		t->n_env = i + 1;
+	}
+	return 0;
+}
+
 static int parse_target(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
 {
 	const struct cfg_node *v;
@@ -147,6 +178,8 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "init")) && (r = parse_argv(v, "init", &t->init, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "env")) && (r = parse_env(t, v, err)) < 0)
 		return r;
 	return 0;
 }
@@ -212,6 +245,7 @@ void target_free(struct target_def *t)
 	free(t->probe_leader.argv);
 	free(t->check.argv);
 	free(t->init.argv);
+	free(t->env);
 	free(t->src_dir);
 	free(t->bin_dir);
 	cfg_node_free(t->tree);

@@ -8,6 +8,8 @@
  * exec steps on the node) as that user: a server that refuses root starts as it is.
  * `init: [argv]` runs once per node, as the user, on the fresh data dir before the first
  * start (initdb).
+ * `env: {PGTZ: UTC, LANG: "C.UTF-8"}` is the environment of the node's processes (server
+ * and helpers) besides PATH, its values expanded with the placeholders.
  *
  * Usage:
  *   struct target_def *t;
@@ -31,6 +33,11 @@ struct target_param_def {
 	const struct cfg_node *pos; /* where it was declared */
 };
 
+struct target_env {
+	const char *name, *value; /* borrowed from the tree; value a template */
+	const struct cfg_node *pos;
+};
+
 struct target_argv {
 	const char **argv; /* NULL-terminated; strings borrowed from the tree */
 	size_t argc;
@@ -50,9 +57,11 @@ struct target_def {
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
 	struct target_argv init;	 /* argc 0: none; once per node before its first start */
-	char *src_dir;			 /* folder holding target.yaml (owned) */
-	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
-	struct cfg_node *tree;		 /* owned */
+	struct target_env *env;		 /* the node's processes' environment (owned array) */
+	size_t n_env;
+	char *src_dir;	       /* folder holding target.yaml (owned) */
+	char *bin_dir;	       /* folder holding its built binaries: {bin} (owned) */
+	struct cfg_node *tree; /* owned */
 };
 
 /* Where targets are looked for: $CHAOSDRILL_TARGETS (a folder of NAME/target.yaml), else

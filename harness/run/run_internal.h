@@ -117,6 +117,8 @@ unsigned run_node_incarnation(const struct run_node *n);
 /* Its template variables ({addr}, {data}, the target's params...) and expanded argv. */
 const struct template_vars *run_node_vars(const struct run_node *n);
 char *const *run_node_start_argv(const struct run_node *n);
+/* The environment of its processes (server and helpers): PATH and the target's env:. */
+const char *const *run_node_envp(const struct run_node *n);
 char *const *run_node_probe_argv(const struct run_node *n);
 /* The target's checker on its data: argv[0] (NULL: the target has none), its exit status
  * (-1 not run, -2 timed out, -3 could not start) and output. */

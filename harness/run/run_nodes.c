@@ -37,6 +37,7 @@ struct run_node {
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
 	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
 	char **init_argv;   /* owned, expanded; NULL: the target has no `init:` */
+	char **envp;	    /* owned: PATH and the target's env:, expanded (NAME=value) */
 	int last_status;    /* wait status of the last incarnation that ended, -1 none */
 	int check_status;   /* exit status of the target's checker, -1 not run */
 	char *check_output; /* owned */
@@ -194,6 +195,44 @@ static int expand(struct drill_run *r, struct run_node *n, const struct target_a
 	return k;
 }
 
+/* The environment of the node's processes: PATH (unless env: sets it), then env:. */
+static int node_env(struct drill_run *r, struct run_node *n)
+{
+	const struct target_def *t = r->d->target;
+	bool path = false;
+	size_t k = 0;
+
+	n->envp = calloc(t->n_env + 2, sizeof(*n->envp));
+	if (!n->envp)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_env; i++)
+		path |= strcmp(t->env[i].name, "PATH") == 0;
+	if (!path && !(n->envp[k++] = strdup(LAB_DEFAULT_PATH)))
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_env; i++) {
+		const char *bad = NULL;
+		char *val = NULL;
+		int e = template_expand(t->env[i].value, &n->vars, &val, &bad);
+
+		if (e == -ENOENT || e == -EINVAL)
+			return run_env_error(r, "target %s: unknown placeholder {%s} in env %s",
+					     t->name, bad, t->env[i].name);
+		if (e < 0)
+			return e;
+		e = asprintf(&n->envp[k], "%s=%s", t->env[i].name, val);
+		free(val);
+		if (e < 0)
+			return -ENOMEM;
+		k++;
+	}
+	return 0;
+}
+
+const char *const *run_node_envp(const struct run_node *n)
+{
+	return (const char *const *)n->envp;
+}
+
 static int prepare_one(struct drill_run *r, struct run_node *n)
 {
 	char dir[4200];
@@ -243,7 +282,7 @@ int run_nodes_prepare(struct drill_run *r)
 		struct run_node *n = &r->nodes[i];
 
 		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0 ||
-		    (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
+		    (k = node_env(r, n)) < 0 || (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
 		    (k = expand(r, n, &t->probe_ready, &n->probe_argv)) < 0)
 			return k;
 		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
@@ -313,6 +352,7 @@ static int init_node(struct drill_run *r, struct run_node *n)
 
 	cmd.argv = (const char *const *)n->init_argv;
 	cmd.user = r->d->target->user;
+	cmd.envp = run_node_envp(n);
 	if ((k = lab_run(r->lab, n->ln, &cmd, INIT_TIMEOUT_NS, &res)) < 0)
 		return run_env_error(r, "node %s: init %s could not run: %s%s%s%s", n->sn->name,
 				     n->init_argv[0], strerror(-k), *lab_last_error() ? " (" : "",
@@ -389,6 +429,7 @@ int run_node_start(struct run_node *n)
 	if (n->pidfd >= 0)
 		return -EBUSY;
 	cmd.argv = (const char *const *)n->start_argv;
+	cmd.envp = run_node_envp(n);
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
 	cmd.user = r->d->target->user;
@@ -606,6 +647,7 @@ void run_nodes_release(struct drill_run *r)
 		template_argv_free(n->check_argv);
 		template_argv_free(n->leader_argv);
 		template_argv_free(n->init_argv);
+		template_argv_free(n->envp);
 	}
 	free(r->nodes);
 	r->nodes = NULL;
@@ -699,6 +741,7 @@ static int env_select(void *h, const char *role, const char **node)
 			continue;
 		cmd.argv = (const char *const *)n->leader_argv;
 		cmd.user = r->d->target->user;
+		cmd.envp = run_node_envp(n);
 		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
 		if (k < 0) /* the probe could not run: that is not an answer */
 			return k;

@@ -27,6 +27,10 @@ expect_out "step 5 restart ok"
 expect_out "incarnation 3, pid"
 expect_out "step 7 shutdown ok"
 expect_out "did not stop within 300ms of SIGTERM: SIGKILL, killed by signal 9 (KILL)"
+expect_out "step 8 exec ok"
+run=$(ls -td "$work"/runs/*/ | head -1)
+[ "$(grep -c '^env GREETING=hello n1$' "$run/nodes/n1/stderr.log")" = 3 ] &&
+  ok "env: reached each of the 3 incarnations" || bad "env: not in every incarnation: $(cat "$run/nodes/n1/stderr.log")"
 # the params incarnation ended by itself (sleep 0.2 exits 0); the plain one did not
 tl_has '"event":"node_exited","node":"n1","status":0,"detail":"exited with 0"'
 tl_has '"detail":"still running 300ms after SIGTERM: SIGKILL"'

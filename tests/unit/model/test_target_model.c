@@ -110,6 +110,28 @@ static void test_user_init(void **state)
 	target_error("inti: [initdb]\n", 6, 1, "did you mean 'init'");
 }
 
+static void test_env(void **state)
+{
+	char yaml[2048];
+	struct target_def *t = NULL;
+	struct cd_error err = { 0 };
+
+	snprintf(yaml, sizeof(yaml), BASE "env: {PGDATA: \"{data}\", _X1: \"a b\"}\n", "envt");
+	put_target("envt", yaml);
+	assert_int_equal(target_load("envt", &t, &err), 0);
+	assert_int_equal(t->n_env, 2);
+	assert_string_equal(t->env[0].name, "PGDATA");
+	assert_string_equal(t->env[0].value, "{data}");
+	assert_string_equal(t->env[1].name, "_X1");
+	assert_string_equal(t->env[1].value, "a b");
+	target_free(t);
+
+	target_error("env: [A]\n", 6, 6, "env");
+	target_error("env: {1A: x}\n", 6, 7, "'1A' is not an environment variable's name");
+	target_error("env: {A-B: x}\n", 6, 7, "'A-B' is not an environment variable's name");
+	target_error("env: {A: [x]}\n", 6, 10, "");
+}
+
 static void write_drill(const char *name, const char *yaml, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%s.yaml", root, name);
@@ -245,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_init),
+		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_no_workload),
 		cmocka_unit_test(test_node_steps),
 	};
