@@ -12,9 +12,9 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user",
-					   "port",   "params",	    "start",  "probe",
-					   "check",  "init",	    "env",    NULL };
+static const char *const target_keys[] = { "target", "description",  "driver", "user",	"port",
+					   "params", "start",	     "probe",  "check", "init",
+					   "env",    "check-online", NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -181,6 +181,9 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 		return r;
 	if ((v = cfg_get(root, "env")) && (r = parse_env(t, v, err)) < 0)
 		return r;
+	if ((v = cfg_get(root, "check-online")) &&
+	    (r = parse_argv(v, "check-online", &t->check_online, err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -245,6 +248,7 @@ void target_free(struct target_def *t)
 	free(t->probe_leader.argv);
 	free(t->check.argv);
 	free(t->init.argv);
+	free(t->check_online.argv);
 	free(t->env);
 	free(t->src_dir);
 	free(t->bin_dir);

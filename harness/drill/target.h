@@ -8,6 +8,9 @@
  * exec steps on the node) as that user: a server that refuses root starts as it is.
  * `init: [argv]` runs once per node, as the user, on the fresh data dir before the first
  * start (initdb).
+ * `check-online: [argv]` runs on each node while it still runs, after the drill and before
+ * teardown (a checker that needs the server: psql -c 'select 1'); `check:` stays offline,
+ * on the data once the nodes are down.
  * `env: {PGTZ: UTC, LANG: "C.UTF-8"}` is the environment of the node's processes (server
  * and helpers) besides PATH, its values expanded with the placeholders.
  *
@@ -56,8 +59,11 @@ struct target_def {
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
-	struct target_argv init;	 /* argc 0: none; once per node before its first start */
-	struct target_env *env;		 /* the node's processes' environment (owned array) */
+	/* argc 0: none; run on each live node before teardown (checkers that need the
+	 * server), exit 0 = pass; a testcase of its own */
+	struct target_argv check_online;
+	struct target_argv init; /* argc 0: none; once per node before its first start */
+	struct target_env *env;	 /* the node's processes' environment (owned array) */
 	size_t n_env;
 	char *src_dir;	       /* folder holding target.yaml (owned) */
 	char *bin_dir;	       /* folder holding its built binaries: {bin} (owned) */

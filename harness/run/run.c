@@ -502,6 +502,8 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			k = drive(&r);
 		if (k >= 0 && !d->no_workload)
 			run_final_read(&r);
+		if (k >= 0)
+			run_nodes_check_online(&r);
 		if (r.lab)
 			run_nodes_stop(&r);
 		if (k >= 0)

@@ -127,6 +127,12 @@ const char *run_node_checker(const struct run_node *n, int *status, const char *
  * data dir (chown through its disk and fault file system), then its `init:` runs there. */
 int run_nodes_own(struct drill_run *r);
 int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns);
+/* The target's check-online on every node while it runs (before teardown); a node that
+ * is down fails it. Its result: argv[0] (NULL: none), status as run_node_checker's or -4
+ * (the node was not running), output and when it ran. */
+void run_nodes_check_online(struct drill_run *r);
+const char *run_node_check_online(const struct run_node *n, int *status, const char **output,
+				  int64_t *start_ns, int64_t *end_ns);
 void run_nodes_stop(struct drill_run *r);
 void run_nodes_check(struct drill_run *r);
 void run_nodes_release(struct drill_run *r);

@@ -35,12 +35,16 @@ struct run_node {
 	unsigned incarnation;
 	struct template_vars vars;		       /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
-	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
-	char **init_argv;   /* owned, expanded; NULL: the target has no `init:` */
-	char **envp;	    /* owned: PATH and the target's env:, expanded (NAME=value) */
-	int last_status;    /* wait status of the last incarnation that ended, -1 none */
-	int check_status;   /* exit status of the target's checker, -1 not run */
-	char *check_output; /* owned */
+	char **leader_argv;  /* owned, expanded; NULL: the target has no leader probe */
+	char **init_argv;    /* owned, expanded; NULL: the target has no `init:` */
+	char **envp;	     /* owned: PATH and the target's env:, expanded (NAME=value) */
+	int last_status;     /* wait status of the last incarnation that ended, -1 none */
+	int check_status;    /* exit status of the target's checker, -1 not run */
+	char *check_output;  /* owned */
+	char **online_argv;  /* owned, expanded; NULL: the target has no check-online */
+	int online_status;   /* as check_status; -4: the node was not running */
+	char *online_output; /* owned */
+	int64_t online_start_ns, online_end_ns;
 };
 
 size_t run_node_count(const struct drill_run *r)
@@ -274,7 +278,8 @@ int run_nodes_prepare(struct drill_run *r)
 						 .err_fd = -1,
 						 .pidfd = -1,
 						 .last_status = -1,
-						 .check_status = -1 };
+						 .check_status = -1,
+						 .online_status = -1 };
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if ((k = prepare_one(r, &r->nodes[i])) < 0)
 			return k;
@@ -291,6 +296,9 @@ int run_nodes_prepare(struct drill_run *r)
 		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
 			return k;
 		if (t->init.argc && (k = expand(r, n, &t->init, &n->init_argv)) < 0)
+			return k;
+		if (t->check_online.argc &&
+		    (k = expand(r, n, &t->check_online, &n->online_argv)) < 0)
 			return k;
 	}
 	return 0;
@@ -627,6 +635,55 @@ void run_nodes_check(struct drill_run *r)
 	run_until(r, all_checked, NULL, -1);
 }
 
+static void on_checked_online(struct drill_run *r, void *ud, int status, bool timed_out,
+			      const char *out)
+{
+	struct run_node *n = ud;
+
+	n->online_status = timed_out ? -2 : status;
+	n->online_output = out ? strdup(out) : NULL;
+	n->online_end_ns = run_now(r);
+	timeline_add(r->tl, n->online_end_ns, TL_CHECK, -1, n->sn->name, status, "check-online %s",
+		     timed_out ? "timed out" : "exited");
+}
+
+static bool all_online_checked(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].online_argv && r->nodes[i].online_status == -1)
+			return false;
+	return true;
+}
+
+#define CHECK_ONLINE_TIMEOUT_NS (60 * NSEC_PER_SEC)
+
+void run_nodes_check_online(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+
+		if (!n->online_argv)
+			continue;
+		n->online_start_ns = n->online_end_ns = run_now(r);
+		if (n->pidfd < 0) /* nothing to check against: that is a failed check */
+			n->online_status = -4;
+		else if (helper_start(r, n, n->online_argv, CHECK_ONLINE_TIMEOUT_NS,
+				      on_checked_online, n) < 0)
+			n->online_status = -3;
+	}
+	run_until(r, all_online_checked, NULL, -1);
+}
+
+const char *run_node_check_online(const struct run_node *n, int *status, const char **output,
+				  int64_t *start_ns, int64_t *end_ns)
+{
+	*status = n->online_status;
+	*output = n->online_output ? n->online_output : "";
+	*start_ns = n->online_start_ns;
+	*end_ns = n->online_end_ns;
+	return n->online_argv ? n->online_argv[0] : NULL;
+}
+
 void run_nodes_release(struct drill_run *r)
 {
 	for (size_t i = 0; r->nodes && i < r->n_nodes; i++) {
@@ -641,6 +698,8 @@ void run_nodes_release(struct drill_run *r)
 		free(n->replicas);
 		free(n->peers);
 		free(n->check_output);
+		free(n->online_output);
+		template_argv_free(n->online_argv);
 		template_vars_release(&n->vars);
 		template_argv_free(n->start_argv);
 		template_argv_free(n->probe_argv);

@@ -670,6 +670,50 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	strbuf_release(&sb);
 }
 
+/* A checker's verdict on one node as a testcase of its own: check-online always, the
+ * offline check when no workload makes it part of integrity. */
+static void checker_case(struct drill_run *r, const struct run_node *n, bool online, bool *bad)
+{
+	struct run_result *res = r->res;
+	const char *node = run_node_name(n), *what = online ? "check-online" : "check";
+	const char *output, *argv0;
+	int64_t t0 = -1, t1 = -1;
+	int status;
+	struct case_builder b;
+
+	argv0 = online ? run_node_check_online(n, &status, &output, &t0, &t1) :
+			 run_node_checker(n, &status, &output);
+	if (!argv0)
+		return;
+	b = new_case(res, REPORT_CASE_EXPECT,
+		     rstr(res, "expect.%s.%s", online ? "check_online" : "check", node),
+		     rstr(res, "%s on %s", what, node));
+	if (t0 >= 0 && status != -1) {
+		b.c->start_ns = t0;
+		b.c->duration_ns = t1 - t0;
+	}
+	if (status == -1 && (!reached(r) || r->interrupted)) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = "not run: the drill did not run to its end";
+		return;
+	}
+	prop(&b, "exit", rstr(res, "%d", status));
+	b.c->output = *output ? rstr(res, "%s", output) : NULL;
+	if (status == 0) {
+		b.c->message = rstr(res, "%s passed on %s", argv0, node);
+		return;
+	}
+	b.c->status = REPORT_FAIL;
+	b.c->message = rstr(res, "%s on %s: %s", argv0, node,
+			    status == -4 ? "the node was not running" :
+			    status == -3 ? "could not start" :
+			    status == -2 ? "timed out" :
+			    status == -1 ? "not run" :
+					   rstr(res, "exit %d", status));
+	b.c->details = rstr(res, "%s\n%s", b.c->message, output);
+	*bad = true;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -773,7 +817,7 @@ static void suite_props(struct drill_run *r)
 static int build_suite(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	size_t max = r->d->n_faults + r->d->n_steps + 3;
+	size_t max = r->d->n_faults + r->d->n_steps + 3 + 2 * run_node_count(r);
 	bool bad = false;
 
 	res->cases = calloc(max, sizeof(*res->cases));
@@ -799,6 +843,11 @@ static int build_suite(struct drill_run *r)
 		rpo_case(r, &bad);
 	if (r->sc->expect.has_integrity && r->sc->expect.integrity)
 		integrity_case(r, &bad);
+	for (size_t i = 0; i < run_node_count(r); i++) {
+		checker_case(r, run_node_at(r, i), true, &bad);
+		if (r->d->no_workload) /* no integrity case holds it */
+			checker_case(r, run_node_at(r, i), false, &bad);
+	}
 	suite_props(r);
 	if (r->interrupted)
 		run_env_error(r, "%s",

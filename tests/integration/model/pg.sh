@@ -23,6 +23,8 @@ timeline_has() {
 }
 
 drill 0 $fx/pg-kill-restart.yaml --param pgbin="$pgbin"
+expect_out "check-online on n1     ok   $pgbin/psql passed on n1"
+expect_out "check on n1            ok   $pgbin/pg_controldata passed on n1"
 timeline_has '"detail":"data dir owned by user postgres'
 timeline_has "init $pgbin/initdb ok as user postgres"
 timeline_has '"event":"node_started","node":"n1","status":1,"detail":"pid '

@@ -29,13 +29,26 @@ expect_out "step 7 shutdown ok"
 expect_out "did not stop within 300ms of SIGTERM: SIGKILL, killed by signal 9 (KILL)"
 expect_out "step 8 exec ok"
 run=$(ls -td "$work"/runs/*/ | head -1)
-[ "$(grep -c '^env GREETING=hello n1$' "$run/nodes/n1/stderr.log")" = 3 ] &&
-  ok "env: reached each of the 3 incarnations" || bad "env: not in every incarnation: $(cat "$run/nodes/n1/stderr.log")"
+[ "$(grep -c '^env GREETING=hello n1$' "$run/nodes/n1/stderr.log")" = 4 ] &&
+  ok "env: reached each of the 4 incarnations" || bad "env: not in every incarnation: $(cat "$run/nodes/n1/stderr.log")"
 # the params incarnation ended by itself (sleep 0.2 exits 0); the plain one did not
 tl_has '"event":"node_exited","node":"n1","status":0,"detail":"exited with 0"'
 tl_has '"detail":"still running 300ms after SIGTERM: SIGKILL"'
+expect_out "check-online on n1     ok   sh passed on n1"
+expect_out "check on n1            ok   sh passed on n1"
+grep -q '<testcase name="check-online on n1"' "$work/junit.xml" && ok "junit: check-online testcase" || bad "junit lacks check-online"
 grep -q '<testcase name="shutdown n1"' "$work/junit.xml" && ok "junit: shutdown testcase" || bad "junit lacks the shutdown testcase"
 grep -q '<testcase name="signal USR1 n1"' "$work/junit.xml" && ok "junit: signal testcase" || bad "junit lacks the signal testcase"
+
+# check-online and check are verdicts: a checker that fails fails the drill, with its output.
+drill 1 tests/fixtures/scenarios/model/sleeper-steps.yaml --param online-exit=3
+expect_out "check-online on n1     FAIL sh on n1: exit 3"
+expect_out "check on n1            ok"
+grep -q "online check of n1" "$work/junit.xml" && ok "junit: check-online's output" || bad "junit lacks check-online's output"
+drill 1 tests/fixtures/scenarios/model/sleeper-steps.yaml --param check-exit=2
+expect_out "check-online on n1     ok"
+expect_out "check on n1            FAIL sh on n1: exit 2"
+tl_has '"event":"check","node":"n1","status":0,"detail":"check-online exited"'
 
 # A node that is down: kill, signal and shutdown fail their step and say why.
 cat >"$work/down.yaml" <<'YAML'
@@ -49,6 +62,7 @@ YAML
 drill 1 "$work/down.yaml"
 expect_out "step 2 signal FAILED"
 expect_out "node n1 is not running"
+expect_out "check-online on n1     FAIL sh on n1: the node was not running"
 
 check_clean "$work/before" "the node step drills"
 finish

@@ -126,6 +126,17 @@ static void test_env(void **state)
 	assert_string_equal(t->env[1].value, "a b");
 	target_free(t);
 
+	target_error("check-online: []\n", 6, 15, "check-online must not be empty");
+	target_error("check-online: psql\n", 6, 15, "check-online");
+	target_error("check-onlin: [psql]\n", 6, 1, "did you mean 'check-online'");
+	snprintf(yaml, sizeof(yaml), BASE "check-online: [psql, -c, \"select 1\"]\n", "online");
+	put_target("online", yaml);
+	assert_int_equal(target_load("online", &t, &err), 0);
+	assert_int_equal(t->check_online.argc, 3);
+	assert_string_equal(t->check_online.argv[2], "select 1");
+	assert_int_equal(t->check.argc, 0); /* the offline check is another key */
+	target_free(t);
+
 	target_error("env: [A]\n", 6, 6, "env");
 	target_error("env: {1A: x}\n", 6, 7, "'1A' is not an environment variable's name");
 	target_error("env: {A-B: x}\n", 6, 7, "'A-B' is not an environment variable's name");
