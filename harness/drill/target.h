@@ -1,7 +1,8 @@
 /* A target's definition, targets/NAME/target.yaml: how to start a node, probe it, check
  * its data, and which params it takes. Argv templates hold {placeholders} the harness
  * fills per node ({bin}, {targets_bin}, {data}, {addr}, {port}, {name}, {replicas},
- * {peers}, and every param; harness/run/run_nodes.c).
+ * {peers}, {nodes} (every node's name=addr:port), {timeout_ms} (the workload's op
+ * timeout), and every param; harness/run/run_nodes.c).
  *
  * `user: postgres` makes the node's data dir (and its disk and fault file system, when it
  * has them) that user's, and runs the node and its helpers (probes, checkers, `init:`,

@@ -28,6 +28,8 @@ struct run_node {
 	struct lab_node *ln;
 	char addr[16], port[8];
 	char *replicas, *peers; /* owned */
+	char *nodes;		/* owned: {nodes}, every node's name=addr:port */
+	char timeout_ms[24];	/* {timeout_ms}: the workload's op timeout */
 	char data_dir[4096];	/* host path */
 	int out_fd, err_fd;	/* logs, O_APPEND */
 	pid_t pid;		/* current incarnation, 0 when down */
@@ -141,7 +143,7 @@ static int open_log(const char *dir, const char *name)
 }
 
 /* {replicas}: addr:port of the other nodes whose role param is "replica"; {peers}: of
- * every other node. */
+ * every other node; {nodes}: name=addr:port of every node; {timeout_ms}. */
 static int peer_lists(struct drill_run *r, struct run_node *n)
 {
 	struct strbuf rep = STRBUF_INIT, peers = STRBUF_INIT;
@@ -158,7 +160,13 @@ static int peer_lists(struct drill_run *r, struct run_node *n)
 	}
 	n->replicas = strbuf_detach(&rep);
 	n->peers = strbuf_detach(&peers);
-	return n->replicas && n->peers ? 0 : -ENOMEM;
+	for (size_t i = 0; i < r->n_nodes; i++) /* {nodes}: all of them, this one too */
+		strbuf_appendf(&rep, "%s%s=%s:%s", i ? "," : "", r->nodes[i].sn->name,
+			       r->nodes[i].addr, r->nodes[i].port);
+	n->nodes = strbuf_detach(&rep);
+	snprintf(n->timeout_ms, sizeof(n->timeout_ms), "%lld",
+		 (long long)(r->sc->workload.timeout_ns / NSEC_PER_MSEC));
+	return n->replicas && n->peers && n->nodes ? 0 : -ENOMEM;
 }
 
 static int node_vars(struct drill_run *r, struct run_node *n)
@@ -175,6 +183,8 @@ static int node_vars(struct drill_run *r, struct run_node *n)
 	k |= template_set(v, "name", n->sn->name);
 	k |= template_set(v, "replicas", n->replicas);
 	k |= template_set(v, "peers", n->peers);
+	k |= template_set(v, "nodes", n->nodes);
+	k |= template_set(v, "timeout_ms", n->timeout_ms);
 	for (size_t i = 0; i < t->n_params; i++) {
 		const char *val = scenario_param(r->sc, n->sn, t->params[i].name);
 
@@ -697,6 +707,7 @@ void run_nodes_release(struct drill_run *r)
 			close(n->err_fd);
 		free(n->replicas);
 		free(n->peers);
+		free(n->nodes);
 		free(n->check_output);
 		free(n->online_output);
 		template_argv_free(n->online_argv);

@@ -111,7 +111,8 @@ static int own(struct run_sched *s, char *str)
 	return 0;
 }
 
-/* Variables of recovery steps' argv: {bin}, {run}, {NODE.addr}, {NODE.port}, {NODE.hostport}. */
+/* Variables of recovery steps' argv: {bin}, {run}, {nodes}, {timeout_ms}, {NODE.addr},
+ * {NODE.port}, {NODE.hostport}. */
 int run_sched_vars(struct drill_run *r)
 {
 	struct run_sched *s = r->sched;
@@ -119,6 +120,12 @@ int run_sched_vars(struct drill_run *r)
 
 	k |= template_set(&s->vars, "targets_bin", target_bin_root());
 	k |= template_set(&s->vars, "run", r->run_dir);
+	if (run_node_count(r)) { /* the same for every node: steps in the lab have them too */
+		k |= template_set(&s->vars, "nodes",
+				  template_get(run_node_vars(run_node_at(r, 0)), "nodes"));
+		k |= template_set(&s->vars, "timeout_ms",
+				  template_get(run_node_vars(run_node_at(r, 0)), "timeout_ms"));
+	}
 	for (size_t i = 0; i < run_node_count(r) && k >= 0; i++) {
 		const struct run_node *n = run_node_at(r, i);
 		const char *addr = run_node_addr(n), *port = run_node_port(n);

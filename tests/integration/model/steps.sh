@@ -64,5 +64,13 @@ expect_out "step 2 signal FAILED"
 expect_out "node n1 is not running"
 expect_out "check-online on n1     FAIL sh on n1: the node was not running"
 
+# {nodes} and {timeout_ms}: in start (through env:), in exec steps in the lab and on a node.
+drill 0 tests/fixtures/scenarios/model/sleeper-placeholders.yaml
+expect_out "step 1 exec ok"
+expect_out "step 2 exec ok"
+run=$(ls -td "$work"/runs/*/ | head -1)
+grep -qx "cluster a=10.213.0.2:7700,b=10.213.0.3:7700 timeout 500" "$run/nodes/a/stderr.log" &&
+  ok "{nodes} and {timeout_ms} in start" || bad "start's placeholders: $(cat "$run/nodes/a/stderr.log")"
+
 check_clean "$work/before" "the node step drills"
 finish
