@@ -218,6 +218,13 @@ static int load_steps(struct drill *d, struct cd_error *err)
 			return at_pos(d->sc, ss->pos, err, "unknown recovery step kind");
 		s->spec.kind = (enum step_kind)(k - step_kind_at(0));
 		d->n_steps++;
+		/* an action runs beside the drill: only kinds that never hold the drill up */
+		if (ss->fault == SCENARIO_ACTION && s->spec.kind != STEP_EXEC &&
+		    s->spec.kind != STEP_SIGNAL && s->spec.kind != STEP_WAIT &&
+		    s->spec.kind != STEP_SLEEP)
+			return at_pos(d->sc, ss->pos, err,
+				      "an action is exec, signal, wait or sleep; kill, restart "
+				      "and shutdown of nodes belong to faults: and recovery:");
 		r = k->parse(ss->args, &ctx, &s->spec, err);
 		if (r >= 0 && s->spec.params)
 			r = check_step_params(d->target, s->spec.params, err);

@@ -383,7 +383,7 @@ static int drive_without_workload(struct drill_run *r)
 	if (!run_until(r, run_faults_all_healed, NULL, -1))
 		return -EINTR;
 	until = run_now(r) + r->sc->workload.tail_ns;
-	if (!run_until(r, time_reached, &until, -1))
+	if (!run_until(r, time_reached, &until, until))
 		return -EINTR;
 	return r->interrupted ? -EINTR : 0;
 }

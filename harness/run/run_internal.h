@@ -169,6 +169,9 @@ void run_sched_free(struct drill_run *r);
 /* What fault i / step i did (NULL only when the drill ran out of memory at its start). */
 const struct fault_run *run_fault_result(const struct drill_run *r, size_t i);
 const struct step_run *run_step_result(const struct drill_run *r, size_t i);
+/* "step" or "action" (the drill's actions:), and its number as the output says it. */
+const char *step_word(const struct drill_run *r, size_t i);
+size_t step_number(const struct drill_run *r, size_t i);
 /* Drill clock when the recovery ended, -1 if it did not run. */
 int64_t run_recovered_ns(const struct drill_run *r);
 /* For run_until: every fault with a heal is healed (or failed). */

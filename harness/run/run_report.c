@@ -356,9 +356,11 @@ static void step_cases(struct drill_run *r, bool *bad)
 		const struct drill_step *ds = &r->d->steps[i];
 		const struct step_run *s = run_step_result(r, i);
 		const char *title = step_title(res, ds);
-		struct case_builder b = new_case(res, REPORT_CASE_STEP,
-						 rstr(res, "step.%zu.%s", i + 1, ds->ss->kind),
-						 ds->ss->name ? ds->ss->name : title);
+		bool action = ds->ss->fault == SCENARIO_ACTION;
+		struct case_builder b = new_case(
+			res, action ? REPORT_CASE_ACTION : REPORT_CASE_STEP,
+			rstr(res, "%s.%zu.%s", step_word(r, i), step_number(r, i), ds->ss->kind),
+			ds->ss->name ? ds->ss->name : title);
 
 		if (s->state == STEP_OK || s->state == STEP_FAILED) {
 			b.c->start_ns = s->start_ns;
@@ -370,15 +372,17 @@ static void step_cases(struct drill_run *r, bool *bad)
 			b.c->status = REPORT_FAIL;
 			b.c->message =
 				rstr(res, "%s: %s", title, s->message ? s->message : "failed");
-			b.c->details = rstr(
-				res,
-				"step %zu (%s) failed after %s: %s\nThe steps after it were skipped.",
-				i + 1, title, dur(res, s->end_ns - s->start_ns),
-				s->message ? s->message : "failed");
+			b.c->details = rstr(res, "%s %zu (%s) failed after %s: %s%s",
+					    step_word(r, i), step_number(r, i), title,
+					    dur(res, s->end_ns - s->start_ns),
+					    s->message ? s->message : "failed",
+					    action ? "" : "\nThe steps after it were skipped.");
 			*bad = true;
 		} else if (s->state != STEP_OK) {
 			b.c->status = REPORT_SKIP;
-			b.c->message = "not run: an earlier step failed or the drill stopped";
+			b.c->message =
+				action ? "not run: the drill stopped before its time" :
+					 "not run: an earlier step failed or the drill stopped";
 		}
 	}
 }

@@ -243,6 +243,24 @@ bool run_faults_all_healed(struct drill_run *r, void *arg)
 static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+const char *step_word(const struct drill_run *r, size_t i)
+{
+	return r->d->steps[i].ss->fault == SCENARIO_ACTION ? "action" : "step";
+}
+
+/* A step's number as the drill's output says it: recovery steps in the drill's order,
+ * actions among the actions. */
+size_t step_number(const struct drill_run *r, size_t i)
+{
+	size_t n = 1;
+
+	if (r->d->steps[i].ss->fault != SCENARIO_ACTION)
+		return i + 1;
+	for (size_t j = 0; j < i; j++)
+		n += r->d->steps[j].ss->fault == SCENARIO_ACTION;
+	return n;
+}
+
 static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
 {
 	struct step_run *s = &r->sched->steps[i];
@@ -262,8 +280,9 @@ static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ..
 	timeline_add(r->tl, s->end_ns, TL_STEP_ENDED, (int)i, r->d->steps[i].spec.node, ok ? 0 : 1,
 		     "%s", s->message ? s->message : "ok");
 	units_format_duration(s->end_ns - s->start_ns, dur, sizeof(dur));
-	run_say(r, s->end_ns, "step %zu %s %s (%s)%s%s", i + 1, r->d->steps[i].ss->kind,
-		ok ? "ok" : "FAILED", dur, s->message ? ": " : "", s->message ? s->message : "");
+	run_say(r, s->end_ns, "%s %zu %s %s (%s)%s%s", step_word(r, i), step_number(r, i),
+		r->d->steps[i].ss->kind, ok ? "ok" : "FAILED", dur, s->message ? ": " : "",
+		s->message ? s->message : "");
 }
 
 static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed_out,
@@ -649,6 +668,47 @@ static bool time_reached(struct drill_run *r, void *arg)
 	return run_now(r) >= *(int64_t *)arg;
 }
 
+static void on_action(struct loop *l, void *ud, int res)
+{
+	struct step_timer st = *(struct step_timer *)ud;
+
+	free(ud);
+	if (!st.r->interrupted)
+		step_start(st.r, st.i);
+}
+
+/* Arms every action's timer (at its time after steady state); they run beside the faults
+ * and the recovery. */
+static void arm_actions(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->d->n_steps; i++) {
+		struct step_timer *st;
+
+		if (r->d->steps[i].ss->fault != SCENARIO_ACTION)
+			continue;
+		st = malloc(sizeof(*st));
+		if (!st || loop_timer_at(r->loop, r->t0 + r->steady_ns + r->d->steps[i].ss->at_ns,
+					 on_action, st, NULL) < 0) {
+			free(st);
+			r->sched->steps[i].state = STEP_RUNNING; /* so that step_end records it */
+			step_end(r, i, false, "cannot schedule it: out of memory");
+			continue;
+		}
+		*st = (struct step_timer){ r, i };
+	}
+}
+
+/* For run_until: every action has run to its end. */
+static bool actions_done(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->d->n_steps; i++)
+		if (r->d->steps[i].ss->fault == SCENARIO_ACTION &&
+		    (r->sched->steps[i].state == STEP_PENDING ||
+		     r->sched->steps[i].state == STEP_RUNNING))
+			return false;
+	return true;
+}
+
 /* Faults in time order, each followed by its own recovery steps if it has any (so a
  * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
  * time or once the last fault is in, whichever is later. */
@@ -660,6 +720,7 @@ int run_sched_run(struct drill_run *r)
 
 	if (!order)
 		return -ENOMEM;
+	arm_actions(r);
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
@@ -673,18 +734,22 @@ int run_sched_run(struct drill_run *r)
 		}
 	for (size_t i = 0; i < n && !r->interrupted; i++) {
 		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
-		if (!run_until(r, time_reached, &until, -1))
+		if (!run_until(r, time_reached, &until, until))
 			break;
 		run_fault_inject(r, order[i]);
 		run_recovery(r, (int)order[i]);
 	}
 	free(order);
 	until = r->steady_ns + r->sc->recovery_at_ns;
-	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
+	if (r->interrupted ||
+	    (r->sc->has_recovery_at && !run_until(r, time_reached, &until, until)))
 		return -EINTR;
 	ok = run_recovery(r, -1);
 	r->sched->recovered_ns = run_now(r);
 	timeline_add(r->tl, r->sched->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
 		     ok ? "recovery steps done" : "recovery failed");
+	/* the drill goes on until every action has run (one due later holds it up) */
+	if (!run_until(r, actions_done, NULL, -1))
+		return -EINTR;
 	return r->interrupted ? -EINTR : 0;
 }

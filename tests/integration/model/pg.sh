@@ -61,6 +61,13 @@ grep -q "received SIGHUP, reloading configuration files" "$run/nodes/n1/stderr.l
 grep -q "received smart shutdown request" "$run/nodes/n1/stderr.log" &&
   ok "postgres shut down on SIGTERM" || bad "no smart shutdown in the log"
 
+# An action beside the drill: a base backup at 300ms, verified at 3s after a kill -9.
+drill 0 $fx/pg-backup.yaml --param pgbin="$pgbin"
+expect_out "action 1 exec ok"
+expect_out "action 2 exec ok"
+grep -q '<testcase name="base backup" classname="pg-backup.action"' "$work/junit.xml" &&
+  ok "junit: the backup action" || bad "junit lacks the backup action"
+
 # Its own disk under the fault file system: the disk's root and what the server creates
 # through faultfs are postgres's; a power cut, then crash recovery.
 if [ -c /dev/fuse ]; then

@@ -64,6 +64,30 @@ expect_out "step 2 signal FAILED"
 expect_out "node n1 is not running"
 expect_out "check-online on n1     FAIL sh on n1: the node was not running"
 
+# Actions at their own times beside the faults and the recovery: in the timeline, the
+# output and JUnit (classname .action), in their time order; the drill waits for the last.
+drill 0 tests/fixtures/scenarios/model/sleeper-actions.yaml
+expect_out "action 3 signal ok"
+expect_out "action 1 exec ok"
+expect_out "action 2 exec ok"
+grep -q '<testcase name="mark the data while the recovery sleeps" classname="sleeper-actions.action"' "$work/junit.xml" &&
+  ok "junit: the action's testcase" || bad "junit lacks the action's testcase"
+run=$(ls -td "$work"/runs/*/ | head -1)
+grep -q '<td>action</td><td>mark the data' "$run/report.html" && ok "html: the action" || bad "report.html lacks the action"
+# their times: each started at its at: after steady state (within 50ms), not before
+awk -F'[:,]' '/"event":"steady"/ {s=$2} /"event":"step_started","index":[234],/ {print $6, ($2 - s) / 1e6}' "$run/timeline.jsonl" >"$work/at"
+while read -r idx ms; do
+  case $idx in 2) want=300 ;; 3) want=1500 ;; 4) want=200 ;; esac
+  if awk -v m="$ms" -v w="$want" 'BEGIN { exit !(m >= w && m < w + 50) }'; then ok "action index $idx at ${ms}ms (at: ${want}ms)"
+  else bad "action index $idx started at ${ms}ms, want ${want}ms"; fi
+done <"$work/at"
+[ "$(wc -l <"$work/at")" = 3 ] && ok "3 actions started" || bad "actions started: $(cat "$work/at")"
+# an action that fails fails the drill, and the drill goes on
+sed 's/exit 4.\], exit: 4}/exit 5'"'"'], exit: 4}/' tests/fixtures/scenarios/model/sleeper-actions.yaml >"$work/act-fail.yaml"
+drill 1 "$work/act-fail.yaml"
+expect_out "action 2 exec FAILED"
+expect_out "exit 5, expected 4"
+
 # {nodes} and {timeout_ms}: in start (through env:), in exec steps in the lab and on a node.
 drill 0 tests/fixtures/scenarios/model/sleeper-placeholders.yaml
 expect_out "step 1 exec ok"

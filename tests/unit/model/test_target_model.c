@@ -274,13 +274,46 @@ static void test_node_steps(void **state)
 		    "a param's value is a scalar");
 }
 
+#define ACTIONS_HEAD "drill: s\ntarget: nodrv\nactions:\n"
+
+static void test_actions(void **state)
+{
+	char yaml[2048];
+	struct drill *d;
+
+	snprintf(yaml, sizeof(yaml), BASE, "nodrv");
+	put_target("nodrv", yaml);
+	d = drill_ok(
+		"drill: s\ntarget: nodrv\nrecovery: [{sleep: 1s}]\nactions:\n"
+		"  - {at: 2s, name: backup, exec: {node: n1, argv: [b], timeout: 10s, exit: 3}}\n"
+		"  - {at: 500ms, signal: {node: n1, signal: HUP}}\n");
+	assert_int_equal(d->n_steps, 3);
+	assert_int_equal(d->steps[0].ss->fault, -1); /* recovery first, then the actions */
+	assert_int_equal(d->steps[1].ss->fault, SCENARIO_ACTION);
+	assert_int_equal(d->steps[1].ss->at_ns, 2 * NSEC_PER_SEC);
+	assert_string_equal(d->steps[1].ss->name, "backup");
+	assert_int_equal(d->steps[1].spec.kind, STEP_EXEC);
+	assert_int_equal(d->steps[1].spec.exit_code, 3);
+	assert_int_equal(d->steps[1].spec.timeout_ns, 10 * NSEC_PER_SEC);
+	assert_int_equal(d->steps[2].ss->at_ns, 500 * NSEC_PER_MSEC);
+	assert_int_equal(d->steps[2].spec.signal, SIGHUP);
+	drill_free(d);
+
+	drill_check(ACTIONS_HEAD "  - {at: 1s, kill: n1}\n", 4, 14,
+		    "an action is exec, signal, wait or sleep");
+	drill_check(ACTIONS_HEAD "  - {exec: [true]}\n", 4, 5, "missing required key 'at'");
+	drill_check(ACTIONS_HEAD "  - {at: 1s, exec: [true], atx: 2}\n", 4, 28,
+		    "unknown action kind 'atx'");
+	drill_check(ACTIONS_HEAD "  - {at: soon, exec: [true]}\n", 4, 10, "");
+	drill_check("drill: s\ntarget: nodrv\nactions: {at: 1s}\n", 3, 10, "actions");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_user_init),
-		cmocka_unit_test(test_env),
-		cmocka_unit_test(test_no_workload),
-		cmocka_unit_test(test_node_steps),
+		cmocka_unit_test(test_user_init),   cmocka_unit_test(test_env),
+		cmocka_unit_test(test_no_workload), cmocka_unit_test(test_node_steps),
+		cmocka_unit_test(test_actions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
