@@ -126,7 +126,7 @@ static const struct cfg_node *key_of(const struct cfg_node *map, const char *key
  * that need one are errors at their key, saying why. */
 static int check_no_workload(struct drill *d, struct cd_error *err)
 {
-	static const char *const needs[] = { "rto", "rpo", "integrity" };
+	static const char *const needs[] = { "rpo", "integrity" };
 	const struct cfg_node *expect = cfg_get(d->sc->tree, "expect");
 	const char *why;
 
@@ -136,6 +136,13 @@ static int check_no_workload(struct drill *d, struct cd_error *err)
 	d->driver = NULL;
 	why = d->target->driver ? "the drill has workload: none" :
 				  "its target has no driver (no workload can run)";
+	/* rto without a workload: from the first fault to the readiness probe's next pass */
+	if (key_of(expect, "rto") && d->sc->n_faults == 0)
+		return cfg_error(
+			key_of(expect, "rto"), err,
+			"expect rto needs a workload or a fault (%s, and without one rto is "
+			"measured from the first fault to ready): the drill has no fault",
+			why);
 	for (size_t i = 0; expect && i < ARRAY_SIZE(needs); i++) {
 		const struct cfg_node *k = key_of(expect, needs[i]);
 

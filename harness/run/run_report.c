@@ -515,6 +515,58 @@ static const char *sparse_warning(struct drill_run *r)
 		dur(res, r->sc->expect.rto_ns));
 }
 
+/* Without a workload: RTO from the first fault's injection to the readiness probe's first
+ * pass after it (within a probe interval and one try of the probe). */
+static void rto_ready_case(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+	const struct scenario_expect *e = &r->sc->expect;
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
+					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+	int64_t f0 = -1, ready = -1, rto;
+	size_t n = 0;
+	const int64_t *passes = run_probe_passes(r, &n);
+
+	prop(&b, "target_ms", ms(res, e->rto_ns));
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct fault_run *f = run_fault_result(r, i);
+
+		if (f && f->injected && (f0 < 0 || f->injected_ns < f0))
+			f0 = f->injected_ns;
+	}
+	if (!reached(r) || f0 < 0) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = f0 < 0 && reached(r) ?
+				       "not measured: no fault was injected" :
+				       "not measured: the drill did not run to its end";
+		return;
+	}
+	for (size_t i = 0; i < n && ready < 0; i++)
+		if (passes[i] > f0)
+			ready = passes[i];
+	if (ready < 0) {
+		b.c->status = REPORT_FAIL;
+		b.c->message =
+			"not recovered: the readiness probe never passed after the fault "
+			"(no workload: RTO is fault to ready; wait: {probe: ready} measures it)";
+		*bad = true;
+		return;
+	}
+	rto = ready - f0;
+	prop(&b, "rto_ms", ms(res, rto));
+	prop(&b, "rto_error_bound_ms", ms1(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
+	b.c->status = rto > e->rto_ns ? REPORT_FAIL : REPORT_PASS;
+	b.c->message = rstr(res, "RTO %s %s target %s (no workload: from the fault to ready)",
+			    dur(res, rto), rto > e->rto_ns ? ">" : "<=", dur(res, e->rto_ns));
+	b.c->details = rstr(res,
+			    "%s\nThe first fault was injected at %s; the readiness probe passed "
+			    "again at %s (error bound: one probe interval and one try, %s).",
+			    b.c->message, dur(res, f0 - r->steady_ns),
+			    dur(res, ready - r->steady_ns),
+			    dur(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
+	*bad |= b.c->status != REPORT_PASS;
+}
+
 static void rto_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
@@ -841,7 +893,9 @@ static int build_suite(struct drill_run *r)
 		fault_cases(r, &bad);
 		step_cases(r, &bad);
 	}
-	if (r->sc->expect.has_rto)
+	if (r->sc->expect.has_rto && r->d->no_workload)
+		rto_ready_case(r, &bad);
+	else if (r->sc->expect.has_rto)
 		rto_case(r, &bad);
 	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
 		rpo_case(r, &bad);

@@ -23,6 +23,7 @@ timeline_has() {
 }
 
 drill 0 $fx/pg-kill-restart.yaml --param pgbin="$pgbin"
+expect_out "(no workload: from the fault to ready)"
 expect_out "check-online on n1     ok   $pgbin/psql passed on n1"
 expect_out "check on n1            ok   $pgbin/pg_controldata passed on n1"
 timeline_has '"detail":"data dir owned by user postgres'

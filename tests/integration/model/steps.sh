@@ -88,6 +88,15 @@ drill 1 "$work/act-fail.yaml"
 expect_out "action 2 exec FAILED"
 expect_out "exit 5, expected 4"
 
+# RTO without a workload: from the fault to ready, about the recovery's 1s sleep.
+drill 0 tests/fixtures/scenarios/model/sleeper-rto.yaml
+expect_out "(no workload: from the fault to ready)"
+ms=$(rto_ms)
+[ -n "$ms" ] && [ "$ms" -ge 1000 ] && [ "$ms" -lt 1500 ] && ok "RTO ${ms}ms: the 1s outage" || bad "RTO '$ms' ms, want 1000..1500"
+sed 's/rto: 3s/rto: 500ms/' tests/fixtures/scenarios/model/sleeper-rto.yaml >"$work/rto-miss.yaml"
+drill 1 "$work/rto-miss.yaml"
+expect_out "> target 500ms (no workload: from the fault to ready)"
+
 # {nodes} and {timeout_ms}: in start (through env:), in exec steps in the lab and on a node.
 drill 0 tests/fixtures/scenarios/model/sleeper-placeholders.yaml
 expect_out "step 1 exec ok"

@@ -188,7 +188,11 @@ static void test_no_workload(void **state)
 	put_target("nodrv", yaml);
 	drill_check("drill: a\ntarget: nodrv\n", 0, 0, NULL);
 	drill_check("drill: a\ntarget: nodrv\nexpect: {rto: 2s}\n", 3, 10,
-		    "expect rto needs a workload, and its target has no driver");
+		    "expect rto needs a workload or a fault (its target has no driver");
+	drill_check("drill: a\ntarget: nodrv\nfaults: [{at: 1s, kill: n1}]\nexpect: {rto: 2s}\n", 0,
+		    0, NULL);
+	drill_check("drill: a\ntarget: nodrv\nexpect: {rpo: 0}\n", 3, 10,
+		    "expect rpo needs a workload, and its target has no driver");
 	drill_check("drill: a\ntarget: nodrv\nexpect:\n  integrity: true\n", 4, 3,
 		    "expect integrity needs a workload");
 	/* a target with a driver, and workload: none */
