@@ -14,6 +14,8 @@ const char *report_kind_name(enum report_case_kind kind)
 		return "recovery";
 	case REPORT_CASE_EXPECT:
 		return "expect";
+	case REPORT_CASE_ACTION:
+		return "action";
 	}
 	return "unknown";
 }

@@ -31,6 +31,7 @@ enum report_case_kind {
 	REPORT_CASE_FAULT,  /* one fault injection (with its heal) */
 	REPORT_CASE_STEP,   /* one recovery step */
 	REPORT_CASE_EXPECT, /* one expectation: rto, rpo, integrity, a custom check */
+	REPORT_CASE_ACTION, /* one of the drill's actions (a step at its own time) */
 };
 
 enum report_status {

@@ -171,11 +171,25 @@ static int op_readlink(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+/* What a process creates through the mount is its own, as on any file system: the daemon
+ * runs as root, so a node that runs as its target's user (PostgreSQL) would otherwise get
+ * root's files it may not write. Nothing to do for root's own creates. */
+static int own_by_caller(struct faultfs *fs, const char *path)
+{
+	const struct fuse_context *c = fuse_get_context();
+
+	if (!c || (c->uid == 0 && c->gid == 0) || geteuid() != 0)
+		return 0;
+	return fchownat(fs->backing_fd, faultfs_rel(path), c->uid, c->gid, AT_SYMLINK_NOFOLLOW);
+}
+
 /* A create of any kind: done on the backing dir, journaled in volatile mode. */
 static int ns_create(const char *path, enum ffs_ns_kind kind, int r)
 {
 	struct faultfs *fs = get_fs();
 
+	if (r >= 0)
+		r = own_by_caller(fs, path);
 	if (r < 0)
 		return -errno;
 	return fs->opts.volatile_cache ? ffs_journal_add(fs->journal, kind, path, NULL, NULL) : 0;
@@ -351,8 +365,15 @@ static int open_backing(struct faultfs *fs, const char *path, int flags, mode_t 
 		return openat(fs->backing_fd, rel, bf);
 	pthread_mutex_lock(&fs->lock);
 	fd = openat(fs->backing_fd, rel, bf | O_CREAT | O_EXCL, mode);
-	if (fd >= 0 && fs->opts.volatile_cache &&
-	    ffs_journal_add(fs->journal, FFS_NS_CREATE, path, NULL, NULL) < 0) {
+	if (fd >= 0 && own_by_caller(fs, path) < 0) {
+		int e = errno;
+
+		close(fd);
+		unlinkat(fs->backing_fd, rel, 0);
+		fd = -1;
+		errno = e;
+	} else if (fd >= 0 && fs->opts.volatile_cache &&
+		   ffs_journal_add(fs->journal, FFS_NS_CREATE, path, NULL, NULL) < 0) {
 		close(fd);
 		unlinkat(fs->backing_fd, rel, 0);
 		fd = -1;

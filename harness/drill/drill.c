@@ -97,8 +97,8 @@ static int load_target(struct drill *d, struct cd_error *err)
 	}
 	if (r < 0)
 		return r;
-	d->driver = target_driver_lookup(d->target->driver);
-	if (!d->driver)
+	d->driver = d->target->driver ? target_driver_lookup(d->target->driver) : NULL;
+	if (d->target->driver && !d->driver)
 		return cd_error_set(
 			err, EINVAL, "", 0, 0,
 			"target %s names driver '%s', which this chaosdrill does not have",
@@ -110,6 +110,48 @@ static int load_target(struct drill *d, struct cd_error *err)
 		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target,
 				      err)) < 0)
 			return r;
+	return 0;
+}
+
+/* The key node of key in a mapping (for errors at the key), or NULL. */
+static const struct cfg_node *key_of(const struct cfg_node *map, const char *key)
+{
+	for (size_t i = 0; map && map->type == CFG_MAP && i < map->n; i++)
+		if (strcmp(map->keys[i]->scalar, key) == 0)
+			return map->keys[i];
+	return NULL;
+}
+
+/* Without a workload nothing counts lost writes or reads values back: the expectations
+ * that need one are errors at their key, saying why. */
+static int check_no_workload(struct drill *d, struct cd_error *err)
+{
+	static const char *const needs[] = { "rpo", "integrity" };
+	const struct cfg_node *expect = cfg_get(d->sc->tree, "expect");
+	const char *why;
+
+	d->no_workload = !d->target->driver || d->sc->workload.kind == SCENARIO_WORKLOAD_NONE;
+	if (!d->no_workload)
+		return 0;
+	d->driver = NULL;
+	why = d->target->driver ? "the drill has workload: none" :
+				  "its target has no driver (no workload can run)";
+	/* rto without a workload: from the first fault to the readiness probe's next pass */
+	if (key_of(expect, "rto") && d->sc->n_faults == 0)
+		return cfg_error(
+			key_of(expect, "rto"), err,
+			"expect rto needs a workload or a fault (%s, and without one rto is "
+			"measured from the first fault to ready): the drill has no fault",
+			why);
+	for (size_t i = 0; expect && i < ARRAY_SIZE(needs); i++) {
+		const struct cfg_node *k = key_of(expect, needs[i]);
+
+		if (k)
+			return cfg_error(k, err,
+					 "expect %s needs a workload, and %s; check the nodes with "
+					 "the target's check: or check-online: instead",
+					 needs[i], why);
+	}
 	return 0;
 }
 
@@ -150,6 +192,21 @@ static int load_faults(struct drill *d, struct cd_error *err)
 	return 0;
 }
 
+/* restart: {params: {...}}: each one a param of the target, with an allowed value. */
+static int check_step_params(const struct target_def *t, const struct cfg_node *p,
+			     struct cd_error *err)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < p->n; i++) {
+		int r = check_value(t, p->keys[i]->scalar, p->items[i]->scalar, msg, sizeof(msg));
+
+		if (r < 0)
+			return cfg_error(r == -ENOENT ? p->keys[i] : p->items[i], err, "%s", msg);
+	}
+	return 0;
+}
+
 static int load_steps(struct drill *d, struct cd_error *err)
 {
 	struct fault_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
@@ -168,7 +225,16 @@ static int load_steps(struct drill *d, struct cd_error *err)
 			return at_pos(d->sc, ss->pos, err, "unknown recovery step kind");
 		s->spec.kind = (enum step_kind)(k - step_kind_at(0));
 		d->n_steps++;
+		/* an action runs beside the drill: only kinds that never hold the drill up */
+		if (ss->fault == SCENARIO_ACTION && s->spec.kind != STEP_EXEC &&
+		    s->spec.kind != STEP_SIGNAL && s->spec.kind != STEP_WAIT &&
+		    s->spec.kind != STEP_SLEEP)
+			return at_pos(d->sc, ss->pos, err,
+				      "an action is exec, signal, wait or sleep; kill, restart "
+				      "and shutdown of nodes belong to faults: and recovery:");
 		r = k->parse(ss->args, &ctx, &s->spec, err);
+		if (r >= 0 && s->spec.params)
+			r = check_step_params(d->target, s->spec.params, err);
 		if (r < 0)
 			return r;
 	}
@@ -210,6 +276,8 @@ int drill_load(const char *path, const struct drill_options *opts, struct drill 
 		r = apply_overrides(d, opts, err);
 	if (r >= 0)
 		r = load_target(d, err);
+	if (r >= 0)
+		r = check_no_workload(d, err);
 	if (r >= 0)
 		r = load_faults(d, err);
 	if (r >= 0)

@@ -46,9 +46,10 @@ struct drill_step {
 };
 
 struct drill {
-	struct scenario *sc;	   /* owned */
-	struct target_def *target; /* owned */
-	const struct target_driver *driver;
+	struct scenario *sc;		    /* owned */
+	struct target_def *target;	    /* owned */
+	const struct target_driver *driver; /* NULL when the drill has no workload */
+	bool no_workload;		    /* `workload: none`, or a target without a driver */
 	struct drill_fault *faults;
 	size_t n_faults;
 	struct drill_step *steps;

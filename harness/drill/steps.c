@@ -1,7 +1,9 @@
 /* Recovery step kinds and their parsers: see steps.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cleanup.h"
 #include "common/units.h"
@@ -52,13 +54,114 @@ static int node_or_map(const struct cfg_node *args, const struct fault_parse_ctx
 static int parse_restart(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
 			 struct step_spec *s, struct cd_error *err)
 {
-	static const char *const keys[] = { "node", NULL };
-	const struct cfg_node *map;
+	static const char *const keys[] = { "node", "params", NULL };
+	const struct cfg_node *map, *p;
 	int r = node_or_map(args, ctx, "restart", keys, &s->node, &map, err);
 
 	if (r >= 0 && !s->node)
 		return cfg_error(args, err, "restart needs a node (restart: n1)");
+	if (r < 0 || !map || !(p = cfg_get(map, "params")))
+		return r;
+	if ((r = cfg_expect(p, CFG_MAP, "restart params", err)) < 0)
+		return r;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->items[i]->type != CFG_SCALAR)
+			return cfg_error(p->items[i], err,
+					 "a param's value is a scalar (params: {sync: never})");
+	s->params = p;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
+	{ "STOP", SIGSTOP }, { "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "WINCH", SIGWINCH },
+};
+
+int step_signal_parse(const char *name)
+{
+	char *end;
+	long n = strtol(name, &end, 10);
+
+	if (*name && !*end)
+		return n > 0 && n < NSIG ? (int)n : -EINVAL;
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (strcasecmp(signals[i].name, name) == 0)
+			return signals[i].sig;
+	return -EINVAL;
+}
+
+const char *step_signal_name(int sig)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return "?";
+}
+
+static int parse_kill(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+		      struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", NULL };
+	const struct cfg_node *map;
+	int r = node_or_map(args, ctx, "kill", keys, &s->node, &map, err);
+
+	if (r >= 0 && !s->node)
+		return cfg_error(args, err, "kill needs a node (kill: n1)");
 	return r;
+}
+
+static int parse_signal(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+			struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", "signal", NULL };
+	const struct cfg_node *map, *v;
+	const char *name;
+	int r;
+
+	if (args->type == CFG_SCALAR)
+		return cfg_error(args, err, "signal needs a map: signal: {node: n1, signal: HUP}");
+	if ((r = node_or_map(args, ctx, "signal", keys, &s->node, &map, err)) < 0)
+		return r;
+	if (!s->node)
+		return cfg_error(args, err, "missing required key 'node'");
+	if (!(v = cfg_get(map, "signal")))
+		return cfg_error(args, err, "missing required key 'signal' (HUP, TERM, USR1, ...)");
+	if ((r = cfg_string(v, &name, err)) < 0)
+		return r;
+	s->signal = step_signal_parse(name);
+	if (s->signal < 0)
+		return cfg_error(v, err, "unknown signal '%s' (HUP, INT, TERM, USR1, USR2, ...)",
+				 name);
+	return 0;
+}
+
+#define DEFAULT_SHUTDOWN_TIMEOUT (10 * NSEC_PER_SEC)
+
+static int parse_shutdown(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
+			  struct step_spec *s, struct cd_error *err)
+{
+	static const char *const keys[] = { "node", "timeout", NULL };
+	const struct cfg_node *map;
+	int r;
+
+	s->timeout_ns = DEFAULT_SHUTDOWN_TIMEOUT;
+	if ((r = node_or_map(args, ctx, "shutdown", keys, &s->node, &map, err)) < 0)
+		return r;
+	if (!s->node)
+		return cfg_error(args, err,
+				 "shutdown needs a node (shutdown: {node: n1, timeout: 10s})");
+	if (map && (r = cfg_get_duration(map, "timeout", false, &s->timeout_ns, err)) < 0)
+		return r;
+	if (s->timeout_ns <= 0)
+		return cfg_error(cfg_get(map, "timeout"), err,
+				 "shutdown timeout must be more than 0");
+	return 0;
 }
 
 static int parse_wait(const struct cfg_node *args, const struct fault_parse_ctx *ctx,
@@ -154,6 +257,11 @@ static const struct step_kind_def kinds[] = {
 	KIND(STEP_SLEEP, "sleep", "wait a fixed time", parse_sleep),
 	KIND(STEP_WORKLOAD, "workload", "point the workload at another node (after a promotion)",
 	     parse_workload),
+	KIND(STEP_KILL, "kill", "SIGKILL to a node now; ends when it is down", parse_kill),
+	KIND(STEP_SIGNAL, "signal", "send a signal (HUP, TERM, USR1, ...) to a node's server",
+	     parse_signal),
+	KIND(STEP_SHUTDOWN, "shutdown",
+	     "SIGTERM to a node, SIGKILL after the timeout; says how it ended", parse_shutdown),
 };
 
 const struct step_kind_def *step_kind_lookup(const char *name)

@@ -2,6 +2,12 @@
  * the recovery runner's job; this file only knows their shape.
  *
  *   - restart: n1                            start a new incarnation of a node
+ *   - restart: {node: n1, params: {force-new-cluster: "true"}}   one incarnation with
+ *                                            other params (the next plain restart: the drill's)
+ *   - kill: n1                               SIGKILL now; ends when the node is down
+ *   - signal: {node: n1, signal: HUP}        a signal to the node's init (its server)
+ *   - shutdown: {node: n1, timeout: 10s}     SIGTERM, SIGKILL after the timeout; says how
+ *                                            it ended (not the `stop` fault: that freezes)
  *   - wait: {probe: ready, node: n1, timeout: 10s}
  *   - wait: {tcp: 7700, node: n1, timeout: 5s}    a TCP connect to the node
  *   - wait: {command: [argv], node: n1, timeout: 5s}   until the command exits 0
@@ -18,7 +24,16 @@
 #include "common/cfg.h"
 #include "common/error.h"
 
-enum step_kind { STEP_RESTART, STEP_WAIT, STEP_EXEC, STEP_SLEEP, STEP_WORKLOAD };
+enum step_kind {
+	STEP_RESTART,
+	STEP_WAIT,
+	STEP_EXEC,
+	STEP_SLEEP,
+	STEP_WORKLOAD,
+	STEP_KILL,
+	STEP_SIGNAL,
+	STEP_SHUTDOWN,
+};
 enum step_wait { STEP_WAIT_PROBE, STEP_WAIT_TCP, STEP_WAIT_COMMAND };
 
 struct step_spec {
@@ -32,7 +47,16 @@ struct step_spec {
 	const char **argv; /* exec, wait command: NULL-terminated, owned array of
 				  * borrowed strings */
 	int exit_code;	   /* exec: expected exit status */
+	int signal;	   /* signal: the signal's number */
+	/* restart: the params of that one incarnation, a map of scalars (borrowed; NULL:
+	 * the drill's). Checked against the target's params by drill_load. */
+	const struct cfg_node *params;
 };
+
+/* A signal by name (HUP, SIGHUP, hup) or number; -EINVAL if none. */
+int step_signal_parse(const char *name);
+/* "HUP" for SIGHUP; "?" for one without a name here. */
+const char *step_signal_name(int sig);
 
 struct fault_parse_ctx; /* faults/fault.h: the drill's node names */
 

@@ -12,9 +12,9 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user",
-					   "port",   "params",	    "start",  "probe",
-					   "check",  "client",	    NULL };
+static const char *const target_keys[] = { "target", "description", "driver", "user", "port",
+					   "params", "start",	    "probe",  "check", "client",
+					   "init",   "env",	    "check-online", NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -123,6 +123,37 @@ static int parse_client(struct target_def *t, const struct cfg_node *root, struc
 	return v ? parse_argv(v, "client", &t->client, err) : 0;
 }
 
+/* env: {NAME: value, ...}: names as a shell takes them, values scalars (templates). */
+static int parse_env(struct target_def *t, const struct cfg_node *v, struct cd_error *err)
+{
+	int r = cfg_expect(v, CFG_MAP, "env", err);
+
+	if (r < 0)
+		return r;
+	t->env = calloc(v->n ? v->n : 1, sizeof(*t->env));
+	if (!t->env)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *name = v->keys[i]->scalar;
+		struct target_env *e = &t->env[i];
+
+		if (!*name ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_") != strlen(name) ||
+		    (*name >= '0' && *name <= '9'))
+			return cfg_error(
+				v->keys[i], err,
+				"'%s' is not an environment variable's name ([A-Za-z_][A-Za-z0-9_]*)",
+				name);
+		if ((r = cfg_string(v->items[i], &e->value, err)) < 0)
+			return r;
+		e->name = name;
+		e->pos = v->items[i];
+		t->n_env = i + 1;
+	}
+	return 0;
+}
+
 static int parse_target(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
 {
 	const struct cfg_node *v;
@@ -133,10 +164,14 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	    (r = cfg_check_keys(root, target_keys, "target.yaml", err)) < 0 ||
 	    (r = cfg_get_string(root, "target", true, &t->name, err)) < 0 ||
 	    (r = cfg_get_string(root, "description", false, &t->description, err)) < 0 ||
-	    (r = cfg_get_string(root, "driver", true, &t->driver, err)) < 0 ||
+	    (r = cfg_get_string(root, "driver", false, &t->driver, err)) < 0 ||
 	    (r = cfg_get_string(root, "user", false, &t->user, err)) < 0 ||
 	    (r = cfg_get_uint(root, "port", true, 1, 65535, &port, err)) < 0)
 		return r;
+	t->user_pos = cfg_get(root, "user");
+	if (t->user && !*t->user)
+		return cfg_error(t->user_pos, err,
+				 "user must name a user (user: postgres), or be left out for root");
 	t->port = (uint16_t)port;
 	if ((v = cfg_get(root, "params")) && (r = parse_params(t, v, err)) < 0)
 		return r;
@@ -158,6 +193,13 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 	    (r = parse_argv(cfg_get(v, "leader"), "probe leader", &t->probe_leader, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "init")) && (r = parse_argv(v, "init", &t->init, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "env")) && (r = parse_env(t, v, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "check-online")) &&
+	    (r = parse_argv(v, "check-online", &t->check_online, err)) < 0)
 		return r;
 	return parse_client(t, root, err);
 }
@@ -237,6 +279,9 @@ void target_free(struct target_def *t)
 	free(t->probe_leader.argv);
 	free(t->check.argv);
 	free(t->client.argv);
+	free(t->init.argv);
+	free(t->check_online.argv);
+	free(t->env);
 	free(t->src_dir);
 	free(t->bin_dir);
 	cfg_node_free(t->tree);

@@ -1,7 +1,19 @@
 /* A target's definition, targets/NAME/target.yaml: how to start a node, probe it, check
  * its data, and which params it takes. Argv templates hold {placeholders} the harness
  * fills per node ({bin}, {targets_bin}, {data}, {addr}, {port}, {name}, {replicas},
- * {peers}, and every param; harness/run/run_nodes.c).
+ * {peers}, {nodes} (every node's name=addr:port), {timeout_ms} (the workload's op
+ * timeout), and every param; harness/run/run_nodes.c).
+ *
+ * `user: postgres` makes the node's data dir (and its disk and fault file system, when it
+ * has them) that user's, and runs the node and its helpers (probes, checkers, `init:`,
+ * exec steps on the node) as that user: a server that refuses root starts as it is.
+ * `init: [argv]` runs once per node, as the user, on the fresh data dir before the first
+ * start (initdb).
+ * `check-online: [argv]` runs on each node while it still runs, after the drill and before
+ * teardown (a checker that needs the server: psql -c 'select 1'); `check:` stays offline,
+ * on the data once the nodes are down.
+ * `env: {PGTZ: UTC, LANG: "C.UTF-8"}` is the environment of the node's processes (server
+ * and helpers) besides PATH, its values expanded with the placeholders.
  *
  * Usage:
  *   struct target_def *t;
@@ -25,6 +37,11 @@ struct target_param_def {
 	const struct cfg_node *pos; /* where it was declared */
 };
 
+struct target_env {
+	const char *name, *value; /* borrowed from the tree; value a template */
+	const struct cfg_node *pos;
+};
+
 struct target_argv {
 	const char **argv; /* NULL-terminated; strings borrowed from the tree */
 	size_t argc;
@@ -33,8 +50,9 @@ struct target_argv {
 struct target_def {
 	const char *name;
 	const char *description;
-	const char *driver; /* workload driver name (targets/driver.h) */
-	const char *user;   /* run nodes as this user, or NULL for root */
+	const char *driver; /* workload driver name (targets/driver.h); NULL: none yet */
+	const char *user;   /* run nodes and their helpers as this user, or NULL for root */
+	const struct cfg_node *user_pos;
 	uint16_t port;
 	struct target_param_def *params;
 	size_t n_params;
@@ -42,10 +60,16 @@ struct target_def {
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
-	struct target_argv client;	 /* driver lines: the adapter program; else argc 0 */
-	char *src_dir;			 /* folder holding target.yaml (owned) */
-	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
-	struct cfg_node *tree;		 /* owned */
+	/* argc 0: none; run on each live node before teardown (checkers that need the
+	 * server), exit 0 = pass; a testcase of its own */
+	struct target_argv check_online;
+	struct target_argv client; /* driver lines: the adapter program; else argc 0 */
+	struct target_argv init; /* argc 0: none; once per node before its first start */
+	struct target_env *env;	 /* the node's processes' environment (owned array) */
+	size_t n_env;
+	char *src_dir;	       /* folder holding target.yaml (owned) */
+	char *bin_dir;	       /* folder holding its built binaries: {bin} (owned) */
+	struct cfg_node *tree; /* owned */
 };
 
 /* Where targets are looked for: $CHAOSDRILL_TARGETS (a folder of NAME/target.yaml), else

@@ -315,7 +315,7 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 		return lab_error(r, "cannot set up the lab", k);
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return lab_error(r, "cannot set up the nodes", k);
-	if ((k = run_attach_prepare(r)) < 0)
+	if ((k = run_attach_prepare(r)) < 0 || (k = run_nodes_own(r)) < 0)
 		return k; /* said why */
 	if ((k = run_sched_vars(r)) < 0)
 		return k;
@@ -333,7 +333,7 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 
 int run_workload_move(struct drill_run *r, struct run_node *n)
 {
-	int k = workload_retarget(r->wl, run_node_addr(n), r->d->target->port);
+	int k = r->wl ? workload_retarget(r->wl, run_node_addr(n), r->d->target->port) : 0;
 
 	if (k >= 0)
 		r->wl_node = n;
@@ -392,6 +392,29 @@ static bool adapters_ready(struct drill_run *r, void *arg)
 	return workload_ready(r->wl);
 }
 
+/* A drill without a workload (a target whose driver comes later): time 0 of the schedule is
+ * when the nodes are ready; faults, recovery and the tail as with one. */
+static int drive_without_workload(struct drill_run *r)
+{
+	int64_t until;
+	int k;
+
+	r->steady_ns = run_now(r);
+	failpoint_mark("steady");
+	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
+		     "no workload: the nodes are ready");
+	run_say(r, r->steady_ns,
+		"nodes ready; no workload (the target has no driver, or workload: none)");
+	if ((k = run_sched_run(r)) < 0)
+		return k;
+	if (!run_until(r, run_faults_all_healed, NULL, -1))
+		return -EINTR;
+	until = run_now(r) + r->sc->workload.tail_ns;
+	if (!run_until(r, time_reached, &until, until))
+		return -EINTR;
+	return r->interrupted ? -EINTR : 0;
+}
+
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
@@ -401,6 +424,8 @@ static int drive(struct drill_run *r)
 	int64_t until;
 	int k;
 
+	if (r->d->no_workload)
+		return drive_without_workload(r);
 	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 || (k = start_workload(r)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
@@ -506,8 +531,10 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
 		if (k >= 0)
 			k = drive(&r);
-		if (k >= 0)
+		if (k >= 0 && !d->no_workload)
 			run_final_read(&r);
+		if (k >= 0)
+			run_nodes_check_online(&r);
 		if (r.lab)
 			run_nodes_stop(&r);
 		if (k >= 0)

@@ -356,7 +356,7 @@ size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t m
 int run_attach_before_start(struct drill_run *r, struct run_node *n, struct lab_cmd *cmd,
 			    struct attach_start **out)
 {
-	static const char *const base[] = { LAB_DEFAULT_PATH, NULL };
+	const char *const *base = run_node_envp(n);
 	struct node_atts *na = atts_of(r, n);
 	struct attach_start *s = NULL;
 	int k;

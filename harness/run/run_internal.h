@@ -96,6 +96,13 @@ bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg)
 /* run_nodes.c: the nodes, their incarnations, readiness and checkers. */
 int run_nodes_prepare(struct drill_run *r);
 int run_node_start(struct run_node *n);
+/* One incarnation whose start argv has params (a map of scalars, borrowed) over the
+ * drill's: restart: {params: {...}}. NULL: run_node_start. */
+int run_node_start_with(struct run_node *n, const struct cfg_node *params);
+/* sig to the running incarnation's init (SIGKILL: the whole node). -ESRCH when down. */
+int run_node_signal(struct run_node *n, int sig);
+/* Wait status of the last incarnation that ended, -1 if none did. */
+int run_node_last_status(const struct run_node *n);
 size_t run_node_count(const struct drill_run *r);
 struct run_node *run_node_at(struct drill_run *r, size_t i);
 struct run_node *run_node_find(struct drill_run *r, const char *name); /* NULL: none */
@@ -112,13 +119,24 @@ unsigned run_node_incarnation(const struct run_node *n);
 /* Its template variables ({addr}, {data}, the target's params...) and expanded argv. */
 const struct template_vars *run_node_vars(const struct run_node *n);
 char *const *run_node_start_argv(const struct run_node *n);
+/* The environment of its processes (server and helpers): PATH and the target's env:. */
+const char *const *run_node_envp(const struct run_node *n);
 char *const *run_node_probe_argv(const struct run_node *n);
 /* The target's adapter program talking to n (driver lines), NULL when it has none. */
 char *const *run_node_client_argv(const struct run_node *n);
 /* The target's checker on its data: argv[0] (NULL: the target has none), its exit status
  * (-1 not run, -2 timed out, -3 could not start) and output. */
 const char *run_node_checker(const struct run_node *n, int *status, const char **output);
+/* After the attachments are prepared, before the first start: the target's user owns each
+ * data dir (chown through its disk and fault file system), then its `init:` runs there. */
+int run_nodes_own(struct drill_run *r);
 int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns);
+/* The target's check-online on every node while it runs (before teardown); a node that
+ * is down fails it. Its result: argv[0] (NULL: none), status as run_node_checker's or -4
+ * (the node was not running), output and when it ran. */
+void run_nodes_check_online(struct drill_run *r);
+const char *run_node_check_online(const struct run_node *n, int *status, const char **output,
+				  int64_t *start_ns, int64_t *end_ns);
 void run_nodes_stop(struct drill_run *r);
 void run_nodes_check(struct drill_run *r);
 void run_nodes_release(struct drill_run *r);
@@ -155,6 +173,9 @@ void run_sched_free(struct drill_run *r);
 /* What fault i / step i did (NULL only when the drill ran out of memory at its start). */
 const struct fault_run *run_fault_result(const struct drill_run *r, size_t i);
 const struct step_run *run_step_result(const struct drill_run *r, size_t i);
+/* "step" or "action" (the drill's actions:), and its number as the output says it. */
+const char *step_word(const struct drill_run *r, size_t i);
+size_t step_number(const struct drill_run *r, size_t i);
 /* Drill clock when the recovery ended, -1 if it did not run. */
 int64_t run_recovered_ns(const struct drill_run *r);
 /* For run_until: every fault with a heal is healed (or failed). */

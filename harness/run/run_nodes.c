@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "common/failpoint.h"
 #include "common/fsutil.h"
+#include "common/linux.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "harness/run/run_internal.h"
@@ -34,10 +37,17 @@ struct run_node {
 	unsigned incarnation;
 	struct template_vars vars;		       /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
-	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
-	char **client_argv; /* owned, expanded; NULL: the target has no adapter */
-	int check_status;   /* exit status of the target's checker, -1 not run */
-	char *check_output; /* owned */
+	char **leader_argv;  /* owned, expanded; NULL: the target has no leader probe */
+	char **client_argv;  /* owned, expanded; NULL: the target has no adapter */
+	char **init_argv;    /* owned, expanded; NULL: the target has no `init:` */
+	char **envp;	     /* owned: PATH and the target's env:, expanded (NAME=value) */
+	int last_status;     /* wait status of the last incarnation that ended, -1 none */
+	int check_status;    /* exit status of the target's checker, -1 not run */
+	char *check_output;  /* owned */
+	char **online_argv;  /* owned, expanded; NULL: the target has no check-online */
+	int online_status;   /* as check_status; -4: the node was not running */
+	char *online_output; /* owned */
+	int64_t online_start_ns, online_end_ns;
 };
 
 size_t run_node_count(const struct drill_run *r)
@@ -205,6 +215,44 @@ static int expand(struct drill_run *r, struct run_node *n, const struct target_a
 	return k;
 }
 
+/* The environment of the node's processes: PATH (unless env: sets it), then env:. */
+static int node_env(struct drill_run *r, struct run_node *n)
+{
+	const struct target_def *t = r->d->target;
+	bool path = false;
+	size_t k = 0;
+
+	n->envp = calloc(t->n_env + 2, sizeof(*n->envp));
+	if (!n->envp)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_env; i++)
+		path |= strcmp(t->env[i].name, "PATH") == 0;
+	if (!path && !(n->envp[k++] = strdup(LAB_DEFAULT_PATH)))
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_env; i++) {
+		const char *bad = NULL;
+		char *val = NULL;
+		int e = template_expand(t->env[i].value, &n->vars, &val, &bad);
+
+		if (e == -ENOENT || e == -EINVAL)
+			return run_env_error(r, "target %s: unknown placeholder {%s} in env %s",
+					     t->name, bad, t->env[i].name);
+		if (e < 0)
+			return e;
+		e = asprintf(&n->envp[k], "%s=%s", t->env[i].name, val);
+		free(val);
+		if (e < 0)
+			return -ENOMEM;
+		k++;
+	}
+	return 0;
+}
+
+const char *const *run_node_envp(const struct run_node *n)
+{
+	return (const char *const *)n->envp;
+}
+
 static int prepare_one(struct drill_run *r, struct run_node *n)
 {
 	char dir[4200];
@@ -245,7 +293,9 @@ int run_nodes_prepare(struct drill_run *r)
 						 .out_fd = -1,
 						 .err_fd = -1,
 						 .pidfd = -1,
-						 .check_status = -1 };
+						 .last_status = -1,
+						 .check_status = -1,
+						 .online_status = -1 };
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if ((k = prepare_one(r, &r->nodes[i])) < 0)
 			return k;
@@ -253,7 +303,7 @@ int run_nodes_prepare(struct drill_run *r)
 		struct run_node *n = &r->nodes[i];
 
 		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0 ||
-		    (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
+		    (k = node_env(r, n)) < 0 || (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
 		    (k = expand(r, n, &t->probe_ready, &n->probe_argv)) < 0)
 			return k;
 		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
@@ -262,6 +312,109 @@ int run_nodes_prepare(struct drill_run *r)
 		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
 			return k;
 		if (t->client.argc && (k = expand(r, n, &t->client, &n->client_argv)) < 0)
+			return k;
+		if (t->init.argc && (k = expand(r, n, &t->init, &n->init_argv)) < 0)
+			return k;
+		if (t->check_online.argc &&
+		    (k = expand(r, n, &t->check_online, &n->online_argv)) < 0)
+			return k;
+	}
+	return 0;
+}
+
+/* "UID:GID" of the target's user (a name or a number), for chown. */
+static int user_ids(const char *user, char *ids, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], *end;
+	unsigned long uid = strtoul(user, &end, 10);
+	int k = *user && !*end ? getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) :
+				 getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+
+	if (k != 0)
+		return -k;
+	if (!res)
+		return -ESRCH;
+	snprintf(ids, len, "%u:%u", (unsigned)pw.pw_uid, (unsigned)pw.pw_gid);
+	return 0;
+}
+
+#define OWN_TIMEOUT_NS (30 * NSEC_PER_SEC)
+#define INIT_TIMEOUT_NS (300 * NSEC_PER_SEC)
+
+/* chown of the data dir as the node sees it (in its mount namespace: through its disk and
+ * fault file system when it has them), so the target's user owns it. */
+static int own_data_dir(struct drill_run *r, struct run_node *n, const char *ids)
+{
+	const char *argv[] = { "chown", ids, LAB_DATA_PATH, NULL };
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct lab_run_result res;
+	int k;
+
+	cmd.argv = argv;
+	cmd.cwd = "/";
+	cmd.node_mounts = true;
+	if ((k = lab_run(r->lab, n->ln, &cmd, OWN_TIMEOUT_NS, &res)) < 0)
+		return run_env_error(r, "node %s: cannot run chown on its data dir: %s",
+				     n->sn->name, strerror(-k));
+	k = res.timed_out || !WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0;
+	if (k)
+		run_env_error(r, "node %s: chown %s of its data dir failed: %s", n->sn->name, ids,
+			      res.output && *res.output ? res.output : "no output");
+	else
+		timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0,
+			     "data dir owned by user %s (%s)", r->d->target->user, ids);
+	free(res.output);
+	return k ? -EIO : 0;
+}
+
+/* The target's `init:` on the node's fresh data dir, as its user, to its end. */
+static int init_node(struct drill_run *r, struct run_node *n)
+{
+	struct lab_cmd cmd = LAB_CMD_INIT;
+	struct lab_run_result res;
+	int64_t t = run_now(r);
+	int k;
+
+	cmd.argv = (const char *const *)n->init_argv;
+	cmd.user = r->d->target->user;
+	cmd.envp = run_node_envp(n);
+	if ((k = lab_run(r->lab, n->ln, &cmd, INIT_TIMEOUT_NS, &res)) < 0)
+		return run_env_error(r, "node %s: init %s could not run: %s%s%s%s", n->sn->name,
+				     n->init_argv[0], strerror(-k), *lab_last_error() ? " (" : "",
+				     lab_last_error(), *lab_last_error() ? ")" : "");
+	k = res.timed_out || !WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0;
+	timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, k, "init %s %s%s%s in %lld ms",
+		     n->init_argv[0],
+		     res.timed_out ? "timed out" :
+		     k		   ? "failed" :
+				     "ok",
+		     r->d->target->user ? " as user " : "",
+		     r->d->target->user ? r->d->target->user : "",
+		     (long long)((run_now(r) - t) / NSEC_PER_MSEC));
+	if (k)
+		run_env_error(r, "target %s: init %s on node %s %s: %s", r->d->target->name,
+			      n->init_argv[0], n->sn->name, res.timed_out ? "timed out" : "failed",
+			      res.output && *res.output ? res.output : "no output");
+	else
+		run_say(r, run_now(r), "init %s on %s: ok", n->init_argv[0], n->sn->name);
+	free(res.output);
+	return k ? -EIO : 0;
+}
+
+int run_nodes_own(struct drill_run *r)
+{
+	const char *user = r->d->target->user;
+	char ids[64];
+	int k;
+
+	if (user && (k = user_ids(user, ids, sizeof(ids))) < 0)
+		return run_env_error(r, "target %s: user '%s' %s", r->d->target->name, user,
+				     k == -ESRCH ? "does not exist on this machine" : strerror(-k));
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		if (user && (k = own_data_dir(r, &r->nodes[i], ids)) < 0)
+			return k;
+		if (r->nodes[i].init_argv && (k = init_node(r, &r->nodes[i])) < 0)
 			return k;
 	}
 	return 0;
@@ -283,6 +436,7 @@ static void on_node_exit(struct loop *l, void *ud, int res)
 	close(n->pidfd);
 	n->pidfd = -1;
 	n->pid = 0;
+	n->last_status = status;
 	timeline_add(r->tl, run_now(r), TL_NODE_EXITED, -1, n->sn->name, status, "%s %d",
 		     WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
@@ -301,6 +455,7 @@ int run_node_start(struct run_node *n)
 	if (n->pidfd >= 0)
 		return -EBUSY;
 	cmd.argv = (const char *const *)n->start_argv;
+	cmd.envp = run_node_envp(n);
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
 	cmd.user = r->d->target->user;
@@ -322,8 +477,52 @@ int run_node_start(struct run_node *n)
 	}
 	n->incarnation++;
 	timeline_add(r->tl, run_now(r), TL_NODE_STARTED, -1, n->sn->name, (int)n->incarnation,
-		     "pid %d", (int)n->pid);
+		     "pid %d%s%s", (int)n->pid, cmd.user ? " as user " : "",
+		     cmd.user ? cmd.user : "");
 	return loop_poll(r->loop, n->pidfd, POLLIN, on_node_exit, n, NULL);
+}
+
+int run_node_start_with(struct run_node *n, const struct cfg_node *params)
+{
+	const struct target_def *t = n->run->d->target;
+	struct template_vars v = { 0 };
+	char **argv = NULL, **saved = n->start_argv;
+	const char *bad = NULL;
+	int k = 0;
+
+	if (!params)
+		return run_node_start(n);
+	for (size_t i = 0; i < n->vars.n; i++)
+		k |= template_set(&v, n->vars.names[i], n->vars.values[i]);
+	for (size_t i = 0; i < params->n; i++) /* checked against the target's by drill_load */
+		k |= template_set(&v, params->keys[i]->scalar, params->items[i]->scalar);
+	k = k ? -ENOMEM : template_expand_argv(t->start.argv, &v, &argv, &bad);
+	template_vars_release(&v);
+	if (k < 0)
+		return k;
+	/* this incarnation's argv only: the next plain start uses the drill's params again */
+	n->start_argv = argv;
+	k = run_node_start(n);
+	n->start_argv = saved;
+	template_argv_free(argv); /* node_spawn returns after the exec: nothing uses it now */
+	return k;
+}
+
+int run_node_signal(struct run_node *n, int sig)
+{
+	if (n->pidfd < 0)
+		return -ESRCH;
+	if (sig == SIGKILL)
+		return node_kill(n->ln);
+	/* pid 1 of its pid namespace gets only the signals it has a handler for */
+	if (sys_pidfd_send_signal(n->pidfd, sig, NULL, 0) < 0)
+		return errno == ENOSYS && kill(n->pid, sig) == 0 ? 0 : -errno;
+	return 0;
+}
+
+int run_node_last_status(const struct run_node *n)
+{
+	return n->last_status;
 }
 
 struct ready_wait {
@@ -454,6 +653,55 @@ void run_nodes_check(struct drill_run *r)
 	run_until(r, all_checked, NULL, -1);
 }
 
+static void on_checked_online(struct drill_run *r, void *ud, int status, bool timed_out,
+			      const char *out)
+{
+	struct run_node *n = ud;
+
+	n->online_status = timed_out ? -2 : status;
+	n->online_output = out ? strdup(out) : NULL;
+	n->online_end_ns = run_now(r);
+	timeline_add(r->tl, n->online_end_ns, TL_CHECK, -1, n->sn->name, status, "check-online %s",
+		     timed_out ? "timed out" : "exited");
+}
+
+static bool all_online_checked(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].online_argv && r->nodes[i].online_status == -1)
+			return false;
+	return true;
+}
+
+#define CHECK_ONLINE_TIMEOUT_NS (60 * NSEC_PER_SEC)
+
+void run_nodes_check_online(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct run_node *n = &r->nodes[i];
+
+		if (!n->online_argv)
+			continue;
+		n->online_start_ns = n->online_end_ns = run_now(r);
+		if (n->pidfd < 0) /* nothing to check against: that is a failed check */
+			n->online_status = -4;
+		else if (helper_start(r, n, n->online_argv, CHECK_ONLINE_TIMEOUT_NS,
+				      on_checked_online, n) < 0)
+			n->online_status = -3;
+	}
+	run_until(r, all_online_checked, NULL, -1);
+}
+
+const char *run_node_check_online(const struct run_node *n, int *status, const char **output,
+				  int64_t *start_ns, int64_t *end_ns)
+{
+	*status = n->online_status;
+	*output = n->online_output ? n->online_output : "";
+	*start_ns = n->online_start_ns;
+	*end_ns = n->online_end_ns;
+	return n->online_argv ? n->online_argv[0] : NULL;
+}
+
 void run_nodes_release(struct drill_run *r)
 {
 	for (size_t i = 0; r->nodes && i < r->n_nodes; i++) {
@@ -469,12 +717,16 @@ void run_nodes_release(struct drill_run *r)
 		free(n->peers);
 		free(n->nodes);
 		free(n->check_output);
+		free(n->online_output);
+		template_argv_free(n->online_argv);
 		template_vars_release(&n->vars);
 		template_argv_free(n->start_argv);
 		template_argv_free(n->probe_argv);
 		template_argv_free(n->check_argv);
 		template_argv_free(n->leader_argv);
 		template_argv_free(n->client_argv);
+		template_argv_free(n->init_argv);
+		template_argv_free(n->envp);
 	}
 	free(r->nodes);
 	r->nodes = NULL;
@@ -567,6 +819,8 @@ static int env_select(void *h, const char *role, const char **node)
 		if (n->pidfd < 0)
 			continue;
 		cmd.argv = (const char *const *)n->leader_argv;
+		cmd.user = r->d->target->user;
+		cmd.envp = run_node_envp(n);
 		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
 		if (k < 0) /* the probe could not run: that is not an answer */
 			return k;

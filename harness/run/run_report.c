@@ -345,6 +345,8 @@ static const char *step_title(struct run_result *res, const struct drill_step *s
 			    sp->node ? sp->node : "");
 	case STEP_SLEEP:
 		return rstr(res, "sleep %s", dur(res, sp->duration_ns));
+	case STEP_SIGNAL:
+		return rstr(res, "signal %s %s", step_signal_name(sp->signal), sp->node);
 	default:
 		return rstr(res, "%s %s", s->ss->kind, sp->node ? sp->node : "");
 	}
@@ -358,9 +360,11 @@ static void step_cases(struct drill_run *r, bool *bad)
 		const struct drill_step *ds = &r->d->steps[i];
 		const struct step_run *s = run_step_result(r, i);
 		const char *title = step_title(res, ds);
-		struct case_builder b = new_case(res, REPORT_CASE_STEP,
-						 rstr(res, "step.%zu.%s", i + 1, ds->ss->kind),
-						 ds->ss->name ? ds->ss->name : title);
+		bool action = ds->ss->fault == SCENARIO_ACTION;
+		struct case_builder b = new_case(
+			res, action ? REPORT_CASE_ACTION : REPORT_CASE_STEP,
+			rstr(res, "%s.%zu.%s", step_word(r, i), step_number(r, i), ds->ss->kind),
+			ds->ss->name ? ds->ss->name : title);
 
 		if (s->state == STEP_OK || s->state == STEP_FAILED) {
 			b.c->start_ns = s->start_ns;
@@ -372,15 +376,17 @@ static void step_cases(struct drill_run *r, bool *bad)
 			b.c->status = REPORT_FAIL;
 			b.c->message =
 				rstr(res, "%s: %s", title, s->message ? s->message : "failed");
-			b.c->details = rstr(
-				res,
-				"step %zu (%s) failed after %s: %s\nThe steps after it were skipped.",
-				i + 1, title, dur(res, s->end_ns - s->start_ns),
-				s->message ? s->message : "failed");
+			b.c->details = rstr(res, "%s %zu (%s) failed after %s: %s%s",
+					    step_word(r, i), step_number(r, i), title,
+					    dur(res, s->end_ns - s->start_ns),
+					    s->message ? s->message : "failed",
+					    action ? "" : "\nThe steps after it were skipped.");
 			*bad = true;
 		} else if (s->state != STEP_OK) {
 			b.c->status = REPORT_SKIP;
-			b.c->message = "not run: an earlier step failed or the drill stopped";
+			b.c->message =
+				action ? "not run: the drill stopped before its time" :
+					 "not run: an earlier step failed or the drill stopped";
 		}
 	}
 }
@@ -511,6 +517,58 @@ static const char *sparse_warning(struct drill_run *r)
 			rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) :
 			"",
 		dur(res, r->sc->expect.rto_ns));
+}
+
+/* Without a workload: RTO from the first fault's injection to the readiness probe's first
+ * pass after it (within a probe interval and one try of the probe). */
+static void rto_ready_case(struct drill_run *r, bool *bad)
+{
+	struct run_result *res = r->res;
+	const struct scenario_expect *e = &r->sc->expect;
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
+					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+	int64_t f0 = -1, ready = -1, rto;
+	size_t n = 0;
+	const int64_t *passes = run_probe_passes(r, &n);
+
+	prop(&b, "target_ms", ms(res, e->rto_ns));
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct fault_run *f = run_fault_result(r, i);
+
+		if (f && f->injected && (f0 < 0 || f->injected_ns < f0))
+			f0 = f->injected_ns;
+	}
+	if (!reached(r) || f0 < 0) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = f0 < 0 && reached(r) ?
+				       "not measured: no fault was injected" :
+				       "not measured: the drill did not run to its end";
+		return;
+	}
+	for (size_t i = 0; i < n && ready < 0; i++)
+		if (passes[i] > f0)
+			ready = passes[i];
+	if (ready < 0) {
+		b.c->status = REPORT_FAIL;
+		b.c->message =
+			"not recovered: the readiness probe never passed after the fault "
+			"(no workload: RTO is fault to ready; wait: {probe: ready} measures it)";
+		*bad = true;
+		return;
+	}
+	rto = ready - f0;
+	prop(&b, "rto_ms", ms(res, rto));
+	prop(&b, "rto_error_bound_ms", ms1(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
+	b.c->status = rto > e->rto_ns ? REPORT_FAIL : REPORT_PASS;
+	b.c->message = rstr(res, "RTO %s %s target %s (no workload: from the fault to ready)",
+			    dur(res, rto), rto > e->rto_ns ? ">" : "<=", dur(res, e->rto_ns));
+	b.c->details = rstr(res,
+			    "%s\nThe first fault was injected at %s; the readiness probe passed "
+			    "again at %s (error bound: one probe interval and one try, %s).",
+			    b.c->message, dur(res, f0 - r->steady_ns),
+			    dur(res, ready - r->steady_ns),
+			    dur(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
+	*bad |= b.c->status != REPORT_PASS;
 }
 
 static void rto_case(struct drill_run *r, bool *bad)
@@ -672,6 +730,50 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	strbuf_release(&sb);
 }
 
+/* A checker's verdict on one node as a testcase of its own: check-online always, the
+ * offline check when no workload makes it part of integrity. */
+static void checker_case(struct drill_run *r, const struct run_node *n, bool online, bool *bad)
+{
+	struct run_result *res = r->res;
+	const char *node = run_node_name(n), *what = online ? "check-online" : "check";
+	const char *output, *argv0;
+	int64_t t0 = -1, t1 = -1;
+	int status;
+	struct case_builder b;
+
+	argv0 = online ? run_node_check_online(n, &status, &output, &t0, &t1) :
+			 run_node_checker(n, &status, &output);
+	if (!argv0)
+		return;
+	b = new_case(res, REPORT_CASE_EXPECT,
+		     rstr(res, "expect.%s.%s", online ? "check_online" : "check", node),
+		     rstr(res, "%s on %s", what, node));
+	if (t0 >= 0 && status != -1) {
+		b.c->start_ns = t0;
+		b.c->duration_ns = t1 - t0;
+	}
+	if (status == -1 && (!reached(r) || r->interrupted)) {
+		b.c->status = REPORT_SKIP;
+		b.c->message = "not run: the drill did not run to its end";
+		return;
+	}
+	prop(&b, "exit", rstr(res, "%d", status));
+	b.c->output = *output ? rstr(res, "%s", output) : NULL;
+	if (status == 0) {
+		b.c->message = rstr(res, "%s passed on %s", argv0, node);
+		return;
+	}
+	b.c->status = REPORT_FAIL;
+	b.c->message = rstr(res, "%s on %s: %s", argv0, node,
+			    status == -4 ? "the node was not running" :
+			    status == -3 ? "could not start" :
+			    status == -2 ? "timed out" :
+			    status == -1 ? "not run" :
+					   rstr(res, "exit %d", status));
+	b.c->details = rstr(res, "%s\n%s", b.c->message, output);
+	*bad = true;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -775,7 +877,7 @@ static void suite_props(struct drill_run *r)
 static int build_suite(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	size_t max = r->d->n_faults + r->d->n_steps + 3;
+	size_t max = r->d->n_faults + r->d->n_steps + 3 + 2 * run_node_count(r);
 	bool bad = false;
 
 	res->cases = calloc(max, sizeof(*res->cases));
@@ -795,12 +897,19 @@ static int build_suite(struct drill_run *r)
 		fault_cases(r, &bad);
 		step_cases(r, &bad);
 	}
-	if (r->sc->expect.has_rto)
+	if (r->sc->expect.has_rto && r->d->no_workload)
+		rto_ready_case(r, &bad);
+	else if (r->sc->expect.has_rto)
 		rto_case(r, &bad);
 	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
 		rpo_case(r, &bad);
 	if (r->sc->expect.has_integrity && r->sc->expect.integrity)
 		integrity_case(r, &bad);
+	for (size_t i = 0; i < run_node_count(r); i++) {
+		checker_case(r, run_node_at(r, i), true, &bad);
+		if (r->d->no_workload) /* no integrity case holds it */
+			checker_case(r, run_node_at(r, i), false, &bad);
+	}
 	suite_props(r);
 	if (r->interrupted)
 		run_env_error(r, "%s",
@@ -896,7 +1005,8 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
-	if (r->verdict && !r->env_error && !r->interrupted && run_verify(r) < 0)
+	if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&
+	    run_verify(r) < 0)
 		run_env_error(r, "out of memory while verifying");
 	code = build_suite(r);
 	r->res->suite.exit_code = code;

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -109,7 +111,8 @@ static int own(struct run_sched *s, char *str)
 	return 0;
 }
 
-/* Variables of recovery steps' argv: {bin}, {run}, {NODE.addr}, {NODE.port}, {NODE.hostport}. */
+/* Variables of recovery steps' argv: {bin}, {run}, {nodes}, {timeout_ms}, {NODE.addr},
+ * {NODE.port}, {NODE.hostport}. */
 int run_sched_vars(struct drill_run *r)
 {
 	struct run_sched *s = r->sched;
@@ -117,6 +120,12 @@ int run_sched_vars(struct drill_run *r)
 
 	k |= template_set(&s->vars, "targets_bin", target_bin_root());
 	k |= template_set(&s->vars, "run", r->run_dir);
+	if (run_node_count(r)) { /* the same for every node: steps in the lab have them too */
+		k |= template_set(&s->vars, "nodes",
+				  template_get(run_node_vars(run_node_at(r, 0)), "nodes"));
+		k |= template_set(&s->vars, "timeout_ms",
+				  template_get(run_node_vars(run_node_at(r, 0)), "timeout_ms"));
+	}
 	for (size_t i = 0; i < run_node_count(r) && k >= 0; i++) {
 		const struct run_node *n = run_node_at(r, i);
 		const char *addr = run_node_addr(n), *port = run_node_port(n);
@@ -234,6 +243,24 @@ bool run_faults_all_healed(struct drill_run *r, void *arg)
 static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+const char *step_word(const struct drill_run *r, size_t i)
+{
+	return r->d->steps[i].ss->fault == SCENARIO_ACTION ? "action" : "step";
+}
+
+/* A step's number as the drill's output says it: recovery steps in the drill's order,
+ * actions among the actions. */
+size_t step_number(const struct drill_run *r, size_t i)
+{
+	size_t n = 1;
+
+	if (r->d->steps[i].ss->fault != SCENARIO_ACTION)
+		return i + 1;
+	for (size_t j = 0; j < i; j++)
+		n += r->d->steps[j].ss->fault == SCENARIO_ACTION;
+	return n;
+}
+
 static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ...)
 {
 	struct step_run *s = &r->sched->steps[i];
@@ -253,8 +280,9 @@ static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ..
 	timeline_add(r->tl, s->end_ns, TL_STEP_ENDED, (int)i, r->d->steps[i].spec.node, ok ? 0 : 1,
 		     "%s", s->message ? s->message : "ok");
 	units_format_duration(s->end_ns - s->start_ns, dur, sizeof(dur));
-	run_say(r, s->end_ns, "step %zu %s %s (%s)%s%s", i + 1, r->d->steps[i].ss->kind,
-		ok ? "ok" : "FAILED", dur, s->message ? ": " : "", s->message ? s->message : "");
+	run_say(r, s->end_ns, "%s %zu %s %s (%s)%s%s", step_word(r, i), step_number(r, i),
+		r->d->steps[i].ss->kind, ok ? "ok" : "FAILED", dur, s->message ? ": " : "",
+		s->message ? s->message : "");
 }
 
 static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed_out,
@@ -444,6 +472,91 @@ static bool node_down(struct drill_run *r, void *arg)
 	return run_node_pidfd(arg) < 0;
 }
 
+#define KILL_WAIT_NS (10 * NSEC_PER_SEC)
+
+/* "exited with 0", "killed by signal 9": how the node's last incarnation ended. */
+static void exit_text(const struct run_node *n, char *buf, size_t len)
+{
+	int st = run_node_last_status(n);
+
+	if (st < 0)
+		snprintf(buf, len, "gone");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+			 step_signal_name(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with %d", WEXITSTATUS(st));
+}
+
+/* Waits (stepping the loop) up to wait_ns for n to be down; true if it is. */
+static bool wait_down(struct drill_run *r, struct run_node *n, int64_t wait_ns)
+{
+	return run_until(r, node_down, n, run_now(r) + wait_ns) && run_node_pidfd(n) < 0;
+}
+
+/* kill: SIGKILL now, ended once the node is down. */
+static int step_kill(struct drill_run *r, size_t i, struct run_node *n)
+{
+	pid_t pid = run_node_pid(n);
+	int64_t t = run_now(r);
+	char how[64], took[32];
+	int k = run_node_signal(n, SIGKILL);
+
+	if (k < 0)
+		return k;
+	if (!wait_down(r, n, KILL_WAIT_NS)) {
+		step_end(r, i, false, "pid %d still running 10s after SIGKILL", (int)pid);
+		return 0;
+	}
+	exit_text(n, how, sizeof(how));
+	units_format_duration(run_now(r) - t, took, sizeof(took));
+	step_end(r, i, true, "SIGKILL to pid %d: %s, down after %s", (int)pid, how, took);
+	return 0;
+}
+
+/* shutdown: SIGTERM, SIGKILL after the timeout; the step says which one ended it. */
+static int step_shutdown(struct drill_run *r, size_t i, struct run_node *n)
+{
+	const struct step_spec *sp = &r->d->steps[i].spec;
+	pid_t pid = run_node_pid(n);
+	int64_t t = run_now(r);
+	char how[64], took[32], limit[32];
+	int k = run_node_signal(n, SIGTERM);
+
+	if (k < 0)
+		return k;
+	units_format_duration(sp->timeout_ns, limit, sizeof(limit));
+	if (wait_down(r, n, sp->timeout_ns)) {
+		exit_text(n, how, sizeof(how));
+		units_format_duration(run_now(r) - t, took, sizeof(took));
+		step_end(r, i, true, "stopped by SIGTERM after %s: %s", took, how);
+		return 0;
+	}
+	timeline_add(r->tl, run_now(r), TL_NOTE, (int)i, sp->node, 0,
+		     "still running %s after SIGTERM: SIGKILL", limit);
+	if ((k = run_node_signal(n, SIGKILL)) < 0 && k != -ESRCH)
+		return k;
+	if (!wait_down(r, n, KILL_WAIT_NS)) {
+		step_end(r, i, false, "pid %d still running after SIGTERM and SIGKILL", (int)pid);
+		return 0;
+	}
+	exit_text(n, how, sizeof(how));
+	step_end(r, i, true, "did not stop within %s of SIGTERM: SIGKILL, %s", limit, how);
+	return 0;
+}
+
+/* restart: {params: ...}: "sync=never, role=primary" for the step's message. */
+static const char *params_text(const struct cfg_node *p, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; p && i < p->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? ", " : "",
+					p->keys[i]->scalar, p->items[i]->scalar);
+	return buf;
+}
+
 /* Starts step i; its end comes through step_end (now or from a callback). */
 static void step_start(struct drill_run *r, size_t i)
 {
@@ -451,6 +564,7 @@ static void step_start(struct drill_run *r, size_t i)
 	struct step_run *s = &r->sched->steps[i];
 	struct run_node *n = sp->node ? run_node_find(r, sp->node) : NULL;
 	struct step_timer *st;
+	char pbuf[256];
 	int64_t deadline;
 	int k = 0;
 
@@ -463,11 +577,27 @@ static void step_start(struct drill_run *r, size_t i)
 		/* a just-killed incarnation may not be reaped yet: give it a moment to go */
 		deadline = run_now(r) + RESTART_WAIT_NS;
 		run_until(r, node_down, n, deadline);
-		k = run_node_start(n);
+		k = run_node_start_with(n, sp->params);
 		if (k == -EBUSY)
 			step_end(r, i, false, "node %s is still running", sp->node);
 		else if (k >= 0)
-			step_end(r, i, true, "incarnation %u, pid %d", run_node_incarnation(n),
+			step_end(r, i, true, "incarnation %u, pid %d%s%s", run_node_incarnation(n),
+				 (int)run_node_pid(n), sp->params ? ", params " : "",
+				 params_text(sp->params, pbuf, sizeof(pbuf)));
+		break;
+	case STEP_KILL:
+	case STEP_SIGNAL:
+	case STEP_SHUTDOWN:
+		if (run_node_pidfd(n) < 0) {
+			step_end(r, i, false, "node %s is not running", sp->node);
+			break;
+		}
+		if (sp->kind == STEP_KILL)
+			k = step_kill(r, i, n);
+		else if (sp->kind == STEP_SHUTDOWN)
+			k = step_shutdown(r, i, n);
+		else if ((k = run_node_signal(n, sp->signal)) >= 0)
+			step_end(r, i, true, "SIG%s to pid %d", step_signal_name(sp->signal),
 				 (int)run_node_pid(n));
 		break;
 	case STEP_WAIT:
@@ -538,6 +668,47 @@ static bool time_reached(struct drill_run *r, void *arg)
 	return run_now(r) >= *(int64_t *)arg;
 }
 
+static void on_action(struct loop *l, void *ud, int res)
+{
+	struct step_timer st = *(struct step_timer *)ud;
+
+	free(ud);
+	if (!st.r->interrupted)
+		step_start(st.r, st.i);
+}
+
+/* Arms every action's timer (at its time after steady state); they run beside the faults
+ * and the recovery. */
+static void arm_actions(struct drill_run *r)
+{
+	for (size_t i = 0; i < r->d->n_steps; i++) {
+		struct step_timer *st;
+
+		if (r->d->steps[i].ss->fault != SCENARIO_ACTION)
+			continue;
+		st = malloc(sizeof(*st));
+		if (!st || loop_timer_at(r->loop, r->t0 + r->steady_ns + r->d->steps[i].ss->at_ns,
+					 on_action, st, NULL) < 0) {
+			free(st);
+			r->sched->steps[i].state = STEP_RUNNING; /* so that step_end records it */
+			step_end(r, i, false, "cannot schedule it: out of memory");
+			continue;
+		}
+		*st = (struct step_timer){ r, i };
+	}
+}
+
+/* For run_until: every action has run to its end. */
+static bool actions_done(struct drill_run *r, void *arg)
+{
+	for (size_t i = 0; i < r->d->n_steps; i++)
+		if (r->d->steps[i].ss->fault == SCENARIO_ACTION &&
+		    (r->sched->steps[i].state == STEP_PENDING ||
+		     r->sched->steps[i].state == STEP_RUNNING))
+			return false;
+	return true;
+}
+
 /* Faults in time order, each followed by its own recovery steps if it has any (so a
  * fault's recovery delays the faults after it), then the drill's recovery: at its `at:`
  * time or once the last fault is in, whichever is later. */
@@ -549,6 +720,7 @@ int run_sched_run(struct drill_run *r)
 
 	if (!order)
 		return -ENOMEM;
+	arm_actions(r);
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++) /* stable insertion sort by time */
@@ -562,18 +734,22 @@ int run_sched_run(struct drill_run *r)
 		}
 	for (size_t i = 0; i < n && !r->interrupted; i++) {
 		until = r->steady_ns + r->d->faults[order[i]].sf->at_ns;
-		if (!run_until(r, time_reached, &until, -1))
+		if (!run_until(r, time_reached, &until, until))
 			break;
 		run_fault_inject(r, order[i]);
 		run_recovery(r, (int)order[i]);
 	}
 	free(order);
 	until = r->steady_ns + r->sc->recovery_at_ns;
-	if (r->interrupted || (r->sc->has_recovery_at && !run_until(r, time_reached, &until, -1)))
+	if (r->interrupted ||
+	    (r->sc->has_recovery_at && !run_until(r, time_reached, &until, until)))
 		return -EINTR;
 	ok = run_recovery(r, -1);
 	r->sched->recovered_ns = run_now(r);
 	timeline_add(r->tl, r->sched->recovered_ns, TL_RECOVERED, -1, NULL, !ok, "%s",
 		     ok ? "recovery steps done" : "recovery failed");
+	/* the drill goes on until every action has run (one due later holds it up) */
+	if (!run_until(r, actions_done, NULL, -1))
+		return -EINTR;
 	return r->interrupted ? -EINTR : 0;
 }

@@ -12,7 +12,7 @@
 
 static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",   "target",
 					"nodes",  "params",	 "workload", "faults", "recovery",
-					"expect", "disk",	 NULL };
+					"expect", "disk",	 "actions",  NULL };
 static const char *const workload_keys[] = { "kind",   "rate",	     "clients", "timeout", "tail",
 					     "warmup", "value-size", "node",	NULL };
 static const char *const workload_kinds[] = { "set", NULL };
@@ -245,10 +245,16 @@ static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct 
 	size_t idx;
 	int r;
 
+	w->pos = pos_of(v);
+	if (v->type == CFG_SCALAR && strcmp(v->scalar, "none") == 0) { /* no driver yet */
+		w->kind = SCENARIO_WORKLOAD_NONE;
+		return 0;
+	}
+	if (v->type == CFG_SCALAR)
+		return cfg_error(v, err, "workload must be a map ({rate: 1000/s, ...}) or 'none'");
 	if ((r = cfg_expect(v, CFG_MAP, "workload", err)) < 0 ||
 	    (r = cfg_check_keys(v, workload_keys, "workload", err)) < 0)
 		return r;
-	w->pos = pos_of(v);
 	if ((x = cfg_get(v, "kind")) && (r = cfg_enum(x, workload_kinds, &idx, err)) < 0)
 		return r;
 	if ((x = cfg_get(v, "rate")) && (r = cfg_rate(x, &w->rate, err)) < 0)
@@ -336,12 +342,15 @@ static int find_kind(const struct cfg_node *it, const char *const *extra, const 
 	return 0;
 }
 
-/* Appends the steps of list v, owned by fault (-1: the drill's recovery). */
+/* Appends the steps of list v, owned by fault (-1: the drill's recovery; SCENARIO_ACTION:
+ * the drill's actions, each with its own at:). */
 static int parse_steps(struct scenario *sc, const struct cfg_node *v, int fault,
 		       const struct scenario_kinds *kinds, struct cd_error *err)
 {
 	static const char *const step_extra[] = { "name", NULL };
-	int r = cfg_expect(v, CFG_SEQ, "recovery steps", err);
+	static const char *const action_extra[] = { "name", "at", NULL };
+	bool action = fault == SCENARIO_ACTION;
+	int r = cfg_expect(v, CFG_SEQ, action ? "actions" : "recovery steps", err);
 
 	if (r < 0)
 		return r;
@@ -360,9 +369,12 @@ static int parse_steps(struct scenario *sc, const struct cfg_node *v, int fault,
 		size_t k;
 
 		*s = (struct scenario_step){ .fault = fault };
-		if ((r = cfg_expect(it, CFG_MAP, "a recovery step", err)) < 0 ||
-		    (r = find_kind(it, step_extra, kinds->steps, "recovery step", &k, err)) < 0 ||
-		    (r = cfg_get_string(it, "name", false, &s->name, err)) < 0)
+		if ((r = cfg_expect(it, CFG_MAP, action ? "an action" : "a recovery step", err)) <
+			    0 ||
+		    (r = find_kind(it, action ? action_extra : step_extra, kinds->steps,
+				   action ? "action" : "recovery step", &k, err)) < 0 ||
+		    (r = cfg_get_string(it, "name", false, &s->name, err)) < 0 ||
+		    (action && (r = cfg_get_duration(it, "at", true, &s->at_ns, err)) < 0))
 			return r;
 		s->kind = it->keys[k]->scalar;
 		s->args = it->items[k];
@@ -525,6 +537,9 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 	if ((v = cfg_get(root, "recovery")) && (r = parse_recovery(sc, v, kinds, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "expect")) && (r = parse_expect(sc, v, err)) < 0)
+		return r;
+	if ((v = cfg_get(root, "actions")) &&
+	    (r = parse_steps(sc, v, SCENARIO_ACTION, kinds, err)) < 0)
 		return r;
 	return 0;
 }

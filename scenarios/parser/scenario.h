@@ -59,7 +59,9 @@ struct scenario_node {
 	struct scenario_pos pos;
 };
 
-enum scenario_workload_kind { SCENARIO_WORKLOAD_SET };
+/* NONE (`workload: none`): no clients, for targets without a driver; the drill measures
+ * what its faults, steps and checkers show, never RPO or integrity. */
+enum scenario_workload_kind { SCENARIO_WORKLOAD_SET, SCENARIO_WORKLOAD_NONE };
 
 #define SCENARIO_WORKLOAD_NODES_MAX 64
 
@@ -90,8 +92,15 @@ struct scenario_fault {
 	struct scenario_pos pos;
 };
 
+/* scenario_step.fault of the drill's `actions:`: steps at their own time, independent of
+ * faults (`actions: [{at: 2s, exec: {node: n1, argv: [...]}}]`: a backup while the
+ * workload runs). */
+#define SCENARIO_ACTION (-2)
+
 struct scenario_step {
-	int fault;		     /* the fault whose own recovery this is, or -1: the drill's */
+	int fault;		     /* the fault whose own recovery this is, or -1: the drill's,
+				      * or SCENARIO_ACTION */
+	int64_t at_ns;		     /* an action's time (after steady state) */
 	const char *kind;	     /* one of scenario_kinds.steps */
 	const char *name;	     /* optional label, or NULL */
 	const struct cfg_node *args; /* borrowed from sc->tree */
@@ -131,7 +140,8 @@ struct scenario {
 	struct scenario_workload workload;
 	struct scenario_fault *faults;
 	size_t n_faults;
-	struct scenario_step *steps; /* every fault's own recovery steps, then the drill's */
+	struct scenario_step *steps; /* every fault's own recovery steps, then the drill's,
+				      * then its actions */
 	size_t n_steps, cap_steps;
 	bool has_recovery_at;
 	int64_t recovery_at_ns;
