@@ -110,7 +110,7 @@ static int parse_params(struct target_def *t, const struct cfg_node *v, struct c
 static int parse_client(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
 {
 	const struct cfg_node *v = cfg_get(root, "client");
-	bool lines = strcmp(t->driver, "lines") == 0;
+	bool lines = t->driver && strcmp(t->driver, "lines") == 0;
 
 	if (!v && lines)
 		return cfg_error(
@@ -118,8 +118,9 @@ static int parse_client(struct target_def *t, const struct cfg_node *root, struc
 			"driver lines needs the key 'client' (argv of the adapter program)");
 	if (v && !lines)
 		return cfg_error(v, err,
-				 "'client' is for driver lines (an adapter program), not driver %s",
-				 t->driver);
+				 "'client' is for driver lines (an adapter program), not %s%s",
+				 t->driver ? "driver " : "a target without a driver",
+				 t->driver ? t->driver : "");
 	return v ? parse_argv(v, "client", &t->client, err) : 0;
 }
 
