@@ -13,6 +13,10 @@
  *   Final read: d->encode_read_all(buf, cap, tag), then d->decode_read_all(buf, len, &reply)
  *   gives TARGET_KV replies (one key each) until the one that ends the stream.
  *
+ * Drivers whose far end is a client program (targets/lines/: an adapter the harness starts)
+ * also encode ping (the program answers it itself, without the node) and connect (it talks
+ * to another node from then on); both are answered like a set (decode_reply).
+ *
  * Every function returns >= 0 or -errno; a negative decode means the bytes cannot be a
  * reply (the engine then gives up on the connection). Whatever a reply points to lives in
  * the buf given to decode: borrowed until the engine consumes those bytes.
@@ -45,6 +49,9 @@ struct target_reply {
 	size_t klen;
 	const void *val;
 	size_t vlen;
+	/* ACKED end of a read_all: has_count when the protocol says how many KV it sent */
+	bool has_count;
+	uint64_t count;
 };
 
 struct target_driver {
@@ -59,6 +66,10 @@ struct target_driver {
 	ssize_t (*encode_read_all)(void *buf, size_t cap, uint64_t tag);
 	/* One piece of the answer to it: KV, or its end (ACKED, REFUSED, UNKNOWN). */
 	ssize_t (*decode_read_all)(const void *buf, size_t len, struct target_reply *out);
+	/* Optional (NULL: the protocol has none), as encode_set: are you there? / talk to
+	 * node (ADDR:PORT, NUL-terminated) from now on. */
+	ssize_t (*encode_ping)(void *buf, size_t cap, uint64_t tag);
+	ssize_t (*encode_connect)(void *buf, size_t cap, uint64_t tag, const char *node);
 };
 
 /* One key/value of a final read, borrowed for the call; < 0 stops the read with that error. */

@@ -4,9 +4,11 @@
 #include "targets/driver.h"
 
 extern const struct target_driver kvlog_driver;
+extern const struct target_driver lines_driver;
 
 static const struct target_driver *const drivers[] = {
 	&kvlog_driver,
+	&lines_driver,
 };
 
 const struct target_driver *target_driver_lookup(const char *name)

@@ -12,8 +12,9 @@
 #include "harness/drill/target.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const target_keys[] = { "target", "description", "driver", "user",  "port",
-					   "params", "start",	    "probe",  "check", NULL };
+static const char *const target_keys[] = { "target", "description", "driver", "user",
+					   "port",   "params",	    "start",  "probe",
+					   "check",  "client",	    NULL };
 static const char *const param_keys[] = { "default", "values", NULL };
 static const char *const probe_keys[] = { "ready", "leader", NULL };
 
@@ -105,6 +106,23 @@ static int parse_params(struct target_def *t, const struct cfg_node *v, struct c
 	return 0;
 }
 
+/* client: [argv], the adapter program, required by driver lines and only there. */
+static int parse_client(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
+{
+	const struct cfg_node *v = cfg_get(root, "client");
+	bool lines = strcmp(t->driver, "lines") == 0;
+
+	if (!v && lines)
+		return cfg_error(
+			cfg_get(root, "driver"), err,
+			"driver lines needs the key 'client' (argv of the adapter program)");
+	if (v && !lines)
+		return cfg_error(v, err,
+				 "'client' is for driver lines (an adapter program), not driver %s",
+				 t->driver);
+	return v ? parse_argv(v, "client", &t->client, err) : 0;
+}
+
 static int parse_target(struct target_def *t, const struct cfg_node *root, struct cd_error *err)
 {
 	const struct cfg_node *v;
@@ -141,7 +159,7 @@ static int parse_target(struct target_def *t, const struct cfg_node *root, struc
 		return r;
 	if ((v = cfg_get(root, "check")) && (r = parse_argv(v, "check", &t->check, err)) < 0)
 		return r;
-	return 0;
+	return parse_client(t, root, err);
 }
 
 static bool valid_target_name(const char *name)
@@ -155,17 +173,31 @@ static bool valid_target_name(const char *name)
 	return true;
 }
 
+/* Where a target lives under target_src_root(): NAME/ (its own folder), or
+ * examples/NAME/ (an example, e.g. a client adapter in another language). The prefix
+ * ("" or "examples/"), with path set to its target.yaml; NULL when neither has one. */
+static const char *target_dir(const char *name, char *path, size_t len)
+{
+	static const char *const dirs[] = { "", "examples/" };
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, len, "%s/%s%s/target.yaml", target_src_root(), dirs[i], name);
+		if (stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
+			return dirs[i];
+	}
+	return NULL;
+}
+
 int target_load(const char *name, struct target_def **out, struct cd_error *err)
 {
 	_cleanup_free_ struct target_def *t = NULL;
 	char path[PATH_MAX];
 	struct cfg_node *tree;
-	struct stat st;
+	const char *dir;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s/target.yaml", target_src_root(), name);
-	if (!valid_target_name(name) ||
-	    (stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
+	if (!valid_target_name(name) || !(dir = target_dir(name, path, sizeof(path))))
 		return cd_error_set(err, ENOENT, "", 0, 0, "unknown target '%s'", name);
 	if (access(path, R_OK) < 0) /* there, but not for us: say so, not "unknown" */
 		return cd_error_set(err, errno, "", 0, 0, "target '%s': cannot read %s: %s", name,
@@ -182,8 +214,8 @@ int target_load(const char *name, struct target_def **out, struct cd_error *err)
 	if (r >= 0 && strcmp(t->name, name) != 0)
 		r = cfg_error(cfg_get(tree, "target"), err,
 			      "target.yaml names '%s', but lives in %s/", t->name, name);
-	if (r >= 0 && (asprintf(&t->src_dir, "%s/%s", target_src_root(), name) < 0 ||
-		       asprintf(&t->bin_dir, "%s/%s", target_bin_root(), name) < 0))
+	if (r >= 0 && (asprintf(&t->src_dir, "%s/%s%s", target_src_root(), dir, name) < 0 ||
+		       asprintf(&t->bin_dir, "%s/%s%s", target_bin_root(), dir, name) < 0))
 		r = -ENOMEM;
 	if (r < 0) {
 		target_free(TAKE_PTR(t));
@@ -204,6 +236,7 @@ void target_free(struct target_def *t)
 	free(t->probe_ready.argv);
 	free(t->probe_leader.argv);
 	free(t->check.argv);
+	free(t->client.argv);
 	free(t->src_dir);
 	free(t->bin_dir);
 	cfg_node_free(t->tree);
@@ -223,32 +256,45 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int target_list(char ***names, size_t *n)
+/* Appends to *v the names of the folders under root/sub that hold a target.yaml. */
+static int list_dir(const char *sub, char ***v, size_t *cnt)
 {
-	DIR *d = opendir(target_src_root());
+	char dir[PATH_MAX];
 	struct dirent *e;
-	char **v = NULL;
-	size_t cnt = 0;
+	DIR *d;
 
-	if (!d)
+	snprintf(dir, sizeof(dir), "%s/%s", target_src_root(), sub);
+	if (!(d = opendir(dir)))
 		return -errno;
 	while ((e = readdir(d))) {
 		char path[PATH_MAX];
 		struct stat st;
 		char **nv;
 
-		snprintf(path, sizeof(path), "%s/%s/target.yaml", target_src_root(), e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/target.yaml", dir, e->d_name);
 		if (e->d_name[0] == '.' || stat(path, &st) < 0)
 			continue;
-		nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!nv || !(nv[cnt] = strdup(e->d_name))) {
-			v = nv ? nv : v;
+		nv = realloc(*v, (*cnt + 1) * sizeof(**v));
+		if (!nv || !(nv[*cnt] = strdup(e->d_name))) {
+			*v = nv ? nv : *v;
 			break;
 		}
-		v = nv;
-		cnt++;
+		*v = nv;
+		(*cnt)++;
 	}
 	closedir(d);
+	return 0;
+}
+
+int target_list(char ***names, size_t *n)
+{
+	char **v = NULL;
+	size_t cnt = 0;
+	int r = list_dir("", &v, &cnt);
+
+	if (r < 0)
+		return r;
+	list_dir("examples", &v, &cnt); /* examples are optional */
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), cmp_str);
 	*names = v;

@@ -42,6 +42,7 @@ struct target_def {
 	struct target_argv probe_ready;
 	struct target_argv probe_leader; /* argc 0: none; exits 0 on the node that leads */
 	struct target_argv check;	 /* argc 0 when the target has no checker */
+	struct target_argv client;	 /* driver lines: the adapter program; else argc 0 */
 	char *src_dir;			 /* folder holding target.yaml (owned) */
 	char *bin_dir;			 /* folder holding its built binaries: {bin} (owned) */
 	struct cfg_node *tree;		 /* owned */
@@ -53,7 +54,8 @@ struct target_def {
 const char *target_src_root(void);
 const char *target_bin_root(void);
 
-/* -ENOENT when no such target (err says so); other errors are located in target.yaml. */
+/* NAME/target.yaml, else examples/NAME/target.yaml under target_src_root(). -ENOENT when
+ * no such target (err says so); other errors are located in target.yaml. */
 int target_load(const char *name, struct target_def **out, struct cd_error *err);
 void target_free(struct target_def *t);
 const struct target_param_def *target_param(const struct target_def *t, const char *name);

@@ -84,6 +84,7 @@ const char *timeline_kind_name(enum tl_kind k)
 		[TL_CHECK] = "check",
 		[TL_INTERRUPTED] = "interrupted",
 		[TL_NOTE] = "note",
+		[TL_ADAPTER] = "adapter",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";

@@ -32,6 +32,7 @@ enum tl_kind {
 	TL_CHECK, /* target checker on a node; status: exit code */
 	TL_INTERRUPTED,
 	TL_NOTE,
+	TL_ADAPTER, /* a client adapter misbehaved or was restarted; index: client */
 };
 
 struct tl_event {

@@ -23,11 +23,13 @@ struct bytes {
 	size_t off, len, cap;
 };
 
+enum request_kind { REQ_SET, REQ_ALL, REQ_PING, REQ_CONNECT };
+
 /* What a request is, for the driver's encoder. */
 struct request {
-	bool all; /* read_all; else set key = val */
+	enum request_kind kind;
 	uint64_t tag;
-	const char *key;
+	const char *key; /* set; connect: the node */
 	const void *val;
 	size_t vlen;
 };
@@ -44,6 +46,9 @@ struct conn {
 	struct bytes out, in;
 	uint64_t *tags; /* owned: in flight, oldest first, tags[first] to tags[first + n - 1] */
 	size_t first, n, cap;
+	uint64_t expired[16]; /* the last operations ended by conn_expire, a ring */
+	size_t n_expired;
+	uint64_t kvs;  /* key/values the read_all in flight handed on */
 	int err;       /* what killed the connection, 0 while alive */
 	char why[160]; /* the same in words */
 };
@@ -260,6 +265,11 @@ size_t conn_in_flight(const struct conn *c)
 	return c->n;
 }
 
+int conn_err(const struct conn *c)
+{
+	return c->err;
+}
+
 const char *conn_error(const struct conn *c)
 {
 	return c->err ? c->why : "";
@@ -267,9 +277,17 @@ const char *conn_error(const struct conn *c)
 
 static ssize_t encode(const struct conn *c, const struct request *q, void *buf, size_t cap)
 {
-	if (q->all)
+	switch (q->kind) {
+	case REQ_ALL:
 		return c->d->encode_read_all(buf, cap, q->tag);
-	return c->d->encode_set(buf, cap, q->tag, q->key, q->val, q->vlen);
+	case REQ_PING:
+		return c->d->encode_ping ? c->d->encode_ping(buf, cap, q->tag) : -EOPNOTSUPP;
+	case REQ_CONNECT:
+		return c->d->encode_connect ? c->d->encode_connect(buf, cap, q->tag, q->key) :
+					      -EOPNOTSUPP;
+	default:
+		return c->d->encode_set(buf, cap, q->tag, q->key, q->val, q->vlen);
+	}
 }
 
 /* Encodes q after what is queued (growing the queue if the driver needs more room). */
@@ -299,6 +317,43 @@ static int submit(struct conn *c, const struct request *q)
 int conn_submit_set(struct conn *c, uint64_t tag, const char *key, const void *val, size_t vlen)
 {
 	return submit(c, &(struct request){ .tag = tag, .key = key, .val = val, .vlen = vlen });
+}
+
+int conn_submit_ping(struct conn *c, uint64_t tag)
+{
+	return submit(c, &(struct request){ .kind = REQ_PING, .tag = tag });
+}
+
+int conn_submit_connect(struct conn *c, uint64_t tag, const char *node)
+{
+	return submit(c, &(struct request){ .kind = REQ_CONNECT, .tag = tag, .key = node });
+}
+
+int conn_expire(struct conn *c, uint64_t tag)
+{
+	struct target_reply r = { .kind = TARGET_UNKNOWN, .err = ETIMEDOUT };
+	static const char why[] = "no reply in time";
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->tags[c->first + i] != tag)
+			continue;
+		c->expired[c->n_expired++ % ARRAY_SIZE(c->expired)] = tag;
+		r.reason = why;
+		r.reason_len = sizeof(why) - 1;
+		c->done(c->ud, take_tag(c, i), &r);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool expired(const struct conn *c, uint64_t tag)
+{
+	size_t n = c->n_expired < ARRAY_SIZE(c->expired) ? c->n_expired : ARRAY_SIZE(c->expired);
+
+	for (size_t i = 0; i < n; i++)
+		if (c->expired[i] == tag)
+			return true;
+	return false;
 }
 
 /* 1 connected, 0 still connecting, -errno if the connect failed. */
@@ -349,16 +404,39 @@ static int dispatch(struct conn *c, const struct target_reply *r)
 
 	if (r->kind == TARGET_KV && !c->kv)
 		return fail(c, -EPROTO, "a key/value where a reply to a set was due");
-	if (r->kind == TARGET_KV)
-		return c->kv(c->kv_ud, r->key, r->klen, r->val, r->vlen);
 	i = find_tag(c, r);
 	if (i < 0 && r->oldest)
 		return fail(c, -EPROTO, "a reply with nothing in flight");
+	if (i < 0 && expired(c, r->tag))
+		return fail(c, -EPROTO, "a reply to %llu after its timeout",
+			    (unsigned long long)r->tag);
 	if (i < 0)
 		return fail(c, -EPROTO, "a reply to %llu, which is not in flight",
 			    (unsigned long long)r->tag);
+	if (r->kind == TARGET_KV) {
+		c->kvs++;
+		return c->kv(c->kv_ud, r->key, r->klen, r->val, r->vlen);
+	}
+	if (c->kv && r->kind == TARGET_ACKED && r->has_count && r->count != c->kvs)
+		return fail(c, -EPROTO, "the read ended with %llu keys, but %llu came",
+			    (unsigned long long)r->count, (unsigned long long)c->kvs);
 	c->done(c->ud, take_tag(c, (size_t)i), r);
 	return 0;
+}
+
+/* Kills the connection over bytes the driver cannot decode, quoting the first of them
+ * (printable ASCII as is, the rest as \xNN) up to a newline. */
+static int undecodable(struct conn *c, const unsigned char *p, size_t len, int err)
+{
+	char q[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && p[i] != '\n' && n + 5 < sizeof(q); i++)
+		n += (size_t)snprintf(q + n, sizeof(q) - n,
+				      p[i] >= ' ' && p[i] <= '~' ? "%c" : "\\x%02x", p[i]);
+	q[n] = '\0';
+	return fail(c, err, "'%s%s' is not a reply (%s driver: %s)", q,
+		    n + 5 >= sizeof(q) ? "..." : "", c->d->name, strerror(-err));
 }
 
 /* Decodes and dispatches every whole reply received. */
@@ -376,9 +454,7 @@ static int decode(struct conn *c)
 		if (n == 0)
 			return 0;
 		if (n < 0 || (size_t)n > len)
-			return fail(c, n < 0 ? (int)n : -EPROTO,
-				    "a reply the %s driver cannot decode: %s", c->d->name,
-				    strerror(n < 0 ? (int)-n : EPROTO));
+			return undecodable(c, p, len, n < 0 ? (int)n : -EPROTO);
 		k = dispatch(c, &r);
 		done_with(&c->in, (size_t)n);
 		if (k < 0)
@@ -445,6 +521,25 @@ static int wait_once(struct conn *c, int timeout_ms)
 	return r;
 }
 
+/* Asks c for every key and waits for the end of the answer; frees c. */
+static int read_all(struct conn *c, struct read_end *e, int timeout_ms, target_kv_fn kv, void *ud,
+		    char *why, size_t why_len)
+{
+	int r;
+
+	c->kv = kv;
+	c->kv_ud = ud;
+	r = submit(c, &(struct request){ .kind = REQ_ALL });
+	while (r >= 0 && !e->ended)
+		r = wait_once(c, timeout_ms);
+	if (r >= 0)
+		r = e->err;
+	if (r < 0 && why)
+		snprintf(why, why_len, "%s", conn_error(c));
+	conn_free(c);
+	return r;
+}
+
 int conn_read_all(const struct target_driver *d, const char *host, uint16_t port, int timeout_ms,
 		  target_kv_fn kv, void *ud)
 {
@@ -454,13 +549,17 @@ int conn_read_all(const struct target_driver *d, const char *host, uint16_t port
 
 	if (r < 0)
 		return r;
-	c->kv = kv;
-	c->kv_ud = ud;
-	r = submit(c, &(struct request){ .all = true });
-	while (r >= 0 && !e.ended)
-		r = wait_once(c, timeout_ms);
-	if (r >= 0)
-		r = e.err;
-	conn_free(c);
-	return r;
+	return read_all(c, &e, timeout_ms, kv, ud, NULL, 0);
+}
+
+int conn_read_all_adopt(const struct target_driver *d, int rfd, int wfd, int timeout_ms,
+			target_kv_fn kv, void *ud, char *why, size_t why_len)
+{
+	struct read_end e = { 0 };
+	struct conn *c;
+	int r = conn_adopt(d, rfd, wfd, on_read_end, &e, &c);
+
+	if (r < 0)
+		return r;
+	return read_all(c, &e, timeout_ms, kv, ud, why, why_len);
 }

@@ -17,6 +17,8 @@
  *   a negative return from either: the connection is dead; conn_free(c) ends what was in
  *   flight.
  *   The final read, blocking: conn_read_all(driver, host, port, timeout_ms, on_kv, ud).
+ *   A client program (an adapter, harness/run/adapter.h) instead of a socket:
+ *   conn_adopt(driver, its stdout, its stdin, ...), conn_submit_ping(c, tag) first.
  *
  * All functions return >= 0 or -errno. Strings are borrowed for the call only.
  */
@@ -55,12 +57,21 @@ bool conn_connected(const struct conn *c);
 bool conn_want_write(const struct conn *c);
 /* Operations in flight. */
 size_t conn_in_flight(const struct conn *c);
+/* What killed the connection (-errno; -ECONNRESET: the far end closed it), 0 while alive. */
+int conn_err(const struct conn *c);
 /* Why the connection died, "" while it has not. Borrowed. */
 const char *conn_error(const struct conn *c);
 
 /* Encodes "set key = val" (key NUL-terminated, val binary) and queues it; nothing is sent
  * until conn_flush. -EINVAL etc. from the driver: nothing queued, tag not in flight. */
 int conn_submit_set(struct conn *c, uint64_t tag, const char *key, const void *val, size_t vlen);
+/* Queues the driver's ping (are you there?) or connect (talk to node ADDR:PORT from now
+ * on), answered like a set: -EOPNOTSUPP when the protocol has none. */
+int conn_submit_ping(struct conn *c, uint64_t tag);
+int conn_submit_connect(struct conn *c, uint64_t tag, const char *node);
+/* Ends operation tag (in flight) as unknown now, its reply overdue; a reply to it that comes
+ * later kills the connection ("after its timeout"). -ENOENT if it is not in flight. */
+int conn_expire(struct conn *c, uint64_t tag);
 /* Completes the connect if it is pending (0 while it still is), then writes what it can
  * of the queue: 0 when all is sent or the fd would block. */
 int conn_flush(struct conn *c);
@@ -73,5 +84,9 @@ int conn_read(struct conn *c);
  * (refused or unknown: its errno, else -EIO), the connection or kv otherwise. */
 int conn_read_all(const struct target_driver *d, const char *host, uint16_t port, int timeout_ms,
 		  target_kv_fn kv, void *ud);
+/* The same over an established transport (conn_adopt: takes ownership of the fds): a
+ * client program's pipes. On failure, why (if not NULL) gets what went wrong in words. */
+int conn_read_all_adopt(const struct target_driver *d, int rfd, int wfd, int timeout_ms,
+			target_kv_fn kv, void *ud, char *why, size_t why_len);
 
 #endif

@@ -59,7 +59,7 @@ bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg)
 
 		if (done && done(r, arg))
 			return true;
-		if (r->interrupted)
+		if (r->interrupted || r->stop)
 			return false;
 		if (deadline_ns >= 0 && now >= deadline_ns)
 			return !done;
@@ -322,6 +322,8 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
 		return run_env_error(r, "cannot join the lab's network namespace: %s",
 				     strerror(-k));
+	if ((k = run_adapters_prepare(r)) < 0)
+		return k;
 	r->wl_node = run_node_find(r, r->sc->workload.node);
 	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab),
 		run_node_count(r), run_node_count(r) == 1 ? "" : "s", r->d->target->name,
@@ -365,11 +367,17 @@ static bool workload_drained(struct drill_run *r, void *arg)
 	return workload_pending(r->wl) == 0;
 }
 
+static bool adapters_ready(struct drill_run *r, void *arg)
+{
+	return workload_ready(r->wl);
+}
+
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
 	const struct scenario_workload *wc = &r->sc->workload;
-	struct workload_config c = { wc->rate, wc->clients, wc->timeout_ns, r->d->driver, r->t0 };
+	struct workload_config c = { wc->rate,	   wc->clients, wc->timeout_ns,
+				     r->d->driver, r->t0,	run_adapters(r) };
 	int64_t until;
 	int k;
 
@@ -377,6 +385,9 @@ static int drive(struct drill_run *r)
 	    (k = workload_start(r->wl, run_node_addr(r->wl_node), r->d->target->port)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
+	/* adapters answer ping before the warm-up starts, or the drill ends here (exit 3) */
+	if (!run_until(r, adapters_ready, NULL, -1))
+		return -EINTR;
 	until = run_now(r) + wc->warmup_ns;
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;

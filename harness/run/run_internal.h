@@ -65,7 +65,9 @@ struct drill_run {
 	/* run.c's, as the drill goes */
 	int64_t steady_ns; /* drill clock of time 0 of the fault schedule */
 	struct workload *wl;
-	struct run_node *wl_node; /* where the workload writes (run_workload_move) */
+	struct run_node *wl_node;	   /* where the workload writes (run_workload_move) */
+	struct workload_adapters adapters; /* driver lines: how the workload starts them */
+	bool stop; /* the drill cannot go on (env_error says why): run_until returns */
 	bool interrupted;
 	int interrupt_sig;
 	char *env_error; /* why the drill could not run (exit 3): run_env_error() */
@@ -111,6 +113,8 @@ unsigned run_node_incarnation(const struct run_node *n);
 const struct template_vars *run_node_vars(const struct run_node *n);
 char *const *run_node_start_argv(const struct run_node *n);
 char *const *run_node_probe_argv(const struct run_node *n);
+/* The target's adapter program talking to n (driver lines), NULL when it has none. */
+char *const *run_node_client_argv(const struct run_node *n);
 /* The target's checker on its data: argv[0] (NULL: the target has none), its exit status
  * (-1 not run, -2 timed out, -3 could not start) and output. */
 const char *run_node_checker(const struct run_node *n, int *status, const char **output);
@@ -179,6 +183,16 @@ size_t run_attach_host_paths(const struct drill *d, const char **paths, size_t m
 
 /* Records why the drill could not run (exit 3), once; returns -EIO. */
 int run_env_error(struct drill_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* run_adapters.c: client adapters (driver lines). prepare (before the workload) makes
+ * RUN_DIR/adapters and the workload's hooks; run_adapters gives them (NULL: the target's
+ * driver speaks to nodes directly). A fatal note sets env_error and stop. */
+int run_adapters_prepare(struct drill_run *r);
+const struct workload_adapters *run_adapters(const struct drill_run *r);
+/* The final read through a fresh adapter pointed at n: as conn_read_all; why gets what
+ * went wrong, with the adapter's stderr. */
+int run_adapter_read_all(struct drill_run *r, struct run_node *n, int timeout_ms, target_kv_fn kv,
+			 void *ud, char *why, size_t why_len);
 
 /* run_report.c: the final read, the verdicts, the reports. */
 struct run_verdict;

@@ -25,6 +25,8 @@ struct run_node {
 	struct lab_node *ln;
 	char addr[16], port[8];
 	char *replicas, *peers; /* owned */
+	char *nodes;		/* owned: {nodes}, every node's name=addr:port */
+	char timeout_ms[24];	/* {timeout_ms}: the workload's per-operation timeout */
 	char data_dir[4096];	/* host path */
 	int out_fd, err_fd;	/* logs, O_APPEND */
 	pid_t pid;		/* current incarnation, 0 when down */
@@ -33,6 +35,7 @@ struct run_node {
 	struct template_vars vars;		       /* start/probe/check templates */
 	char **start_argv, **probe_argv, **check_argv; /* owned, expanded */
 	char **leader_argv; /* owned, expanded; NULL: the target has no leader probe */
+	char **client_argv; /* owned, expanded; NULL: the target has no adapter */
 	int check_status;   /* exit status of the target's checker, -1 not run */
 	char *check_output; /* owned */
 };
@@ -92,6 +95,11 @@ unsigned run_node_incarnation(const struct run_node *n)
 	return n->incarnation;
 }
 
+char *const *run_node_client_argv(const struct run_node *n)
+{
+	return n->client_argv;
+}
+
 const struct template_vars *run_node_vars(const struct run_node *n)
 {
 	return &n->vars;
@@ -131,15 +139,17 @@ static int open_log(const char *dir, const char *name)
 }
 
 /* {replicas}: addr:port of the other nodes whose role param is "replica"; {peers}: of
- * every other node. */
+ * every other node; {nodes}: name=addr:port of every node. */
 static int peer_lists(struct drill_run *r, struct run_node *n)
 {
-	struct strbuf rep = STRBUF_INIT, peers = STRBUF_INIT;
+	struct strbuf rep = STRBUF_INIT, peers = STRBUF_INIT, all = STRBUF_INIT;
 
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *o = &r->nodes[i];
 		const char *role = scenario_param(r->sc, o->sn, "role");
 
+		strbuf_appendf(&all, "%s%s=%s:%s", all.len ? "," : "", o->sn->name, o->addr,
+			       o->port);
 		if (o == n)
 			continue;
 		strbuf_appendf(&peers, "%s%s:%s", peers.len ? "," : "", o->addr, o->port);
@@ -148,7 +158,8 @@ static int peer_lists(struct drill_run *r, struct run_node *n)
 	}
 	n->replicas = strbuf_detach(&rep);
 	n->peers = strbuf_detach(&peers);
-	return n->replicas && n->peers ? 0 : -ENOMEM;
+	n->nodes = strbuf_detach(&all);
+	return n->replicas && n->peers && n->nodes ? 0 : -ENOMEM;
 }
 
 static int node_vars(struct drill_run *r, struct run_node *n)
@@ -165,6 +176,11 @@ static int node_vars(struct drill_run *r, struct run_node *n)
 	k |= template_set(v, "name", n->sn->name);
 	k |= template_set(v, "replicas", n->replicas);
 	k |= template_set(v, "peers", n->peers);
+	k |= template_set(v, "nodes", n->nodes);
+	snprintf(n->timeout_ms, sizeof(n->timeout_ms), "%lld",
+		 (long long)(r->sc->workload.timeout_ns / 1000000));
+	k |= template_set(v, "timeout_ms", n->timeout_ms);
+	k |= template_set(v, "src", t->src_dir);
 	for (size_t i = 0; i < t->n_params; i++) {
 		const char *val = scenario_param(r->sc, n->sn, t->params[i].name);
 
@@ -244,6 +260,8 @@ int run_nodes_prepare(struct drill_run *r)
 			return k;
 		if (t->probe_leader.argc &&
 		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
+			return k;
+		if (t->client.argc && (k = expand(r, n, &t->client, &n->client_argv)) < 0)
 			return k;
 	}
 	return 0;
@@ -449,12 +467,14 @@ void run_nodes_release(struct drill_run *r)
 			close(n->err_fd);
 		free(n->replicas);
 		free(n->peers);
+		free(n->nodes);
 		free(n->check_output);
 		template_vars_release(&n->vars);
 		template_argv_free(n->start_argv);
 		template_argv_free(n->probe_argv);
 		template_argv_free(n->check_argv);
 		template_argv_free(n->leader_argv);
+		template_argv_free(n->client_argv);
 	}
 	free(r->nodes);
 	r->nodes = NULL;

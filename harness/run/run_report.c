@@ -206,16 +206,20 @@ void run_final_read(struct drill_run *r)
 	struct run_verdict *v = r->verdict;
 	int64_t t = run_now(r);
 	int k = final_read_init(&v->fr, r->ledger);
+	char why[1024] = "";
 
-	if (k >= 0)
+	if (k >= 0 && run_adapters(r))
+		k = run_adapter_read_all(r, r->wl_node, FINAL_READ_TIMEOUT_MS, final_read_kv,
+					 &v->fr, why, sizeof(why));
+	else if (k >= 0)
 		k = conn_read_all(r->d->driver, run_node_addr(r->wl_node), r->d->target->port,
 				  FINAL_READ_TIMEOUT_MS, final_read_kv, &v->fr);
 	v->final_read_error = k < 0 ? k : 0;
 	v->final_keys = v->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
-		     "%llu keys in %lld ms%s%s", (unsigned long long)v->fr.keys,
+		     "%llu keys in %lld ms%s%s%s%s", (unsigned long long)v->fr.keys,
 		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "",
-		     k < 0 ? strerror(-k) : "");
+		     k < 0 ? strerror(-k) : "", why[0] ? ": " : "", why);
 }
 
 static int run_verify(struct drill_run *r)

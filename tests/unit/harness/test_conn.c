@@ -243,7 +243,7 @@ static void test_partial_and_undecodable(void **state)
 	reply(peer, "k\ngarbage\n");
 	assert_int_equal(conn_read(c), -EBADMSG);
 	assert_int_equal(e.n, 1);
-	assert_non_null(strstr(conn_error(c), "cannot decode"));
+	assert_non_null(strstr(conn_error(c), "'garbage' is not a reply"));
 	conn_free(c);
 	assert_int_equal(e.n, 2);
 	assert_int_equal(e.kind[1], TARGET_UNKNOWN);
