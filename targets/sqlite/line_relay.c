@@ -2,8 +2,8 @@
  * the line protocol between the harness (stdin/stdout) and a node that speaks the same
  * protocol over TCP, so it serves any such server, sqlite-node among them.
  *
- *   line-relay [--node ADDR:PORT] [--timeout DURATION] [--connect-timeout DURATION]
- *   line-relay --ping [--node ADDR:PORT] [--timeout DURATION]     (readiness probe)
+ *   line-relay [--node ADDR:PORT] [--timeout-ms N]
+ *   line-relay --ping [--node ADDR:PORT] [--timeout-ms N]      (readiness probe)
  *
  * The node is --node, else $CHAOSDRILL_NODE. Requests are forwarded as they come
  * (pipelined) and replies passed back in the order the node sends them. What the relay
@@ -13,12 +13,15 @@
  *                           the next request reconnects.
  *   not sent                a request that never left (no connection could be made, or it
  *                           was still queued when the connection went): `ID fail TEXT`.
- *   --timeout               a set or ping the node has not answered in that time: `ID
- *                           unknown TEXT` (its late reply is dropped). read_all is exempt.
+ *   --timeout-ms N          the harness's timeout of an operation ({timeout_ms}): a set or
+ *                           ping the node has not answered in 80% of it is `ID unknown
+ *                           TEXT` (its late reply is dropped), so that no answer comes too
+ *                           late for the harness; read_all is exempt. A connect gives up
+ *                           after 80% of it too (else after 1s).
  *   a reply for an id that is not waiting is dropped; a reply the relay cannot parse makes
  *   its id unknown.
  * At EOF on stdin it finishes what is in flight, then exits 0. --ping sends one ping and
- * exits 0 when the node answered ok within --timeout (default 1s), else 1, saying why.
+ * exits 0 when the node answered ok within --timeout-ms (default 1000), else 1, saying why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +53,7 @@ struct req {
 	char *id;
 	char *line;	    /* the request as received, while it waits for a connection */
 	bool read_all;	    /* no deadline */
-	int64_t arrived_ns; /* when the harness sent it: --timeout counts from here */
+	int64_t arrived_ns; /* when the harness sent it: the deadline counts from here */
 	uint64_t off;	    /* where it starts in the byte stream to the node */
 };
 
@@ -335,7 +338,7 @@ static int write_node(struct relay *rl)
 	return drop_link(rl, why);
 }
 
-/* Sets and pings the node left unanswered for --timeout. */
+/* Sets and pings the node left unanswered until their deadline (80% of --timeout-ms). */
 static int expire(struct relay *rl, int64_t now, int64_t *next)
 {
 	char text[96], d[32];
@@ -477,16 +480,10 @@ static int ping_once(struct relay *rl)
 	}
 }
 
-static int parse_duration(const char *s, int64_t *ns)
-{
-	return units_parse_duration(s, ns) < 0 || *ns < 0 ? -EINVAL : 0;
-}
-
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: line-relay [--node ADDR:PORT] [--timeout DURATION] "
-		   "[--connect-timeout DURATION]\n"
-		   "       line-relay --ping [--node ADDR:PORT] [--timeout DURATION]\n"
+	fprintf(f, "usage: line-relay [--node ADDR:PORT] [--timeout-ms N]\n"
+		   "       line-relay --ping [--node ADDR:PORT] [--timeout-ms N]\n"
 		   "The node defaults to $CHAOSDRILL_NODE. See docs/adapters.md.\n");
 }
 
@@ -494,8 +491,7 @@ static int parse_args(int argc, char **argv, struct relay *rl, bool *ping)
 {
 	static const struct option lo[] = {
 		{ "node", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "connect-timeout", required_argument, NULL, 'c' },
+		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "ping", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -508,15 +504,17 @@ static int parse_args(int argc, char **argv, struct relay *rl, bool *ping)
 		case 'n':
 			node = optarg;
 			break;
-		case 't':
-			if (parse_duration(optarg, &rl->timeout_ns) < 0)
+		case 't': {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || ms == 0 || ms > 3600 * 1000)
 				return -EINVAL;
+			rl->timeout_ns = (int64_t)ms * NSEC_PER_MSEC;
 			break;
-		case 'c':
-			if (parse_duration(optarg, &rl->connect_timeout_ns) < 0 ||
-			    !rl->connect_timeout_ns)
-				return -EINVAL;
-			break;
+		}
 		case 'p':
 			*ping = true;
 			break;
@@ -547,9 +545,6 @@ int main(int argc, char **argv)
 		usage(e > 0 ? stdout : stderr);
 		return e > 0 ? 0 : EXIT_USAGE;
 	}
-	/* A connect never waits longer than an answer may. */
-	if (rl.timeout_ns && rl.timeout_ns < rl.connect_timeout_ns)
-		rl.connect_timeout_ns = rl.timeout_ns;
 	if (ping) {
 		if (!rl.timeout_ns)
 			rl.timeout_ns = NSEC_PER_SEC;
@@ -559,6 +554,11 @@ int main(int argc, char **argv)
 		lineio_in_free(&rl.sock_in);
 		return e;
 	}
+	/* Answer before the harness gives up: 80% of its timeout, as the Python example does.
+	 * A connect never waits longer than an answer may. */
+	rl.timeout_ns = rl.timeout_ns / 5 * 4;
+	if (rl.timeout_ns && rl.timeout_ns < rl.connect_timeout_ns)
+		rl.connect_timeout_ns = rl.timeout_ns;
 	signal(SIGPIPE, SIG_IGN);
 	if (fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK) < 0 ||
 	    fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK) < 0) {
