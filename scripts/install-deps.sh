@@ -11,6 +11,7 @@ pkgs=(
   libsqlite3-dev sqlite3
   libxml2-utils jq iproute2 nftables iptables procps util-linux valgrind libfaketime
   etcd-server etcd-client
+  python3
 )
 
 missing=()

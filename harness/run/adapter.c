@@ -115,6 +115,8 @@ int adapter_start(const struct adapter_spec *s, struct adapter **out)
 
 	if (!s->argv || !s->argv[0])
 		return -EINVAL;
+	/* a write to an adapter that died must be EPIPE, not the end of the harness */
+	signal(SIGPIPE, SIG_IGN);
 	if ((k = resolve(s->argv[0], path, sizeof(path))) < 0)
 		return k;
 	err = open(s->stderr_path ? s->stderr_path : "/dev/null",

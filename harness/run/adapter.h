@@ -33,7 +33,8 @@ struct adapter_spec {
 	const char *stderr_path; /* appended to; NULL: /dev/null */
 };
 
-/* Starts the adapter. -ENOENT, -EACCES...: argv[0] could not be executed (nothing left
+/* Starts the adapter; ignores SIGPIPE in the caller from then on (a write to an adapter
+ * that died must fail with EPIPE, not end the harness). -ENOENT, -EACCES...: argv[0] could not be executed (nothing left
  * running). *out: caller frees with adapter_free(). */
 int adapter_start(const struct adapter_spec *s, struct adapter **out);
 pid_t adapter_pid(const struct adapter *a);

@@ -8,13 +8,18 @@
 #include "common/cleanup.h"
 #include "common/timeutil.h"
 #include "common/units.h"
+#include "harness/run/adapter.h"
 #include "harness/run/conn.h"
 #include "harness/run/load.h"
+#include "targets/lines/lines.h"
+
+#define PING_TAG UINT64_MAX /* an adapter's ping: never a set's tag */
 
 struct lclient {
 	const struct load_opts *o;
 	struct load_result *res;
-	struct conn *conn; /* owned; NULL once dead */
+	struct conn *conn;	 /* owned; NULL once dead */
+	struct adapter *adapter; /* owned, with conn: o->adapter */
 	int id;
 	uint64_t next, done; /* sets submitted / ended */
 	int64_t *start;	     /* owned ring of submit times, window entries */
@@ -69,6 +74,11 @@ static void on_done(void *ud, uint64_t tag, const struct target_reply *r)
 	struct lclient *c = ud;
 	char key[96];
 
+	if (tag == PING_TAG) {
+		if (r->kind != TARGET_ACKED)
+			note_error(c->res, "ping", r);
+		return;
+	}
 	c->done++;
 	if (r->kind == TARGET_REFUSED) {
 		c->res->refused++;
@@ -115,6 +125,25 @@ static void refill(struct lclient *c, bool submitting)
 	}
 }
 
+/* Client c as an adapter: started, spoken to over its pipes, pinged. */
+static int adapter_open(struct lclient *c)
+{
+	char node[96];
+	struct adapter_spec s = { .argv = c->o->adapter,
+				  .node = node,
+				  .stderr_path = c->o->adapter_stderr };
+	int r;
+
+	snprintf(node, sizeof(node), "%s:%u", c->o->host, c->o->port);
+	if ((r = adapter_start(&s, &c->adapter)) < 0)
+		return r;
+	r = conn_adopt(&lines_driver, adapter_take_rfd(c->adapter), adapter_take_wfd(c->adapter),
+		       on_done, c, &c->conn);
+	if (r < 0)
+		return r;
+	return conn_submit_ping(c->conn, PING_TAG);
+}
+
 static int clients_open(const struct load_opts *o, struct load_result *res, struct lclient *cl)
 {
 	for (int i = 0; i < o->clients; i++) {
@@ -126,7 +155,8 @@ static int clients_open(const struct load_opts *o, struct load_result *res, stru
 		c->val = malloc(o->value_size + 128);
 		if (!c->start || !c->val)
 			return -ENOMEM;
-		r = conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
+		r = o->adapter ? adapter_open(c) :
+				 conn_open(o->driver, o->host, o->port, on_done, c, &c->conn);
 		if (r < 0)
 			return r;
 	}
@@ -137,6 +167,7 @@ static void clients_free(struct lclient *cl, int n)
 {
 	for (int i = 0; i < n; i++) {
 		conn_free(cl[i].conn);
+		adapter_free(cl[i].adapter);
 		free(cl[i].start);
 		free(cl[i].val);
 	}

@@ -11,6 +11,10 @@
  *                          .port = p, .clients = 16, .window = 16,
  *                          .duration_ns = 2 * NSEC_PER_SEC };
  *   struct load_result res;  load_run(&o, &res);  ...  load_result_free(&res);
+ *
+ * With o.adapter (a client adapter's argv, docs/adapters.md) each client is that program
+ * instead of a TCP connection, spoken to in the line protocol (o.driver is then ignored),
+ * started with CHAOSDRILL_NODE=host:port and pinged before its first set.
  */
 #ifndef CHAOSDRILL_HARNESS_LOAD_H
 #define CHAOSDRILL_HARNESS_LOAD_H
@@ -36,6 +40,8 @@ struct load_opts {
 	FILE *acked;		     /* borrowed, may be NULL */
 	volatile sig_atomic_t *stop; /* borrowed, may be NULL: stop when set */
 	bool latencies;		     /* record each acknowledged set's latency */
+	char *const *adapter;	     /* borrowed, may be NULL: clients are this program */
+	const char *adapter_stderr;  /* borrowed, may be NULL (/dev/null): where theirs goes */
 };
 
 struct load_result {

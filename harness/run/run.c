@@ -367,6 +367,26 @@ static bool workload_drained(struct drill_run *r, void *arg)
 	return workload_pending(r->wl) == 0;
 }
 
+/* Client i writes to the i mod n-th node of `workload: {node: [...]}` (the final read and
+ * the verdicts are from the first, r->wl_node). */
+static int start_workload(struct drill_run *r)
+{
+	const struct scenario_workload *wc = &r->sc->workload;
+	const char *hosts[SCENARIO_WORKLOAD_NODES_MAX];
+	uint16_t ports[SCENARIO_WORKLOAD_NODES_MAX];
+	size_t n = wc->n_nodes;
+
+	for (size_t i = 0; i < n; i++) {
+		struct run_node *node = run_node_find(r, wc->nodes[i]);
+
+		if (!node)
+			return -EINVAL;
+		hosts[i] = run_node_addr(node);
+		ports[i] = r->d->target->port;
+	}
+	return workload_start_nodes(r->wl, hosts, ports, n);
+}
+
 static bool adapters_ready(struct drill_run *r, void *arg)
 {
 	return workload_ready(r->wl);
@@ -381,8 +401,7 @@ static int drive(struct drill_run *r)
 	int64_t until;
 	int k;
 
-	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
-	    (k = workload_start(r->wl, run_node_addr(r->wl_node), r->d->target->port)) < 0 ||
+	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 || (k = start_workload(r)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
 	/* adapters answer ping before the warm-up starts, or the drill ends here (exit 3) */
@@ -397,8 +416,9 @@ static int drive(struct drill_run *r)
 		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
 	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
 		     "%.0f/s from %u clients", wc->rate, wc->clients);
-	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s", wc->rate,
-		wc->clients, run_node_name(r->wl_node));
+	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s%s", wc->rate,
+		wc->clients, run_node_name(r->wl_node),
+		wc->n_nodes > 1 ? " and the other nodes of the workload's list" : "");
 	if ((k = run_sched_run(r)) < 0)
 		return k;
 	if (!run_until(r, run_faults_all_healed, NULL, -1))

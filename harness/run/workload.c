@@ -137,17 +137,14 @@ static void on_done(void *ud, uint64_t tag, const struct target_reply *r)
 
 static int client_open(struct client *c);
 
-/* The adapter of a connection that was just freed: ended, and if it misbehaved (what),
- * said so and restarted, or, if it never answered ping, fatal. */
-static void adapter_gone(struct client *c, const char *what, bool exited, uint64_t unknown)
+/* Client c's adapter has been stopped (pid, how it ended) and its connection freed: if it
+ * misbehaved (what), says so and restarts it, or, if it never answered ping, fatal. */
+static void adapter_gone(struct client *c, const char *what, pid_t pid, const char *how,
+			 uint64_t unknown)
 {
 	struct workload *w = c->w;
-	pid_t pid = adapter_pid(c->adapter);
-	char how[64], path[4200], tail[512];
+	char path[4200], tail[512];
 
-	adapter_stop(c->adapter, what && exited ? EXIT_GRACE_MS : 0, how, sizeof(how));
-	adapter_free(c->adapter);
-	c->adapter = NULL;
 	if (!what)
 		return;
 	if (!c->alive) {
@@ -165,13 +162,25 @@ static void adapter_gone(struct client *c, const char *what, bool exited, uint64
 		client_open(c);
 }
 
+/* Ends client c's adapter before its pipes close (closing its stdin could make it exit,
+ * and then how it ended would be ours, not its own); one whose stdout closed first is
+ * given a moment to exit by itself. Returns its pid; how says how it ended. */
+static pid_t adapter_end(struct client *c, bool misbehaved, bool exited, char *how, size_t len)
+{
+	pid_t pid = adapter_pid(c->adapter);
+
+	adapter_stop(c->adapter, misbehaved && exited ? EXIT_GRACE_MS : 0, how, len);
+	return pid;
+}
+
 /* Closes a client's connection; conn_free ends what it had in flight. why: it misbehaved
  * (NULL: a connection's own error, if any, says so; else an ordinary close). */
 static void drop_why(struct client *c, const char *why, uint64_t unknown)
 {
 	struct workload *w = c->w;
-	char what[256];
+	char what[256], how[64] = "";
 	uint64_t before;
+	pid_t pid = 0;
 	bool exited;
 
 	if (!c->conn)
@@ -186,14 +195,19 @@ static void drop_why(struct client *c, const char *why, uint64_t unknown)
 		 why	? why :
 		 exited ? "EOF on its stdout" :
 			  conn_error(c->conn));
+	if (c->adapter)
+		pid = adapter_end(c, what[0], exited, how, sizeof(how));
 	before = w->stats.unknown;
 	c->closing = true;
 	conn_free(c->conn);
 	c->closing = false;
 	c->conn = NULL;
 	unknown += w->stats.unknown - before;
-	if (c->adapter)
-		adapter_gone(c, what[0] ? what : NULL, exited, unknown);
+	if (c->adapter) {
+		adapter_free(c->adapter);
+		c->adapter = NULL;
+		adapter_gone(c, what[0] ? what : NULL, pid, how, unknown);
+	}
 }
 
 static void drop(struct client *c)

@@ -212,6 +212,31 @@ static int parse_nodes(struct scenario *sc, const struct cfg_node *v, struct cd_
 	return 0;
 }
 
+/* node: NAME, or node: [NAME, ...] (clients spread over them, i mod n). */
+static int parse_workload_nodes(struct scenario_workload *w, const struct cfg_node *v,
+				struct cd_error *err)
+{
+	size_t n = v->type == CFG_SEQ ? v->n : 1;
+	int r;
+
+	if (v->type != CFG_SEQ && v->type != CFG_SCALAR)
+		return cfg_error(v, err, "workload node must be a node's name or a list of them");
+	if (n == 0 || n > SCENARIO_WORKLOAD_NODES_MAX)
+		return cfg_error(v, err, "workload node: a list of 1 to %d nodes",
+				 SCENARIO_WORKLOAD_NODES_MAX);
+	w->nodes = calloc(n, sizeof(*w->nodes));
+	if (!w->nodes)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r = cfg_string(v->type == CFG_SEQ ? v->items[i] : v, &w->nodes[i], err);
+		if (r < 0)
+			return r;
+		w->n_nodes = i + 1;
+	}
+	w->node = w->nodes[0];
+	return 0;
+}
+
 static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
 {
 	struct scenario_workload *w = &sc->workload;
@@ -235,7 +260,7 @@ static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct 
 	if ((r = cfg_get_duration(v, "timeout", false, &w->timeout_ns, err)) < 0 ||
 	    (r = cfg_get_duration(v, "tail", false, &w->tail_ns, err)) < 0 ||
 	    (r = cfg_get_duration(v, "warmup", false, &w->warmup_ns, err)) < 0 ||
-	    (r = cfg_get_string(v, "node", false, &w->node, err)) < 0)
+	    ((x = cfg_get(v, "node")) && (r = parse_workload_nodes(w, x, err)) < 0))
 		return r;
 	if (w->timeout_ns <= 0)
 		return cfg_error(cfg_get(v, "timeout"), err,
@@ -505,6 +530,28 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 }
 
 /* Defaults that depend on other keys, and cross-key checks. */
+/* Every node the workload writes to is one of the drill's (default: the first). */
+static int check_workload_nodes(struct scenario *sc, const struct cfg_node *root,
+				struct cd_error *err)
+{
+	struct scenario_workload *w = &sc->workload;
+	const struct cfg_node *v = cfg_get(cfg_get(root, "workload"), "node");
+
+	if (!w->node) {
+		w->nodes = calloc(1, sizeof(*w->nodes));
+		if (!w->nodes)
+			return -ENOMEM;
+		w->node = w->nodes[0] = sc->nodes[0].name;
+		w->n_nodes = 1;
+	}
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (!scenario_node(sc, w->nodes[i]))
+			return cfg_error(v && v->type == CFG_SEQ ? v->items[i] : v, err,
+					 "workload node '%s' is not one of the drill's nodes",
+					 w->nodes[i]);
+	return 0;
+}
+
 static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_error *err)
 {
 	if (sc->n_nodes == 0) {
@@ -515,13 +562,7 @@ static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_er
 		sc->nodes[0].pos = pos_of(root);
 		sc->n_nodes = 1;
 	}
-	if (!sc->workload.node)
-		sc->workload.node = sc->nodes[0].name;
-	else if (!scenario_node(sc, sc->workload.node))
-		return cfg_error(cfg_get(cfg_get(root, "workload"), "node"), err,
-				 "workload node '%s' is not one of the drill's nodes",
-				 sc->workload.node);
-	return 0;
+	return check_workload_nodes(sc, root, err);
 }
 
 int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds,
@@ -578,6 +619,7 @@ void scenario_free(struct scenario *sc)
 		free((char *)sc->overrides[i].value);
 	}
 	free(sc->overrides);
+	free(sc->workload.nodes);
 	free(sc->nodes);
 	free(sc->params);
 	free(sc->faults);

@@ -61,6 +61,8 @@ struct scenario_node {
 
 enum scenario_workload_kind { SCENARIO_WORKLOAD_SET };
 
+#define SCENARIO_WORKLOAD_NODES_MAX 64
+
 struct scenario_workload {
 	enum scenario_workload_kind kind;
 	double rate; /* operations per second, all clients together */
@@ -69,7 +71,11 @@ struct scenario_workload {
 	int64_t tail_ns;     /* how long the workload goes on after recovery */
 	int64_t warmup_ns;   /* steady state before time 0 of the fault schedule */
 	uint64_t value_size; /* bytes per written value */
-	const char *node;    /* node the clients write to (default: the first) */
+	const char *node;    /* node the clients write to (default: the first); node: [a, b]
+			      * gives the first of the list, the final read's node */
+	const char **nodes;  /* owned array of borrowed names: client i writes to nodes[i %
+			      * n_nodes]; nodes[0] == node */
+	size_t n_nodes;
 	struct scenario_pos pos;
 };
 

@@ -55,6 +55,23 @@ rm -f "$tmp/j.xml"
 expect_rc 3 "$cd_bin" run --out /proc/chaosdrill-nope --junit "$tmp/j.xml" scenarios/demo.yaml
 expect_in "$out" "error: cannot create a run directory under /proc/chaosdrill-nope"
 if "$xmllint" --noout --schema "$schema" "$tmp/j.xml" 2>"$err"; then ok; else bad "junit invalid:"; cat "$err"; fi
+# target.yaml's client: (an adapter's argv, docs/adapters.md) is required by driver lines
+# and only there, each error at its line:column; examples/NAME targets are listed.
+expect_rc 0 "$cd_bin" list
+expect_in "$out" "kvlog-py "
+tg=$tmp/client-targets
+mkdir -p "$tg/nocl" "$tg/stray" "$tg/empty"
+grep -v '^client' targets/examples/kvlog-py/target.yaml | sed 's/^target: .*/target: nocl/' >"$tg/nocl/target.yaml"
+sed -e 's/^target: .*/target: stray/' -e 's/^check:/client: [x]\ncheck:/' targets/kvlog/target.yaml >"$tg/stray/target.yaml"
+sed -e 's/^target: .*/target: empty/' -e 's/^client: .*/client: []/' targets/examples/kvlog-py/target.yaml >"$tg/empty/target.yaml"
+for t in nocl stray empty; do printf 'drill: d\ntarget: %s\nfaults: [{at: 1s, kill: n1}]\n' "$t" >"$tg/$t.yaml"; done
+expect_rc 2 env CHAOSDRILL_TARGETS="$tg" "$cd_bin" validate "$tg/nocl.yaml"
+expect_in "$err" "nocl/target.yaml:3:9: driver lines needs the key 'client'"
+expect_rc 2 env CHAOSDRILL_TARGETS="$tg" "$cd_bin" validate "$tg/stray.yaml"
+expect_in "$err" "stray/target.yaml:15:9: 'client' is for driver lines"
+expect_rc 2 env CHAOSDRILL_TARGETS="$tg" "$cd_bin" validate "$tg/empty.yaml"
+expect_in "$err" "empty/target.yaml:4:9: client must not be empty"
+
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   # in copies the user can read: the checkout may sit under root's own home (the fresh root)
   chmod 755 "$tmp" && mkdir -p "$tmp/user-runs" "$tmp/targets/kvlog" && chown 65534:65534 "$tmp/user-runs"

@@ -24,6 +24,25 @@ drill 1 scenarios/kvlog-py-demo.yaml --param unsafe=ack-before-write
 expect_out "acknowledged writes lost: w"
 expect_out "kvlog-py-demo: FAIL (exit 1)"
 
+# A workload step moves the clients: live adapters get 'connect', none is restarted.
+drill 0 tests/fixtures/scenarios/adapters/promote.yaml
+expect_out "workload now writes to r1"
+expect_out "rpo <= 0               ok   0 of "
+rd=$(ls -td "$work"/runs/kvlog-py-replica-promote-*/ | head -1)
+if grep -q '"event":"adapter"' "$rd/timeline.jsonl"; then bad "adapters were restarted on the move"; grep adapter "$rd/timeline.jsonl" | sed 's/^/  | /'
+else ok "the move sent connect: no adapter restarted"; fi
+[ -e "$rd/adapters/final-read.stderr" ] && ok "the final read went through an adapter" || bad "no final-read adapter in $rd"
+
+# node: [p1, r1]: the clients of the replica r1 see their writes refused, those of p1 get
+# theirs acknowledged; the final read is p1's.
+drill 0 tests/fixtures/scenarios/adapters/multi-node.yaml
+expect_out "rpo <= 0               ok   0 of "
+rd=$(ls -td "$work"/runs/kvlog-py-multi-node-*/ | head -1)
+failed=$(sed -n 's/.*"failed": "\([0-9]*\)".*/\1/p' "$rd/result.json" | head -1)
+acked=$(sed -n 's/.*0 of \([0-9]*\) acknowledged writes lost.*/\1/p' "$work/out")
+if [ "${failed:-0}" -gt 100 ] && [ "${acked:-0}" -gt 100 ]; then ok "two nodes written: $acked acknowledged (p1), $failed refused (r1)"
+else bad "node: [p1, r1]: acknowledged '${acked}', refused '${failed}': want both"; fi
+
 export CHAOSDRILL_TARGETS=$src/tests/fixtures/targets
 faulty=tests/fixtures/scenarios/adapters/faulty.yaml
 # misbehave MODE TEXT: the drill goes on and passes; the timeline names what the adapter did.

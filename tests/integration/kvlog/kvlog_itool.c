@@ -2,7 +2,9 @@
  * verify a final read against it, single set/get. Prints "name value" figures.
  *
  *   kvlog-itool freeport
- *   kvlog-itool load ADDR:PORT MS CLIENTS PREFIX ACKED_FILE
+ *   kvlog-itool load ADDR:PORT MS CLIENTS PREFIX ACKED_FILE [ADAPTER ARGV...]
+ *     (through a client adapter, docs/adapters.md, when one is given; also prints the
+ *     acknowledged writes per second)
  *   kvlog-itool verify ADDR:PORT ACKED_FILE
  *   kvlog-itool set ADDR:PORT KEY VALUE      (exit 1 when refused, message on stderr)
  *   kvlog-itool get ADDR:PORT KEY            (exit 1 when absent)
@@ -60,9 +62,12 @@ static int load(char **argv)
 	o.duration_ns = strtoll(argv[2], NULL, 10) * NSEC_PER_MSEC;
 	o.clients = atoi(argv[3]);
 	o.acked = f;
+	o.adapter = argv[6] ? &argv[6] : NULL;
 	r = load_run(&o, &res);
 	printf("acked %" PRIu64 "\nrefused %" PRIu64 "\nunknown %" PRIu64 "\nerror %s\n", res.acked,
 	       res.refused, res.unknown, res.error[0] ? res.error : "none");
+	printf("per_second %.0f\n",
+	       res.elapsed_ns > 0 ? (double)res.acked * 1e9 / (double)res.elapsed_ns : 0.0);
 	load_result_free(&res);
 	return r < 0 ? 1 : 0;
 }
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "freeport") == 0)
 		return freeport();
-	if (strcmp(cmd, "load") == 0 && argc == 7)
+	if (strcmp(cmd, "load") == 0 && argc >= 7)
 		return load(argv + 1);
 	if (strcmp(cmd, "verify") == 0 && argc == 4)
 		return verify(argv + 1);

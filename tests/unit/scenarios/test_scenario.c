@@ -237,6 +237,24 @@ static void test_errors_faults_steps(void **state)
 	expect_error("drill: d\nrecovery: {at: 1s}\n", 2, 11, "missing required key 'steps'");
 }
 
+/* node: [list]: client i writes to the i mod n-th; node is the first (the final read's). */
+static void test_workload_nodes(void **state)
+{
+	struct scenario *sc = NULL;
+	struct cd_error err;
+
+	assert_int_equal(parse("drill: d\nnodes: 3\nworkload: {node: [n2, n3]}\n", &sc, &err), 0);
+	assert_int_equal(sc->workload.n_nodes, 2);
+	assert_string_equal(sc->workload.nodes[0], "n2");
+	assert_string_equal(sc->workload.nodes[1], "n3");
+	assert_string_equal(sc->workload.node, "n2");
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\nnodes: 3\n", &sc, &err), 0);
+	assert_int_equal(sc->workload.n_nodes, 1);
+	assert_string_equal(sc->workload.nodes[0], "n1");
+	scenario_free(sc);
+}
+
 static void test_errors_nodes(void **state)
 {
 	expect_error("drill: d\nnodes: [n1, n1]\n", 2, 13, "duplicate node name 'n1'");
@@ -245,6 +263,11 @@ static void test_errors_nodes(void **state)
 	expect_error("drill: d\nnodes: [{params: {a: b}}]\n", 2, 9, "missing required key 'name'");
 	expect_error("drill: d\nworkload: {node: n7}\n", 2, 18,
 		     "workload node 'n7' is not one of the drill's nodes");
+	expect_error("drill: d\nnodes: 2\nworkload: {node: [n1, n9]}\n", 3, 23,
+		     "workload node 'n9' is not one of the drill's nodes");
+	expect_error("drill: d\nworkload: {node: []}\n", 2, 18, "a list of 1 to 64 nodes");
+	expect_error("drill: d\nworkload: {node: {a: b}}\n", 2, 18,
+		     "a node's name or a list of them");
 	expect_error("drill: d\nparams: {sync: [a]}\n", 2, 16,
 		     "expected a single value, found a list");
 }
@@ -331,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_errors_units),
 		cmocka_unit_test(test_errors_faults_steps),
 		cmocka_unit_test(test_errors_nodes),
+		cmocka_unit_test(test_workload_nodes),
 		cmocka_unit_test(test_errors_yaml),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_node_names),
