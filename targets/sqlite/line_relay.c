@@ -8,13 +8,15 @@
  * The node is --node, else $CHAOSDRILL_NODE. Requests are forwarded as they come
  * (pipelined) and replies passed back in the order the node sends them. What the relay
  * answers itself:
+ *   `ID ping`               `ok` at once: the harness asks whether the adapter is alive,
+ *                           which it is also while the node is down (--ping asks the node).
  *   `ID connect ADDR:PORT`  drops the connection and talks to ADDR:PORT from now on: `ok`.
  *   connection lost         each request sent on it and not answered: `ID unknown TEXT`;
  *                           the next request reconnects.
  *   not sent                a request that never left (no connection could be made, or it
  *                           was still queued when the connection went): `ID fail TEXT`.
- *   --timeout-ms N          the harness's timeout of an operation ({timeout_ms}): a set or
- *                           ping the node has not answered in 80% of it is `ID unknown
+ *   --timeout-ms N          the harness's timeout of an operation ({timeout_ms}): a set
+ *                           the node has not answered in 80% of it is `ID unknown
  *                           TEXT` (its late reply is dropped), so that no answer comes too
  *                           late for the harness; read_all is exempt. A connect gives up
  *                           after 80% of it too (else after 1s).
@@ -245,6 +247,8 @@ static int harness_line(struct relay *rl, char *line)
 	}
 	if (!strcmp(verb, "connect"))
 		return do_connect_line(rl, id, rest);
+	if (!strcmp(verb, "ping"))
+		return lineio_out_printf(&rl->out, "%s ok\n", id);
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->id = strdup(id))) {
 		free(r);
@@ -338,7 +342,7 @@ static int write_node(struct relay *rl)
 	return drop_link(rl, why);
 }
 
-/* Sets and pings the node left unanswered until their deadline (80% of --timeout-ms). */
+/* Sets the node left unanswered until their deadline (80% of --timeout-ms). */
 static int expire(struct relay *rl, int64_t now, int64_t *next)
 {
 	char text[96], d[32];
