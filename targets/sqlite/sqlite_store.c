@@ -136,7 +136,8 @@ static int setup(struct sqlite_store *st, const struct sqlite_store_opts *o)
 	int r;
 
 	sqlite3_extended_result_codes(st->db, 1);
-	if ((r = set_journal(st, o->journal)) < 0 || (r = exec(st, syncs[o->sync])) < 0 ||
+	/* synchronous first: it then governs every write, the new file's header included. */
+	if ((r = exec(st, syncs[o->sync])) < 0 || (r = set_journal(st, o->journal)) < 0 ||
 	    (r = exec(st, "CREATE TABLE IF NOT EXISTS kv(k TEXT PRIMARY KEY, v TEXT)")) < 0)
 		return r;
 	if ((r = prepare(st, "BEGIN IMMEDIATE", &st->begin)) < 0 ||
