@@ -58,11 +58,12 @@ static void test_lines_in_pieces(void **state)
 static void test_line_too_long(void **state)
 {
 	struct lineio_in in = { 0 };
-	char *chunk = malloc(64 * 1024);
+	char *chunk = malloc(64 * 1024 + 1);
 	int p[2], r = 0;
 
 	pipe_nb(p);
 	memset(chunk, 'x', 64 * 1024);
+	chunk[64 * 1024] = '\0';
 	/* More than LINEIO_MAX_LINE without a newline: the stream is given up. */
 	for (int i = 0; i < LINEIO_MAX_LINE / (64 * 1024) + 2 && r != -E2BIG; i++) {
 		put(p[1], chunk);
