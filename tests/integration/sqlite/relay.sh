@@ -126,6 +126,16 @@ expect "sets go to the new node" "41 ok" "$(get 1)"
 send "42 read_all"
 expect "read_all reads the new node" "42 kv onb 1
 42 ok 1" "$(get_read_all 42)"
+# A move with a set in flight to the frozen old node: that set is unknown.
+kill -STOP "$NODE"
+send "46 set moving 1"
+sleep 0.1
+send "47 connect 127.0.0.1:7800"
+expect "a set in flight at a move is unknown" "46 unknown connection to 127.0.0.1:7801 closed: the client moved to 127.0.0.1:7800
+47 ok" "$(get 2)"
+kill -CONT "$NODE"
+send "48 connect 127.0.0.1:7801"
+expect "connect" "48 ok" "$(get 1)"
 send "43 connect nowhere"
 expect_match "a bad address is refused" "^43 fail bad address" "$(get 1)"
 send "44 connect 127.0.0.1:7800" "45 set back 1"
