@@ -176,6 +176,8 @@ class Adapter:
         elif verb == "connect" and len(parts) == 3:
             self.drop("moved to another node")
             self.node_addr = parse_node(parts[2])
+            sys.stderr.write("adapter.py: now talking to %s\n" % parts[2])
+            sys.stderr.flush()
             self.say("%s ok\n" % ident)
         elif verb == "set" and len(parts) == 4:
             key, val = parts[2].encode(), parts[3].encode()

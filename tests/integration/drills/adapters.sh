@@ -15,8 +15,10 @@ expect_out "rpo <= 0               ok   0 of "
 expect_out "kvlog-py-demo: PASS (exit 0)"
 run_dir=$(ls -td "$work"/runs/kvlog-py-demo-*/ | head -1)
 [ -e "$run_dir/adapters/c0.stderr" ] && ok "adapter stderr in the run directory" || bad "no adapters/c0.stderr in $run_dir"
-if grep -q '"event":"adapter"' "$run_dir/timeline.jsonl"; then bad "a well-behaved adapter is in the timeline"; grep adapter "$run_dir/timeline.jsonl" | sed 's/^/  | /'
-else ok "a well-behaved adapter is not in the timeline"; fi
+# (a write that times out restarts its adapter, as it reconnects the native driver: on a
+# busy machine the first writes may; nothing else may happen to a well-behaved adapter)
+if grep '"event":"adapter"' "$run_dir/timeline.jsonl" | grep -v 'no reply to operation'; then bad "a well-behaved adapter misbehaved"
+else ok "a well-behaved adapter did nothing wrong"; fi
 acked=$(sed -n 's/.*0 of \([0-9]*\) acknowledged writes lost.*/\1/p' "$work/out")
 [ "${acked:-0}" -gt 1000 ] && ok "$acked writes acknowledged through the adapter" || bad "only '${acked}' writes acknowledged"
 
@@ -29,8 +31,11 @@ drill 0 tests/fixtures/scenarios/adapters/promote.yaml
 expect_out "workload now writes to r1"
 expect_out "rpo <= 0               ok   0 of "
 rd=$(ls -td "$work"/runs/kvlog-py-replica-promote-*/ | head -1)
-if grep -q '"event":"adapter"' "$rd/timeline.jsonl"; then bad "adapters were restarted on the move"; grep adapter "$rd/timeline.jsonl" | sed 's/^/  | /'
-else ok "the move sent connect: no adapter restarted"; fi
+r1=$(sed -n 's/.*workload now writes to r1 (\([0-9.:]*\)).*/\1/p' "$work/out")
+moved=$(grep -l "adapter.py: now talking to ${r1:-?}\$" "$rd"/adapters/c*.stderr | wc -l)
+[ "$moved" = 4 ] && ok "the move sent connect to the 4 live adapters" || bad "$moved of 4 adapters were told to connect"
+if grep '"event":"adapter"' "$rd/timeline.jsonl" | grep -v 'no reply to operation'; then bad "an adapter misbehaved"
+else ok "no adapter misbehaved"; fi
 [ -e "$rd/adapters/final-read.stderr" ] && ok "the final read went through an adapter" || bad "no final-read adapter in $rd"
 
 # node: [p1, r1]: the clients of the replica r1 see their writes refused, those of p1 get
