@@ -23,6 +23,8 @@ chaosdrill_require(FUSE3   fuse3           libfuse3-dev)
 # libnftnl.pc names libmnl in Requires.private, and Debian's libnftnl-dev does not pull it in
 chaosdrill_require(MNL     libmnl          libmnl-dev)
 chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
+# The SQLite target's node and checker (targets/sqlite)
+chaosdrill_require(SQLITE3 sqlite3         libsqlite3-dev)
 
 find_program(XMLLINT xmllint)
 if(NOT XMLLINT)

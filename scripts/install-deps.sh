@@ -8,6 +8,7 @@ pkgs=(
   libyaml-dev libnl-3-dev libnl-route-3-dev libseccomp-dev liburing-dev libcmocka-dev
   libfuse3-dev fuse3
   libmnl-dev libnftnl-dev
+  libsqlite3-dev sqlite3
   libxml2-utils jq iproute2 nftables iptables procps util-linux valgrind libfaketime
   etcd-server etcd-client
   python3

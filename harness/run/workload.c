@@ -44,6 +44,7 @@ struct workload {
 	struct client *clients;
 	bool running;
 	bool fatal;	  /* an adapter could not start or answer ping */
+	bool issuing;	  /* the adapters answered ping (always, without): operations go out */
 	int64_t start_ns; /* monotonic time of the first operation */
 	uint64_t issued;  /* operations issued since start */
 	size_t pending;
@@ -395,10 +396,17 @@ static void on_tick(struct loop *l, void *ud, int res)
 	int64_t now = time_mono_ns(), next = now + SWEEP_NS;
 
 	w->tick = NULL;
-	while (w->running && !w->fatal && due(w, w->issued) <= now)
+	if (w->running && !w->issuing && workload_ready(w)) {
+		/* adapters have answered ping: the first operation now, so that none waits
+		 * for a program to start (its latency would be the program's start-up) */
+		w->issuing = true;
+		w->start_ns = now;
+		w->issued = 0;
+	}
+	while (w->running && w->issuing && !w->fatal && due(w, w->issued) <= now)
 		issue(w);
 	sweep(w, now - w->cfg.t0_ns);
-	if (w->running && due(w, w->issued) < next)
+	if (w->running && w->issuing && due(w, w->issued) < next)
 		next = due(w, w->issued);
 	if ((w->running || w->pending) && loop_timer_at(l, next, on_tick, w, &w->tick) < 0)
 		w->tick = NULL;
