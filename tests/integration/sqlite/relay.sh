@@ -44,8 +44,8 @@ start() {
 
 # The relay under test, as a coprocess: send LINE..., and get N (the next N replies, sorted).
 coproc RELAY { "$BIN/line-relay" --node 127.0.0.1:7800 --timeout-ms 500 2>"$TMP/relay.err"; }
-RELAY_PID=$RELAY_PID
-PIDS+=("$RELAY_PID")
+relay_pid=$RELAY_PID # bash unsets RELAY_PID once the coprocess has ended
+PIDS+=("$relay_pid")
 # Plain copies: bash closes a coprocess's own fds in subshells (get's pipeline).
 exec {TO_RELAY}>&"${RELAY[1]}" {FROM_RELAY}<&"${RELAY[0]}"
 send() { for l in "$@"; do printf '%s\n' "$l" >&"$TO_RELAY"; done; }
@@ -157,7 +157,7 @@ expect "the late reply to 50 is dropped" "51 ok" "$(get 1)"
 
 # EOF: the relay finishes and exits 0.
 exec {TO_RELAY}>&- {RELAY[1]}>&-
-wait "$RELAY_PID"
+wait "$relay_pid"
 expect "the relay exits 0 at EOF" 0 $?
 
 # SIGTERM stops a node cleanly; the checker passes a database after SIGKILL and SIGTERM,
