@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 
-WORKERS = 4
+WORKERS = 8
 
 
 def log(msg):
@@ -153,18 +153,21 @@ class Adapter:
     def worker(self):
         conn = Conn()
         while True:
-            rid, key, value = self.q.get()
-            self.reply(self.put(conn, rid, key, value))
+            rid, key, value, deadline = self.q.get()
+            self.reply(self.put(conn, rid, key, value, deadline))
 
-    def put(self, conn, rid, key, value):
-        deadline = time.monotonic() + self.budget
+    def put(self, conn, rid, key, value, deadline):
+        # the deadline runs from the request's arrival: a put that waited for a worker
+        # longer than that was never sent, and is refused
+        if time.monotonic() >= deadline:
+            return "%s fail not sent: waited %dms for a connection" % (rid, self.budget * 1000)
         body = json.dumps({"key": b64(key), "value": b64(value)})
         try:
             status, j = conn.post(self.cluster, "/v3/kv/put", body, deadline)
         except Refused as e:
             return "%s fail %s" % (rid, e)
         except socket.timeout:
-            return "%s unknown no answer within %dms" % (rid, self.budget * 1000)
+            return "%s unknown no answer in time" % rid
         except Exception as e:
             return "%s unknown %s" % (rid, (str(e) or type(e).__name__).replace("\n", " "))
         if status == 200 and "header" in j:
@@ -204,7 +207,7 @@ class Adapter:
             if op == "ping":
                 self.reply("%s ok" % rid)
             elif op == "set" and len(parts) == 4:
-                self.q.put((rid, parts[2], parts[3]))
+                self.q.put((rid, parts[2], parts[3], time.monotonic() + self.budget))
             elif op == "read_all":
                 self.read_all(rid)
             elif op == "connect" and len(parts) == 3:
