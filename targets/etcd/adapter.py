@@ -16,7 +16,7 @@ this failover, not a client that waits for a dead member to come back.
 
 What becomes of a put: refused before anything was sent (every member refused the
 connection within the time allowed) -> fail; sent, then the connection died, no answer
-within 80% of the timeout, or an error answer (etcd may have proposed it) -> unknown;
+within 70% of the timeout, or an error answer (etcd may have proposed it) -> unknown;
 HTTP 200 with a header -> ok (etcd answers a put only once raft committed and applied it).
 
 Requests are pipelined by the harness; WORKERS threads each hold one connection and take
@@ -137,7 +137,7 @@ class Conn:
 
 class Adapter:
     def __init__(self, timeout_ms, members):
-        self.budget = timeout_ms * 0.8 / 1000.0
+        self.budget = timeout_ms * 0.7 / 1000.0
         first = os.environ.get("CHAOSDRILL_NODE", members[0] if members else "127.0.0.1:2379")
         self.cluster = Cluster(first, members)
         self.out_lock = threading.Lock()
