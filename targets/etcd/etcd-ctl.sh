@@ -8,13 +8,16 @@
 #   etcd-ctl.sh add NODES NAME ADDR:PORT      etcdctl member add NAME --peer-urls ...
 #                                             (exit 0 if that peer URL is a member already)
 #   etcd-ctl.sh raft-index ADDR:PORT          print the member's raft index (0 if down)
+#   etcd-ctl.sh survivors FILE NAME=ADDR:PORT...   record each survivor's raft index in FILE
+#   etcd-ctl.sh chose FILE NAME               exit 0 if NAME's recorded raft index is the
+#                                             highest of FILE's; else say who had more
 set -u
 export ETCDCTL_API=3
 what=$1
-[ "$what" = raft-index ] || { nodes=$2; shift; }
+case $what in raft-index|survivors|chose) ;; *) nodes=$2; shift ;; esac
 shift
 eps=
-if [ "$what" != raft-index ]; then
+if [ -n "${nodes:-}" ]; then
 	for m in $(echo "$nodes" | tr , ' '); do eps="${eps:+$eps,}http://${m#*=}"; done
 fi
 ctl() { echo "+ etcdctl $*"; etcdctl --dial-timeout 1s --command-timeout 5s "$@"; }
@@ -45,6 +48,22 @@ add)
 	ctl --endpoints "$others" member add "$name" --peer-urls "http://${hp%:*}:$((${hp##*:} + 1))" ;;
 raft-index)
 	etcdctl --endpoints "http://$1" --dial-timeout 300ms --command-timeout 1s endpoint status -w json 2>/dev/null |
-		sed -n 's/.*"raft_index":\([0-9]*\).*/\1/p' | grep . || echo 0 ;;
+		sed -n 's/.*"raftIndex":\([0-9]*\).*/\1/p' | grep . || echo 0 ;;
+survivors)
+	file=$1; shift
+	: >"$file.tmp"
+	for m in "$@"; do echo "${m%%=*} $(sh "$0" raft-index "${m#*=}")" >>"$file.tmp"; done
+	mv "$file.tmp" "$file"
+	cat "$file" ;;
+chose)
+	file=$1 name=$2
+	mine=$(awk -v n="$name" '$1 == n { print $2 }' "$file")
+	best=$(sort -k2,2n "$file" | tail -1)
+	echo "raft index of each survivor before the recovery:"; cat "$file"
+	if [ "${mine:-0}" -lt "${best#* }" ]; then
+		echo "the runbook chose the wrong survivor: $name had raft index ${mine:-0}, ${best% *} had ${best#* }: every write committed after index ${mine:-0} is lost"
+		exit 1
+	fi
+	echo "$name had the highest raft index (${mine}): the right survivor" ;;
 *) echo "etcd-ctl.sh: unknown command $what" >&2; exit 2 ;;
 esac
