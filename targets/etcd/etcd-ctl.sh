@@ -4,7 +4,8 @@
 # NODES is the drill's {nodes} (n1=ADDR:PORT,...); a member is named by ADDR:PORT, its
 # client URL (its peer URL is PORT+1).
 #   etcd-ctl.sh move-leader NODES ADDR:PORT   make that member the leader (no-op if it is)
-#   etcd-ctl.sh remove NODES ADDR:PORT        etcdctl member remove (through the others)
+#   etcd-ctl.sh remove NODES ADDR:PORT        etcdctl member remove (through the others;
+#                                             exit 0 if no member is on ADDR:PORT)
 #   etcd-ctl.sh add NODES NAME ADDR:PORT      etcdctl member add NAME --peer-urls ...
 #                                             (exit 0 if that peer URL is a member already)
 #   etcd-ctl.sh raft-index ADDR:PORT          print the member's raft index (0 if down)
@@ -34,8 +35,11 @@ move-leader)
 	if sh "$(dirname "$0")/etcd-probe.sh" leader "$1"; then echo "$1 leads already"; exit 0; fi
 	ctl --endpoints "$eps" move-leader "$id" ;;
 remove)
+	# idempotent too: a wait step retries it (a conf change proposed right after an
+	# election is dropped by raft while the new leader's log has unapplied entries,
+	# and etcdctl times out)
 	id=$(id_of "$1")
-	[ -n "$id" ] || { echo "no member on $1"; exit 1; }
+	[ -n "$id" ] || { echo "no member on $1 (removed already)"; exit 0; }
 	# through the members that are not the one removed
 	others=$(echo "$eps" | tr , '\n' | grep -v "//$1\$" | paste -sd,)
 	ctl --endpoints "$others" member remove "$id" ;;
