@@ -49,7 +49,7 @@ checks_ok
 # the runbook as written, from the stale survivor: fails, naming the lost writes
 drill 1 scenarios/etcd-quorum-loss-wrong-survivor.yaml
 expect_out "acknowledged writes lost: w"
-expect_out "the runbook chose the survivor with the highest raft index FAIL"
+expect_out "the runbook chose the survivor with the highest raft index FAIL exec sh on n1: exit 1, expected 0: the runbook chose the wrong survivor: n1 had raft index"
 junit_has "$(last_run etcd-quorum-loss-wrong-survivor)" "the runbook chose the wrong survivor: n1 had raft index"
 drill 0 scenarios/etcd-quorum-loss-highest-index.yaml
 expect_out "rpo <= 0               ok   0 of "
