@@ -285,9 +285,33 @@ static void step_end(struct drill_run *r, size_t i, bool ok, const char *fmt, ..
 		s->message ? s->message : "");
 }
 
+/* The last non-empty line of a step's output (what a failing check says last), at most
+ * 300 bytes of it: its start, *len its length; NULL when there is none. */
+static const char *last_line(const char *out, size_t *len)
+{
+	const char *end, *start;
+
+	*len = 0;
+	if (!out)
+		return NULL;
+	end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (end == out)
+		return NULL;
+	start = end;
+	while (start > out && start[-1] != '\n')
+		start--;
+	*len = (size_t)(end - start) > 300 ? 300 : (size_t)(end - start);
+	return start;
+}
+
 static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed_out,
 			   const char *out)
 {
+	const char *line;
+	size_t len;
+
 	size_t i = (size_t)(uintptr_t)ud;
 	const struct step_spec *sp = &r->d->steps[i].spec;
 	struct step_run *s = &r->sched->steps[i];
@@ -296,6 +320,9 @@ static void on_step_helper(struct drill_run *r, void *ud, int status, bool timed
 	if (sp->kind == STEP_EXEC) {
 		if (timed_out)
 			step_end(r, i, false, "timed out and was killed");
+		else if (status != sp->exit_code && (line = last_line(out, &len)))
+			step_end(r, i, false, "exit %d, expected %d: %.*s", status, sp->exit_code,
+				 (int)len, line);
 		else if (status != sp->exit_code)
 			step_end(r, i, false, "exit %d, expected %d", status, sp->exit_code);
 		else

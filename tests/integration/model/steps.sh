@@ -83,10 +83,11 @@ while read -r idx ms; do
 done <"$work/at"
 [ "$(wc -l <"$work/at")" = 3 ] && ok "3 actions started" || bad "actions started: $(cat "$work/at")"
 # an action that fails fails the drill, and the drill goes on
-sed 's/exit 4.\], exit: 4}/exit 5'"'"'], exit: 4}/' tests/fixtures/scenarios/model/sleeper-actions.yaml >"$work/act-fail.yaml"
+sed 's/exit 4.\], exit: 4}/echo; echo the marker said hello n1; echo; exit 5'"'"'], exit: 4}/' tests/fixtures/scenarios/model/sleeper-actions.yaml >"$work/act-fail.yaml"
 drill 1 "$work/act-fail.yaml"
 expect_out "action 2 exec FAILED"
-expect_out "exit 5, expected 4"
+# (with the last line the command printed: what a failing check says last)
+expect_out "exit 5, expected 4: the marker said hello n1"
 
 # RTO without a workload: from the fault to ready, about the recovery's 1s sleep.
 drill 0 tests/fixtures/scenarios/model/sleeper-rto.yaml
