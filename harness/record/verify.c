@@ -322,6 +322,7 @@ int verify_run(const struct verify_input *in, const struct final_read *fr,
 	/* what any outage's figure may be off by, even one no write met (bound_ns of verify_rto) */
 	out->bound_ns = in->write_interval_ns + out->steady_p99_ns +
 			(in->n_probe_ok ? in->probe_lag_ns : 0);
+	out->bound_probe = in->n_probe_ok > 0;
 	for (size_t i = 0; i < in->n_faults; i++) {
 		/* An outage still on when the next fault comes (a node killed, then its disk
 		 * damaged while it is down) goes on: its window extends to the next fault's. */

@@ -106,6 +106,7 @@ struct verify_result {
 	bool recovered;	  /* every fault's outage ended */
 	int64_t rto_ns;	  /* the largest */
 	int64_t bound_ns; /* the largest error bound among the faults' figures */
+	bool bound_probe; /* bound_ns includes the readiness probe's lag */
 	int64_t slow_ns;  /* the latency bound used */
 	enum verify_slow_source slow_source;
 	int64_t steady_p50_ns, steady_p99_ns; /* of the steady state's acknowledged writes */

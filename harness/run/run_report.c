@@ -116,14 +116,6 @@ static int64_t probe_lag(const struct drill_run *r)
 }
 
 /* Whether some fault's outage ended only once the readiness probe passed. */
-static bool probe_gated(const struct verify_result *v)
-{
-	for (size_t i = 0; i < v->n_rto; i++)
-		if (v->rto[i].probe_gated)
-			return true;
-	return false;
-}
-
 static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, size_t *n)
 {
 	struct verify_fault *f = calloc(r->d->n_faults + 1, sizeof(*f));
@@ -429,7 +421,7 @@ static const char *error_bound(struct drill_run *r)
 		"never below the true outage, at most %s above it: one write interval %s (%u clients at %.0f/s) + one write latency %s (steady-state p99)%s",
 		lat(res, v->bound_ns), lat(res, write_interval(r)), w->clients, w->rate,
 		lat(res, v->steady_p99_ns),
-		probe_gated(v) ?
+		v->bound_probe ?
 			rstr(res,
 			     " + the readiness probe's lag %s (a try every %s, each taking up to %s: two of them)",
 			     lat(res, probe_lag(r)), lat(res, PROBE_INTERVAL_NS),
@@ -513,7 +505,7 @@ static const char *sparse_warning(struct drill_run *r)
 		"; warning: measured only to within +%s (a write every %s per client, steady-state p99 %s%s), more than a tenth of the %s target",
 		lat(res, r->verdict->vres.bound_ns), lat(res, write_interval(r)),
 		lat(res, r->verdict->vres.steady_p99_ns),
-		probe_gated(&r->verdict->vres) ?
+		r->verdict->vres.bound_probe ?
 			rstr(res, ", the readiness probe's lag %s", lat(res, probe_lag(r))) :
 			"",
 		dur(res, r->sc->expect.rto_ns));

@@ -419,6 +419,7 @@ static void test_error_bound(void **state)
 	assert_int_equal(res.steady_p99_ns, 10 * MS);
 	assert_int_equal(res.rto[0].bound_ns, 50 * MS);
 	assert_int_equal(res.bound_ns, 50 * MS);
+	assert_false(res.bound_probe);
 	assert_true(verify_too_sparse(&res, 400 * MS));
 	assert_false(verify_too_sparse(&res, 500 * MS));
 	verify_result_release(&res);
@@ -429,6 +430,17 @@ static void test_error_bound(void **state)
 	assert_true(res.rto[0].probe_gated);
 	assert_int_equal(res.rto[0].bound_ns, 60 * MS);
 	assert_int_equal(res.bound_ns, 60 * MS);
+	assert_true(res.bound_probe);
+	verify_result_release(&res);
+
+	/* probes passed but this figure did not wait for one: the overall bound still counts
+	 * the probe's lag, and says so (the report names each part of the bound) */
+	f.at_ns = 4000 * MS;
+	run_in(&in, &fr, &res);
+	assert_false(res.rto[0].outage);
+	assert_false(res.rto[0].probe_gated);
+	assert_int_equal(res.bound_ns, 60 * MS);
+	assert_true(res.bound_probe);
 	verify_result_release(&res);
 
 	/* no outage: the figure (0) is still only as good as the workload is dense */
