@@ -491,6 +491,7 @@ int conn_read(struct conn *c)
 struct read_end {
 	bool ended;
 	int err;
+	char reason[160]; /* the target's words when it refused the read or could not tell */
 };
 
 static void on_read_end(void *ud, uint64_t tag, const struct target_reply *r)
@@ -499,6 +500,11 @@ static void on_read_end(void *ud, uint64_t tag, const struct target_reply *r)
 
 	e->ended = true;
 	e->err = r->kind == TARGET_ACKED ? 0 : -(r->err > 0 ? r->err : EIO);
+	if (e->err)
+		snprintf(e->reason, sizeof(e->reason), "%s: %.*s",
+			 r->kind == TARGET_REFUSED ? "refused" : "unknown",
+			 r->reason_len > 120 ? 120 : (int)r->reason_len,
+			 r->reason ? r->reason : "");
 }
 
 /* Waits up to timeout_ms for c's fds, then sends or reads what they are ready for. */
@@ -535,7 +541,7 @@ static int read_all(struct conn *c, struct read_end *e, int timeout_ms, target_k
 	if (r >= 0)
 		r = e->err;
 	if (r < 0 && why)
-		snprintf(why, why_len, "%s", conn_error(c));
+		snprintf(why, why_len, "%s", conn_error(c)[0] ? conn_error(c) : e->reason);
 	conn_free(c);
 	return r;
 }

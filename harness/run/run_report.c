@@ -155,7 +155,8 @@ static int run_verify_inputs(struct drill_run *r, struct verify_fault **out, siz
 /* The verdicts' state, this file's alone: the final read and what was computed from it. */
 struct run_verdict {
 	struct final_read fr;
-	int final_read_error; /* -errno of the final read, 0 if it worked */
+	int final_read_error;	  /* -errno of the final read, 0 if it worked */
+	char final_read_why[512]; /* what the adapter said or did when it failed, or "" */
 	uint64_t final_keys;
 	struct verify_result vres;
 	struct verify_fault *vfaults; /* what vres.rto[i] is about: fault times, sorted */
@@ -207,6 +208,7 @@ void run_final_read(struct drill_run *r)
 		k = conn_read_all(r->d->driver, run_node_addr(r->wl_node), r->d->target->port,
 				  FINAL_READ_TIMEOUT_MS, final_read_kv, &v->fr);
 	v->final_read_error = k < 0 ? k : 0;
+	snprintf(v->final_read_why, sizeof(v->final_read_why), "%s%s", why[0] ? ": " : "", why);
 	v->final_keys = v->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
 		     "%llu keys in %lld ms%s%s%s%s", (unsigned long long)v->fr.keys,
@@ -644,8 +646,9 @@ static void rpo_case(struct drill_run *r, bool *bad)
 	if (r->verdict->final_read_error) {
 		b.c->status = REPORT_FAIL;
 		b.c->message =
-			rstr(res, "final read from %s failed (%s): lost writes cannot be counted",
-			     run_node_name(r->wl_node), strerror(-r->verdict->final_read_error));
+			rstr(res, "final read from %s failed (%s%s): lost writes cannot be counted",
+			     run_node_name(r->wl_node), strerror(-r->verdict->final_read_error),
+			     r->verdict->final_read_why);
 		*bad = true;
 		return;
 	}
@@ -675,7 +678,8 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	struct run_result *res = r->res;
 	const struct verify_result *v = &r->verdict->vres;
 	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.integrity", "integrity");
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, msg = STRBUF_INIT;
+	bool before_checkers;
 
 	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
@@ -683,8 +687,8 @@ static void integrity_case(struct drill_run *r, bool *bad)
 		return;
 	}
 	if (r->verdict->final_read_error)
-		strbuf_appendf(&sb, "final read from %s failed: %s\n", run_node_name(r->wl_node),
-			       strerror(-r->verdict->final_read_error));
+		strbuf_appendf(&sb, "final read from %s failed: %s%s\n", run_node_name(r->wl_node),
+			       strerror(-r->verdict->final_read_error), r->verdict->final_read_why);
 	if (r->verdict->fr.phantoms || r->verdict->fr.corrupt)
 		strbuf_appendf(
 			&sb,
@@ -697,14 +701,26 @@ static void integrity_case(struct drill_run *r, bool *bad)
 			"%llu writes the target refused are present all the same (first: w%llu)\n",
 			(unsigned long long)v->failed_present,
 			(unsigned long long)v->failed_present_ids[0]);
+	before_checkers = sb.len > 0;
 	for (size_t i = 0; i < run_node_count(r); i++) {
 		const struct run_node *n = run_node_at(r, i);
 		const char *output, *checker;
 		int status;
 
-		if ((checker = run_node_checker(n, &status, &output)) && status != 0)
-			strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", checker, run_node_name(n),
-				       status < 0 ? "could not run, code" : "exit", status, output);
+		if (!(checker = run_node_checker(n, &status, &output)) || status == 0)
+			continue;
+		if (!output)
+			output = "";
+		/* the message names the first failing checker with its first line, even
+		 * when another finding (a failed final read) comes first */
+		if (!msg.len)
+			strbuf_appendf(
+				&msg, "; %s on %s: %s %d: %.*s", checker, run_node_name(n),
+				status < 0 ? "could not run, code" : "exit", status,
+				(int)strcspn(output, "\n") > 200 ? 200 : (int)strcspn(output, "\n"),
+				output);
+		strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", checker, run_node_name(n),
+			       status < 0 ? "could not run, code" : "exit", status, output);
 	}
 	prop(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->verdict->final_keys));
 	prop(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->verdict->fr.phantoms));
@@ -712,14 +728,16 @@ static void integrity_case(struct drill_run *r, bool *bad)
 	if (sb.len) {
 		b.c->status = REPORT_FAIL;
 		b.c->details = rstr(res, "%s", sb.buf);
-		b.c->message =
-			rstr(res, "integrity violated: %.*s", (int)strcspn(sb.buf, "\n"), sb.buf);
+		/* a checker's line that is the first line already is not said twice */
+		b.c->message = rstr(res, "integrity violated: %.*s%s", (int)strcspn(sb.buf, "\n"),
+				    sb.buf, before_checkers ? (msg.len ? msg.buf : "") : "");
 		*bad = true;
 	} else {
 		b.c->message = rstr(res, "%llu values intact; checker passed on every node",
 				    (unsigned long long)r->verdict->final_keys);
 	}
 	strbuf_release(&sb);
+	strbuf_release(&msg);
 }
 
 /* A checker's verdict on one node as a testcase of its own: check-online always, the

@@ -40,6 +40,8 @@ expect_re "torn pwrite64 of kv.db .* node killed"
 expect_re "integrity +FAIL integrity violated"
 if grep -q "sqlite-check on n1: exit 1" "$work/junit.xml"; then
 	ok "sqlite-check failed: $(grep -o 'sqlite-check: [^<]*' "$work/junit.xml" | head -1)"
+	# the verdict line itself says why, not only the JUnit report's details
+	expect_re "integrity +FAIL integrity violated: .*sqlite-check on n1: exit 1: .*malformed"
 elif grep -q "corrupt value at key" "$work/out"; then
 	ok "the torn row reads back corrupt: $(grep -o 'corrupt value at key [^)]*' "$work/out" | head -1)"
 else

@@ -338,6 +338,9 @@ static void test_read_all(void **state)
 	assert_int_equal(read_all_answered("0 ok\n", &k, why, sizeof(why)), -EBADMSG);
 	/* the adapter says it cannot */
 	assert_int_equal(read_all_answered("0 fail node is down\n", &k, why, sizeof(why)), -EIO);
+	assert_string_equal(why, "refused: node is down"); /* its words reach the verdict */
+	assert_int_equal(read_all_answered("0 unknown timed out\n", &k, why, sizeof(why)), -EIO);
+	assert_string_equal(why, "unknown: timed out");
 }
 
 static void test_encode(void **state)
