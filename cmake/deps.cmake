@@ -25,6 +25,8 @@ chaosdrill_require(MNL     libmnl          libmnl-dev)
 chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
 # The SQLite target's node and checker (targets/sqlite)
 chaosdrill_require(SQLITE3 sqlite3         libsqlite3-dev)
+# The PostgreSQL target's workload adapter (targets/postgres)
+chaosdrill_require(PQ      libpq           libpq-dev)
 
 find_program(XMLLINT xmllint)
 if(NOT XMLLINT)

@@ -12,7 +12,7 @@ pkgs=(
   libxml2-utils jq iproute2 nftables iptables procps util-linux valgrind libfaketime
   etcd-server etcd-client
   python3
-  postgresql
+  postgresql libpq-dev
 )
 
 missing=()
