@@ -18,7 +18,9 @@ cat >>"$data/pg_hba.conf" <<HBA
 host all all 0.0.0.0/0 trust
 host replication all 0.0.0.0/0 trust
 HBA
-# Single-user mode: no server, no socket, one statement per line.
+# initdb synced its files; this edit must reach the disk too (a power cut keeps only what
+# was synced)
+sync "$data/pg_hba.conf"
 # Single-user mode: no server, no socket; its log only when it fails.
 single() { # single DB STATEMENT
 	log=$("$pgbin/postgres" --single -D "$data" "$1" 2>&1 >/dev/null <<SQL
