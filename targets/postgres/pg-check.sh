@@ -19,8 +19,8 @@ case $s in
 	note="pg-check: the cluster was not shut down cleanly ($s): crash recovery first (pg_ctl start, stop -m fast)"
 	log=/tmp/pg-check-$$.log
 	if ! "$pgbin/pg_ctl" -D "$data" -w -t 120 -l "$log" \
-		-o "-c listen_addresses= -k $data -c logging_collector=off -c dynamic_shared_memory_type=mmap" start >/dev/null ||
-		! "$pgbin/pg_ctl" -D "$data" -w -t 120 -m fast stop >/dev/null; then
+		-o "-c listen_addresses= -k $data -c logging_collector=off -c dynamic_shared_memory_type=mmap" start >/dev/null 2>&1 ||
+		! "$pgbin/pg_ctl" -D "$data" -w -t 120 -m fast stop >/dev/null 2>&1; then
 		echo "pg-check: PostgreSQL could not recover the cluster: $(grep -E 'FATAL|PANIC' "$log" | head -1)"
 		echo "$note"
 		cat "$log"
