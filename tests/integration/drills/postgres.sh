@@ -90,6 +90,7 @@ lost_after_first_step "$(last_run eriop-pg-restore-pg-restore)" "$(lost)"
 
 # primary cut off, standby promoted: sync loses nothing; made async (the unsafe variant), it loses
 drill 0 scenarios/eriop-pg-failover-sync.yaml
+expect_out "leader is p1 (its leader probe passed)"
 expect_out "p1 drops s1; s1 drops p1"
 expect_re "rpo <= 0 +ok +0 of"
 drill 1 scenarios/eriop-pg-failover-sync.yaml --param synchronous_standby_names=
