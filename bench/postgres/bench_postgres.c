@@ -107,14 +107,17 @@ static int server_start(struct server *s, const struct passwd *pw, const char *b
 		return -EADDRINUSE;
 	snprintf(s->port_s, sizeof(s->port_s), "%u", s->port);
 	snprintf(sc, sizeof(sc), "synchronous_commit=%s", sync_commit);
-	const char *srv[] = { PGBIN "/postgres", "-D", s->data, "-k", s->data, "-h", "127.0.0.1", "-p",
-			s->port_s, "-c", sc, "-c", "max_connections=200", NULL };
+	const char *srv[] = { PGBIN "/postgres",     "-D", s->data,   "-k", s->data, "-h",
+			      "127.0.0.1",	     "-p", s->port_s, "-c", sc,	     "-c",
+			      "max_connections=200", NULL };
 
 	if ((s->pid = spawn_as(pw, srv, log)) < 0)
 		return -errno;
 	snprintf(isready, sizeof(isready), "%s", s->port_s);
 	for (int i = 0; i < 300; i++) {
-		const char *argv[] = { PGBIN "/pg_isready", "-q", "-h", "127.0.0.1", "-p", isready, NULL };
+		const char *argv[] = {
+			PGBIN "/pg_isready", "-q", "-h", "127.0.0.1", "-p", isready, NULL
+		};
 
 		if (wait_status(spawn_as(NULL, argv, NULL)) == 0)
 			return 0;
@@ -186,11 +189,14 @@ static int adapter_run(const struct server *s, int clients, int window, double s
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "runs", 1, 0, 'r' },	 { "seconds", 1, 0, 's' }, { "clients", 1, 0, 'c' },
-		{ "window", 1, 0, 'w' }, { "value", 1, 0, 'v' },   { "dir", 1, 0, 'd' },
-		{ "synchronous-commit", 1, 0, 'S' },		   { 0, 0, 0, 0 }
-	};
+	static const struct option opts[] = { { "runs", 1, 0, 'r' },
+					      { "seconds", 1, 0, 's' },
+					      { "clients", 1, 0, 'c' },
+					      { "window", 1, 0, 'w' },
+					      { "value", 1, 0, 'v' },
+					      { "dir", 1, 0, 'd' },
+					      { "synchronous-commit", 1, 0, 'S' },
+					      { 0, 0, 0, 0 } };
 	int runs = 5, clients = 4, window = 32, opt, k;
 	double seconds = 3, a_rate[MAX_RUNS], a_p50[MAX_RUNS], a_p99[MAX_RUNS], o_rate[MAX_RUNS],
 	       o_p50[MAX_RUNS], o_p99[MAX_RUNS], b_rate[MAX_RUNS];
@@ -226,9 +232,10 @@ int main(int argc, char **argv)
 			sync_commit = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_postgres [--runs N] [--seconds S] [--clients N] "
-					"[--window N] [--value BYTES] [--dir DIR] "
-					"[--synchronous-commit on|off]\n");
+			fprintf(stderr,
+				"usage: bench_postgres [--runs N] [--seconds S] [--clients N] "
+				"[--window N] [--value BYTES] [--dir DIR] "
+				"[--synchronous-commit on|off]\n");
 			return 2;
 		}
 	}
@@ -255,7 +262,8 @@ int main(int argc, char **argv)
 		server_stop(&s);
 		return 1;
 	}
-	fprintf(f, "insert into kv (k, v) values ('pgb-' || gen_random_uuid(), repeat('v', %zu));\n",
+	fprintf(f,
+		"insert into kv (k, v) values ('pgb-' || gen_random_uuid(), repeat('v', %zu));\n",
 		vsize);
 	fclose(f);
 	printf("bench_postgres: PostgreSQL 15 on 127.0.0.1:%u (data in %s, fsync=on, "
@@ -267,7 +275,8 @@ int main(int argc, char **argv)
 
 		snprintf(p1, sizeof(p1), "ad%d", r);
 		snprintf(p2, sizeof(p2), "one%d", r);
-		if (adapter_run(&s, clients, window, seconds, vsize, p1, &fa, &unknown, &refused) < 0 ||
+		if (adapter_run(&s, clients, window, seconds, vsize, p1, &fa, &unknown, &refused) <
+			    0 ||
 		    adapter_run(&s, clients, 1, seconds, vsize, p2, &fo, &unknown, &refused) < 0 ||
 		    (b_rate[r] = pgbench(&s, script, clients, seconds, &bench_failed)) < 0) {
 			fprintf(stderr, "bench_postgres: run %d failed\n", r + 1);

@@ -52,18 +52,18 @@ struct batch;
  * batch's sync result settles it. An op answered early (timed out) stays in the pipeline,
  * silent, until its results come or the connection goes. */
 struct op {
-	struct op *next;	/* in the queue, or in the pipeline */
-	char *id, *key, *val;	/* owned; key and val NULL for read_all */
+	struct op *next;      /* in the queue, or in the pipeline */
+	char *id, *key, *val; /* owned; key and val NULL for read_all */
 	bool read_all, answered, is_sync;
 	int64_t arrived_ns;
-	struct batch *b;	/* the batch it was sent in (borrowed; is_sync: owned) */
+	struct batch *b; /* the batch it was sent in (borrowed; is_sync: owned) */
 };
 
 /* The statements sent between two syncs: one implicit transaction. */
 struct batch {
 	size_t n_ops;
-	bool failed;		/* a statement failed */
-	bool doubt;		/* ... in a way that may have committed */
+	bool failed; /* a statement failed */
+	bool doubt;  /* ... in a way that may have committed */
 	char why[200];
 };
 
@@ -80,9 +80,9 @@ struct adapter {
 	PGconn *conn;
 	int64_t connect_deadline;
 	PostgresPollingStatusType connect_poll;
-	bool want_flush;	/* libpq has output it could not write yet */
-	bool want_null;		/* the cursor's result came: a NULL ends it */
-	struct op *cursor;	/* the first item of pipe whose result has not come */
+	bool want_flush;   /* libpq has output it could not write yet */
+	bool want_null;	   /* the cursor's result came: a NULL ends it */
+	struct op *cursor; /* the first item of pipe whose result has not come */
 	struct lineio_in in;
 	struct lineio_out out;
 	struct fifo queue, pipe; /* not sent; sent (statements and sync markers) */
@@ -186,8 +186,9 @@ static int drop_link(struct adapter *a, const char *why)
 static void start_connect(struct adapter *a)
 {
 	char host[64], *colon, ct[16];
-	const char *keys[] = { "host", "port", "user", "dbname", "connect_timeout",
-			       "application_name", NULL };
+	const char *keys[] = {
+		"host", "port", "user", "dbname", "connect_timeout", "application_name", NULL
+	};
 	const char *vals[7];
 
 	snprintf(host, sizeof(host), "%s", a->node);
@@ -245,11 +246,11 @@ static int send_queue(struct adapter *a)
 		o = fifo_pop(&a->queue);
 		params[0] = o->key;
 		params[1] = o->val;
-		if (!(o->read_all ? PQsendQueryParams(a->conn, "select k, v from kv", 0, NULL, NULL,
-						      NULL, NULL, 0) :
-				    PQsendQueryParams(a->conn,
-						      "insert into kv (k, v) values ($1, $2)", 2,
-						      NULL, params, NULL, NULL, 0))) {
+		if (!(o->read_all ?
+			      PQsendQueryParams(a->conn, "select k, v from kv", 0, NULL, NULL, NULL,
+						NULL, 0) :
+			      PQsendQueryParams(a->conn, "insert into kv (k, v) values ($1, $2)", 2,
+						NULL, params, NULL, NULL, 0))) {
 			one_line(text, sizeof(text), "not sent: ", PQerrorMessage(a->conn));
 			e = answer(a, o, "fail", text);
 			op_free(o);
@@ -556,15 +557,15 @@ static int step(struct adapter *a)
 {
 	struct pollfd p[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 	int64_t now = time_mono_ns(), next = 0;
-	int e, sock = a->conn ? PQsocket(a->conn) : -1;
+	int e, sock;
 
 	if ((e = expire(a, now, &next)) < 0)
 		return e;
 	if (a->link == LINK_CONNECTING && (!a->conn || PQstatus(a->conn) == CONNECTION_BAD)) {
 		char text[300];
 
-		one_line(text, sizeof(text), "failed: ",
-			 a->conn ? PQerrorMessage(a->conn) : "out of memory");
+		one_line(text, sizeof(text),
+			 "failed: ", a->conn ? PQerrorMessage(a->conn) : "out of memory");
 		return drop_link(a, text);
 	}
 	sock = a->conn ? PQsocket(a->conn) : -1;
@@ -613,9 +614,12 @@ static int parse_num(const char *s, unsigned long max, unsigned long *v)
 static int parse_args(int argc, char **argv, struct adapter *a)
 {
 	static const struct option lo[] = {
-		{ "node", required_argument, NULL, 'n' }, { "timeout-ms", required_argument, NULL, 't' },
-		{ "user", required_argument, NULL, 'u' }, { "db", required_argument, NULL, 'd' },
-		{ "batch", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *node = getenv("CHAOSDRILL_NODE");
@@ -661,8 +665,9 @@ static int parse_args(int argc, char **argv, struct adapter *a)
 
 int main(int argc, char **argv)
 {
-	struct adapter a = { .timeout_ns = 1000 * NSEC_MS, .batch_max = 256, .user = "eriop",
-			     .db = "eriop" };
+	struct adapter a = {
+		.timeout_ns = 1000 * NSEC_MS, .batch_max = 256, .user = "eriop", .db = "eriop"
+	};
 	int e;
 
 	e = parse_args(argc, argv, &a);
