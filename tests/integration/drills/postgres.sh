@@ -76,6 +76,17 @@ expect_re "rpo <= 3600.000s +ok +[0-9]+ of [0-9]+ acknowledged writes lost: w"
 expect_out "check-online on n1     ok"
 lost_after_first_step "$(last_run eriop-pg-wal-corruption-resetwal-f)" "$(lost)"
 
+# a WAL record after the checkpoint rots: the server starts all the same, the later commits
+# are silently gone (a LOG line is all PostgreSQL says); with rpo: 0 the drill fails
+drill 0 scenarios/eriop-pg-wal-bitrot.yaml
+expect_re "rpo <= 3600.000s +ok +[1-9][0-9]* of [0-9]+ acknowledged writes lost: w"
+if grep -qF "LOG:  incorrect resource manager data checksum in record at" "$(last_run eriop-pg-wal-bitrot)/nodes/n1/stderr.log"; then
+  ok "PostgreSQL took the rotted record for the end of the WAL (a LOG line, no error)"
+else bad "the server log lacks 'incorrect resource manager data checksum'"; fi
+sed 's/^  rpo: 1h .*/  rpo: 0/' scenarios/eriop-pg-wal-bitrot.yaml >"$work/wal-bitrot-rpo0.yaml"
+drill 1 "$work/wal-bitrot-rpo0.yaml"
+expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w"
+
 # restore from backup: as written (no such file), psql on the custom-format dump, pg_restore
 drill 1 scenarios/eriop-pg-restore.yaml
 expect_re "restore from backup: psql -U eriop < /backups/latest_backup.sql \(as written\) FAIL .*cannot open /tmp/backups/latest_backup.sql: No such file"
