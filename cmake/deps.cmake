@@ -25,6 +25,8 @@ chaosdrill_require(MNL     libmnl          libmnl-dev)
 chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
 # The SQLite target's node and checker (targets/sqlite)
 chaosdrill_require(SQLITE3 sqlite3         libsqlite3-dev)
+# hiredis's reply reader: the Redis driver's unit test checks the driver's parser against it
+chaosdrill_require(HIREDIS hiredis         libhiredis-dev)
 
 find_program(XMLLINT xmllint)
 if(NOT XMLLINT)
