@@ -128,21 +128,17 @@ static const struct {
 	const char *word;
 	int err;
 } refusals[] = {
-	{ "ERR", EINVAL },	   /* bad command or arguments */
-	{ "WRONGTYPE", EINVAL },   /* the key holds another type */
-	{ "READONLY", EROFS },	   /* a replica */
-	{ "LOADING", EAGAIN },	   /* still loading its data */
-	{ "BUSY", EBUSY },	   /* a script runs too long */
-	{ "MISCONF", EIO },	   /* a failed AOF write or RDB save: writes refused */
-	{ "OOM", ENOMEM },	   /* maxmemory */
+	{ "ERR", EINVAL },	    /* bad command or arguments */
+	{ "WRONGTYPE", EINVAL },    /* the key holds another type */
+	{ "READONLY", EROFS },	    /* a replica */
+	{ "LOADING", EAGAIN },	    /* still loading its data */
+	{ "BUSY", EBUSY },	    /* a script runs too long */
+	{ "MISCONF", EIO },	    /* a failed AOF write or RDB save: writes refused */
+	{ "OOM", ENOMEM },	    /* maxmemory */
 	{ "NOREPLICAS", ENOTCONN }, /* min-replicas-to-write */
 	{ "MASTERDOWN", ENOTCONN }, /* replica-serve-stale-data no */
-	{ "NOAUTH", EACCES },
-	{ "NOPERM", EACCES },
-	{ "TRYAGAIN", EAGAIN },
-	{ "CLUSTERDOWN", ENOTCONN },
-	{ "MOVED", EREMOTE },
-	{ "ASK", EREMOTE },
+	{ "NOAUTH", EACCES },	     { "NOPERM", EACCES }, { "TRYAGAIN", EAGAIN },
+	{ "CLUSTERDOWN", ENOTCONN }, { "MOVED", EREMOTE }, { "ASK", EREMOTE },
 	{ "EXECABORT", ECANCELED },
 };
 

@@ -101,7 +101,8 @@ static void test_replies(void **state)
 		int err;
 	} cases[] = {
 		{ "+OK\r\n", TARGET_ACKED, 0 },
-		{ "-READONLY You can't write against a read only replica.\r\n", TARGET_REFUSED, EROFS },
+		{ "-READONLY You can't write against a read only replica.\r\n", TARGET_REFUSED,
+		  EROFS },
 		{ "-LOADING Redis is loading the dataset in memory\r\n", TARGET_REFUSED, EAGAIN },
 		{ "-MISCONF Errors writing to the AOF file: No space left on device\r\n",
 		  TARGET_REFUSED, EIO },
@@ -138,7 +139,8 @@ static size_t read_all_reply(char *buf, size_t cap, size_t n, const char *const 
 	size_t off = (size_t)snprintf(buf, cap, "*%zu\r\n", 2 * n + 1);
 
 	for (size_t i = 0; i < 2 * n; i++)
-		off += (size_t)snprintf(buf + off, cap - off, "$%zu\r\n%s\r\n", strlen(kv[i]), kv[i]);
+		off += (size_t)snprintf(buf + off, cap - off, "$%zu\r\n%s\r\n", strlen(kv[i]),
+					kv[i]);
 	off += (size_t)snprintf(buf + off, cap - off, ":%zu\r\n", n);
 	assert_true(off < cap);
 	return off;
@@ -222,8 +224,8 @@ static void test_read_all_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_set),   cmocka_unit_test(test_encode_read_all),
-		cmocka_unit_test(test_replies),	     cmocka_unit_test(test_read_all),
+		cmocka_unit_test(test_encode_set),     cmocka_unit_test(test_encode_read_all),
+		cmocka_unit_test(test_replies),	       cmocka_unit_test(test_read_all),
 		cmocka_unit_test(test_read_all_edges),
 	};
 
