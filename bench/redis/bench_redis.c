@@ -259,8 +259,8 @@ int main(int argc, char **argv)
 			"[--dir DIR]\n");
 		return 2;
 	}
-	if (system("command -v redis-server && command -v redis-cli && "
-		   "command -v redis-benchmark") != 0) {
+	if (system("command -v redis-server >/dev/null && command -v redis-cli >/dev/null && "
+		   "command -v redis-benchmark >/dev/null") != 0) {
 		printf("SKIP: redis-server, redis-cli and redis-benchmark are needed "
 		       "(Debian: redis-server, redis-tools)\n");
 		return 77;
