@@ -53,7 +53,7 @@ static pid_t spawn_quiet(const char *const argv[], const char *log)
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, log ? log : "/dev/null",
-					 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+					 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

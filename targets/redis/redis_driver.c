@@ -78,16 +78,18 @@ static ssize_t decode_reply(const void *buf, size_t len, struct target_reply *ou
 /* A key and its value, two bulk strings at p: their length, 0 if not all here yet. */
 static ssize_t pair(const char *p, size_t len, struct target_reply *out)
 {
+	const char *v;
 	ssize_t a, b;
 
 	a = resp_bulk(p, len, &out->key, &out->klen);
 	if (a <= 0)
 		return a;
-	b = resp_bulk(p + a, len - (size_t)a, (const char **)&out->val, &out->vlen);
+	b = resp_bulk(p + a, len - (size_t)a, &v, &out->vlen);
 	if (b <= 0)
 		return b;
-	if (!out->key || !out->val) /* a key the script could not GET */
+	if (!out->key || !v) /* a key the script could not GET */
 		return -EPROTO;
+	out->val = v;
 	out->kind = TARGET_KV;
 	return a + b;
 }
