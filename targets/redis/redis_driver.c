@@ -17,8 +17,11 @@
 #include "targets/driver.h"
 #include "targets/redis/redis_resp.h"
 
-/* Every key with its value, then how many keys; atomic, as a script runs alone. */
+/* Every key with its value, then how many keys; atomic, as a script runs alone. Declared
+ * read-only (Redis 7's shebang flags), so that a replica, a full memory or too few
+ * replicas (min-replicas-to-write) do not refuse it as they would a script that may write. */
 static const char read_all_script[] =
+	"#!lua flags=no-writes\n"
 	"local ks = redis.call('KEYS', '*') "
 	"local r = {} "
 	"for _, k in ipairs(ks) do r[#r + 1] = k; r[#r + 1] = redis.call('GET', k) end "
