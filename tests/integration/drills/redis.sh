@@ -34,8 +34,17 @@ drill 1 scenarios/eriop-redis-power-loss.yaml --param appendfsync=no
 expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w"
 echo "# appendfsync no, power cut: $(lost)"
 
-# everysec: about the last second; the same cut expecting nothing lost fails.
+# everysec: about the last second; the same cut expecting nothing lost fails. A cut that
+# lands while a background fsync is under way loses the second before it too (window 1 s
+# plus that fsync: Redis's docs allow up to 2 s); seen in none of 20 runs, but possible,
+# so that one outcome is said and the drill run once more, which must pass.
 drill 0 scenarios/eriop-redis-power-loss-everysec.yaml
+if grep -qE "rpo <= 1.000s +FAIL .*\(window 1\.[0-9]+s\)" "$work/out" &&
+	! grep -qE "(rto|integrity) .* FAIL" "$work/out"; then
+	fail=$((fail - 1)) # (the FAIL above: drill counted that exit 1)
+	echo "# everysec lost more than 1 s (an fsync under way at the cut): $(lost); not a failure, once more"
+	drill 0 scenarios/eriop-redis-power-loss-everysec.yaml
+fi
 expect_re "rpo <= 1.000s +ok +[0-9]+ of [0-9]+ acknowledged writes lost"
 echo "# appendfsync everysec, power cut: $(lost)"
 drill 1 scenarios/eriop-redis-power-loss-everysec-rpo0.yaml
@@ -91,6 +100,14 @@ drill 0 scenarios/eriop-redis-backup-restore.yaml
 expect_re "rpo <= 2.100s +ok +[0-9]+ of [0-9]+ acknowledged writes lost"
 expect_re "integrity +ok"
 echo "# Redis volume restored from the full backup: $(lost)"
+
+# The driver's refusals, for real: -MISCONF while the AOF's appends fail with ENOSPC.
+drill 0 tests/fixtures/scenarios/redis/redis-enospc.yaml
+expect_re "rpo <= 0 +ok +0 of"
+expect_re "integrity +ok"
+n=$(awk '$5 == "failed"' "$(rundir redis-enospc)/ledger" | wc -l)
+[ "$n" -gt 0 ] && ok "$n writes refused (-MISCONF) while the disk was full, none present afterwards" ||
+	bad "no write was refused while the disk was full"
 
 check_clean "$work/before" "the Redis drills"
 finish
