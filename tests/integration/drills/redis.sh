@@ -36,7 +36,7 @@ echo "# appendfsync no, power cut: $(lost)"
 
 # everysec: about the last second; the same cut expecting nothing lost fails. A cut that
 # lands while a background fsync is under way loses the second before it too (window 1 s
-# plus that fsync: Redis's docs allow up to 2 s); seen in none of 20 runs, but possible,
+# plus that fsync's own time); seen in none of 20 runs, but possible,
 # so that one outcome is said and the drill run once more, which must pass.
 drill 0 scenarios/eriop-redis-power-loss-everysec.yaml
 if grep -qE "rpo <= 1.000s +FAIL .*\(window 1\.[0-9]+s\)" "$work/out" &&
