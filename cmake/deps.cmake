@@ -27,6 +27,8 @@ chaosdrill_require(NFTNL   libnftnl        libnftnl-dev)
 chaosdrill_require(SQLITE3 sqlite3         libsqlite3-dev)
 # The PostgreSQL target's workload adapter (targets/postgres)
 chaosdrill_require(PQ      libpq           libpq-dev)
+# hiredis's reply reader: the Redis driver's unit test checks the driver's parser against it
+chaosdrill_require(HIREDIS hiredis         libhiredis-dev)
 
 find_program(XMLLINT xmllint)
 if(NOT XMLLINT)

@@ -13,6 +13,7 @@ pkgs=(
   etcd-server etcd-client
   python3
   postgresql libpq-dev
+  redis-server redis-tools libhiredis-dev
 )
 
 missing=()

@@ -5,10 +5,12 @@
 
 extern const struct target_driver kvlog_driver;
 extern const struct target_driver lines_driver;
+extern const struct target_driver redis_driver;
 
 static const struct target_driver *const drivers[] = {
 	&kvlog_driver,
 	&lines_driver,
+	&redis_driver,
 };
 
 const struct target_driver *target_driver_lookup(const char *name)
