@@ -320,6 +320,13 @@ static int load_steps(struct drill *d, struct cd_error *err)
 				      "an action is exec, signal, wait or sleep; kill, restart "
 				      "and shutdown of nodes belong to faults: and recovery:");
 		r = k->parse(ss->args, &ctx, &s->spec, err);
+		/* wait for ready or tcp without a node waits on the workload's node: with
+		 * several targets, which one is for the drill to say */
+		if (r >= 0 && d->sc->multi && s->spec.kind == STEP_WAIT && !s->spec.node &&
+		    s->spec.wait != STEP_WAIT_COMMAND)
+			return at_pos(d->sc, ss->pos, err,
+				      "with several targets, a wait for a probe or a port names "
+				      "its node (wait: {probe: ready, node: db1})");
 		if (r >= 0 && s->spec.params)
 			r = check_step_params(step_target(d, &s->spec), s->spec.params, err);
 		if (r < 0)

@@ -99,7 +99,7 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, 
 	cmd.argv = (const char *const *)argv;
 	cmd.stdout_fd = cmd.stderr_fd = p[1];
 	if (node) { /* helpers on a node run as its user, in its environment */
-		cmd.user = r->d->target->user;
+		cmd.user = run_node_target(node)->user;
 		cmd.envp = run_node_envp(node);
 	}
 	k = node ? node_exec(run_node_lab(node), &cmd, &h->pid, &h->pidfd) :
