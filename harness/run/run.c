@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -172,9 +173,12 @@ static int write_inputs(struct drill_run *r)
 		return k;
 	strbuf_appendf(&sb, "# resolved by chaosdrill %s: seed %llu%s\n", CHAOSDRILL_VERSION,
 		       (unsigned long long)d->seed, d->seed_drawn ? " (drawn)" : "");
-	for (size_t i = 0; i < r->sc->n_overrides; i++)
-		strbuf_appendf(&sb, "# --param %s=%s\n", r->sc->overrides[i].key,
-			       r->sc->overrides[i].value);
+	for (size_t i = 0; i < r->sc->n_overrides; i++) {
+		const struct scenario_param *o = &r->sc->overrides[i];
+
+		strbuf_appendf(&sb, "# --param %s%s%s=%s\n", o->target ? o->target : "",
+			       o->target ? "." : "", o->key, o->value);
+	}
 	strbuf_appendn(&sb, src, len);
 	free(src);
 	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
@@ -187,8 +191,14 @@ static int write_inputs(struct drill_run *r)
 	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {",
 		       (unsigned long long)d->seed);
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
+		const struct scenario_param *o = &r->sc->overrides[i];
+		_cleanup_free_ char *key = NULL;
+
+		if (asprintf(&key, "%s%s%s", o->target ? o->target : "", o->target ? "." : "",
+			     o->key) < 0)
+			key = NULL;
 		strbuf_appendf(&sb, "%s", i ? ", " : "");
-		strbuf_append_json_string(&sb, r->sc->overrides[i].key);
+		strbuf_append_json_string(&sb, key ? key : o->key);
 		strbuf_append(&sb, ": ");
 		strbuf_append_json_string(&sb, r->sc->overrides[i].value);
 	}
