@@ -647,8 +647,9 @@ static int parse_targets(struct scenario *sc, const struct cfg_node *root, const
 		r = check_workload_nodes(sc, &sc->targets[i].workload, &sc->targets[i], wv, err);
 		if (r < 0)
 			return r;
-		strbuf_appendf(&names, "%s%s", i ? ", " : "", sc->targets[i].name);
 	}
+	for (size_t i = 0; i < sc->n_targets; i++)
+		strbuf_appendf(&names, "%s%s", i ? ", " : "", sc->targets[i].name);
 	if (strbuf_failed(&names)) {
 		strbuf_release(&names);
 		return -ENOMEM;
