@@ -79,6 +79,17 @@ expect_re "rpo \[sqlite\] <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: 
 junit_case "rpo [kvlog] <= 0" 0
 junit_case "rpo [sqlite] <= 0" 1
 
+# One target without a workload: its rto from the fault to ready, its checker on its own;
+# the other's writes never suffered from a fault on that node (no casualty).
+drill 0 tests/fixtures/scenarios/multi-mixed.yaml
+expect_re "rto \[kvlog\] <= 2.000s +ok +RTO 0ms <= target 2.000s \(no casualty\)"
+expect_re "rpo \[kvlog\] <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
+expect_re "rto \[sqlite\] <= 2.000s +ok +RTO [0-9.]+m?s <= target 2.000s \(no workload: from the fault to ready\)"
+expect_re "check on c1 +ok"
+if grep -qE "bin=[^ ]*/targets/sqlite nodes=c1=[0-9.]+:[0-9]+ db1=[0-9.]+:[0-9]+" "$work/junit.xml"; then
+	ok "a step on c1: {bin} and {nodes} of sqlite, {db1.hostport} across targets"
+else bad "the exec step's output: $(grep -o 'bin=[^<]*' "$work/junit.xml")"; fi
+
 # A param no target declares is bad input, before any lab.
 "$cd_bin" run --out "$work/runs" "$f" --param nosuch=1 >"$work/out" 2>&1
 rc=$?
