@@ -174,7 +174,8 @@ extern const struct fault_env run_fault_env_ops;
 struct run_probes;
 int run_probes_new(struct drill_run *r);
 void run_probes_free(struct drill_run *r);
-/* When readiness probes passed (drill clock, in order), and the longest try. */
+/* When readiness probes of the current target's nodes passed (drill clock, in order), and
+ * the longest try of any. */
 const int64_t *run_probe_passes(const struct drill_run *r, size_t *n);
 int64_t run_probe_took_max(const struct drill_run *r);
 /* Starts argv in node (NULL: the lab); done is called once. */
