@@ -141,7 +141,8 @@ static int load_target(struct drill *d, struct drill_target *dt, struct cd_error
 			dt->target->name, dt->target->driver);
 	if ((r = check_params(sc, st->params, st->n_params, dt->target, err)) < 0)
 		return r;
-	if (!sc->multi && (r = check_params(sc, sc->overrides, sc->n_overrides, dt->target, err)) < 0)
+	if (!sc->multi &&
+	    (r = check_params(sc, sc->overrides, sc->n_overrides, dt->target, err)) < 0)
 		return r;
 	for (size_t i = st->first_node; i < st->first_node + st->n_nodes; i++)
 		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, dt->target,
@@ -222,9 +223,8 @@ static int check_workloads(struct drill *d, struct cd_error *err)
 
 	d->no_workload = true;
 	for (size_t i = 0; i < d->n_targets; i++) {
-		const struct cfg_node *expect =
-			d->sc->multi ? cfg_get(list->items[i], "expect") :
-				       cfg_get(d->sc->tree, "expect");
+		const struct cfg_node *expect = d->sc->multi ? cfg_get(list->items[i], "expect") :
+							       cfg_get(d->sc->tree, "expect");
 
 		if ((r = check_no_workload(d, &d->targets[i], expect, err)) < 0)
 			return r;

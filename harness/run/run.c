@@ -36,7 +36,7 @@ void run_select(struct drill_run *r, size_t i)
 
 	if (i == r->cur)
 		return;
-	*c = (struct run_wl){ r->d,	    r->wl,	 r->ledger,	 r->wl_node,
+	*c = (struct run_wl){ r->d,	   r->wl,      r->ledger,      r->wl_node,
 			      r->adapters, r->verdict, c->adapters_dir };
 	c = &r->wls[i];
 	r->d = c->d;
@@ -487,8 +487,7 @@ static int drive_without_workload(struct drill_run *r)
 
 /* Each target's workload (several targets: every one that has a workload, each with its
  * own clients and ledger; the warm-up, tail and drain are the longest of theirs). */
-static int start_workloads(struct drill_run *r, int64_t *warmup, int64_t *tail,
-			   int64_t *timeout)
+static int start_workloads(struct drill_run *r, int64_t *warmup, int64_t *tail, int64_t *timeout)
 {
 	int k = 0;
 
@@ -501,8 +500,8 @@ static int start_workloads(struct drill_run *r, int64_t *warmup, int64_t *tail,
 		if (r->d->no_workload)
 			continue;
 		wc = &r->sc->workload;
-		c = (struct workload_config){ wc->rate,	  wc->clients, wc->timeout_ns,
-					      r->d->driver, r->t0,	run_adapters(r) };
+		c = (struct workload_config){ wc->rate,	    wc->clients, wc->timeout_ns,
+					      r->d->driver, r->t0,	 run_adapters(r) };
 		if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
 		    (k = start_workload(r)) < 0)
 			break;
@@ -531,7 +530,8 @@ static void say_steady(struct drill_run *r)
 		timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
 			     "%s%s%s%.0f/s from %u clients", multi ? "[" : "", multi ? t : "",
 			     multi ? "] " : "", wc->rate, wc->clients);
-		run_say(r, r->steady_ns, "steady state%s%s%s: %.0f writes/s from %u clients to %s%s",
+		run_say(r, r->steady_ns,
+			"steady state%s%s%s: %.0f writes/s from %u clients to %s%s",
 			multi ? " [" : "", multi ? t : "", multi ? "]" : "", wc->rate, wc->clients,
 			run_node_name(r->wl_node),
 			wc->n_nodes > 1 ? " and the other nodes of the workload's list" : "");

@@ -176,9 +176,8 @@ void run_probes_free(struct drill_run *r)
 /* Those of the current target's nodes (run_select). */
 const int64_t *run_probe_passes(const struct drill_run *r, size_t *n)
 {
-	const struct probe_passes *p = r->probes && r->cur < r->probes->n_t ?
-					       &r->probes->t[r->cur] :
-					       NULL;
+	const struct probe_passes *p =
+		r->probes && r->cur < r->probes->n_t ? &r->probes->t[r->cur] : NULL;
 
 	*n = p ? p->n : 0;
 	return p ? p->passes : NULL;

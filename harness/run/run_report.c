@@ -226,9 +226,8 @@ void run_final_read(struct drill_run *r)
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
 		     "%s%s%s%llu keys in %lld ms%s%s%s%s", run_multi(r) ? "[" : "",
 		     run_multi(r) ? r->d->target->name : "", run_multi(r) ? "] " : "",
-		     (unsigned long long)v->fr.keys,
-		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "",
-		     k < 0 ? strerror(-k) : "", why[0] ? ": " : "", why);
+		     (unsigned long long)v->fr.keys, (long long)((run_now(r) - t) / NSEC_PER_MSEC),
+		     k < 0 ? ": " : "", k < 0 ? strerror(-k) : "", why[0] ? ": " : "", why);
 }
 
 static int run_verify(struct drill_run *r)
@@ -534,8 +533,9 @@ static void rto_ready_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
-					 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
+	struct case_builder b =
+		new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
+			 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
 	int64_t f0 = -1, ready = -1, rto;
 	size_t n = 0;
 	const int64_t *passes = run_probe_passes(r, &n);
@@ -585,8 +585,9 @@ static void rto_case(struct drill_run *r, bool *bad)
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
 	const struct verify_result *v = &r->verdict->vres;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
-					 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
+	struct case_builder b =
+		new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
+			 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
 	uint64_t late = 0;
 
 	prop(&b, "target_ms", ms(res, e->rto_ns));
@@ -648,11 +649,11 @@ static void rpo_case(struct drill_run *r, bool *bad)
 	const struct scenario_expect *e = &r->sc->expect;
 	const struct verify_result *v = &r->verdict->vres;
 	bool window = e->rpo_kind == SCENARIO_RPO_WINDOW;
-	struct case_builder b =
-		new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rpo"),
-			 window ? rstr(res, "%s <= %s", tlabel(r, "rpo"), dur(res, e->rpo_window_ns)) :
-				  rstr(res, "%s <= %llu", tlabel(r, "rpo"),
-				       (unsigned long long)e->rpo_count));
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rpo"),
+					 window ? rstr(res, "%s <= %s", tlabel(r, "rpo"),
+						       dur(res, e->rpo_window_ns)) :
+						  rstr(res, "%s <= %llu", tlabel(r, "rpo"),
+						       (unsigned long long)e->rpo_count));
 
 	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
@@ -860,14 +861,13 @@ static void target_props(struct drill_run *r, struct report_property *p, size_t 
 	const struct verify_result *v = &r->verdict->vres;
 	size_t n = *np;
 
-#define P(nm, value)                                                                           \
-	do {                                                                                   \
-		const char *_v = (value);                                                      \
-		if (_v && n < max)                                                             \
-			p[n++] = (struct report_property){                                     \
-				run_multi(r) ? rstr(res, "%s.%s", r->d->target->name, nm) :    \
-					       nm,                                             \
-				_v };                                                          \
+#define P(nm, value)                                                                               \
+	do {                                                                                       \
+		const char *_v = (value);                                                          \
+		if (_v && n < max)                                                                 \
+			p[n++] = (struct report_property){                                         \
+				run_multi(r) ? rstr(res, "%s.%s", r->d->target->name, nm) : nm, _v \
+			};                                                                         \
 	} while (0)
 	if (!r->verdict)
 		return;
@@ -996,7 +996,8 @@ static int write_outputs(struct drill_run *r)
 			break;
 		}
 		if (run_multi(r))
-			snprintf(path, sizeof(path), "%s/ledger.%s", r->run_dir, r->d->target->name);
+			snprintf(path, sizeof(path), "%s/ledger.%s", r->run_dir,
+				 r->d->target->name);
 		else
 			snprintf(path, sizeof(path), "%s/ledger", r->run_dir);
 		k = ledger_write(r->ledger, path);

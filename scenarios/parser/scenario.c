@@ -11,8 +11,8 @@
 #include "scenarios/parser/scenario.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",   "target",
-					"nodes",  "params",	 "workload", "faults", "recovery",
+static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",	"target",
+					"nodes",  "params",	 "workload", "faults",	"recovery",
 					"expect", "disk",	 "actions",  "targets", NULL };
 static const char *const workload_keys[] = { "kind",   "rate",	     "clients", "timeout", "tail",
 					     "warmup", "value-size", "node",	NULL };
@@ -572,7 +572,8 @@ static int parse_target_item(struct scenario *sc, struct scenario_target *t,
 	    (r = cfg_check_keys(it, target_item_keys, "a target", err)) < 0)
 		return r;
 	if (!(v = cfg_get(it, "target")))
-		return cfg_error(it, err, "missing required key 'target' (targets/NAME/target.yaml)");
+		return cfg_error(it, err,
+				 "missing required key 'target' (targets/NAME/target.yaml)");
 	if ((r = cfg_string(v, &t->name, err)) < 0)
 		return r;
 	t->pos = pos_of(v);
@@ -625,8 +626,8 @@ static int parse_targets(struct scenario *sc, const struct cfg_node *root, const
 						 "'%s' and 'targets' do not go together: each "
 						 "target of the list has its own %s",
 						 single_only_keys[i], single_only_keys[i]);
-	if ((r = cfg_expect(v, CFG_SEQ, "targets (a list of {target: NAME, nodes: [...]})",
-			    err)) < 0)
+	if ((r = cfg_expect(v, CFG_SEQ, "targets (a list of {target: NAME, nodes: [...]})", err)) <
+	    0)
 		return r;
 	if (v->n == 0 || v->n > SCENARIO_MAX_TARGETS)
 		return cfg_error(v, err, "targets: expected 1 to %d targets, found %zu",

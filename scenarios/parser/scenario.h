@@ -134,9 +134,9 @@ struct scenario_target {
 	size_t first_node, n_nodes; /* its nodes: sc->nodes[first_node .. + n_nodes) */
 	struct scenario_param *params;
 	size_t n_params;
-	struct scenario_disk disk;	     /* for its nodes without their own */
-	struct scenario_workload workload;   /* its own clients, ledger, final read */
-	struct scenario_expect expect;	     /* the top-level expect:, overridden by its own */
+	struct scenario_disk disk;	   /* for its nodes without their own */
+	struct scenario_workload workload; /* its own clients, ledger, final read */
+	struct scenario_expect expect;	   /* the top-level expect:, overridden by its own */
 };
 
 #define SCENARIO_MAX_TARGETS 16

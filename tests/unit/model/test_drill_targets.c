@@ -98,20 +98,20 @@ static struct drill *load(const char *yaml, const char *const *params, int line,
 	return NULL;
 }
 
-#define PAIR                                                                  \
-	"drill: p\n"                                                          \
-	"targets:\n"                                                          \
-	"  - target: alpha\n"                                                 \
-	"    nodes: [db1]\n"                                                  \
-	"    params: {sync: always}\n"                                        \
-	"    workload: {rate: 100/s}\n"                                       \
-	"  - target: beta\n"                                                  \
-	"    nodes: [c1, c2]\n"                                               \
-	"    expect: {rto: 9s}\n"                                             \
-	"faults: [{at: 1s, kill: db1}]\n"                                     \
-	"recovery:\n"                                                         \
-	"  - restart: db1\n"                                                  \
-	"  - wait: {probe: ready, node: c1}\n"                                \
+#define PAIR                                   \
+	"drill: p\n"                           \
+	"targets:\n"                           \
+	"  - target: alpha\n"                  \
+	"    nodes: [db1]\n"                   \
+	"    params: {sync: always}\n"         \
+	"    workload: {rate: 100/s}\n"        \
+	"  - target: beta\n"                   \
+	"    nodes: [c1, c2]\n"                \
+	"    expect: {rto: 9s}\n"              \
+	"faults: [{at: 1s, kill: db1}]\n"      \
+	"recovery:\n"                          \
+	"  - restart: db1\n"                   \
+	"  - wait: {probe: ready, node: c1}\n" \
 	"expect: {rto: 2s, rpo: 0}\n"
 
 static void test_views(void **state)
@@ -174,7 +174,8 @@ static void test_params(void **state)
 	assert_string_equal(scenario_param(d->sc, scenario_node(d->sc, "c1"), "synchronous"),
 			    "off");
 	drill_free(d);
-	load(PAIR, none, 0, 0, "--param nosuch=1: no target of the drill (alpha, beta) has a param 'nosuch'");
+	load(PAIR, none, 0, 0,
+	     "--param nosuch=1: no target of the drill (alpha, beta) has a param 'nosuch'");
 	load(PAIR, wrong_target, 0, 0, "--param beta.sync=never: target beta has no param 'sync'");
 	load(PAIR, bad_value, 0, 0, "param synchronous: 'maybe' is not one of: full off");
 }

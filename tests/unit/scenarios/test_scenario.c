@@ -345,24 +345,23 @@ static void test_node_names(void **state)
 
 /* targets: a drill holding nodes of several targets, each with its own params, workload
  * and expect (the drill's expect: the defaults, overridden key by key). */
-static const char multi[] =
-	"drill: platform\n"
-	"targets:\n"
-	"  - target: kvlog\n"
-	"    nodes: [db1, {name: db2, params: {role: replica}}]\n"
-	"    params: {sync: always}\n"
-	"    workload: {rate: 500/s, clients: 2, node: db2}\n"
-	"    expect: {rpo: 0}\n"
-	"  - target: sqlite\n"
-	"    nodes: [cache1]\n"
-	"    disk: {size: 16MiB}\n"
-	"    params: {synchronous: full}\n"
-	"    workload: none\n"
-	"    expect: {rto: 5s}\n"
-	"faults:\n"
-	"  - at: 2s\n"
-	"    kill: db1\n"
-	"expect: {rto: 30s, integrity: true}\n";
+static const char multi[] = "drill: platform\n"
+			    "targets:\n"
+			    "  - target: kvlog\n"
+			    "    nodes: [db1, {name: db2, params: {role: replica}}]\n"
+			    "    params: {sync: always}\n"
+			    "    workload: {rate: 500/s, clients: 2, node: db2}\n"
+			    "    expect: {rpo: 0}\n"
+			    "  - target: sqlite\n"
+			    "    nodes: [cache1]\n"
+			    "    disk: {size: 16MiB}\n"
+			    "    params: {synchronous: full}\n"
+			    "    workload: none\n"
+			    "    expect: {rto: 5s}\n"
+			    "faults:\n"
+			    "  - at: 2s\n"
+			    "    kill: db1\n"
+			    "expect: {rto: 30s, integrity: true}\n";
 
 static void test_targets(void **state)
 {
@@ -402,8 +401,7 @@ static void test_targets(void **state)
 	assert_string_equal(scenario_param(sc, scenario_node(sc, "db2"), "role"), "replica");
 	assert_string_equal(scenario_param(sc, scenario_node(sc, "db1"), "sync"), "always");
 	assert_null(scenario_param(sc, scenario_node(sc, "cache1"), "sync"));
-	assert_string_equal(scenario_param(sc, scenario_node(sc, "cache1"), "synchronous"),
-			    "full");
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "cache1"), "synchronous"), "full");
 	/* disk: the node's target's */
 	assert_int_equal(scenario_node_disk(sc, scenario_node(sc, "cache1"))->fs,
 			 SCENARIO_DISK_TMPFS);
@@ -454,10 +452,10 @@ static void test_targets_errors(void **state)
 		     "'nodes' and 'targets' do not go together");
 	expect_error("drill: d\nworkload: {rate: 5/s}\ntargets: [{target: kvlog}]\n", 2, 1,
 		     "'workload' and 'targets' do not go together");
-	expect_error("drill: d\ntargets: []\n", 2, 10, "targets: expected 1 to 16 targets, found 0");
+	expect_error("drill: d\ntargets: []\n", 2, 10,
+		     "targets: expected 1 to 16 targets, found 0");
 	expect_error("drill: d\ntargets: kvlog\n", 2, 10, "must be a list");
-	expect_error(TWO "  - {target: sqlite, nodes: [b, a]}\n", 4, 33,
-		     "duplicate node name 'a'");
+	expect_error(TWO "  - {target: sqlite, nodes: [b, a]}\n", 4, 33, "duplicate node name 'a'");
 	expect_error(TWO "  - {target: sqlite, nodes: 2}\n", 4, 29,
 		     "a drill of several targets names its nodes");
 	expect_error(TWO "  - {target: sqlite}\n", 4, 5, "missing required key 'nodes'");
