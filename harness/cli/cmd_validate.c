@@ -26,9 +26,10 @@ static void describe(const char *path, const struct drill *d)
 {
 	const struct scenario *sc = d->sc;
 
-	printf("%s: ok: drill %s, target %s, %zu node%s, %zu fault%s, %zu recovery step%s\n", path,
-	       sc->drill, sc->target, sc->n_nodes, sc->n_nodes == 1 ? "" : "s", sc->n_faults,
-	       sc->n_faults == 1 ? "" : "s", sc->n_steps, sc->n_steps == 1 ? "" : "s");
+	printf("%s: ok: drill %s, target%s %s, %zu node%s, %zu fault%s, %zu recovery step%s\n",
+	       path, sc->drill, sc->multi ? "s" : "", sc->target, sc->n_nodes,
+	       sc->n_nodes == 1 ? "" : "s", sc->n_faults, sc->n_faults == 1 ? "" : "s", sc->n_steps,
+	       sc->n_steps == 1 ? "" : "s");
 }
 
 int cmd_validate(int argc, char **argv)

@@ -73,18 +73,54 @@ static int apply_overrides(struct drill *d, const struct drill_options *o, struc
 	return 0;
 }
 
-static int load_target(struct drill *d, struct cd_error *err)
+/* --param for a drill of several targets: TARGET.KEY checked against that target, KEY
+ * against every target that declares it (none does: an error). */
+static int check_overrides_multi(const struct drill *d, struct cd_error *err)
+{
+	const struct scenario *sc = d->sc;
+	char msg[512];
+
+	for (size_t i = 0; i < sc->n_overrides; i++) {
+		const struct scenario_param *o = &sc->overrides[i];
+		size_t declared = 0;
+
+		for (size_t t = 0; t < d->n_targets; t++) {
+			const struct target_def *td = d->targets[t].target;
+			int r;
+
+			if (o->target && strcmp(o->target, td->name) != 0)
+				continue;
+			if (!o->target && !target_param(td, o->key))
+				continue;
+			declared++;
+			r = check_value(td, o->key, o->value, msg, sizeof(msg));
+			if (r < 0)
+				return cd_error_set(err, EINVAL, "", 0, 0, "--param %s%s%s=%s: %s",
+						    o->target ? o->target : "",
+						    o->target ? "." : "", o->key, o->value, msg);
+		}
+		if (!declared)
+			return cd_error_set(err, EINVAL, "", 0, 0,
+					    "--param %s=%s: no target of the drill (%s) has a "
+					    "param '%s'",
+					    o->key, o->value, sc->target, o->key);
+	}
+	return 0;
+}
+
+static int load_target(struct drill *d, struct drill_target *dt, struct cd_error *err)
 {
 	struct scenario *sc = d->sc;
+	const struct scenario_target *st = dt->st;
 	char msg[600];
-	int r = target_load(sc->target, &d->target, err);
+	int r = target_load(st->name, &dt->target, err);
 
 	if (r == -ENOENT) {
 		char **names = NULL;
 		size_t n = 0, off;
 
 		off = (size_t)snprintf(msg, sizeof(msg),
-				       "unknown target '%s'; known targets:", sc->target);
+				       "unknown target '%s'; known targets:", st->name);
 		if (target_list(&names, &n) == 0)
 			for (size_t i = 0; i < n; i++) {
 				if (off < sizeof(msg))
@@ -93,24 +129,44 @@ static int load_target(struct drill *d, struct cd_error *err)
 				free(names[i]);
 			}
 		free(names);
-		return at_pos(sc, sc->target_pos.line ? sc->target_pos : sc->drill_pos, err, msg);
+		return at_pos(sc, st->pos.line ? st->pos : sc->drill_pos, err, msg);
 	}
 	if (r < 0)
 		return r;
-	d->driver = d->target->driver ? target_driver_lookup(d->target->driver) : NULL;
-	if (d->target->driver && !d->driver)
+	dt->driver = dt->target->driver ? target_driver_lookup(dt->target->driver) : NULL;
+	if (dt->target->driver && !dt->driver)
 		return cd_error_set(
 			err, EINVAL, "", 0, 0,
 			"target %s names driver '%s', which this chaosdrill does not have",
-			d->target->name, d->target->driver);
-	if ((r = check_params(sc, sc->params, sc->n_params, d->target, err)) < 0 ||
-	    (r = check_params(sc, sc->overrides, sc->n_overrides, d->target, err)) < 0)
+			dt->target->name, dt->target->driver);
+	if ((r = check_params(sc, st->params, st->n_params, dt->target, err)) < 0)
 		return r;
-	for (size_t i = 0; i < sc->n_nodes; i++)
-		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, d->target,
+	if (!sc->multi &&
+	    (r = check_params(sc, sc->overrides, sc->n_overrides, dt->target, err)) < 0)
+		return r;
+	for (size_t i = st->first_node; i < st->first_node + st->n_nodes; i++)
+		if ((r = check_params(sc, sc->nodes[i].params, sc->nodes[i].n_params, dt->target,
 				      err)) < 0)
 			return r;
 	return 0;
+}
+
+static int load_targets(struct drill *d, struct cd_error *err)
+{
+	int r;
+
+	d->targets = calloc(d->sc->n_targets, sizeof(*d->targets));
+	if (!d->targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->sc->n_targets; i++) {
+		d->targets[i].st = &d->sc->targets[i];
+		d->n_targets = i + 1;
+		if ((r = load_target(d, &d->targets[i], err)) < 0)
+			return r;
+	}
+	d->target = d->targets[0].target;
+	d->driver = d->targets[0].driver;
+	return d->sc->multi ? check_overrides_multi(d, err) : 0;
 }
 
 /* The key node of key in a mapping (for errors at the key), or NULL. */
@@ -123,19 +179,22 @@ static const struct cfg_node *key_of(const struct cfg_node *map, const char *key
 }
 
 /* Without a workload nothing counts lost writes or reads values back: the expectations
- * that need one are errors at their key, saying why. */
-static int check_no_workload(struct drill *d, struct cd_error *err)
+ * that need one are errors at their key, saying why. expect is the map they were written
+ * in (the drill's, or with several targets the target's own; the drill's rpo and integrity
+ * then are defaults for the targets that have a workload only). */
+static int check_no_workload(struct drill *d, struct drill_target *dt,
+			     const struct cfg_node *expect, struct cd_error *err)
 {
 	static const char *const needs[] = { "rpo", "integrity" };
-	const struct cfg_node *expect = cfg_get(d->sc->tree, "expect");
+	struct scenario_expect *e = &d->sc->targets[dt - d->targets].expect;
 	const char *why;
 
-	d->no_workload = !d->target->driver || d->sc->workload.kind == SCENARIO_WORKLOAD_NONE;
-	if (!d->no_workload)
+	dt->no_workload = !dt->target->driver || dt->st->workload.kind == SCENARIO_WORKLOAD_NONE;
+	if (!dt->no_workload)
 		return 0;
-	d->driver = NULL;
-	why = d->target->driver ? "the drill has workload: none" :
-				  "its target has no driver (no workload can run)";
+	dt->driver = NULL;
+	why = dt->target->driver ? "the drill has workload: none" :
+				   "its target has no driver (no workload can run)";
 	/* rto without a workload: from the first fault to the readiness probe's next pass */
 	if (key_of(expect, "rto") && d->sc->n_faults == 0)
 		return cfg_error(
@@ -152,6 +211,26 @@ static int check_no_workload(struct drill *d, struct cd_error *err)
 					 "the target's check: or check-online: instead",
 					 needs[i], why);
 	}
+	e->rpo_kind = SCENARIO_RPO_UNSET; /* inherited from the drill's expect: not its own */
+	e->has_integrity = false;
+	return 0;
+}
+
+static int check_workloads(struct drill *d, struct cd_error *err)
+{
+	const struct cfg_node *list = cfg_get(d->sc->tree, "targets");
+	int r;
+
+	d->no_workload = true;
+	for (size_t i = 0; i < d->n_targets; i++) {
+		const struct cfg_node *expect = d->sc->multi ? cfg_get(list->items[i], "expect") :
+							       cfg_get(d->sc->tree, "expect");
+
+		if ((r = check_no_workload(d, &d->targets[i], expect, err)) < 0)
+			return r;
+		d->no_workload &= d->targets[i].no_workload;
+	}
+	d->driver = d->targets[0].driver;
 	return 0;
 }
 
@@ -207,6 +286,14 @@ static int check_step_params(const struct target_def *t, const struct cfg_node *
 	return 0;
 }
 
+/* The target of the node a step names (none: the first target). */
+static const struct target_def *step_target(const struct drill *d, const struct step_spec *s)
+{
+	const struct scenario_node *n = s->node ? scenario_node(d->sc, s->node) : NULL;
+
+	return d->targets[n ? n->target : 0].target;
+}
+
 static int load_steps(struct drill *d, struct cd_error *err)
 {
 	struct fault_parse_ctx ctx = { d->node_names, d->sc->n_nodes };
@@ -233,8 +320,15 @@ static int load_steps(struct drill *d, struct cd_error *err)
 				      "an action is exec, signal, wait or sleep; kill, restart "
 				      "and shutdown of nodes belong to faults: and recovery:");
 		r = k->parse(ss->args, &ctx, &s->spec, err);
+		/* wait for ready or tcp without a node waits on the workload's node: with
+		 * several targets, which one is for the drill to say */
+		if (r >= 0 && d->sc->multi && s->spec.kind == STEP_WAIT && !s->spec.node &&
+		    s->spec.wait != STEP_WAIT_COMMAND)
+			return at_pos(d->sc, ss->pos, err,
+				      "with several targets, a wait for a probe or a port names "
+				      "its node (wait: {probe: ready, node: db1})");
 		if (r >= 0 && s->spec.params)
-			r = check_step_params(d->target, s->spec.params, err);
+			r = check_step_params(step_target(d, &s->spec), s->spec.params, err);
 		if (r < 0)
 			return r;
 	}
@@ -253,6 +347,46 @@ static int pick_seed(struct drill *d, const struct drill_options *o)
 		d->seed_drawn = true;
 	}
 	return 0;
+}
+
+/* Several targets: each its view of the drill (see drill.h), made once all is loaded. */
+static int make_views(struct drill *d)
+{
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct drill_target *dt = &d->targets[i];
+		const struct scenario_target *st = dt->st;
+		struct scenario *sc;
+		struct drill *v;
+
+		if (!d->sc->multi) {
+			dt->view = d;
+			continue;
+		}
+		sc = dt->own_sc = malloc(sizeof(*sc));
+		v = dt->own_view = malloc(sizeof(*v));
+		if (!sc || !v)
+			return -ENOMEM;
+		*sc = *d->sc;
+		sc->target = st->name;
+		sc->target_pos = st->pos;
+		sc->params = st->params;
+		sc->n_params = st->n_params;
+		sc->disk = st->disk;
+		sc->workload = st->workload;
+		sc->expect = st->expect;
+		*v = *d;
+		v->sc = sc;
+		v->target = dt->target;
+		v->driver = dt->driver;
+		v->no_workload = dt->no_workload;
+		dt->view = v;
+	}
+	return 0;
+}
+
+const struct drill *drill_node_view(const struct drill *d, const struct scenario_node *node)
+{
+	return d->targets[node && node->target < d->n_targets ? node->target : 0].view;
 }
 
 int drill_load(const char *path, const struct drill_options *opts, struct drill **out,
@@ -275,15 +409,17 @@ int drill_load(const char *path, const struct drill_options *opts, struct drill 
 	if (r >= 0)
 		r = apply_overrides(d, opts, err);
 	if (r >= 0)
-		r = load_target(d, err);
+		r = load_targets(d, err);
 	if (r >= 0)
-		r = check_no_workload(d, err);
+		r = check_workloads(d, err);
 	if (r >= 0)
 		r = load_faults(d, err);
 	if (r >= 0)
 		r = load_steps(d, err);
 	if (r >= 0)
 		r = pick_seed(d, opts);
+	if (r >= 0)
+		r = make_views(d);
 	if (r < 0) {
 		drill_free(d);
 		return r;
@@ -303,7 +439,12 @@ void drill_free(struct drill *d)
 	free(d->faults);
 	free(d->steps);
 	free(d->node_names);
-	target_free(d->target);
+	for (size_t i = 0; d->targets && i < d->n_targets; i++) {
+		target_free(d->targets[i].target);
+		free(d->targets[i].own_view);
+		free(d->targets[i].own_sc);
+	}
+	free(d->targets);
 	scenario_free(d->sc);
 	free(d);
 }

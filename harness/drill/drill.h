@@ -45,11 +45,31 @@ struct drill_step {
 	struct step_spec spec;		/* owned */
 };
 
-struct drill {
-	struct scenario *sc;		    /* owned */
+struct drill;
+
+/* One target of the drill (scenario.h's scenario_target) with its definition. */
+struct drill_target {
+	const struct scenario_target *st;   /* borrowed from sc */
 	struct target_def *target;	    /* owned */
+	const struct target_driver *driver; /* NULL when this target has no workload */
+	bool no_workload;		    /* `workload: none`, or a target without a driver */
+	/* The drill as this target's nodes, workload and verdicts see it: with one target the
+	 * drill itself; with several a shallow copy (faults, steps, nodes shared) whose sc
+	 * (target, params, disk, workload, expect), target, driver and no_workload are this
+	 * target's. */
+	const struct drill *view;
+	struct drill *own_view; /* owned, several targets only */
+	struct scenario *own_sc;
+};
+
+struct drill {
+	struct scenario *sc; /* owned */
+	/* the first target's (with several, no_workload: no target has a workload) */
+	struct target_def *target;
 	const struct target_driver *driver; /* NULL when the drill has no workload */
 	bool no_workload;		    /* `workload: none`, or a target without a driver */
+	struct drill_target *targets;	    /* [sc->n_targets], owned */
+	size_t n_targets;
 	struct drill_fault *faults;
 	size_t n_faults;
 	struct drill_step *steps;
@@ -58,6 +78,9 @@ struct drill {
 	uint64_t seed;		 /* --seed, else the file's, else drawn */
 	bool seed_drawn;
 };
+
+/* The view of the target node belongs to. */
+const struct drill *drill_node_view(const struct drill *d, const struct scenario_node *node);
 
 int drill_load(const char *path, const struct drill_options *opts, struct drill **out,
 	       struct cd_error *err);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/failpoint.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -27,6 +28,30 @@
 int64_t run_now(const struct drill_run *r)
 {
 	return time_mono_ns() - r->t0;
+}
+
+void run_select(struct drill_run *r, size_t i)
+{
+	struct run_wl *c = &r->wls[r->cur];
+
+	if (i == r->cur)
+		return;
+	*c = (struct run_wl){ r->d,	   r->wl,      r->ledger,      r->wl_node,
+			      r->adapters, r->verdict, c->adapters_dir };
+	c = &r->wls[i];
+	r->d = c->d;
+	r->sc = c->d->sc;
+	r->wl = c->wl;
+	r->ledger = c->ledger;
+	r->wl_node = c->wl_node;
+	r->adapters = c->adapters;
+	r->verdict = c->verdict;
+	r->cur = i;
+}
+
+bool run_multi(const struct drill_run *r)
+{
+	return r->n_wls > 1;
 }
 
 void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
@@ -148,9 +173,12 @@ static int write_inputs(struct drill_run *r)
 		return k;
 	strbuf_appendf(&sb, "# resolved by chaosdrill %s: seed %llu%s\n", CHAOSDRILL_VERSION,
 		       (unsigned long long)d->seed, d->seed_drawn ? " (drawn)" : "");
-	for (size_t i = 0; i < r->sc->n_overrides; i++)
-		strbuf_appendf(&sb, "# --param %s=%s\n", r->sc->overrides[i].key,
-			       r->sc->overrides[i].value);
+	for (size_t i = 0; i < r->sc->n_overrides; i++) {
+		const struct scenario_param *o = &r->sc->overrides[i];
+
+		strbuf_appendf(&sb, "# --param %s%s%s=%s\n", o->target ? o->target : "",
+			       o->target ? "." : "", o->key, o->value);
+	}
 	strbuf_appendn(&sb, src, len);
 	free(src);
 	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
@@ -163,8 +191,14 @@ static int write_inputs(struct drill_run *r)
 	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {",
 		       (unsigned long long)d->seed);
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
+		const struct scenario_param *o = &r->sc->overrides[i];
+		_cleanup_free_ char *key = NULL;
+
+		if (asprintf(&key, "%s%s%s", o->target ? o->target : "", o->target ? "." : "",
+			     o->key) < 0)
+			key = NULL;
 		strbuf_appendf(&sb, "%s", i ? ", " : "");
-		strbuf_append_json_string(&sb, r->sc->overrides[i].key);
+		strbuf_append_json_string(&sb, key ? key : o->key);
 		strbuf_append(&sb, ": ");
 		strbuf_append_json_string(&sb, r->sc->overrides[i].value);
 	}
@@ -260,12 +294,17 @@ static void keep_paths(struct drill_run *r, char *keep[MAX_KEEP])
  * this far still reports, on stdout and in --junit. */
 static int begin(struct drill_run *r, const char *out_dir)
 {
-	int k;
+	int k = 0;
 
 	r->tl = timeline_new();
-	r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
-	if (!r->tl || !r->ledger || run_sched_new(r) < 0 || run_verdict_new(r) < 0 ||
-	    run_probes_new(r) < 0)
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		r->ledger = ledger_new(r->d->seed, r->sc->workload.value_size);
+		if (!r->ledger || run_verdict_new(r) < 0)
+			k = -ENOMEM;
+	}
+	run_select(r, 0);
+	if (!r->tl || k < 0 || run_sched_new(r) < 0 || run_probes_new(r) < 0)
 		return run_env_error(r, "out of memory");
 	if ((k = make_run_dir(r, out_dir)) >= 0 && (k = failpoint("run.dir", -EACCES)) < 0)
 		rmdir(r->run_dir); /* made, but not to be used: leave nothing */
@@ -322,21 +361,32 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	if ((k = enter_lab_netns(r, host_ns)) < 0 || (k = failpoint("run.netns", -EPERM)) < 0)
 		return run_env_error(r, "cannot join the lab's network namespace: %s",
 				     strerror(-k));
-	if ((k = run_adapters_prepare(r)) < 0)
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		if ((k = run_adapters_prepare(r)) < 0)
+			break;
+		r->wl_node = run_node_find(r, r->sc->workload.node);
+	}
+	run_select(r, 0);
+	if (k < 0)
 		return k;
-	r->wl_node = run_node_find(r, r->sc->workload.node);
 	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab),
-		run_node_count(r), run_node_count(r) == 1 ? "" : "s", r->d->target->name,
-		lab_cgroup_kind(r->lab));
+		run_node_count(r), run_node_count(r) == 1 ? "" : "s",
+		run_multi(r) ? r->base->sc->target : r->d->target->name, lab_cgroup_kind(r->lab));
 	return 0;
 }
 
+/* The workload of n's target moves (with several targets, the others stay). */
 int run_workload_move(struct drill_run *r, struct run_node *n)
 {
-	int k = r->wl ? workload_retarget(r->wl, run_node_addr(n), r->d->target->port) : 0;
+	size_t was = r->cur;
+	int k;
 
+	run_select(r, run_node_spec(n)->target);
+	k = r->wl ? workload_retarget(r->wl, run_node_addr(n), r->d->target->port) : 0;
 	if (k >= 0)
 		r->wl_node = n;
+	run_select(r, was);
 	return k;
 }
 
@@ -348,12 +398,20 @@ static void on_progress(struct loop *l, void *ud, int res)
 	struct drill_run *r = ud;
 	struct workload_stats st;
 
-	if (!r->wl || r->interrupted)
+	if (r->interrupted)
 		return;
-	st = workload_stats(r->wl);
-	run_say(r, run_now(r), "progress: %llu writes acknowledged, %llu failed, %llu unknown",
-		(unsigned long long)st.ok, (unsigned long long)st.failed,
-		(unsigned long long)st.unknown);
+	for (size_t i = 0; i < r->n_wls; i++) {
+		struct workload *wl = i == r->cur ? r->wl : r->wls[i].wl;
+
+		if (!wl)
+			continue;
+		st = workload_stats(wl);
+		run_say(r, run_now(r),
+			"progress%s%s%s: %llu writes acknowledged, %llu failed, %llu unknown",
+			run_multi(r) ? " [" : "", run_multi(r) ? r->wls[i].d->target->name : "",
+			run_multi(r) ? "]" : "", (unsigned long long)st.ok,
+			(unsigned long long)st.failed, (unsigned long long)st.unknown);
+	}
 	loop_timer_at(l, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
 }
 
@@ -362,9 +420,18 @@ static bool time_reached(struct drill_run *r, void *arg)
 	return run_now(r) >= *(int64_t *)arg;
 }
 
+/* The workload of target i (the current one's may not be in wls[] yet). */
+static struct workload *wl_of(struct drill_run *r, size_t i)
+{
+	return i == r->cur ? r->wl : r->wls[i].wl;
+}
+
 static bool workload_drained(struct drill_run *r, void *arg)
 {
-	return workload_pending(r->wl) == 0;
+	for (size_t i = 0; i < r->n_wls; i++)
+		if (wl_of(r, i) && workload_pending(wl_of(r, i)) != 0)
+			return false;
+	return true;
 }
 
 /* Client i writes to the i mod n-th node of `workload: {node: [...]}` (the final read and
@@ -389,7 +456,10 @@ static int start_workload(struct drill_run *r)
 
 static bool adapters_ready(struct drill_run *r, void *arg)
 {
-	return workload_ready(r->wl);
+	for (size_t i = 0; i < r->n_wls; i++)
+		if (wl_of(r, i) && !workload_ready(wl_of(r, i)))
+			return false;
+	return true;
 }
 
 /* A drill without a workload (a target whose driver comes later): time 0 of the schedule is
@@ -415,50 +485,109 @@ static int drive_without_workload(struct drill_run *r)
 	return r->interrupted ? -EINTR : 0;
 }
 
+/* Each target's workload (several targets: every one that has a workload, each with its
+ * own clients and ledger; the warm-up, tail and drain are the longest of theirs). */
+static int start_workloads(struct drill_run *r, int64_t *warmup, int64_t *tail, int64_t *timeout)
+{
+	int k = 0;
+
+	*warmup = *tail = *timeout = 0;
+	for (size_t i = 0; i < r->n_wls && k >= 0; i++) {
+		const struct scenario_workload *wc;
+		struct workload_config c;
+
+		run_select(r, i);
+		if (r->d->no_workload)
+			continue;
+		wc = &r->sc->workload;
+		c = (struct workload_config){ wc->rate,	    wc->clients, wc->timeout_ns,
+					      r->d->driver, r->t0,	 run_adapters(r) };
+		if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 ||
+		    (k = start_workload(r)) < 0)
+			break;
+		*warmup = wc->warmup_ns > *warmup ? wc->warmup_ns : *warmup;
+		*tail = wc->tail_ns > *tail ? wc->tail_ns : *tail;
+		*timeout = wc->timeout_ns > *timeout ? wc->timeout_ns : *timeout;
+	}
+	run_select(r, 0);
+	return k;
+}
+
+/* "steady state: ..." of each target's workload ("[kvlog] " with several). */
+static void say_steady(struct drill_run *r)
+{
+	bool multi = run_multi(r);
+
+	for (size_t i = 0; i < r->n_wls; i++) {
+		const struct scenario_workload *wc;
+		const char *t;
+
+		run_select(r, i);
+		if (r->d->no_workload)
+			continue;
+		wc = &r->sc->workload;
+		t = r->d->target->name;
+		timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
+			     "%s%s%s%.0f/s from %u clients", multi ? "[" : "", multi ? t : "",
+			     multi ? "] " : "", wc->rate, wc->clients);
+		run_say(r, r->steady_ns,
+			"steady state%s%s%s: %.0f writes/s from %u clients to %s%s",
+			multi ? " [" : "", multi ? t : "", multi ? "]" : "", wc->rate, wc->clients,
+			run_node_name(r->wl_node),
+			wc->n_nodes > 1 ? " and the other nodes of the workload's list" : "");
+	}
+	run_select(r, 0);
+}
+
 /* From ready nodes to the end of the tail: workload, faults, recovery. */
 static int drive(struct drill_run *r)
 {
-	const struct scenario_workload *wc = &r->sc->workload;
-	struct workload_config c = { wc->rate,	   wc->clients, wc->timeout_ns,
-				     r->d->driver, r->t0,	run_adapters(r) };
-	int64_t until;
+	int64_t until, warmup, tail, timeout;
 	int k;
 
-	if (r->d->no_workload)
+	if (r->base->no_workload)
 		return drive_without_workload(r);
-	if ((k = workload_new(r->loop, &c, r->ledger, &r->wl)) < 0 || (k = start_workload(r)) < 0 ||
+	if ((k = start_workloads(r, &warmup, &tail, &timeout)) < 0 ||
 	    (k = failpoint("workload.start", -ECONNREFUSED)) < 0)
 		return run_env_error(r, "cannot start the workload: %s", strerror(-k));
 	/* adapters answer ping before the warm-up starts, or the drill ends here (exit 3) */
 	if (!run_until(r, adapters_ready, NULL, -1))
 		return -EINTR;
-	until = run_now(r) + wc->warmup_ns;
+	until = run_now(r) + warmup;
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
 	r->steady_ns = run_now(r);
 	failpoint_mark("steady");
 	if (!r->quiet)
 		loop_timer_at(r->loop, time_mono_ns() + PROGRESS_NS, on_progress, r, &r->progress);
-	timeline_add(r->tl, r->steady_ns, TL_STEADY, -1, run_node_name(r->wl_node), 0,
-		     "%.0f/s from %u clients", wc->rate, wc->clients);
-	run_say(r, r->steady_ns, "steady state: %.0f writes/s from %u clients to %s%s", wc->rate,
-		wc->clients, run_node_name(r->wl_node),
-		wc->n_nodes > 1 ? " and the other nodes of the workload's list" : "");
+	say_steady(r);
 	if ((k = run_sched_run(r)) < 0)
 		return k;
 	if (!run_until(r, run_faults_all_healed, NULL, -1))
 		return -EINTR;
-	until = run_now(r) + wc->tail_ns;
+	until = run_now(r) + tail;
 	if (!run_until(r, time_reached, &until, -1))
 		return -EINTR;
-	workload_stop(r->wl);
+	for (size_t i = 0; i < r->n_wls; i++)
+		if (wl_of(r, i))
+			workload_stop(wl_of(r, i));
 	loop_cancel(r->loop, r->progress);
 	r->progress = NULL;
-	until = run_now(r) + wc->timeout_ns + 100 * NSEC_PER_MSEC;
+	until = run_now(r) + timeout + 100 * NSEC_PER_MSEC;
 	run_until(r, workload_drained, NULL, until);
-	workload_abandon(r->wl);
-	timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0, "%zu operations",
-		     r->ledger->n);
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		if (!r->wl)
+			continue;
+		workload_abandon(r->wl);
+		if (run_multi(r))
+			timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0,
+				     "[%s] %zu operations", r->d->target->name, r->ledger->n);
+		else
+			timeline_add(r->tl, run_now(r), TL_WORKLOAD_STOPPED, -1, NULL, 0,
+				     "%zu operations", r->ledger->n);
+	}
+	run_select(r, 0);
 	return r->interrupted ? -EINTR : 0;
 }
 
@@ -468,8 +597,9 @@ static void teardown(struct drill_run *r, int host_ns)
 	if (r->loop)
 		loop_cancel(r->loop, r->progress);
 	r->progress = NULL;
-	if (r->wl)
-		workload_abandon(r->wl);
+	for (size_t i = 0; i < r->n_wls; i++)
+		if (wl_of(r, i))
+			workload_abandon(wl_of(r, i));
 	if (r->lab)
 		run_nodes_stop(r);
 	if (host_ns >= 0) {
@@ -478,8 +608,12 @@ static void teardown(struct drill_run *r, int host_ns)
 				  strerror(errno));
 		close(host_ns);
 	}
-	workload_free(r->wl);
-	r->wl = NULL;
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		workload_free(r->wl);
+		r->wl = NULL;
+	}
+	run_select(r, 0);
 	lab_free(r->lab);
 	r->lab = NULL;
 }
@@ -493,28 +627,45 @@ static void run_release(struct drill_run *r)
 	loop_free(r->loop);
 	run_sched_free(r);
 	run_probes_free(r);
-	run_verdict_free(r);
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		run_verdict_free(r);
+		ledger_free(r->ledger);
+		r->ledger = NULL;
+		free(r->wls[i].adapters_dir);
+	}
+	free(r->wls);
 	timeline_free(r->tl);
-	ledger_free(r->ledger);
 	free(r->env_error);
 }
 
 int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res)
 {
-	struct drill_run r = {
-		.d = d, .sc = d->sc, .res = res, .t0 = time_mono_ns(), .sigfd = -1, .quiet = o->quiet
-	};
+	struct drill_run r = { .d = d->targets[0].view,
+			       .sc = d->targets[0].view->sc,
+			       .base = d,
+			       .res = res,
+			       .t0 = time_mono_ns(),
+			       .sigfd = -1,
+			       .quiet = o->quiet };
 	sigset_t old;
 	int host_ns = -1, k, code;
 
 	memset(res, 0, sizeof(*res));
+	r.wls = calloc(d->n_targets, sizeof(*r.wls));
+	if (!r.wls)
+		return EXIT_ENVIRONMENT;
+	r.n_wls = d->n_targets;
+	for (size_t i = 0; i < d->n_targets; i++)
+		r.wls[i].d = d->targets[i].view;
 	res->suite.started_real_ns = time_real_ns();
 	r.env = run_fault_env_ops;
 	r.env.harness = &r;
 	r.env.seed = d->seed;
 	if (!o->quiet)
-		printf("chaosdrill: drill %s (target %s, seed %llu)\n", d->sc->drill,
-		       d->target->name, (unsigned long long)d->seed);
+		printf("chaosdrill: drill %s (target%s %s, seed %llu)\n", d->sc->drill,
+		       d->sc->multi ? "s" : "", d->sc->multi ? d->sc->target : d->target->name,
+		       (unsigned long long)d->seed);
 	if (begin(&r, o->out_dir) < 0) {
 		/* said why */
 	} else if (geteuid() != 0) {
@@ -531,8 +682,12 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
 		if (k >= 0)
 			k = drive(&r);
-		if (k >= 0 && !d->no_workload)
-			run_final_read(&r);
+		for (size_t i = 0; k >= 0 && i < r.n_wls; i++) {
+			run_select(&r, i);
+			if (!r.d->no_workload)
+				run_final_read(&r);
+		}
+		run_select(&r, 0);
 		if (k >= 0)
 			run_nodes_check_online(&r);
 		if (r.lab)

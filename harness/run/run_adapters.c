@@ -5,6 +5,7 @@
  * adapter.c's; the protocol and what is in flight are the workload's and conn.c's. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/fsutil.h"
@@ -47,15 +48,21 @@ static void adapter_note(void *ud, unsigned client, bool fatal, const char *text
 	r->stop = true;
 }
 
+/* RUN_DIR/adapters, or with several targets RUN_DIR/adapters/TARGET. */
 int run_adapters_prepare(struct drill_run *r)
 {
-	static char dir[4200];
+	char **dirp = &r->wls[r->cur].adapters_dir, *dir;
 	int64_t ping = r->sc->workload.timeout_ns;
 	int k;
 
 	if (!r->d->target->client.argc)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/adapters", r->run_dir);
+	if ((run_multi(r) ? asprintf(dirp, "%s/adapters/%s", r->run_dir, r->d->target->name) :
+			    asprintf(dirp, "%s/adapters", r->run_dir)) < 0) {
+		*dirp = NULL;
+		return run_env_error(r, "out of memory");
+	}
+	dir = *dirp;
 	if ((k = fs_mkdir_p(dir, 0755)) < 0)
 		return run_env_error(r, "cannot create %s: %s", dir, strerror(-k));
 	r->adapters = (struct workload_adapters){
@@ -85,7 +92,7 @@ int run_adapter_read_all(struct drill_run *r, struct run_node *n, int timeout_ms
 	int k;
 
 	snprintf(node, sizeof(node), "%s:%s", run_node_addr(n), run_node_port(n));
-	snprintf(path, sizeof(path), "%s/adapters/final-read.stderr", r->run_dir);
+	snprintf(path, sizeof(path), "%s/final-read.stderr", r->wls[r->cur].adapters_dir);
 	k = adapter_start(&spec, &a);
 	if (k < 0) {
 		snprintf(why, why_len, "cannot start the adapter %s: %s", spec.argv[0],

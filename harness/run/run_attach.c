@@ -232,7 +232,7 @@ static void init_host(struct node_atts *na)
 		.node = name,
 		.node_dir = na->node_dir,
 		.data_path = LAB_DATA_PATH,
-		.user = r->d->target->user,
+		.user = run_node_target(na->n)->user,
 		.argv = (const char *const *)argv,
 		.program = na->program[0] ? na->program : NULL,
 		.chaosdrill = self_exe(),

@@ -99,7 +99,7 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, 
 	cmd.argv = (const char *const *)argv;
 	cmd.stdout_fd = cmd.stderr_fd = p[1];
 	if (node) { /* helpers on a node run as its user, in its environment */
-		cmd.user = r->d->target->user;
+		cmd.user = run_node_target(node)->user;
 		cmd.envp = run_node_envp(node);
 	}
 	k = node ? node_exec(run_node_lab(node), &cmd, &h->pid, &h->pidfd) :
@@ -133,31 +133,54 @@ struct probe_loop {
 };
 
 /* The readiness probes' record, this file's alone: when they passed (for RTO: the outage
- * ends only after the probe passed again) and how long the longest try took. */
-struct run_probes {
+ * ends only after the probe passed again), per target (a target's outage waits for its
+ * own nodes' probes), and how long the longest try took. */
+struct probe_passes {
 	int64_t *passes; /* drill clock, in order */
 	size_t n, cap;
+};
+
+struct run_probes {
+	struct probe_passes *t; /* [n_t]: one per target */
+	size_t n_t;
 	int64_t took_max_ns;
 };
 
 int run_probes_new(struct drill_run *r)
 {
+	size_t n = r->n_wls ? r->n_wls : 1;
+
 	r->probes = calloc(1, sizeof(*r->probes));
-	return r->probes ? 0 : -ENOMEM;
+	if (!r->probes)
+		return -ENOMEM;
+	r->probes->t = calloc(n, sizeof(*r->probes->t));
+	if (!r->probes->t) {
+		free(r->probes);
+		r->probes = NULL;
+		return -ENOMEM;
+	}
+	r->probes->n_t = n;
+	return 0;
 }
 
 void run_probes_free(struct drill_run *r)
 {
+	for (size_t i = 0; r->probes && i < r->probes->n_t; i++)
+		free(r->probes->t[i].passes);
 	if (r->probes)
-		free(r->probes->passes);
+		free(r->probes->t);
 	free(r->probes);
 	r->probes = NULL;
 }
 
+/* Those of the current target's nodes (run_select). */
 const int64_t *run_probe_passes(const struct drill_run *r, size_t *n)
 {
-	*n = r->probes ? r->probes->n : 0;
-	return r->probes ? r->probes->passes : NULL;
+	const struct probe_passes *p =
+		r->probes && r->cur < r->probes->n_t ? &r->probes->t[r->cur] : NULL;
+
+	*n = p ? p->n : 0;
+	return p ? p->passes : NULL;
 }
 
 int64_t run_probe_took_max(const struct drill_run *r)
@@ -165,9 +188,10 @@ int64_t run_probe_took_max(const struct drill_run *r)
 	return r->probes ? r->probes->took_max_ns : 0;
 }
 
-static void pass_recorded(struct drill_run *r, int64_t t)
+static void pass_recorded(struct drill_run *r, struct run_node *n, int64_t t)
 {
-	struct run_probes *p = r->probes;
+	size_t i = run_node_spec(n)->target;
+	struct probe_passes *p = r->probes && i < r->probes->n_t ? &r->probes->t[i] : NULL;
 
 	if (!p)
 		return;
@@ -214,7 +238,7 @@ static void on_probe(struct drill_run *r, void *ud, int status, bool timed_out, 
 		int64_t t = run_now(r);
 
 		timeline_add(r->tl, t, TL_PROBE_OK, -1, run_node_name(p->n), 0, NULL);
-		pass_recorded(r, t);
+		pass_recorded(r, p->n, t);
 		finish_probe(p, 0, false, out);
 		return;
 	}

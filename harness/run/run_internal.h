@@ -47,12 +47,30 @@ struct step_run {
 	struct strbuf output;
 };
 
+/* One target's workload and what its verdicts are made of (run.c's). A drill has one per
+ * target; run_select() makes one of them current: r->d and r->sc (that target's view of
+ * the drill, drill.h), r->wl, r->ledger, r->wl_node, r->adapters and r->verdict are then
+ * its, so the code that knew one target reads them as it did. */
+struct run_wl {
+	const struct drill *d;
+	struct workload *wl;
+	struct ledger *ledger;
+	struct run_node *wl_node;
+	struct workload_adapters adapters;
+	struct run_verdict *verdict;
+	char *adapters_dir; /* owned: where its adapters' stderr goes */
+};
+
 /* One drill while it runs. Every field has one owner that writes it; the other files of
  * the runner read the first two groups and reach the rest through its owner's functions. */
 struct drill_run {
-	/* run.c's, fixed before the drill starts */
+	/* run.c's, fixed before the drill starts (d and sc: the current target's view, see
+	 * struct run_wl; base: the drill as loaded) */
 	const struct drill *d;
 	const struct scenario *sc;
+	const struct drill *base;
+	struct run_wl *wls; /* one per target, [n_wls] */
+	size_t n_wls, cur;
 	struct run_result *res;
 	struct lab *lab;
 	struct loop *loop;
@@ -83,6 +101,10 @@ struct drill_run {
 };
 
 int64_t run_now(const struct drill_run *r);
+/* Makes target i's workload and verdicts the current ones (struct run_wl). */
+void run_select(struct drill_run *r, size_t i);
+/* Whether the drill holds several targets (then verdicts name theirs). */
+bool run_multi(const struct drill_run *r);
 /* The workload's clients write to n from now on (a `workload:` step). */
 int run_workload_move(struct drill_run *r, struct run_node *n);
 /* Prints an event line ("  2.000s  fault kill n1: ...") unless quiet. */
@@ -108,6 +130,10 @@ struct run_node *run_node_at(struct drill_run *r, size_t i);
 struct run_node *run_node_find(struct drill_run *r, const char *name); /* NULL: none */
 size_t run_node_index(const struct run_node *n);
 const struct scenario_node *run_node_spec(const struct run_node *n);
+/* The drill as n's target sees it (drill.h's view: its target, params, workload, expect),
+ * and that target's definition. */
+const struct drill *run_node_view(const struct run_node *n);
+const struct target_def *run_node_target(const struct run_node *n);
 const char *run_node_name(const struct run_node *n);
 const char *run_node_addr(const struct run_node *n);
 const char *run_node_port(const struct run_node *n);
@@ -148,7 +174,8 @@ extern const struct fault_env run_fault_env_ops;
 struct run_probes;
 int run_probes_new(struct drill_run *r);
 void run_probes_free(struct drill_run *r);
-/* When readiness probes passed (drill clock, in order), and the longest try. */
+/* When readiness probes of the current target's nodes passed (drill clock, in order), and
+ * the longest try of any. */
 const int64_t *run_probe_passes(const struct drill_run *r, size_t *n);
 int64_t run_probe_took_max(const struct drill_run *r);
 /* Starts argv in node (NULL: the lab); done is called once. */

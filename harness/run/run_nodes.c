@@ -148,16 +148,29 @@ static int open_log(const char *dir, const char *name)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
+const struct drill *run_node_view(const struct run_node *n)
+{
+	return drill_node_view(n->run->d, n->sn);
+}
+
+const struct target_def *run_node_target(const struct run_node *n)
+{
+	return run_node_view(n)->target;
+}
+
 /* {replicas}: addr:port of the other nodes whose role param is "replica"; {peers}: of
- * every other node; {nodes}: name=addr:port of every node. */
+ * every other node; {nodes}: name=addr:port of every node (of n's target, in a drill of
+ * several). */
 static int peer_lists(struct drill_run *r, struct run_node *n)
 {
 	struct strbuf rep = STRBUF_INIT, peers = STRBUF_INIT, all = STRBUF_INIT;
 
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *o = &r->nodes[i];
-		const char *role = scenario_param(r->sc, o->sn, "role");
+		const char *role = scenario_param(run_node_view(o)->sc, o->sn, "role");
 
+		if (o->sn->target != n->sn->target)
+			continue;
 		strbuf_appendf(&all, "%s%s=%s:%s", all.len ? "," : "", o->sn->name, o->addr,
 			       o->port);
 		if (o == n)
@@ -174,7 +187,7 @@ static int peer_lists(struct drill_run *r, struct run_node *n)
 
 static int node_vars(struct drill_run *r, struct run_node *n)
 {
-	const struct target_def *t = r->d->target;
+	const struct target_def *t = run_node_target(n);
 	struct template_vars *v = &n->vars;
 	int k = 0;
 
@@ -188,11 +201,11 @@ static int node_vars(struct drill_run *r, struct run_node *n)
 	k |= template_set(v, "peers", n->peers);
 	k |= template_set(v, "nodes", n->nodes);
 	snprintf(n->timeout_ms, sizeof(n->timeout_ms), "%lld",
-		 (long long)(r->sc->workload.timeout_ns / 1000000));
+		 (long long)(run_node_view(n)->sc->workload.timeout_ns / 1000000));
 	k |= template_set(v, "timeout_ms", n->timeout_ms);
 	k |= template_set(v, "src", t->src_dir);
 	for (size_t i = 0; i < t->n_params; i++) {
-		const char *val = scenario_param(r->sc, n->sn, t->params[i].name);
+		const char *val = scenario_param(run_node_view(n)->sc, n->sn, t->params[i].name);
 
 		k |= template_set(v, t->params[i].name,
 				  val		   ? val :
@@ -209,7 +222,7 @@ static int expand(struct drill_run *r, struct run_node *n, const struct target_a
 
 	if (k == -ENOENT || k == -EINVAL) {
 		run_env_error(r, "target %s: unknown placeholder {%s} in target.yaml",
-			      r->d->target->name, bad);
+			      run_node_target(n)->name, bad);
 		return -EINVAL;
 	}
 	return k;
@@ -218,7 +231,7 @@ static int expand(struct drill_run *r, struct run_node *n, const struct target_a
 /* The environment of the node's processes: PATH (unless env: sets it), then env:. */
 static int node_env(struct drill_run *r, struct run_node *n)
 {
-	const struct target_def *t = r->d->target;
+	const struct target_def *t = run_node_target(n);
 	bool path = false;
 	size_t k = 0;
 
@@ -272,13 +285,13 @@ static int prepare_one(struct drill_run *r, struct run_node *n)
 		return k;
 	a = node_addr(n->ln);
 	inet_ntop(AF_INET, &a, n->addr, sizeof(n->addr));
-	snprintf(n->port, sizeof(n->port), "%u", r->d->target->port);
+	snprintf(n->port, sizeof(n->port), "%u", run_node_target(n)->port);
 	return 0;
 }
 
 int run_nodes_prepare(struct drill_run *r)
 {
-	const struct target_def *t = r->d->target;
+	const struct target_def *t;
 	int k;
 
 	r->nodes = calloc(r->sc->n_nodes, sizeof(*r->nodes));
@@ -302,6 +315,7 @@ int run_nodes_prepare(struct drill_run *r)
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct run_node *n = &r->nodes[i];
 
+		t = run_node_target(n);
 		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0 ||
 		    (k = node_env(r, n)) < 0 || (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
 		    (k = expand(r, n, &t->probe_ready, &n->probe_argv)) < 0)
@@ -363,7 +377,7 @@ static int own_data_dir(struct drill_run *r, struct run_node *n, const char *ids
 			      res.output && *res.output ? res.output : "no output");
 	else
 		timeline_add(r->tl, run_now(r), TL_NOTE, -1, n->sn->name, 0,
-			     "data dir owned by user %s (%s)", r->d->target->user, ids);
+			     "data dir owned by user %s (%s)", run_node_target(n)->user, ids);
 	free(res.output);
 	return k ? -EIO : 0;
 }
@@ -377,7 +391,7 @@ static int init_node(struct drill_run *r, struct run_node *n)
 	int k;
 
 	cmd.argv = (const char *const *)n->init_argv;
-	cmd.user = r->d->target->user;
+	cmd.user = run_node_target(n)->user;
 	cmd.envp = run_node_envp(n);
 	if ((k = lab_run(r->lab, n->ln, &cmd, INIT_TIMEOUT_NS, &res)) < 0)
 		return run_env_error(r, "node %s: init %s could not run: %s%s%s%s", n->sn->name,
@@ -389,11 +403,10 @@ static int init_node(struct drill_run *r, struct run_node *n)
 		     res.timed_out ? "timed out" :
 		     k		   ? "failed" :
 				     "ok",
-		     r->d->target->user ? " as user " : "",
-		     r->d->target->user ? r->d->target->user : "",
+		     cmd.user ? " as user " : "", cmd.user ? cmd.user : "",
 		     (long long)((run_now(r) - t) / NSEC_PER_MSEC));
 	if (k)
-		run_env_error(r, "target %s: init %s on node %s %s: %s", r->d->target->name,
+		run_env_error(r, "target %s: init %s on node %s %s: %s", run_node_target(n)->name,
 			      n->init_argv[0], n->sn->name, res.timed_out ? "timed out" : "failed",
 			      res.output && *res.output ? res.output : "no output");
 	else
@@ -404,14 +417,17 @@ static int init_node(struct drill_run *r, struct run_node *n)
 
 int run_nodes_own(struct drill_run *r)
 {
-	const char *user = r->d->target->user;
 	char ids[64];
 	int k;
 
-	if (user && (k = user_ids(user, ids, sizeof(ids))) < 0)
-		return run_env_error(r, "target %s: user '%s' %s", r->d->target->name, user,
-				     k == -ESRCH ? "does not exist on this machine" : strerror(-k));
 	for (size_t i = 0; i < r->n_nodes; i++) {
+		const char *user = run_node_target(&r->nodes[i])->user;
+
+		if (user && (k = user_ids(user, ids, sizeof(ids))) < 0)
+			return run_env_error(r, "target %s: user '%s' %s",
+					     run_node_target(&r->nodes[i])->name, user,
+					     k == -ESRCH ? "does not exist on this machine" :
+							   strerror(-k));
 		if (user && (k = own_data_dir(r, &r->nodes[i], ids)) < 0)
 			return k;
 		if (r->nodes[i].init_argv && (k = init_node(r, &r->nodes[i])) < 0)
@@ -458,7 +474,7 @@ int run_node_start(struct run_node *n)
 	cmd.envp = run_node_envp(n);
 	cmd.stdout_fd = n->out_fd;
 	cmd.stderr_fd = n->err_fd;
-	cmd.user = r->d->target->user;
+	cmd.user = run_node_target(n)->user;
 	if ((k = run_attach_before_start(r, n, &cmd, &st)) < 0)
 		return k;
 	k = failpoint("node.spawn", -ENOEXEC);
@@ -484,7 +500,7 @@ int run_node_start(struct run_node *n)
 
 int run_node_start_with(struct run_node *n, const struct cfg_node *params)
 {
-	const struct target_def *t = n->run->d->target;
+	const struct target_def *t = run_node_target(n);
 	struct template_vars v = { 0 };
 	char **argv = NULL, **saved = n->start_argv;
 	const char *bad = NULL;
@@ -591,7 +607,7 @@ int run_nodes_wait_ready(struct drill_run *r, int64_t timeout_ns)
 		char *tail = log_tail(w.bad);
 
 		run_env_error(r, "target %s: node %s never became ready (probe: %s)%s%s",
-			      r->d->target->name, w.bad->sn->name,
+			      run_node_target(w.bad)->name, w.bad->sn->name,
 			      w.bad_output && *w.bad_output ? w.bad_output : "no output",
 			      tail ? "; its stderr ends: " : "", tail ? tail : "");
 		free(tail);
@@ -819,7 +835,7 @@ static int env_select(void *h, const char *role, const char **node)
 		if (n->pidfd < 0)
 			continue;
 		cmd.argv = (const char *const *)n->leader_argv;
-		cmd.user = r->d->target->user;
+		cmd.user = run_node_target(n)->user;
 		cmd.envp = run_node_envp(n);
 		k = lab_run(r->lab, n->ln, &cmd, LEADER_PROBE_NS, &res);
 		if (k < 0) /* the probe could not run: that is not an answer */

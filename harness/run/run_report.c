@@ -95,6 +95,19 @@ static struct case_builder new_case(struct run_result *res, enum report_case_kin
 	return b;
 }
 
+/* A verdict's name: "rto", or in a drill of several targets "rto [kvlog]" (the current
+ * target's); its id: "expect.rto", or "kvlog.expect.rto" (JUnit prefixes its properties
+ * with it). */
+static const char *tlabel(struct drill_run *r, const char *word)
+{
+	return run_multi(r) ? rstr(r->res, "%s [%s]", word, r->d->target->name) : word;
+}
+
+static const char *tid(struct drill_run *r, const char *id)
+{
+	return run_multi(r) ? rstr(r->res, "%s.%s", r->d->target->name, id) : id;
+}
+
 static void prop(struct case_builder *b, const char *name, const char *value)
 {
 	if (b->props && b->c->n_props < MAX_PROPS && value)
@@ -211,9 +224,10 @@ void run_final_read(struct drill_run *r)
 	snprintf(v->final_read_why, sizeof(v->final_read_why), "%s%s", why[0] ? ": " : "", why);
 	v->final_keys = v->fr.keys;
 	timeline_add(r->tl, run_now(r), TL_FINAL_READ, -1, run_node_name(r->wl_node), k < 0 ? k : 0,
-		     "%llu keys in %lld ms%s%s%s%s", (unsigned long long)v->fr.keys,
-		     (long long)((run_now(r) - t) / NSEC_PER_MSEC), k < 0 ? ": " : "",
-		     k < 0 ? strerror(-k) : "", why[0] ? ": " : "", why);
+		     "%s%s%s%llu keys in %lld ms%s%s%s%s", run_multi(r) ? "[" : "",
+		     run_multi(r) ? r->d->target->name : "", run_multi(r) ? "] " : "",
+		     (unsigned long long)v->fr.keys, (long long)((run_now(r) - t) / NSEC_PER_MSEC),
+		     k < 0 ? ": " : "", k < 0 ? strerror(-k) : "", why[0] ? ": " : "", why);
 }
 
 static int run_verify(struct drill_run *r)
@@ -519,8 +533,9 @@ static void rto_ready_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
-					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+	struct case_builder b =
+		new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
+			 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
 	int64_t f0 = -1, ready = -1, rto;
 	size_t n = 0;
 	const int64_t *passes = run_probe_passes(r, &n);
@@ -570,8 +585,9 @@ static void rto_case(struct drill_run *r, bool *bad)
 	struct run_result *res = r->res;
 	const struct scenario_expect *e = &r->sc->expect;
 	const struct verify_result *v = &r->verdict->vres;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.rto",
-					 rstr(res, "rto <= %s", dur(res, e->rto_ns)));
+	struct case_builder b =
+		new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rto"),
+			 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
 	uint64_t late = 0;
 
 	prop(&b, "target_ms", ms(res, e->rto_ns));
@@ -633,10 +649,11 @@ static void rpo_case(struct drill_run *r, bool *bad)
 	const struct scenario_expect *e = &r->sc->expect;
 	const struct verify_result *v = &r->verdict->vres;
 	bool window = e->rpo_kind == SCENARIO_RPO_WINDOW;
-	struct case_builder b =
-		new_case(res, REPORT_CASE_EXPECT, "expect.rpo",
-			 window ? rstr(res, "rpo <= %s", dur(res, e->rpo_window_ns)) :
-				  rstr(res, "rpo <= %llu", (unsigned long long)e->rpo_count));
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.rpo"),
+					 window ? rstr(res, "%s <= %s", tlabel(r, "rpo"),
+						       dur(res, e->rpo_window_ns)) :
+						  rstr(res, "%s <= %llu", tlabel(r, "rpo"),
+						       (unsigned long long)e->rpo_count));
 
 	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
@@ -677,7 +694,8 @@ static void integrity_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
 	const struct verify_result *v = &r->verdict->vres;
-	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, "expect.integrity", "integrity");
+	struct case_builder b = new_case(res, REPORT_CASE_EXPECT, tid(r, "expect.integrity"),
+					 tlabel(r, "integrity"));
 	struct strbuf sb = STRBUF_INIT, msg = STRBUF_INIT;
 	bool before_checkers;
 
@@ -707,6 +725,8 @@ static void integrity_case(struct drill_run *r, bool *bad)
 		const char *output, *checker;
 		int status;
 
+		if (run_node_view(n) != r->d) /* another target's node */
+			continue;
 		if (!(checker = run_node_checker(n, &status, &output)) || status == 0)
 			continue;
 		if (!output)
@@ -834,22 +854,23 @@ static void phases(struct drill_run *r, int64_t *f0, int64_t *f1)
 		*f1 = run_recovered_ns(r);
 }
 
-static void suite_props(struct drill_run *r)
+/* The current target's figures into p[*n..max). */
+static void target_props(struct drill_run *r, struct report_property *p, size_t *np, size_t max)
 {
 	struct run_result *res = r->res;
 	const struct verify_result *v = &r->verdict->vres;
-	struct report_property *p = calloc(MAX_PROPS, sizeof(*p));
-	size_t n = 0;
+	size_t n = *np;
 
-	res->props = p;
-	if (!p)
-		return;
-#define P(name, value)                                                 \
-	do {                                                           \
-		const char *_v = (value);                              \
-		if (_v && n < MAX_PROPS)                               \
-			p[n++] = (struct report_property){ name, _v }; \
+#define P(nm, value)                                                                               \
+	do {                                                                                       \
+		const char *_v = (value);                                                          \
+		if (_v && n < max)                                                                 \
+			p[n++] = (struct report_property){                                         \
+				run_multi(r) ? rstr(res, "%s.%s", r->d->target->name, nm) : nm, _v \
+			};                                                                         \
 	} while (0)
+	if (!r->verdict)
+		return;
 	if (r->verdict->verified) {
 		P("rto_ms", ms(res, v->rto_ns));
 		P("rto_us", rstr(res, "%lld", (long long)(v->rto_ns / 1000)));
@@ -880,6 +901,24 @@ static void suite_props(struct drill_run *r)
 	P("workload_rate", rstr(res, "%.0f/s", r->sc->workload.rate));
 	P("workload_clients", rstr(res, "%u", r->sc->workload.clients));
 #undef P
+	*np = n;
+}
+
+/* The drill's figures (with several targets, each target's, named "kvlog.rto_ms"). */
+static void suite_props(struct drill_run *r)
+{
+	struct run_result *res = r->res;
+	struct report_property *p = calloc(MAX_PROPS * r->n_wls, sizeof(*p));
+	size_t n = 0;
+
+	res->props = p;
+	if (!p)
+		return;
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		target_props(r, p, &n, MAX_PROPS * r->n_wls);
+	}
+	run_select(r, 0);
 	res->suite.props = p;
 	res->suite.n_props = n;
 }
@@ -887,7 +926,7 @@ static void suite_props(struct drill_run *r)
 static int build_suite(struct drill_run *r)
 {
 	struct run_result *res = r->res;
-	size_t max = r->d->n_faults + r->d->n_steps + 3 + 2 * run_node_count(r);
+	size_t max = r->d->n_faults + r->d->n_steps + 3 * r->n_wls + 2 * run_node_count(r);
 	bool bad = false;
 
 	res->cases = calloc(max, sizeof(*res->cases));
@@ -897,7 +936,7 @@ static int build_suite(struct drill_run *r)
 	gethostname(res->hostname, sizeof(res->hostname) - 1);
 	res->suite.name = r->sc->drill;
 	res->suite.description = r->sc->description;
-	res->suite.target = r->sc->target;
+	res->suite.target = r->base->sc->target;
 	res->suite.runbook = r->sc->runbook;
 	res->suite.seed = r->d->seed;
 	res->suite.hostname = res->hostname;
@@ -907,17 +946,21 @@ static int build_suite(struct drill_run *r)
 		fault_cases(r, &bad);
 		step_cases(r, &bad);
 	}
-	if (r->sc->expect.has_rto && r->d->no_workload)
-		rto_ready_case(r, &bad);
-	else if (r->sc->expect.has_rto)
-		rto_case(r, &bad);
-	if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
-		rpo_case(r, &bad);
-	if (r->sc->expect.has_integrity && r->sc->expect.integrity)
-		integrity_case(r, &bad);
+	for (size_t i = 0; i < r->n_wls; i++) { /* each target's verdicts */
+		run_select(r, i);
+		if (r->sc->expect.has_rto && r->d->no_workload)
+			rto_ready_case(r, &bad);
+		else if (r->sc->expect.has_rto)
+			rto_case(r, &bad);
+		if (r->sc->expect.rpo_kind != SCENARIO_RPO_UNSET)
+			rpo_case(r, &bad);
+		if (r->sc->expect.has_integrity && r->sc->expect.integrity)
+			integrity_case(r, &bad);
+	}
+	run_select(r, 0);
 	for (size_t i = 0; i < run_node_count(r); i++) {
 		checker_case(r, run_node_at(r, i), true, &bad);
-		if (r->d->no_workload) /* no integrity case holds it */
+		if (run_node_view(run_node_at(r, i))->no_workload) /* no integrity case holds it */
 			checker_case(r, run_node_at(r, i), false, &bad);
 	}
 	suite_props(r);
@@ -940,13 +983,27 @@ static int write_outputs(struct drill_run *r)
 	char path[4200];
 	int k;
 
-	if (!r->tl || !r->ledger)
+	if (!r->tl)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/timeline.jsonl", r->run_dir);
 	if ((k = timeline_write_jsonl(r->tl, path)) < 0)
 		return k;
-	snprintf(path, sizeof(path), "%s/ledger", r->run_dir);
-	if ((k = ledger_write(r->ledger, path)) < 0)
+	/* one ledger per target: "ledger", or with several targets "ledger.TARGET" */
+	for (size_t i = 0; i < r->n_wls && k >= 0; i++) {
+		run_select(r, i);
+		if (!r->ledger) {
+			k = -ENOMEM;
+			break;
+		}
+		if (run_multi(r))
+			snprintf(path, sizeof(path), "%s/ledger.%s", r->run_dir,
+				 r->d->target->name);
+		else
+			snprintf(path, sizeof(path), "%s/ledger", r->run_dir);
+		k = ledger_write(r->ledger, path);
+	}
+	run_select(r, 0);
+	if (k < 0)
 		return k;
 	if ((k = result_json_write(&r->res->suite, &sb)) >= 0) {
 		snprintf(path, sizeof(path), "%s/result.json", r->run_dir);
@@ -973,15 +1030,24 @@ static const char *find_prop(const struct report_suite *s, const char *name)
 	return "-";
 }
 
-static void print_latency(const struct report_suite *s)
+/* t: the target whose figures these are (its props are "t.NAME"), or NULL with one. */
+static void print_latency(const struct report_suite *s, const char *t)
 {
-	if (!strcmp(find_prop(s, "latency_p50_ms_during"), "-") &&
-	    !strcmp(find_prop(s, "latency_p50_ms_before"), "-"))
+	static const char *const names[] = { "latency_p50_ms_before", "latency_p99_ms_before",
+					     "latency_p50_ms_during", "latency_p99_ms_during",
+					     "latency_p50_ms_after",  "latency_p99_ms_after" };
+	const char *v[ARRAY_SIZE(names)];
+	char name[200], label[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(name, sizeof(name), "%s%s%s", t ? t : "", t ? "." : "", names[i]);
+		v[i] = find_prop(s, name);
+	}
+	if (!strcmp(v[2], "-") && !strcmp(v[0], "-"))
 		return;
-	printf("  %-22s      p50/p99 ms: before %s/%s, during %s/%s, after %s/%s\n", "latency",
-	       find_prop(s, "latency_p50_ms_before"), find_prop(s, "latency_p99_ms_before"),
-	       find_prop(s, "latency_p50_ms_during"), find_prop(s, "latency_p99_ms_during"),
-	       find_prop(s, "latency_p50_ms_after"), find_prop(s, "latency_p99_ms_after"));
+	snprintf(label, sizeof(label), "latency%s%s%s", t ? " [" : "", t ? t : "", t ? "]" : "");
+	printf("  %-22s      p50/p99 ms: before %s/%s, during %s/%s, after %s/%s\n", label, v[0],
+	       v[1], v[2], v[3], v[4], v[5]);
 }
 
 static void print_summary(struct drill_run *r, int code)
@@ -1002,7 +1068,8 @@ static void print_summary(struct drill_run *r, int code)
 						  "FAIL",
 		       c->message ? c->message : "");
 	}
-	print_latency(s);
+	for (size_t i = 0; i < r->n_wls; i++)
+		print_latency(s, run_multi(r) ? r->wls[i].d->target->name : NULL);
 	if (r->env_error)
 		printf("  error: %s%s\n", r->interrupted ? "interrupted by " : "", r->env_error);
 	if (r->run_dir[0])
@@ -1015,9 +1082,13 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
-	if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&
-	    run_verify(r) < 0)
-		run_env_error(r, "out of memory while verifying");
+	for (size_t i = 0; i < r->n_wls; i++) {
+		run_select(r, i);
+		if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&
+		    run_verify(r) < 0)
+			run_env_error(r, "out of memory while verifying");
+	}
+	run_select(r, 0);
 	code = build_suite(r);
 	r->res->suite.exit_code = code;
 	r->res->suite.duration_ns = r->t0 ? time_mono_ns() - r->t0 : 0;

@@ -112,7 +112,8 @@ static int own(struct run_sched *s, char *str)
 }
 
 /* Variables of recovery steps' argv: {bin}, {run}, {nodes}, {timeout_ms}, {NODE.addr},
- * {NODE.port}, {NODE.hostport}. */
+ * {NODE.port}, {NODE.hostport} (with several targets, {bin}, {nodes} and {timeout_ms}
+ * are the first target's unless the step names a node: step_vars). */
 int run_sched_vars(struct drill_run *r)
 {
 	struct run_sched *s = r->sched;
@@ -437,18 +438,19 @@ static int start_tcp_wait(struct drill_run *r, size_t i, struct run_node *n)
 }
 
 /* {NODE.addr}, {NODE.port}, {NODE.hostport} for every node, {bin} and {run}, plus the
- * step's own node's variables when it names one. */
+ * step's own node's variables when it names one: its {bin}, {nodes} and {timeout_ms} are
+ * its target's (the same as the drill's, but in a drill of several targets). */
 static int step_vars(struct drill_run *r, struct run_node *n, struct template_vars *v)
 {
 	int k = 0;
 
 	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < r->sched->vars.n; i++)
+		k |= template_set(v, r->sched->vars.names[i], r->sched->vars.values[i]);
 	if (n)
 		for (size_t i = 0; i < run_node_vars(n)->n; i++)
 			k |= template_set(v, run_node_vars(n)->names[i],
 					  run_node_vars(n)->values[i]);
-	for (size_t i = 0; i < r->sched->vars.n; i++)
-		k |= template_set(v, r->sched->vars.names[i], r->sched->vars.values[i]);
 	return k ? -ENOMEM : 0;
 }
 

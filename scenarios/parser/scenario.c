@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/strbuf.h"
 #include "common/units.h"
 #include "scenarios/parser/scenario.h"
 #include "scenarios/parser/yaml_load.h"
 
-static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",   "target",
-					"nodes",  "params",	 "workload", "faults", "recovery",
-					"expect", "disk",	 "actions",  NULL };
+static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",	"target",
+					"nodes",  "params",	 "workload", "faults",	"recovery",
+					"expect", "disk",	 "actions",  "targets", NULL };
 static const char *const workload_keys[] = { "kind",   "rate",	     "clients", "timeout", "tail",
 					     "warmup", "value-size", "node",	NULL };
 static const char *const workload_kinds[] = { "set", NULL };
@@ -23,6 +24,10 @@ static const char *const node_keys[] = { "name", "params", "disk", NULL };
 static const char *const disk_keys[] = { "size", "fs", NULL };
 static const char *const disk_fs[] = { "tmpfs", "ext4", NULL };
 static const char *const recovery_keys[] = { "at", "steps", NULL };
+static const char *const target_item_keys[] = { "target",   "nodes",  "params", "disk",
+						"workload", "expect", NULL };
+/* what a `targets:` list holds per target instead of at the top */
+static const char *const single_only_keys[] = { "target", "nodes", "params", "workload", NULL };
 
 static struct scenario_pos pos_of(const struct cfg_node *n)
 {
@@ -115,6 +120,8 @@ static int add_node(struct scenario *sc, const char *name, const struct cfg_node
 			name, SCENARIO_NODE_NAME_MAX - 1);
 	if (scenario_node(sc, name))
 		return cfg_error(at, err, "duplicate node name '%s'", name);
+	if (sc->n_nodes >= SCENARIO_MAX_NODES)
+		return cfg_error(at, err, "a drill holds at most %d nodes", SCENARIO_MAX_NODES);
 	nd = &sc->nodes[sc->n_nodes++];
 	snprintf(nd->name, sizeof(nd->name), "%s", name);
 	nd->pos = pos_of(at);
@@ -173,20 +180,41 @@ static int parse_node_item(struct scenario *sc, const struct cfg_node *it, struc
 			    &sc->nodes[sc->n_nodes - 1].n_params, err);
 }
 
-/* nodes: a count (n1..nN), or a list of names / {name, params} mappings. */
-static int parse_nodes(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+/* Room for n more nodes in sc->nodes (targets: append theirs one after the other). */
+static int grow_nodes(struct scenario *sc, size_t n)
+{
+	struct scenario_node *nodes = realloc(sc->nodes, (sc->n_nodes + n) * sizeof(*nodes));
+
+	if (!nodes)
+		return -ENOMEM;
+	memset(nodes + sc->n_nodes, 0, n * sizeof(*nodes));
+	sc->nodes = nodes;
+	return 0;
+}
+
+/* nodes: a count (n1..nN), or a list of names / {name, params} mappings; appended to
+ * sc->nodes. A count only when the drill has one target (names are unique across the
+ * drill). */
+static int parse_nodes(struct scenario *sc, const struct cfg_node *v, bool count_ok,
+		       struct cd_error *err)
 {
 	uint64_t count;
 	int r;
 
 	sc->nodes_pos = pos_of(v);
+	if (v->type == CFG_SCALAR && !count_ok)
+		return cfg_error(v, err,
+				 "nodes: a drill of several targets names its nodes "
+				 "(nodes: [db1, db2]): names are unique across the drill");
 	if (v->type == CFG_SCALAR) {
 		r = cfg_uint(v, 1, SCENARIO_MAX_NODES, &count, err);
 		if (r < 0)
 			return r;
-		sc->nodes = calloc(count, sizeof(*sc->nodes));
-		if (!sc->nodes)
-			return -ENOMEM;
+		if (sc->n_nodes + count > SCENARIO_MAX_NODES)
+			return cfg_error(v, err, "a drill holds at most %d nodes",
+					 SCENARIO_MAX_NODES);
+		if ((r = grow_nodes(sc, count)) < 0)
+			return r;
 		for (uint64_t i = 0; i < count; i++) {
 			struct scenario_node *nd = &sc->nodes[sc->n_nodes++];
 
@@ -201,9 +229,8 @@ static int parse_nodes(struct scenario *sc, const struct cfg_node *v, struct cd_
 	if (v->n == 0 || v->n > SCENARIO_MAX_NODES)
 		return cfg_error(v, err, "nodes: expected 1 to %d nodes, found %zu",
 				 SCENARIO_MAX_NODES, v->n);
-	sc->nodes = calloc(v->n, sizeof(*sc->nodes));
-	if (!sc->nodes)
-		return -ENOMEM;
+	if ((r = grow_nodes(sc, v->n)) < 0)
+		return r;
 	for (size_t i = 0; i < v->n; i++) {
 		r = parse_node_item(sc, v->items[i], err);
 		if (r < 0)
@@ -237,9 +264,9 @@ static int parse_workload_nodes(struct scenario_workload *w, const struct cfg_no
 	return 0;
 }
 
-static int parse_workload(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+static int parse_workload(struct scenario_workload *w, const struct cfg_node *v,
+			  struct cd_error *err)
 {
-	struct scenario_workload *w = &sc->workload;
 	const struct cfg_node *x;
 	uint64_t u;
 	size_t idx;
@@ -445,9 +472,9 @@ static int parse_recovery(struct scenario *sc, const struct cfg_node *v,
 	return parse_steps(sc, cfg_get(v, "steps"), -1, kinds, err);
 }
 
-static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd_error *err)
+/* Sets the keys v has (a target's expect: overrides the drill's, key by key). */
+static int parse_expect(struct scenario_expect *e, const struct cfg_node *v, struct cd_error *err)
 {
-	struct scenario_expect *e = &sc->expect;
 	const struct cfg_node *rpo;
 	uint64_t u;
 	int r;
@@ -457,10 +484,10 @@ static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd
 		return r;
 	if ((r = cfg_get_duration(v, "rto", false, &e->rto_ns, err)) < 0)
 		return r;
-	e->has_rto = r > 0;
+	e->has_rto |= r > 0;
 	if ((r = cfg_get_bool(v, "integrity", false, &e->integrity, err)) < 0)
 		return r;
-	e->has_integrity = r > 0;
+	e->has_integrity |= r > 0;
 	if ((r = cfg_get_uint(v, "rto-ops", false, 1, 1000000, &u, err)) < 0)
 		return r;
 	if (r > 0)
@@ -487,17 +514,151 @@ static int parse_expect(struct scenario *sc, const struct cfg_node *v, struct cd
 		"rpo must be a count of lost acknowledged writes (like 0) or a time window (like 5s)");
 }
 
+static void workload_defaults(struct scenario_workload *w)
+{
+	*w = (struct scenario_workload){ .kind = SCENARIO_WORKLOAD_SET,
+					 .rate = 1000,
+					 .clients = 4,
+					 .timeout_ns = 500 * NSEC_PER_MSEC,
+					 .tail_ns = 2 * NSEC_PER_SEC,
+					 .warmup_ns = 1 * NSEC_PER_SEC,
+					 .value_size = 64 };
+}
+
 static void set_defaults(struct scenario *sc)
 {
 	sc->target = "kvlog";
-	sc->workload.kind = SCENARIO_WORKLOAD_SET;
-	sc->workload.rate = 1000;
-	sc->workload.clients = 4;
-	sc->workload.timeout_ns = 500 * NSEC_PER_MSEC;
-	sc->workload.tail_ns = 2 * NSEC_PER_SEC;
-	sc->workload.warmup_ns = 1 * NSEC_PER_SEC;
-	sc->workload.value_size = 64;
+	workload_defaults(&sc->workload);
 	sc->expect.rto_ops = 3;
+}
+
+/* Every node the workload w writes to is one of target t's (default: its first). */
+static int check_workload_nodes(struct scenario *sc, struct scenario_workload *w,
+				const struct scenario_target *t, const struct cfg_node *wv,
+				struct cd_error *err)
+{
+	const struct cfg_node *v = cfg_get(wv, "node");
+
+	if (!w->node) {
+		w->nodes = calloc(1, sizeof(*w->nodes));
+		if (!w->nodes)
+			return -ENOMEM;
+		w->node = w->nodes[0] = sc->nodes[t->first_node].name;
+		w->n_nodes = 1;
+	}
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		const struct scenario_node *n = scenario_node(sc, w->nodes[i]);
+
+		if (!n)
+			return cfg_error(v && v->type == CFG_SEQ ? v->items[i] : v, err,
+					 "workload node '%s' is not one of the drill's nodes",
+					 w->nodes[i]);
+		if (sc->multi && n->target != (size_t)(t - sc->targets))
+			return cfg_error(v && v->type == CFG_SEQ ? v->items[i] : v, err,
+					 "workload node '%s' is a node of target %s, not of %s",
+					 w->nodes[i], sc->targets[n->target].name, t->name);
+	}
+	return 0;
+}
+
+static int parse_target_item(struct scenario *sc, struct scenario_target *t,
+			     const struct cfg_node *it, bool single, struct cd_error *err)
+{
+	const struct cfg_node *v;
+	int r;
+
+	if ((r = cfg_expect(it, CFG_MAP, "a target ({target: NAME, nodes: [...], ...})", err)) <
+		    0 ||
+	    (r = cfg_check_keys(it, target_item_keys, "a target", err)) < 0)
+		return r;
+	if (!(v = cfg_get(it, "target")))
+		return cfg_error(it, err,
+				 "missing required key 'target' (targets/NAME/target.yaml)");
+	if ((r = cfg_string(v, &t->name, err)) < 0)
+		return r;
+	t->pos = pos_of(v);
+	for (size_t i = 0; i < (size_t)(t - sc->targets); i++)
+		if (strcmp(sc->targets[i].name, t->name) == 0)
+			return cfg_error(v, err,
+					 "target %s is in the list twice: give it all its nodes "
+					 "in one entry",
+					 t->name);
+	t->first_node = sc->n_nodes;
+	v = cfg_get(it, "nodes");
+	if (!v && !single)
+		return cfg_error(it, err,
+				 "missing required key 'nodes' (with several targets, each names "
+				 "its nodes: nodes: [db1])");
+	if (v && (r = parse_nodes(sc, v, single, err)) < 0)
+		return r;
+	if (!v) { /* one target without nodes: n1, as the single form */
+		if ((r = grow_nodes(sc, 1)) < 0 || (r = add_node(sc, "n1", it, err)) < 0)
+			return r;
+	}
+	t->n_nodes = sc->n_nodes - t->first_node;
+	for (size_t i = t->first_node; i < sc->n_nodes; i++)
+		sc->nodes[i].target = (size_t)(t - sc->targets);
+	if ((v = cfg_get(it, "params")) && (r = parse_params(v, &t->params, &t->n_params, err)) < 0)
+		return r;
+	if ((v = cfg_get(it, "disk")) && (r = parse_disk(v, &t->disk, err)) < 0)
+		return r;
+	workload_defaults(&t->workload);
+	t->workload.pos = pos_of(it);
+	if ((v = cfg_get(it, "workload")) && (r = parse_workload(&t->workload, v, err)) < 0)
+		return r;
+	t->expect = sc->expect;
+	if ((v = cfg_get(it, "expect")) && (r = parse_expect(&t->expect, v, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* targets: [{target: kvlog, nodes: [db1], params:, disk:, workload:, expect:}, ...]. */
+static int parse_targets(struct scenario *sc, const struct cfg_node *root, const struct cfg_node *v,
+			 struct cd_error *err)
+{
+	struct strbuf names = STRBUF_INIT;
+	int r;
+
+	for (size_t i = 0; single_only_keys[i]; i++)
+		for (size_t k = 0; k < root->n; k++)
+			if (strcmp(root->keys[k]->scalar, single_only_keys[i]) == 0)
+				return cfg_error(root->keys[k], err,
+						 "'%s' and 'targets' do not go together: each "
+						 "target of the list has its own %s",
+						 single_only_keys[i], single_only_keys[i]);
+	if ((r = cfg_expect(v, CFG_SEQ, "targets (a list of {target: NAME, nodes: [...]})", err)) <
+	    0)
+		return r;
+	if (v->n == 0 || v->n > SCENARIO_MAX_TARGETS)
+		return cfg_error(v, err, "targets: expected 1 to %d targets, found %zu",
+				 SCENARIO_MAX_TARGETS, v->n);
+	sc->multi = true;
+	sc->targets = calloc(v->n, sizeof(*sc->targets));
+	if (!sc->targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n; i++) {
+		sc->n_targets = i + 1;
+		r = parse_target_item(sc, &sc->targets[i], v->items[i], v->n == 1, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sc->n_targets; i++) {
+		const struct cfg_node *wv = cfg_get(v->items[i], "workload");
+
+		r = check_workload_nodes(sc, &sc->targets[i].workload, &sc->targets[i], wv, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sc->n_targets; i++)
+		strbuf_appendf(&names, "%s%s", i ? ", " : "", sc->targets[i].name);
+	if (strbuf_failed(&names)) {
+		strbuf_release(&names);
+		return -ENOMEM;
+	}
+	sc->target_names = strbuf_detach(&names);
+	sc->target = sc->target_names;
+	sc->target_pos = sc->targets[0].pos;
+	return 0;
 }
 
 static int parse_top(struct scenario *sc, const struct cfg_node *root,
@@ -521,7 +682,7 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 			return r;
 		sc->target_pos = pos_of(v);
 	}
-	if ((v = cfg_get(root, "nodes")) && (r = parse_nodes(sc, v, err)) < 0)
+	if ((v = cfg_get(root, "nodes")) && (r = parse_nodes(sc, v, true, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "params"))) {
 		sc->params_pos = pos_of(v);
@@ -530,45 +691,32 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 	}
 	if ((v = cfg_get(root, "disk")) && (r = parse_disk(v, &sc->disk, err)) < 0)
 		return r;
-	if ((v = cfg_get(root, "workload")) && (r = parse_workload(sc, v, err)) < 0)
+	if ((v = cfg_get(root, "workload")) && (r = parse_workload(&sc->workload, v, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "faults")) && (r = parse_faults(sc, v, kinds, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "recovery")) && (r = parse_recovery(sc, v, kinds, err)) < 0)
 		return r;
-	if ((v = cfg_get(root, "expect")) && (r = parse_expect(sc, v, err)) < 0)
+	if ((v = cfg_get(root, "expect")) && (r = parse_expect(&sc->expect, v, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "actions")) &&
 	    (r = parse_steps(sc, v, SCENARIO_ACTION, kinds, err)) < 0)
 		return r;
+	/* last: a target's expect: starts from the drill's */
+	if ((v = cfg_get(root, "targets")) && (r = parse_targets(sc, root, v, err)) < 0)
+		return r;
 	return 0;
 }
 
-/* Defaults that depend on other keys, and cross-key checks. */
-/* Every node the workload writes to is one of the drill's (default: the first). */
-static int check_workload_nodes(struct scenario *sc, const struct cfg_node *root,
-				struct cd_error *err)
-{
-	struct scenario_workload *w = &sc->workload;
-	const struct cfg_node *v = cfg_get(cfg_get(root, "workload"), "node");
-
-	if (!w->node) {
-		w->nodes = calloc(1, sizeof(*w->nodes));
-		if (!w->nodes)
-			return -ENOMEM;
-		w->node = w->nodes[0] = sc->nodes[0].name;
-		w->n_nodes = 1;
-	}
-	for (size_t i = 0; i < w->n_nodes; i++)
-		if (!scenario_node(sc, w->nodes[i]))
-			return cfg_error(v && v->type == CFG_SEQ ? v->items[i] : v, err,
-					 "workload node '%s' is not one of the drill's nodes",
-					 w->nodes[i]);
-	return 0;
-}
-
+/* Defaults that depend on other keys, and cross-key checks. The single form: one target,
+ * whose fields are the top-level ones (borrowed: freed as the scenario's). */
 static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_error *err)
 {
+	struct scenario_target *t;
+	int r;
+
+	if (sc->multi)
+		return 0;
 	if (sc->n_nodes == 0) {
 		sc->nodes = calloc(1, sizeof(*sc->nodes));
 		if (!sc->nodes)
@@ -577,7 +725,20 @@ static int finish(struct scenario *sc, const struct cfg_node *root, struct cd_er
 		sc->nodes[0].pos = pos_of(root);
 		sc->n_nodes = 1;
 	}
-	return check_workload_nodes(sc, root, err);
+	t = sc->targets = calloc(1, sizeof(*sc->targets));
+	if (!t)
+		return -ENOMEM;
+	sc->n_targets = 1;
+	*t = (struct scenario_target){ .name = sc->target,
+				       .pos = sc->target_pos,
+				       .n_nodes = sc->n_nodes,
+				       .params = sc->params,
+				       .n_params = sc->n_params,
+				       .disk = sc->disk };
+	r = check_workload_nodes(sc, &sc->workload, t, cfg_get(root, "workload"), err);
+	t->workload = sc->workload;
+	t->expect = sc->expect;
+	return r;
 }
 
 int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds,
@@ -632,7 +793,14 @@ void scenario_free(struct scenario *sc)
 	for (size_t i = 0; i < sc->n_overrides; i++) {
 		free((char *)sc->overrides[i].key);
 		free((char *)sc->overrides[i].value);
+		free((char *)sc->overrides[i].target);
 	}
+	for (size_t i = 0; sc->multi && i < sc->n_targets; i++) { /* else sc's own */
+		free(sc->targets[i].params);
+		free(sc->targets[i].workload.nodes);
+	}
+	free(sc->targets);
+	free(sc->target_names);
 	free(sc->overrides);
 	free(sc->workload.nodes);
 	free(sc->nodes);
@@ -651,31 +819,68 @@ const struct scenario_node *scenario_node(const struct scenario *sc, const char 
 	return NULL;
 }
 
+const struct scenario_target *scenario_node_target(const struct scenario *sc,
+						   const struct scenario_node *node)
+{
+	return node && node->target < sc->n_targets ? &sc->targets[node->target] : NULL;
+}
+
+const struct scenario_target *scenario_target(const struct scenario *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->n_targets; i++)
+		if (strcmp(sc->targets[i].name, name) == 0)
+			return &sc->targets[i];
+	return NULL;
+}
+
 const struct scenario_disk *scenario_node_disk(const struct scenario *sc,
 					       const struct scenario_node *node)
 {
-	return node && node->disk.fs != SCENARIO_DISK_NONE ? &node->disk : &sc->disk;
+	const struct scenario_target *t = sc->multi ? scenario_node_target(sc, node) : NULL;
+
+	if (node && node->disk.fs != SCENARIO_DISK_NONE)
+		return &node->disk;
+	return t && t->disk.fs != SCENARIO_DISK_NONE ? &t->disk : &sc->disk;
+}
+
+/* The last of p[] for key, among those for every target or for target (NULL: none). */
+static const char *lookup_for(const struct scenario_param *p, size_t n, const char *key,
+			      const char *target)
+{
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(p[i].key, key) == 0 &&
+		    (!p[i].target || (target && strcmp(p[i].target, target) == 0)))
+			return p[i].value;
+	return NULL;
 }
 
 static const char *lookup(const struct scenario_param *p, size_t n, const char *key)
 {
-	for (size_t i = n; i-- > 0;)
-		if (strcmp(p[i].key, key) == 0)
-			return p[i].value;
-	return NULL;
+	return lookup_for(p, n, key, NULL);
 }
 
 int scenario_override_param(struct scenario *sc, const char *key, const char *value)
 {
 	struct scenario_param *p = realloc(sc->overrides, (sc->n_overrides + 1) * sizeof(*p));
-	_cleanup_free_ char *k = strdup(key), *v = strdup(value);
+	const char *dot = strchr(key, '.');
+	_cleanup_free_ char *k = NULL, *v = strdup(value), *t = NULL;
 
 	if (p)
 		sc->overrides = p;
-	if (!p || !k || !v)
+	if (!p || !v)
 		return -ENOMEM;
+	for (size_t i = 0; dot && i < sc->n_targets; i++) /* TARGET.KEY */
+		if (strlen(sc->targets[i].name) == (size_t)(dot - key) &&
+		    strncmp(sc->targets[i].name, key, (size_t)(dot - key)) == 0 &&
+		    !(t = strdup(sc->targets[i].name)))
+			return -ENOMEM;
+	k = strdup(t ? dot + 1 : key);
+	if (!k)
+		return -ENOMEM;
+	p[sc->n_overrides] = (struct scenario_param){ 0 };
 	p[sc->n_overrides].key = TAKE_PTR(k);
 	p[sc->n_overrides].value = TAKE_PTR(v);
+	p[sc->n_overrides].target = TAKE_PTR(t);
 	p[sc->n_overrides].pos = (struct scenario_pos){ 0, 0 };
 	sc->n_overrides++;
 	return 0;
@@ -684,10 +889,13 @@ int scenario_override_param(struct scenario *sc, const char *key, const char *va
 const char *scenario_param(const struct scenario *sc, const struct scenario_node *node,
 			   const char *key)
 {
-	const char *v = lookup(sc->overrides, sc->n_overrides, key);
+	const struct scenario_target *t = scenario_node_target(sc, node);
+	const char *v = lookup_for(sc->overrides, sc->n_overrides, key, t ? t->name : NULL);
 
 	if (!v && node)
 		v = lookup(node->params, node->n_params, key);
+	if (!v && t && sc->multi)
+		v = lookup(t->params, t->n_params, key);
 	if (!v)
 		v = lookup(sc->params, sc->n_params, key);
 	return v;

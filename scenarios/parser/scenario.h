@@ -39,6 +39,8 @@ struct scenario_param {
 	const char *value;
 	struct scenario_pos pos;     /* of the value; 0:0 for --param */
 	struct scenario_pos key_pos; /* of the key */
+	const char *target;	     /* --param TARGET.KEY=VALUE: only that target's nodes
+				      * (owned), else NULL */
 };
 
 enum scenario_disk_fs { SCENARIO_DISK_NONE, SCENARIO_DISK_TMPFS, SCENARIO_DISK_EXT4 };
@@ -57,6 +59,7 @@ struct scenario_node {
 	struct scenario_param *params; /* per-node overrides of the scenario's params */
 	size_t n_params;
 	struct scenario_pos pos;
+	size_t target; /* its target: sc->targets[target] */
 };
 
 /* NONE (`workload: none`): no clients, for targets without a driver; the drill measures
@@ -122,6 +125,22 @@ struct scenario_expect {
 			       * derived from the steady state (harness/verify.h) */
 };
 
+/* One target of the drill and what belongs to it: `targets: [{target: kvlog, nodes: [db1],
+ * params:, disk:, workload:, expect:}, ...]`. A drill with the single form (top-level
+ * target:, nodes:, params:, workload:) has one, whose fields are the top-level ones. */
+struct scenario_target {
+	const char *name;
+	struct scenario_pos pos;    /* of its target: value */
+	size_t first_node, n_nodes; /* its nodes: sc->nodes[first_node .. + n_nodes) */
+	struct scenario_param *params;
+	size_t n_params;
+	struct scenario_disk disk;	   /* for its nodes without their own */
+	struct scenario_workload workload; /* its own clients, ledger, final read */
+	struct scenario_expect expect;	   /* the top-level expect:, overridden by its own */
+};
+
+#define SCENARIO_MAX_TARGETS 16
+
 struct scenario {
 	const char *file;
 	const char *drill;
@@ -146,6 +165,13 @@ struct scenario {
 	bool has_recovery_at;
 	int64_t recovery_at_ns;
 	struct scenario_expect expect;
+	/* every target (the single form: one, the top-level fields); multi: the drill has a
+	 * `targets:` list (then target is every name joined by ", ", and workload the
+	 * defaults: read each target's) */
+	struct scenario_target *targets;
+	size_t n_targets;
+	bool multi;
+	char *target_names; /* owned, multi only */
 	struct scenario_pos drill_pos, target_pos, seed_pos, nodes_pos, params_pos;
 	struct cfg_node *tree; /* owned: every borrowed string above points into it */
 };
@@ -164,15 +190,22 @@ void scenario_free(struct scenario *sc);
 
 /* The node called name, or NULL. */
 const struct scenario_node *scenario_node(const struct scenario *sc, const char *name);
-/* Overrides a param for every node, as --param KEY=VALUE does (copies both strings). */
+/* Overrides a param for every node, as --param KEY=VALUE does (copies both strings); a key
+ * TARGET.KEY where TARGET is one of the drill's targets overrides it for that target's
+ * nodes only. */
 int scenario_override_param(struct scenario *sc, const char *key, const char *value);
 /* A param's value for a node (node may be NULL): an override, else the node's own, else
- * the scenario's, else NULL. */
+ * its target's (targets:), else the scenario's, else NULL. */
 const char *scenario_param(const struct scenario *sc, const struct scenario_node *node,
 			   const char *key);
 /* The disk a node's data dir lives on: its own `disk:`, else the drill's (fs NONE: none). */
 const struct scenario_disk *scenario_node_disk(const struct scenario *sc,
 					       const struct scenario_node *node);
+/* The target a node belongs to. */
+const struct scenario_target *scenario_node_target(const struct scenario *sc,
+						   const struct scenario_node *node);
+/* The target called name, or NULL. */
+const struct scenario_target *scenario_target(const struct scenario *sc, const char *name);
 /* True if name is a valid node name: [A-Za-z0-9][A-Za-z0-9_-]*, at most 31 chars. */
 bool scenario_valid_node_name(const char *name);
 

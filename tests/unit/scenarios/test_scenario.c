@@ -343,6 +343,135 @@ static void test_node_names(void **state)
 	assert_false(scenario_valid_node_name("abcdefghijabcdefghijabcdefghijab"));
 }
 
+/* targets: a drill holding nodes of several targets, each with its own params, workload
+ * and expect (the drill's expect: the defaults, overridden key by key). */
+static const char multi[] = "drill: platform\n"
+			    "targets:\n"
+			    "  - target: kvlog\n"
+			    "    nodes: [db1, {name: db2, params: {role: replica}}]\n"
+			    "    params: {sync: always}\n"
+			    "    workload: {rate: 500/s, clients: 2, node: db2}\n"
+			    "    expect: {rpo: 0}\n"
+			    "  - target: sqlite\n"
+			    "    nodes: [cache1]\n"
+			    "    disk: {size: 16MiB}\n"
+			    "    params: {synchronous: full}\n"
+			    "    workload: none\n"
+			    "    expect: {rto: 5s}\n"
+			    "faults:\n"
+			    "  - at: 2s\n"
+			    "    kill: db1\n"
+			    "expect: {rto: 30s, integrity: true}\n";
+
+static void test_targets(void **state)
+{
+	struct scenario *sc = NULL;
+	struct cd_error err;
+	const struct scenario_target *t;
+
+	assert_int_equal(parse(multi, &sc, &err), 0);
+	assert_true(sc->multi);
+	assert_int_equal(sc->n_targets, 2);
+	assert_string_equal(sc->target, "kvlog, sqlite");
+	assert_int_equal(sc->n_nodes, 3);
+	t = &sc->targets[0];
+	assert_string_equal(t->name, "kvlog");
+	assert_int_equal(t->pos.line, 3);
+	assert_int_equal(t->first_node, 0);
+	assert_int_equal(t->n_nodes, 2);
+	assert_int_equal(t->workload.clients, 2);
+	assert_true(t->workload.rate == 500);
+	assert_string_equal(t->workload.node, "db2");
+	assert_int_equal(t->workload.timeout_ns, 500 * NSEC_PER_MSEC); /* default */
+	assert_int_equal(t->expect.rpo_kind, SCENARIO_RPO_COUNT);
+	assert_true(t->expect.has_rto); /* the drill's rto */
+	assert_int_equal(t->expect.rto_ns, 30 * NSEC_PER_SEC);
+	assert_true(t->expect.has_integrity && t->expect.integrity);
+	t = &sc->targets[1];
+	assert_string_equal(t->name, "sqlite");
+	assert_int_equal(t->first_node, 2);
+	assert_int_equal(t->n_nodes, 1);
+	assert_int_equal(t->workload.kind, SCENARIO_WORKLOAD_NONE);
+	assert_int_equal(t->expect.rto_ns, 5 * NSEC_PER_SEC); /* its own */
+	assert_int_equal(t->expect.rpo_kind, SCENARIO_RPO_UNSET);
+	assert_string_equal(scenario_node_target(sc, scenario_node(sc, "cache1"))->name, "sqlite");
+	assert_ptr_equal(scenario_target(sc, "kvlog"), &sc->targets[0]);
+	assert_null(scenario_target(sc, "etcd"));
+	/* params: the node's, else its target's; another target's never */
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "db2"), "role"), "replica");
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "db1"), "sync"), "always");
+	assert_null(scenario_param(sc, scenario_node(sc, "cache1"), "sync"));
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "cache1"), "synchronous"), "full");
+	/* disk: the node's target's */
+	assert_int_equal(scenario_node_disk(sc, scenario_node(sc, "cache1"))->fs,
+			 SCENARIO_DISK_TMPFS);
+	assert_int_equal(scenario_node_disk(sc, scenario_node(sc, "db1"))->fs, SCENARIO_DISK_NONE);
+	/* --param KEY=VALUE for every node, --param TARGET.KEY=VALUE for that target's */
+	assert_int_equal(scenario_override_param(sc, "kvlog.sync", "never"), 0);
+	assert_int_equal(scenario_override_param(sc, "synchronous", "off"), 0);
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "db1"), "sync"), "never");
+	assert_null(scenario_param(sc, scenario_node(sc, "cache1"), "sync"));
+	assert_string_equal(scenario_param(sc, scenario_node(sc, "cache1"), "synchronous"), "off");
+	assert_string_equal(sc->overrides[0].target, "kvlog");
+	assert_string_equal(sc->overrides[0].key, "sync");
+	assert_null(sc->overrides[1].target);
+	scenario_free(sc);
+
+	/* one entry: as the single form, a count of nodes allowed */
+	assert_int_equal(parse("drill: d\ntargets:\n  - target: kvlog\n    nodes: 2\n", &sc, &err),
+			 0);
+	assert_int_equal(sc->n_targets, 1);
+	assert_int_equal(sc->n_nodes, 2);
+	assert_string_equal(sc->targets[0].workload.node, "n1");
+	scenario_free(sc);
+	assert_int_equal(parse("drill: d\ntargets: [{target: kvlog}]\n", &sc, &err), 0);
+	assert_string_equal(sc->nodes[0].name, "n1");
+	scenario_free(sc);
+
+	/* the single form is a one-entry list with the top-level fields */
+	assert_int_equal(parse(full, &sc, &err), 0);
+	assert_false(sc->multi);
+	assert_int_equal(sc->n_targets, 1);
+	assert_string_equal(sc->targets[0].name, "kvlog");
+	assert_int_equal(sc->targets[0].n_nodes, 2);
+	assert_int_equal(sc->targets[0].workload.clients, 4);
+	assert_int_equal(sc->targets[0].expect.rto_ns, 2 * NSEC_PER_SEC);
+	/* a TARGET. prefix works with one target too */
+	assert_int_equal(scenario_override_param(sc, "kvlog.sync", "never"), 0);
+	assert_string_equal(scenario_param(sc, &sc->nodes[0], "sync"), "never");
+	scenario_free(sc);
+}
+
+#define TWO "drill: d\ntargets:\n  - {target: kvlog, nodes: [a]}\n"
+
+static void test_targets_errors(void **state)
+{
+	expect_error("drill: d\ntarget: kvlog\ntargets: [{target: kvlog}]\n", 2, 1,
+		     "'target' and 'targets' do not go together");
+	expect_error("drill: d\ntargets: [{target: kvlog}]\nnodes: 2\n", 3, 1,
+		     "'nodes' and 'targets' do not go together");
+	expect_error("drill: d\nworkload: {rate: 5/s}\ntargets: [{target: kvlog}]\n", 2, 1,
+		     "'workload' and 'targets' do not go together");
+	expect_error("drill: d\ntargets: []\n", 2, 10,
+		     "targets: expected 1 to 16 targets, found 0");
+	expect_error("drill: d\ntargets: kvlog\n", 2, 10, "must be a list");
+	expect_error(TWO "  - {target: sqlite, nodes: [b, a]}\n", 4, 33, "duplicate node name 'a'");
+	expect_error(TWO "  - {target: sqlite, nodes: 2}\n", 4, 29,
+		     "a drill of several targets names its nodes");
+	expect_error(TWO "  - {target: sqlite}\n", 4, 5, "missing required key 'nodes'");
+	expect_error(TWO "  - {nodes: [b]}\n", 4, 5, "missing required key 'target'");
+	expect_error(TWO "  - {target: kvlog, nodes: [b]}\n", 4, 14,
+		     "target kvlog is in the list twice");
+	expect_error(TWO "  - {target: sqlite, nodes: [b], workload: {node: a}}\n", 4, 51,
+		     "workload node 'a' is a node of target kvlog, not of sqlite");
+	expect_error(TWO "  - {target: sqlite, nodes: [b], workload: {node: c}}\n", 4, 51,
+		     "workload node 'c' is not one of the drill's nodes");
+	expect_error(TWO "  - {target: sqlite, nodes: [b], faults: []}\n", 4, 34,
+		     "unknown key 'faults'");
+	expect_error(TWO "  - {target: sqlite, nodes: [b], expect: {rpo: x}}\n", 4, 48,
+		     "rpo must be a count");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +488,8 @@ int main(void)
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_node_names),
 		cmocka_unit_test(test_disk),
+		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_targets_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
