@@ -142,6 +142,14 @@ static int make_run_dir(struct drill_run *r, const char *out_dir)
 		return -ENAMETOOLONG; /* node data paths and logs are built under it */
 	if ((k = fs_mkdir_p(out_dir, 0755)) < 0)
 		return k;
+	/* Absolute: helpers (the fault file system, adapters, steps) run in other directories
+	 * and are handed paths under it. */
+	_cleanup_free_ char *abs = realpath(out_dir, NULL);
+	if (!abs)
+		return -errno;
+	if (strlen(abs) > 2048)
+		return -ENAMETOOLONG;
+	out_dir = abs;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	for (int i = 1; i < 1000; i++) {
