@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "tests/fuzz/fuzz.h"
@@ -17,6 +18,8 @@ __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	return 0;
 }
+
+#define REPLAY_TIMEOUT_S 10
 
 static size_t n_inputs;
 
@@ -35,7 +38,10 @@ static int run_file(const char *path)
 	if (fread(buf, 1, (size_t)len, f) != (size_t)len)
 		return -EIO;
 	fprintf(stderr, "replay: %s\n", path);
+	/* a hang is a finding too (libFuzzer's -timeout): SIGALRM ends the test */
+	alarm(REPLAY_TIMEOUT_S);
 	LLVMFuzzerTestOneInput(buf, (size_t)len);
+	alarm(0);
 	n_inputs++;
 	return 0;
 }
