@@ -163,8 +163,9 @@ void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_
 	inj->syscall = sys_call_name(inj->call);
 	if (!inj->syscall)
 		inj->syscall = "?";
-	snprintf(inj->path, sizeof(inj->path), "%s", ev->path);
-	snprintf(inj->path2, sizeof(inj->path2), "%s", ev->path2);
+	/* bounded: the shim always ends them, but the block lives in the node's processes */
+	snprintf(inj->path, sizeof(inj->path), "%.*s", (int)sizeof(ev->path), ev->path);
+	snprintf(inj->path2, sizeof(inj->path2), "%.*s", (int)sizeof(ev->path2), ev->path2);
 }
 
 /* What the start of an ELF file says. */
