@@ -33,9 +33,11 @@ probe() {
 build() {
   probe || return $?
   if [ ! -f "$B/Makefile" ]; then
+    mkdir -p "$B"
+    # WERROR off: clang warns where gcc does not, in files the fuzzers only link
     CC=clang nice -n 19 cmake -S "$SRC" -B "$B" -DFUZZ=ON -DWERROR=OFF \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$B.configure.log" 2>&1 ||
-      { cat "$B.configure.log"; return 1; }
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$B/fuzz-configure.log" 2>&1 ||
+      { cat "$B/fuzz-configure.log"; return 1; }
   fi
   local targets=()
   for f in "${FUZZERS[@]}"; do targets+=(--target "fuzz_$f"); done
