@@ -70,10 +70,12 @@ run() {
   [ -x "$bin" ] || { echo "fuzz: $bin not built (scripts/fuzz.sh build)"; return 1; }
   [ -f "$dict" ] && opts+=(-dict="$dict")
   seed "$1" "$corpus"
-  mkdir -p "$art"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  mkdir -p "$art" "$B/tmp/$name"
+  # the fuzzers' scratch files (fuzz_tmpdir), removed here: libFuzzer may _exit past atexit
+  TMPDIR="$B/tmp/$name" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     nice -n 19 "$bin" "${opts[@]}" "$corpus" >"$log" 2>&1
   local rc=$?
+  rm -rf "${B:?}/tmp/$name"
   local execs cov ft corp crashes
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)

@@ -2,6 +2,7 @@
  * scratch directory, and a loud failure for a fuzzer's own invariants. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +37,15 @@ int fuzz_memfd_path(const uint8_t *data, size_t size, const char **path)
 
 static char tmpdir[256];
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
 static void tmpdir_remove(void)
 {
-	char cmd[300];
-
-	/* rm -r: the fuzzers put a file or two and a symlink there, nothing else */
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz: could not remove %s\n", tmpdir);
+	if (nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS) < 0)
+		fprintf(stderr, "fuzz: could not remove %s: %m\n", tmpdir);
 }
 
 const char *fuzz_tmpdir(void)
