@@ -6,6 +6,7 @@
 
 #include "common/rng.h"
 #include "faults/sys/rule.h"
+#include "faults/sys/shimctl.h"
 
 static const char *const call_names[SYS_CALL_N] = {
 	[SYS_CALL_WRITE] = "write",
@@ -192,4 +193,17 @@ const char *sys_path_for_rules(const char *data_dir, const char *full)
 	if (strncmp(full, data_dir, n) == 0 && (full[n] == '/' || !full[n]))
 		return full[n] ? full + n + 1 : ".";
 	return full;
+}
+
+bool sys_shim_block_usable(const struct sys_shim_block *b, uint32_t *n_rules)
+{
+	uint32_t n = __atomic_load_n(&b->n_rules, __ATOMIC_RELAXED);
+
+	if (n > SYS_SHIM_MAX_RULES || !memchr(b->data_dir, 0, sizeof(b->data_dir)))
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!memchr(b->rules[i].glob, 0, sizeof(b->rules[i].glob)))
+			return false;
+	*n_rules = n;
+	return true;
 }
