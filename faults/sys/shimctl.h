@@ -94,7 +94,7 @@ void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_
 			      struct sys_injection *inj);
 
 /* Whether the shim may decide from b as it finds it: at most SYS_SHIM_MAX_RULES rules, each
- * glob and the data dir ending within its array. The block is mapped in the node's
+ * glob and the data dir ending within its array, each rule's enums and bools in range. The block is mapped in the node's
  * processes, where a stray write can leave anything; the shim then injects nothing rather
  * than read past its rules. *n_rules: the count checked (read once). Pure (match.c, linked
  * into the shim). */
