@@ -68,11 +68,14 @@ static void shim_decide(void)
 	if (!sys_shim_block_usable(blk, &n))
 		return;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		struct sys_call_info info = { .call = calls[i].call, .len = 4096, .now_ns = 1000000 };
+		struct sys_call_info info = { .call = calls[i].call,
+					      .len = 4096,
+					      .now_ns = 1000000 };
 		struct sys_decision d;
 
 		info.path = sys_path_for_rules(blk->data_dir, calls[i].full);
-		info.path2 = calls[i].full2[0] ? sys_path_for_rules(blk->data_dir, calls[i].full2) : NULL;
+		info.path2 = calls[i].full2[0] ? sys_path_for_rules(blk->data_dir, calls[i].full2) :
+						 NULL;
 		sys_decide(blk->rules, n, blk->counts, blk->seed, &info, &d);
 	}
 }
