@@ -4,7 +4,7 @@ BUILD_SAN ?= build-san
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test test-san clean
+.PHONY: all deps configure build demo test test-san fuzz-long clean
 
 all: build
 
@@ -35,5 +35,13 @@ test-san: deps
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE nosan
 
+# Every fuzzer of tests/fuzz/ for FUZZ_SECONDS each, one after another under nice, in a clang
+# build of its own (build-fuzz/, whose corpora grow from run to run); prints executions,
+# coverage and crashes per fuzzer. `make fuzz-long FUZZ_SECONDS=900 FUZZERS="scenario target"`.
+FUZZ_SECONDS ?= 900
+FUZZERS ?=
+fuzz-long: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh long $(FUZZERS)
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -14,6 +14,7 @@ pkgs=(
   python3
   postgresql libpq-dev
   redis-server redis-tools libhiredis-dev
+  clang libclang-rt-14-dev   # libFuzzer (tests/fuzz; clang -fsanitize=fuzzer)
 )
 
 missing=()

@@ -6,6 +6,7 @@
 
 #include "common/rng.h"
 #include "faults/sys/rule.h"
+#include "faults/sys/shimctl.h"
 
 static const char *const call_names[SYS_CALL_N] = {
 	[SYS_CALL_WRITE] = "write",
@@ -192,4 +193,35 @@ const char *sys_path_for_rules(const char *data_dir, const char *full)
 	if (strncmp(full, data_dir, n) == 0 && (full[n] == '/' || !full[n]))
 		return full[n] ? full + n + 1 : ".";
 	return full;
+}
+
+/* A bool of the block as the byte it is: loading a bool that holds neither 0 nor 1 is
+ * undefined, and the block's bytes are whatever the node's processes left there. */
+static bool bool_byte_ok(const bool *b)
+{
+	unsigned char c;
+
+	memcpy(&c, b, 1);
+	return c <= 1;
+}
+
+/* A rule as sys_shimctl_arm copies it: its enums in range, its bools 0 or 1, its glob ended. */
+static bool rule_usable(const struct sys_rule *r)
+{
+	return (unsigned)r->when <= SYS_WHEN_FROM && (unsigned)r->action <= SYS_ACT_DELAY &&
+	       (unsigned)r->keep <= SYS_KEEP_RANDOM && bool_byte_ok(&r->zero_rest) &&
+	       bool_byte_ok(&r->then_crash) && memchr(r->glob, 0, sizeof(r->glob));
+}
+
+bool sys_shim_block_usable(const struct sys_shim_block *b, uint32_t *n_rules)
+{
+	uint32_t n = __atomic_load_n(&b->n_rules, __ATOMIC_RELAXED);
+
+	if (n > SYS_SHIM_MAX_RULES || !memchr(b->data_dir, 0, sizeof(b->data_dir)))
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!rule_usable(&b->rules[i]))
+			return false;
+	*n_rules = n;
+	return true;
 }

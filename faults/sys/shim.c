@@ -148,13 +148,16 @@ static void arg_path(int dirfd, const char *path, char *out, size_t len)
 static bool decide(struct call *c)
 {
 	struct sys_call_info info = { .call = c->call, .len = c->len };
+	uint32_t n;
 	bool fired;
 
+	if (!sys_shim_block_usable(blk, &n))
+		return false;
 	busy++;
 	info.path = c->full[0] ? sys_path_for_rules(blk->data_dir, c->full) : NULL;
 	info.path2 = c->full2[0] ? sys_path_for_rules(blk->data_dir, c->full2) : NULL;
 	info.now_ns = time_mono_ns() - blk->t0_ns;
-	fired = sys_decide(blk->rules, blk->n_rules, blk->counts, blk->seed, &info, &c->d);
+	fired = sys_decide(blk->rules, n, blk->counts, blk->seed, &info, &c->d);
 	busy--;
 	return fired;
 }

@@ -93,6 +93,13 @@ void sys_shimctl_free(struct sys_shimctl *ctl);
 void sys_shim_event_injection(const struct sys_shim_event *ev, const struct sys_rules *rs,
 			      struct sys_injection *inj);
 
+/* Whether the shim may decide from b as it finds it: at most SYS_SHIM_MAX_RULES rules, each
+ * glob and the data dir ending within its array, each rule's enums and bools in range. The block is mapped in the node's
+ * processes, where a stray write can leave anything; the shim then injects nothing rather
+ * than read past its rules. *n_rules: the count checked (read once). Pure (match.c, linked
+ * into the shim). */
+bool sys_shim_block_usable(const struct sys_shim_block *b, uint32_t *n_rules);
+
 /* Whether a program can be run with the shim preloaded. */
 enum sys_shim_fit {
 	SYS_SHIM_FITS,	  /* an ELF program with a dynamic loader (PT_INTERP) */
