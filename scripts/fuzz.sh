@@ -12,7 +12,7 @@ set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${CHAOSDRILL_FUZZ_BUILD:-$SRC/build-fuzz}
-FUZZERS=(scenario target lines ffs_proto shimctl)
+FUZZERS=(scenario target lines ffs_proto shimctl resp)
 JOBS=${JOBS:-2}
 
 probe() {
