@@ -1,0 +1,60 @@
+#!/bin/sh
+# Probes and runbook steps on the Mnesia nodes, through erl_call (Debian's erlang-base)
+# with the drill's cookie. NODE is a lab address (the node is chaosdrill@ADDR).
+#   mnesia-ctl.sh ready ADDR             exit 0 when kv is loaded there (wait_for_tables 500 ms)
+#   mnesia-ctl.sh running ADDR           exit 0 when Mnesia runs there (tables loaded or not)
+#   mnesia-ctl.sh call ADDR EXPR...      evaluates an Erlang expression there (erl_call -e),
+#                                        prints the result; exit 1 when it cannot reach it
+#   mnesia-ctl.sh tables ADDR            the runbook's "verify tables":
+#                                        mnesia:system_info(tables), and whether kv is loaded
+#   mnesia-ctl.sh event DATA TEXT        exit 0 when the node's DATA/events.log holds TEXT
+#   mnesia-ctl.sh pick NODES EXPECT      the runbook's master choice ("most recent data":
+#                                        mnesia:table_info(kv, size) on each node of NODES,
+#                                        n1=ADDR:PORT,...): prints the sizes, exit 0 when the
+#                                        largest is node EXPECT
+#   mnesia-ctl.sh rejoin MASTER ADDR...  on MASTER: change_config(extra_db_nodes, [...])
+set -u
+erl_call=/usr/lib/erlang/bin/erl_call
+[ -x "$erl_call" ] || erl_call=erl_call
+what=$1 addr=$2
+shift 2
+node=chaosdrill@$addr
+call() { "$erl_call" -c chaosdrill -n "$node" -timeout "${T:-5}" -a "$@"; }
+case $what in
+ready)
+	out=$(T=2 call 'cdmnesia ready [500]' 2>&1)
+	echo "$out"
+	[ "$out" = ok ] ;;
+running)
+	out=$(T=2 call 'mnesia system_info [is_running]' 2>&1)
+	echo "$out"
+	[ "$out" = yes ] ;;
+call)
+	echo "$*" | "$erl_call" -c chaosdrill -n "$node" -timeout 30 -e ;;
+tables)
+	out=$(echo "{mnesia:system_info(tables), mnesia:table_info(kv, where_to_read)}." |
+		"$erl_call" -c chaosdrill -n "$node" -timeout 5 -e) || { echo "$out"; exit 1; }
+	echo "tables and where kv is read from: $out" ;;
+event)
+	grep -F -- "$1" "$addr/events.log" ;;
+pick)
+	best= bestn= line=
+	for m in $(echo "$addr" | tr , ' '); do
+		n=${m%%=*} hp=${m#*=}
+		node=chaosdrill@${hp%:*}
+		s=$(T=5 call 'cdmnesia table_size []' 2>&1)
+		line="$line $n=$s"
+		case $s in *[!0-9]*|'') continue ;; esac
+		if [ -z "$best" ] || [ "$s" -gt "$best" ]; then best=$s bestn=$n; fi
+	done
+	echo "mnesia:table_info(kv, size):$line; the runbook's master (largest): $bestn"
+	[ "$bestn" = "$1" ] || { echo "the drill assumed $1"; exit 1; } ;;
+rejoin)
+	list=
+	for a in "$@"; do list="${list:+$list, }'chaosdrill@$a'"; done
+	out=$(echo "mnesia:change_config(extra_db_nodes, [$list])." |
+		"$erl_call" -c chaosdrill -n "$node" -timeout 10 -e)
+	echo "on $node: mnesia:change_config(extra_db_nodes, [$list]) -> $out"
+	case $out in *"{ok,"*) ;; *) exit 1 ;; esac ;;
+*) echo "mnesia-ctl.sh: unknown command $what" >&2; exit 2 ;;
+esac
