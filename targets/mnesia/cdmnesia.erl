@@ -104,21 +104,19 @@ loop() ->
         _ -> loop()
     end.
 
-%% A fresh node that is not the seed: until one of the others lets it in, try to connect
-%% (the seed may start after it, or the runbook's change_config on the master does it).
+%% A fresh node that is not the seed: until it is connected to a node that has the table
+%% kv (the seed may start after it, or the runbook's change_config on the master connects
+%% it), try to connect to the others; then take disc copies of the schema and of kv.
 join(Others, Type) ->
-    case mnesia:change_config(extra_db_nodes, Others) of
-        {ok, [_ | _] = Got} ->
-            log("joined through ~p", [Got]),
+    R = mnesia:change_config(extra_db_nodes, Others),
+    case lists:member(kv, mnesia:system_info(tables)) of
+        true ->
+            log("joined: ~p, running with ~p", [R, mnesia:system_info(running_db_nodes)]),
             copy(schema, disc_copies),
-            ok = mnesia:wait_for_tables([schema], infinity),
             copy(kv, Type);
-        R ->
-            case mnesia:system_info(running_db_nodes) of
-                [_, _ | _] -> copy(schema, disc_copies), copy(kv, Type);
-                _ -> timer:sleep(300), join(Others, Type)
-            end,
-            R
+        false ->
+            timer:sleep(300),
+            join(Others, Type)
     end.
 
 copy(schema, T) ->
@@ -146,8 +144,8 @@ subscribe(Data) ->
 events(File) ->
     receive
         {mnesia_system_event, Ev} ->
-            log("mnesia system event ~p", [Ev]),
-            Line = io_lib:format("~s ~p~n", [calendar:system_time_to_rfc3339(
+            log("mnesia system event ~w", [Ev]),
+            Line = io_lib:format("~s ~w~n", [calendar:system_time_to_rfc3339(
                                                erlang:system_time(millisecond),
                                                [{unit, millisecond}]), Ev]),
             file:write_file(File, Line, [append]),
