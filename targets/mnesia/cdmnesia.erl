@@ -16,7 +16,7 @@
 %% ({inconsistent_database, running_partitioned_network, Node} among them).
 %% Started by mnesia-node.sh with -s cdmnesia start; probes call ready/0 etc. via erl_call.
 -module(cdmnesia).
--export([start/0, ready/1, sizes/0, table_size/0, events/0]).
+-export([start/0, ready/1, sizes/0, table_size/0, events/0, writes/1]).
 
 arg(Name) ->
     case init:get_argument(Name) of
@@ -52,6 +52,7 @@ main() ->
     Type = list_to_atom(arg(cdm_copies)),
     Majority = arg(cdm_majority) =:= "true",
     Peers = peers(),
+    writes(arg(cdm_writes) =:= "on"),
     Others = [N || {_, N} <- Peers, N =/= node()],
     Seed = case Peers of
                [{_, S} | _] -> S =:= node() andalso arg(cdm_bootstrap) =/= "join";
@@ -214,7 +215,18 @@ handle(S, Sync, Line) ->
         _ -> ok
     end.
 
+%% writes(false): the runbook's application:stop(iris_core) before a restore: every set is
+%% refused (`fail`) until writes(true), its application:start.
+writes(On) when is_boolean(On) ->
+    persistent_term:put(cdm_writes, On).
+
 set(K, V, Sync) ->
+    case persistent_term:get(cdm_writes) of
+        true -> set1(K, V, Sync);
+        false -> <<"fail writes stopped (the application is stopped)">>
+    end.
+
+set1(K, V, Sync) ->
     case mnesia:transaction(fun() -> mnesia:write({kv, K, V}) end) of
         {atomic, ok} when Sync ->
             cdm_syncer ! {sync, self()},

@@ -15,6 +15,11 @@
 #                                        largest is on a node of EXPECT (names, a,b: one
 #                                        side of a partition, whose members may differ by
 #                                        the writes in flight)
+#   mnesia-ctl.sh backup ADDR FILE       mnesia:backup(FILE) there; exit 0 on ok, with ls -l FILE
+#   mnesia-ctl.sh restore ADDR FILE      mnesia:restore(FILE, [{default_op, recreate_tables}])
+#                                        there (the runbook's); exit 0 on {atomic, _}
+#   mnesia-ctl.sh writes ADDR on|off     cdmnesia takes sets, or refuses them (the runbook's
+#                                        application:start / application:stop)
 #   mnesia-ctl.sh rejoin MASTER ADDR...  on MASTER: change_config(extra_db_nodes, [...])
 set -u
 erl_call=/usr/lib/erlang/bin/erl_call
@@ -53,6 +58,20 @@ pick)
 	done
 	echo "mnesia:table_info(kv, size):$line; the runbook's master (largest): $bestn"
 	case ",$1," in *",$bestn,"*) ;; *) echo "the drill assumed $1"; exit 1 ;; esac ;;
+writes)
+	v=false; [ "$1" = on ] && v=true
+	out=$(T=5 call "cdmnesia writes [$v]" 2>&1)
+	echo "on $node: cdmnesia:writes($v) -> $out"
+	[ "$out" = ok ] ;;
+backup)
+	out=$(echo "mnesia:backup(\"$1\")." | "$erl_call" -c chaosdrill -n "$node" -timeout 30 -e)
+	echo "on $node: mnesia:backup(\"$1\") -> $out"
+	[ "$out" = "{ok, ok}" ] && ls -l "$1" ;;
+restore)
+	out=$(echo "mnesia:restore(\"$1\", [{default_op, recreate_tables}])." |
+		"$erl_call" -c chaosdrill -n "$node" -timeout 60 -e)
+	echo "on $node: mnesia:restore(\"$1\", [{default_op, recreate_tables}]) -> $out"
+	case $out in *"{atomic,"*) ;; *) exit 1 ;; esac ;;
 rejoin)
 	list=
 	for a in "$@"; do list="${list:+$list, }'chaosdrill@$a'"; done

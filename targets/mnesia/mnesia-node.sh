@@ -8,11 +8,11 @@
 # init; it dies with the node's pid namespace (kill, power cut, shutdown). Then exec: the
 # Erlang VM becomes the node's process, so the harness's signals reach it (SIGTERM: the VM
 # stops cleanly through init:stop).
-# Usage: mnesia-node.sh BIN ADDR PORT DATA NODES COPIES ACK MAJORITY DUMP_WRITES DUMP_MS BOOTSTRAP
+# Usage: mnesia-node.sh BIN ADDR PORT DATA NODES COPIES ACK MAJORITY DUMP_WRITES DUMP_MS BOOTSTRAP WRITES
 set -eu
 bin=$1 addr=$2 port=$3 data=$4 nodes=$5 copies=$6 ack=$7 majority=$8 dumpw=$9
 shift 9
-dumpms=$1 bootstrap=$2
+dumpms=$1 bootstrap=$2 writes=$3
 export HOME="$data"
 epmd -daemon
 set -- -noshell -noinput -name "chaosdrill@$addr" -setcookie chaosdrill -kernel net_ticktime 4 \
@@ -20,6 +20,7 @@ set -- -noshell -noinput -name "chaosdrill@$addr" -setcookie chaosdrill -kernel 
 	-mnesia dump_log_time_threshold "$dumpms" -pa "$bin" \
 	-cdm_data "$data" -cdm_addr "$addr" -cdm_port "$port" -cdm_nodes "$nodes" \
 	-cdm_copies "$copies" -cdm_majority "$majority" -cdm_ack "$ack" -cdm_bootstrap "$bootstrap" \
+	-cdm_writes "$writes" \
 	-s cdmnesia start
 echo "mnesia-node: erl $*" >&2
 exec erl "$@"
