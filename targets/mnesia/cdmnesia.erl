@@ -6,6 +6,7 @@
 %%   lines closed by `ID ok COUNT` (a dirty select of the local copy).
 %% ack=sync acknowledges a set only after mnesia:sync_log() (disk_log:sync of LATEST.LOG,
 %% an fsync) ran after its commit: one syncer process batches them (group commit).
+%% ack=sync-log: the same with sync_log alone (no directory sync after a log switch).
 %% ack=commit acknowledges at commit: the commit record may still sit in disk_log's write
 %% cache or the page cache (the unsafe variant, for the power-cut drill).
 %% Bootstrap: with no schema.DAT in the Mnesia dir, the seed (first node of the drill,
@@ -16,6 +17,7 @@
 %% ({inconsistent_database, running_partitioned_network, Node} among them).
 %% Started by mnesia-node.sh with -s cdmnesia start; probes call ready/0 etc. via erl_call.
 -module(cdmnesia).
+-include_lib("kernel/include/file.hrl").
 -export([start/0, ready/1, sizes/0, table_size/0, events/0, writes/1]).
 
 arg(Name) ->
@@ -160,14 +162,43 @@ pinger(Others) ->
     pinger(Others).
 
 %% Group commit of the log: every set that committed asks; one sync_log answers all the
-%% requests queued meanwhile.
+%% requests queued meanwhile. sync_log is disk_log:sync of LATEST.LOG: an fsync of that
+%% file only. A log dump (every dump_log_write_threshold commits) renames LATEST.LOG to
+%% PREVIOUS.LOG, creates a new LATEST.LOG and writes kv.DCL, and Mnesia syncs neither those
+%% files nor the directory: a power cut then undoes the switch and loses what the new log
+%% held, synced or not (iris-power-loss.yaml found it). So when LATEST.LOG is a new file
+%% since the last look, the syncer also syncs every file of the Mnesia dir and the dir
+%% itself (coreutils sync, one fork per dump) before it answers.
+%% ack=sync-log skips that (sync_log alone: what Mnesia itself offers).
 syncer() ->
+    case arg(cdm_ack) of
+        "sync-log" -> syncer(never);
+        _ -> syncer(undefined)
+    end.
+
+syncer(Inode) ->
     receive
         {sync, From} ->
             Waiting = drain([From]),
             R = mnesia:sync_log(),
-            [W ! {synced, R} || W <- Waiting],
-            syncer()
+            Dir = mnesia:system_info(directory),
+            Now = case Inode =/= never andalso file:read_file_info(filename:join(Dir, "LATEST.LOG")) of
+                      {ok, #file_info{inode = I}} -> I;
+                      _ -> undefined
+                  end,
+            R2 = if Inode =:= never -> R;
+                    Now =/= Inode -> sync_dir(Dir);
+                    true -> R
+                 end,
+            [W ! {synced, if R =:= ok -> R2; true -> R end} || W <- Waiting],
+            syncer(if Inode =:= never -> never; R2 =:= ok -> Now; true -> Inode end)
+    end.
+
+sync_dir(Dir) ->
+    %% a file the dumper deletes meanwhile is no error: the directory's sync decides
+    case os:cmd("cd '" ++ Dir ++ "' && { sync -- * 2>/dev/null; sync -- . 2>&1; echo $?; }") of
+        "0\n" -> ok;
+        Out -> {sync_dir, string:trim(Out)}
     end.
 
 drain(Acc) ->
@@ -186,7 +217,7 @@ acceptor(L) ->
 
 conn(S) ->
     inet:setopts(S, [{active, once}]),
-    conn_loop(S, arg(cdm_ack) =:= "sync").
+    conn_loop(S, arg(cdm_ack) =/= "commit").
 
 conn_loop(S, Sync) ->
     receive
