@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The Mnesia target (targets/mnesia: Erlang nodes running cdmnesia, line-relay as the
+# adapter) in the messaging runbooks' drills (scenarios/iris-*.yaml): a core kill and a
+# complete cluster failure lose nothing and load their tables in well under the runbook's
+# "sleep 10"; a split brain recovered as the runbook says (master by table size) loses the
+# other side's acknowledged writes, named, and with majority checking loses nothing; a
+# restore from backup loses the window since the backup, and the runbook's backup line as
+# written writes a file literally named mnesia_$(date +%Y%m%d).bak and the restore fails;
+# a power cut loses nothing with ack=sync and fails RPO with ack=sync-log and ack=commit.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$src"
+command -v erl >/dev/null || { echo "SKIP: no erl (Debian's erlang-base and erlang-mnesia): the Mnesia target needs Erlang/OTP"; exit 77; }
+[ -x /usr/lib/erlang/bin/erl_call ] || command -v erl_call >/dev/null || { echo "SKIP: no erl_call (erlang-base)"; exit 77; }
+erl -noshell -eval 'case code:which(mnesia) of non_existing -> halt(1); _ -> halt(0) end.' ||
+	{ echo "SKIP: Erlang has no Mnesia (Debian's erlang-mnesia)"; exit 77; }
+tbin=$(dirname "$real_cd_bin")/../targets
+[ -f "$tbin/mnesia/cdmnesia.beam" ] && [ -x "$tbin/sqlite/line-relay" ] ||
+	{ echo "SKIP: the Mnesia target is not built ($tbin/mnesia/cdmnesia.beam, $tbin/sqlite/line-relay)"; exit 77; }
+snapshot >"$work/before"
+
+expect_re() { # expect_re REGEX: the last drill's output has a line matching REGEX
+	if grep -qE -- "$1" "$work/out"; then ok "says /$1/"; else bad "output lacks /$1/"; sed 's/^/  | /' "$work/out"; fi
+}
+junit_re() { # junit_re REGEX: the last drill's JUnit report (steps' output) matches REGEX
+	if grep -qE -- "$1" "$work/junit.xml"; then ok "report says /$1/"; else bad "report lacks /$1/"; fi
+}
+show() { grep -E -- "$1" "$work/out" | sed 's/^/  > /'; }
+
+# Single core node failure: the runbook's "sleep 10" is a probe; its duration is the load.
+drill 0 scenarios/iris-core-failure.yaml
+expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
+expect_re "integrity +ok"
+load=$(sed -n 's/.*step 2 wait ok (\([^)]*\)).*/\1/p' "$work/out")
+echo "  core's table load after kill -9 and restart: $load (the runbook sleeps 10s)"
+show "rto|rpo"
+junit_re "kv, schema\], &apos;chaosdrill@"
+
+# Complete cluster failure, core first: the runbook's check passes while kv is not loaded.
+drill 0 scenarios/iris-cluster-failure.yaml
+expect_re "rto <= 300.000s +ok +RTO"
+expect_re "rpo <= 0 +ok +0 of"
+junit_re "kv is listed but NOT loaded"
+show "rto|rpo|step"
+
+# Split brain as the runbook says: the master by table size is the minority's edge2.
+drill 1 scenarios/iris-split-brain.yaml
+expect_re "step 1 wait ok"
+junit_re "inconsistent_database|running_partitioned_network"
+junit_re "the runbook&apos;s master \(largest\): edge2"
+expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w[0-9]+, w"
+show "rpo"
+grep -o 'table_info(kv, size):[^<]*' "$work/junit.xml" | sed 's/^/  > /'
+# With majority checking the minority refuses, and nothing acknowledged is lost.
+drill 0 scenarios/iris-split-brain-majority.yaml
+expect_re "rpo <= 0 +ok +0 of"
+expect_re "integrity +ok"
+show "rpo|progress"
+
+# Restore from backup: the window since the backup; the runbook's line as written.
+drill 0 scenarios/iris-restore-backup.yaml
+expect_re "rpo <= 2.000s +ok +[0-9]+ of [0-9]+ acknowledged writes lost: w.*window 1\.[0-9]+s"
+show "rpo|rto"
+drill 1 scenarios/iris-restore-backup-as-written.yaml
+junit_re 'mnesia_\$\(date \+%Y%m%d\)\.bak'
+expect_re "mnesia:restore\(.*mnesia_[0-9]{8}\.bak.*\{aborted, enoent\}"
+grep -o '[^>]*mnesia_\$(date +%Y%m%d).bak' "$work/junit.xml" | head -1 | sed 's/^/  > really written: /'
+
+# Power loss: ack=sync passes, sync_log alone and ack-at-commit lose acknowledged writes.
+if [ -c /dev/fuse ]; then
+	drill 0 scenarios/iris-power-loss.yaml
+	expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
+	drill 1 scenarios/iris-power-loss.yaml --param ack=sync-log
+	expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w"
+	show "rpo"
+	drill 1 scenarios/iris-power-loss.yaml --param ack=commit
+	expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w"
+	show "rpo"
+else
+	echo "SKIP (part): no /dev/fuse: the power-cut drills need the fault file system"
+fi
+
+check_clean "$work/before" "the Mnesia drills"
+finish
