@@ -18,7 +18,7 @@
 %% Started by mnesia-node.sh with -s cdmnesia start; probes call ready/0 etc. via erl_call.
 -module(cdmnesia).
 -include_lib("kernel/include/file.hrl").
--export([start/0, ready/1, sizes/0, table_size/0, events/0, writes/1]).
+-export([start/0, ready/1, table_size/0, digest/0, writes/1]).
 
 arg(Name) ->
     case init:get_argument(Name) of
@@ -64,8 +64,9 @@ main() ->
     log("~s, ~s, seed ~p, copies ~p, majority ~p, ack ~s", [Dir,
         if Fresh -> "no schema yet"; true -> "existing schema" end, Seed, Type, Majority,
         arg(cdm_ack)]),
+    %% also for a node that joins with a schema in RAM first: its disc copies go there
+    ok = filelib:ensure_dir(Dir ++ "/"),
     if Fresh andalso Seed ->
-            ok = filelib:ensure_dir(Dir ++ "/"),
             case mnesia:create_schema([node()]) of
                 ok -> ok;
                 E1 -> fatal("create_schema: ~p", [E1])
@@ -146,6 +147,10 @@ subscribe(Data) ->
 
 events(File) ->
     receive
+        {mnesia_system_event, {mnesia_fatal, Fmt, Args, _Core}} ->
+            %% Mnesia stops itself: so does the node, saying why (not a node that is up
+            %% and serves nothing)
+            fatal("mnesia_fatal: " ++ Fmt, Args);
         {mnesia_system_event, Ev} ->
             log("mnesia system event ~w", [Ev]),
             Line = io_lib:format("~s ~w~n", [calendar:system_time_to_rfc3339(
@@ -292,13 +297,11 @@ ready(Ms) ->
         true -> mnesia:wait_for_tables([schema, kv], Ms)
     end.
 
-%% sizes(): this node's view of kv's size (the runbook's "most recent data" test).
+%% table_size(): this node's view of kv's size (the runbook's "most recent data" test).
 table_size() ->
     mnesia:table_info(kv, size).
 
-sizes() ->
-    {node(), catch table_size(), mnesia:system_info(running_db_nodes)}.
-
-events() ->
-    {ok, B} = file:read_file(filename:join(arg(cdm_data), "events.log")),
-    B.
+%% digest(): kv's local copy as {Size, Hash}, for check-online (the replicas agree).
+digest() ->
+    L = lists:sort(mnesia:dirty_select(kv, [{'_', [], ['$_']}])),
+    {length(L), erlang:phash2(L)}.

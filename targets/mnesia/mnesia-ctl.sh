@@ -20,6 +20,8 @@
 #                                        there (the runbook's); exit 0 on {atomic, _}
 #   mnesia-ctl.sh writes ADDR on|off     cdmnesia takes sets, or refuses them (the runbook's
 #                                        application:start / application:stop)
+#   mnesia-ctl.sh agree NODES            check-online: every node of NODES (n1=ADDR:PORT,...)
+#                                        holds the same kv ({size, hash} of its local copy)
 #   mnesia-ctl.sh rejoin MASTER ADDR...  on MASTER: change_config(extra_db_nodes, [...])
 set -u
 erl_call=/usr/lib/erlang/bin/erl_call
@@ -58,6 +60,18 @@ pick)
 	done
 	echo "mnesia:table_info(kv, size):$line; the runbook's master (largest): $bestn"
 	case ",$1," in *",$bestn,"*) ;; *) echo "the drill assumed $1"; exit 1 ;; esac ;;
+agree)
+	first= bad=0
+	for m in $(echo "$addr" | tr , ' '); do
+		n=${m%%=*} hp=${m#*=}
+		node=chaosdrill@${hp%:*}
+		d=$(T=30 call 'cdmnesia digest []' 2>&1)
+		echo "$n: kv {size, hash} = $d"
+		case $d in "{"[0-9]*) ;; *) bad=1 ;; esac
+		[ -z "$first" ] && first=$d
+		[ "$d" = "$first" ] || bad=1
+	done
+	[ $bad = 0 ] || { echo "the nodes' copies of kv differ"; exit 1; } ;;
 writes)
 	v=false; [ "$1" = on ] && v=true
 	out=$(T=5 call "cdmnesia writes [$v]" 2>&1)

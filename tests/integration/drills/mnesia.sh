@@ -26,13 +26,20 @@ expect_re() { # expect_re REGEX: the last drill's output has a line matching REG
 junit_re() { # junit_re REGEX: the last drill's JUnit report (steps' output) matches REGEX
 	if grep -qE -- "$1" "$work/junit.xml"; then ok "report says /$1/"; else bad "report lacks /$1/"; fi
 }
+agree() { # check-online passed on every node: their copies of kv are the same
+	if grep -qE 'check-online on .* FAIL' "$work/out"; then bad "check-online failed"; sed 's/^/  | /' "$work/out"
+	elif grep -qE 'check-online on .* ok' "$work/out"; then ok "check-online: every node holds the same kv"
+	else bad "no check-online verdict"; fi
+}
 show() { grep -E -- "$1" "$work/out" | sed 's/^/  > /'; }
 
 # Single core node failure: the runbook's "sleep 10" is a probe; its duration is the load.
 drill 0 scenarios/iris-edge-failure.yaml
+agree
 expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
 show "rto|rpo"
 drill 0 scenarios/iris-core-failure.yaml
+agree
 expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
 expect_re "integrity +ok"
 load=$(sed -n 's/.*step 2 wait ok (\([^)]*\)).*/\1/p' "$work/out")
@@ -42,6 +49,7 @@ junit_re "kv, schema\], &apos;chaosdrill@"
 
 # Complete cluster failure, core first: the runbook's check passes while kv is not loaded.
 drill 0 scenarios/iris-cluster-failure.yaml
+agree
 expect_re "rto <= 300.000s +ok +RTO"
 expect_re "rpo <= 0 +ok +0 of"
 junit_re "kv is listed but NOT loaded"
@@ -49,6 +57,7 @@ show "rto|rpo|step"
 
 # Split brain as the runbook says: the master by table size is the minority's edge2.
 drill 1 scenarios/iris-split-brain.yaml
+agree
 expect_re "step 1 wait ok"
 junit_re "inconsistent_database|running_partitioned_network"
 junit_re "the runbook&apos;s master \(largest\): edge2"
@@ -70,12 +79,14 @@ if [ -n "$lost" ] && [ "$lost" -le "$core" ] && [ "$lost" -ge $((core - 10)) ] &
 else bad "lost '$lost', the core acknowledged $core from the partition to its stop, $others named writes from edge2's clients"; fi
 # With majority checking the minority refuses, and nothing acknowledged is lost.
 drill 0 scenarios/iris-split-brain-majority.yaml
+agree
 expect_re "rpo <= 0 +ok +0 of"
 expect_re "integrity +ok"
 show "rpo|progress"
 
 # Restore from backup: the window since the backup; the runbook's line as written.
 drill 0 scenarios/iris-restore-backup.yaml
+agree
 expect_re "rpo <= 2.000s +ok +[0-9]+ of [0-9]+ acknowledged writes lost: w.*window 1\.[0-9]+s"
 show "rpo|rto"
 drill 1 scenarios/iris-restore-backup-as-written.yaml
