@@ -21,7 +21,8 @@
 #   mnesia-ctl.sh writes ADDR on|off     cdmnesia takes sets, or refuses them (the runbook's
 #                                        application:start / application:stop)
 #   mnesia-ctl.sh agree NODES            check-online: every node of NODES (n1=ADDR:PORT,...)
-#                                        holds the same kv ({size, hash} of its local copy)
+#                                        holds the same kv ({size, hash} of its local copy),
+#                                        within 5 s (the last writes may be in flight)
 #   mnesia-ctl.sh rejoin MASTER ADDR...  on MASTER: change_config(extra_db_nodes, [...])
 set -u
 erl_call=/usr/lib/erlang/bin/erl_call
@@ -61,17 +62,26 @@ pick)
 	echo "mnesia:table_info(kv, size):$line; the runbook's master (largest): $bestn"
 	case ",$1," in *",$bestn,"*) ;; *) echo "the drill assumed $1"; exit 1 ;; esac ;;
 agree)
-	first= bad=0
-	for m in $(echo "$addr" | tr , ' '); do
-		n=${m%%=*} hp=${m#*=}
-		node=chaosdrill@${hp%:*}
-		d=$(T=30 call 'cdmnesia digest []' 2>&1)
-		echo "$n: kv {size, hash} = $d"
-		case $d in "{"[0-9]*) ;; *) bad=1 ;; esac
-		[ -z "$first" ] && first=$d
-		[ "$d" = "$first" ] || bad=1
-	done
-	[ $bad = 0 ] || { echo "the nodes' copies of kv differ"; exit 1; } ;;
+	# a plain mnesia:transaction returns before the other replicas applied it: the last
+	# writes of the workload may still be on their way, so the copies get 5 s to agree
+	tries=0
+	while :; do
+		first= bad=0 out=
+		for m in $(echo "$addr" | tr , ' '); do
+			n=${m%%=*} hp=${m#*=}
+			node=chaosdrill@${hp%:*}
+			d=$(T=30 call 'cdmnesia digest []' 2>&1)
+			out="$out$n: kv {size, hash} = $d
+"
+			case $d in "{"[0-9]*) ;; *) bad=1 ;; esac
+			[ -z "$first" ] && first=$d
+			[ "$d" = "$first" ] || bad=1
+		done
+		tries=$((tries + 1))
+		[ $bad = 0 ] && { printf '%s' "$out"; [ $tries = 1 ] || echo "(agreed at try $tries)"; exit 0; }
+		[ $tries -ge 20 ] && { printf '%s' "$out"; echo "the nodes' copies of kv differ (after $tries tries, 5 s)"; exit 1; }
+		sleep 0.25
+	done ;;
 writes)
 	v=false; [ "$1" = on ] && v=true
 	out=$(T=5 call "cdmnesia writes [$v]" 2>&1)
