@@ -18,7 +18,7 @@
 %% Started by mnesia-node.sh with -s cdmnesia start; probes call ready/0 etc. via erl_call.
 -module(cdmnesia).
 -include_lib("kernel/include/file.hrl").
--export([start/0, ready/1, table_size/0, digest/0, writes/1]).
+-export([start/0, ready/1, table_size/0, digest/0, missing/1, writes/1]).
 
 arg(Name) ->
     case init:get_argument(Name) of
@@ -305,3 +305,18 @@ table_size() ->
 digest() ->
     L = lists:sort(mnesia:dirty_select(kv, [{'_', [], ['$_']}])),
     {length(L), erlang:phash2(L)}.
+
+%% missing(Addrs): the keys of kv that some of the nodes chaosdrill@Addr lack, as text
+%% ("w1512 missing on chaosdrill@10.213.0.3"), at most 20 lines.
+missing(Addrs) ->
+    Nodes = [list_to_atom("chaosdrill@" ++ A) || A <- Addrs],
+    Sets = [{N, case rpc:call(N, mnesia, dirty_all_keys, [kv]) of
+                    L when is_list(L) -> sets:from_list(L);
+                    _ -> sets:new()
+                end} || N <- Nodes],
+    All = lists:usort(lists:append([sets:to_list(S) || {_, S} <- Sets])),
+    Lines = [io_lib:format("~s missing on ~s~n", [K, lists:join(" ", [atom_to_list(N) || N <- Lack])])
+             || K <- All,
+                Lack <- [[N || {N, S} <- Sets, not sets:is_element(K, S)]],
+                Lack =/= []],
+    lists:flatten(lists:sublist(Lines, 20)).

@@ -79,7 +79,15 @@ agree)
 		done
 		tries=$((tries + 1))
 		[ $bad = 0 ] && { printf '%s' "$out"; [ $tries = 1 ] || echo "(agreed at try $tries)"; exit 0; }
-		[ $tries -ge 20 ] && { printf '%s' "$out"; echo "the nodes' copies of kv differ (after $tries tries, 5 s)"; exit 1; }
+		if [ $tries -ge 20 ]; then
+			printf '%s' "$out"
+			echo "the nodes' copies of kv differ (after $tries tries, 5 s):"
+			addrs=
+			for m in $(echo "$addr" | tr , ' '); do hp=${m#*=}; addrs="${addrs:+$addrs, }\"${hp%:*}\""; done
+			node=chaosdrill@$(echo "$addr" | sed 's/^[^=]*=\([^:]*\):.*/\1/')
+			T=30 call "cdmnesia missing [[$addrs]]" | sed 's/^"//; s/"$//; s/\\n/\n/g' 
+			exit 1
+		fi
 		sleep 0.25
 	done ;;
 writes)
