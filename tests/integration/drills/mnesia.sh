@@ -118,6 +118,9 @@ expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
 drill 1 scenarios/iris-node-crash.yaml --param ack=commit
 expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w"
 show "rpo"
+# ram_copies: a lone node keeps nothing across a kill
+drill 1 scenarios/iris-node-crash.yaml --param copies=ram_copies
+expect_re "rpo <= 0 +FAIL [0-9]+ of [0-9]+ acknowledged writes lost: w1, w2, w3"
 
 # Power loss: ack=sync passes, sync_log alone and ack-at-commit lose acknowledged writes.
 if [ -c /dev/fuse ]; then
