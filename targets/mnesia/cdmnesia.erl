@@ -7,15 +7,18 @@
 %% ack=sync acknowledges a set only after mnesia:sync_log() (disk_log:sync of LATEST.LOG,
 %% an fsync) ran after its commit: one syncer process batches them (group commit).
 %% ack=sync-log: the same with sync_log alone (no directory sync after a log switch).
-%% ack=commit acknowledges at commit: the commit record may still sit in disk_log's write
-%% cache or the page cache (the unsafe variant, for the power-cut drill).
+%% ack=commit acknowledges at commit: Mnesia handed the commit record to disk_log
+%% asynchronously (alog), so it may still be in the VM, or in the page cache (the unsafe
+%% variant: iris-node-crash.yaml and iris-power-loss.yaml fail with it).
 %% Bootstrap: with no schema.DAT in the Mnesia dir, the seed (first node of the drill,
 %% unless bootstrap=join) creates the schema and the table; every other node joins the
 %% running ones (extra_db_nodes) and takes disc copies. With a schema it just starts Mnesia
 %% and lets it load the tables. It pings the other nodes every second (an edge's reconnect
 %% after a partition heals), and logs Mnesia's system events to stderr and DATA/events.log
 %% ({inconsistent_database, running_partitioned_network, Node} among them).
-%% Started by mnesia-node.sh with -s cdmnesia start; probes call ready/0 etc. via erl_call.
+%% Started by mnesia-node.sh with -s cdmnesia start; mnesia-ctl.sh calls ready/1,
+%% table_size/0, digest/0, missing/1 and writes/1 through erl_call. Any crash of the
+%% start-up or of a helper halts the node with exit 1, saying why.
 -module(cdmnesia).
 -include_lib("kernel/include/file.hrl").
 -export([start/0, ready/1, table_size/0, digest/0, missing/1, writes/1]).
@@ -27,7 +30,11 @@ arg(Name) ->
     end.
 
 start() ->
-    Pid = spawn(fun main/0),
+    Pid = spawn(fun() ->
+                        try main()
+                        catch C:E:St -> fatal("~p:~p at ~p", [C, E, St])
+                        end
+                end),
     register(cdmnesia, Pid),
     ok.
 
