@@ -50,7 +50,7 @@ tables)
 event)
 	grep -F -- "$1" "$addr/events.log" ;;
 pick)
-	best= bestn= line=
+	best='' bestn='' line=''
 	for m in $(echo "$addr" | tr , ' '); do
 		n=${m%%=*} hp=${m#*=}
 		node=chaosdrill@${hp%:*}
@@ -66,7 +66,7 @@ agree)
 	# writes of the workload may still be on their way, so the copies get 5 s to agree
 	tries=0
 	while :; do
-		first= bad=0 out=
+		first='' bad=0 out=''
 		for m in $(echo "$addr" | tr , ' '); do
 			n=${m%%=*} hp=${m#*=}
 			node=chaosdrill@${hp%:*}
