@@ -15,6 +15,7 @@ pkgs=(
   postgresql libpq-dev
   redis-server redis-tools libhiredis-dev
   clang libclang-rt-14-dev   # libFuzzer (tests/fuzz; clang -fsanitize=fuzzer)
+  erlang-base erlang-mnesia
 )
 
 missing=()
