@@ -246,6 +246,10 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 	r = fs_mkdir_p(LAB_DATA_PATH, 0755);
 	if (r < 0)
 		return lab_fail(-r, "create the mount point " LAB_DATA_PATH);
+	if ((r = fs_mkdir_p(LAB_TARGET_PATH, 0755)) < 0 ||
+	    (r = fs_mkdir_p(LAB_TARGET_BIN_PATH, 0755)) < 0)
+		return lab_fail(-r, "create the mount points " LAB_TARGET_PATH " and "
+				LAB_TARGET_BIN_PATH);
 	r = name_lab(lab, opt->cgroup);
 	if (r < 0)
 		return r;
@@ -288,12 +292,15 @@ static void kill_all(struct lab *lab)
 	for (i = 0; i < lab->n_procs; i++)
 		kill_fd(lab->procs[i].pidfd, lab->procs[i].pid);
 	kill_fd(lab->holder_pidfd, lab->holder_pid);
+	/* Helpers first: one born in a node's pid namespace (an exec step, lab.h node_pids)
+	 * is the harness's child, and that namespace's init cannot finish dying before its
+	 * zombie is reaped. */
+	for (i = 0; i < lab->n_procs; i++)
+		reap_fd(lab->procs[i].pidfd);
 	for (i = 0; i < lab->n_nodes; i++) {
 		reap_fd(lab->nodes[i]->init_pidfd);
 		reap_fd(lab->nodes[i]->holder_pidfd);
 	}
-	for (i = 0; i < lab->n_procs; i++)
-		reap_fd(lab->procs[i].pidfd);
 	reap_fd(lab->holder_pidfd);
 }
 

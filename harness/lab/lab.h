@@ -55,6 +55,11 @@
 
 /* Where a node sees its data dir. */
 #define LAB_DATA_PATH "/var/lib/chaosdrill/data"
+/* Inside a node added with binds: its target's files (targets/NAME/ and its build output)
+ * bound read-only here, for a target whose processes run as a user (target.yaml `user:`)
+ * that may not reach them where they are: a checkout under /root (mode 700). */
+#define LAB_TARGET_PATH "/var/lib/chaosdrill/target"
+#define LAB_TARGET_BIN_PATH "/var/lib/chaosdrill/bin"
 /* Bridge name inside the lab netns; node-side interface name inside each node. */
 #define LAB_BRIDGE "br0"
 #define LAB_NODE_IF "eth0"
@@ -111,6 +116,10 @@ DEFINE_CLEANUP_FUNC(struct lab, lab_free)
  * of several nodes runs on several cores): its first use, or lab_wait_ready, waits for it
  * and reports what failed. After a failure, free the lab. */
 int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct lab_node **out);
+/* The same, with dirs bound read-only in the node at LAB_TARGET_PATH and
+ * LAB_TARGET_BIN_PATH (NULL, or a path that is not a directory: not bound). */
+int lab_node_add_binds(struct lab *lab, const char *name, const char *data_dir,
+		       const char *target_dir, const char *bin_dir, struct lab_node **out);
 /* Waits until the lab and every node's holder have finished setting up; reports the lab's
  * failure, else the first node's. */
 int lab_wait_ready(struct lab *lab);
@@ -153,12 +162,17 @@ struct lab_cmd {
 	 * file system over the data dir, every later incarnation sees) and in the harness's
 	 * pid namespace, so killing the node does not kill it. */
 	bool node_mounts;
+	/* node_exec only: while the node runs, join its running incarnation's namespaces, its
+	 * pid namespace included, as `docker exec` does: `pg_ctl promote` or `kill $(cat
+	 * pidfile)` then reach the node's own processes. What it leaves running stays in the
+	 * node (and dies with it). When the node is down, as without it. */
+	bool node_pids;
 };
 #define LAB_CMD_INIT                                                                          \
 	{                                                                                     \
 		.argv = NULL, .envp = NULL, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, \
 		.user = NULL, .cwd = NULL, .pre_exec = NULL, .pre_exec_ud = NULL,             \
-		.node_mounts = false                                                          \
+		.node_mounts = false, .node_pids = false                                      \
 	}
 
 /* Starts an incarnation of the node: argv runs as pid 1 of a new pid namespace, inside the

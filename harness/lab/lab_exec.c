@@ -32,6 +32,7 @@ int lab_start_helper(struct lab *lab, struct proc_spec *spec, const struct lab_c
 int lab_exec(struct lab *lab, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
 	struct proc_spec spec = { .join_pidfd = lab->holder_pidfd,
+				  .pidns_pidfd = -1,
 				  .join_flags = CLONE_NEWNET,
 				  .new_pid = true,
 				  .cwd = "/" };

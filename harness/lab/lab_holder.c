@@ -48,6 +48,7 @@ enum holder_step {
 	H_HOSTNAME,
 	H_PRIVATE,
 	H_DATA,
+	H_TARGET,
 	H_TMP,
 	H_RUN,
 	H_KEEP,
@@ -70,6 +71,8 @@ static const char *const holder_steps[] = {
 	[H_HOSTNAME] = "set the hostname",
 	[H_PRIVATE] = "make its mounts private",
 	[H_DATA] = "bind-mount the data dir at " LAB_DATA_PATH,
+	[H_TARGET] = "bind the target's files read-only at " LAB_TARGET_PATH " and "
+		     LAB_TARGET_BIN_PATH,
 	[H_TMP] = "mount a tmpfs on /tmp",
 	[H_RUN] = "mount a tmpfs on /run",
 	[H_KEEP] = "bind a kept host path (target binaries, run directory) back under /tmp or /run",
@@ -102,6 +105,17 @@ static int keep_rebind(const struct holder_spec *h, const int *fds, size_t n)
 	return H_OK;
 }
 
+/* dir at at, read-only; nothing when dir is NULL. */
+static int bind_ro(const char *dir, const char *at)
+{
+	if (!dir)
+		return 0;
+	if (mount(dir, at, "none", MS_BIND, NULL) < 0 ||
+	    mount("none", at, "none", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return -1;
+	return 0;
+}
+
 static int holder_mounts(const struct holder_spec *h)
 {
 	int keep[MAX_KEEP];
@@ -117,6 +131,9 @@ static int holder_mounts(const struct holder_spec *h)
 		return H_PRIVATE;
 	if (mount(h->setup->data_dir, LAB_DATA_PATH, "none", MS_BIND | MS_REC, NULL) < 0)
 		return H_DATA;
+	if (bind_ro(h->setup->target_dir, LAB_TARGET_PATH) < 0 ||
+	    bind_ro(h->setup->bin_dir, LAB_TARGET_BIN_PATH) < 0)
+		return H_TARGET;
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return H_TMP;
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)

@@ -43,6 +43,7 @@ struct lab_node {
 	pid_t init_pid;		     /* current incarnation, 0 if never started */
 	int init_pidfd;		     /* owned dup of the incarnation's pidfd, -1 if none */
 	bool frozen;		     /* node_freeze(true) was the last word */
+	bool killed;		     /* node_kill sent SIGKILL to this incarnation: it is going */
 };
 
 /* A helper process the lab started and must kill and reap at teardown. */
@@ -86,6 +87,8 @@ struct proc_spec {
 	int join_pidfd;	    /* setns into this process's namespaces; -1: none */
 	int join_flags;	    /* CLONE_NEW* for join_pidfd */
 	bool new_pid;	    /* a new pid ns (and a mount ns with its own /proc) */
+	int pidns_pidfd;    /* born in this process's pid namespace (not new_pid); -1: the
+			     * harness's own */
 	const char *cgroup; /* cgroup to start in; NULL or "": none */
 	int cgroup_fd;	    /* set by proc_start: its cgroup.procs, or -1 */
 	int cgroup_dirfd;   /* set by proc_start: its directory for CLONE_INTO_CGROUP, or -1 */
@@ -127,6 +130,8 @@ struct nl_batch;
 struct holder_setup {
 	const char *hostname;	 /* a node's; NULL for the lab's holder */
 	const char *data_dir;	 /* a node's, bind-mounted at LAB_DATA_PATH */
+	const char *target_dir;	 /* a node's, bound read-only at LAB_TARGET_PATH; or NULL */
+	const char *bin_dir;	 /* a node's, bound read-only at LAB_TARGET_BIN_PATH; or NULL */
 	struct nl_batch *wiring; /* netlink_lab_batch or netlink_node_batch, sent from inside */
 	int lab_up_fd;		 /* the lab's holder closes it once the lab is wired; a node's
 				  * waits for that (EOF) before it sends its wiring */

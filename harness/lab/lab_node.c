@@ -80,7 +80,20 @@ static int node_alloc(struct lab *lab, const char *name, const char *data_dir,
  * several nodes work side by side; the node's first use, or lab_wait_ready, waits. The veth
  * is created with each end straight in its namespace: creating it in one and moving it
  * costs 15-22 ms per link. */
+static const char *dir_or_null(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? path : NULL;
+}
+
 int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct lab_node **out)
+{
+	return lab_node_add_binds(lab, name, data_dir, NULL, NULL, out);
+}
+
+int lab_node_add_binds(struct lab *lab, const char *name, const char *data_dir,
+		       const char *target_dir, const char *bin_dir, struct lab_node **out)
 {
 	struct lab_node *node = NULL;
 	struct nl_batch wiring;
@@ -115,6 +128,8 @@ int lab_node_add(struct lab *lab, const char *name, const char *data_dir, struct
 		return lab_fail(-r, "node %s: build its netlink requests", name);
 	setup.hostname = node->name;
 	setup.data_dir = node->data_dir;
+	setup.target_dir = dir_or_null(target_dir);
+	setup.bin_dir = dir_or_null(bin_dir);
 	node->holder_pid = holder_start(lab, 0, NODE_NS_FLAGS, lab->cgroup_holders, &setup,
 					&node->holder_pidfd, &node->report);
 	if (node->holder_pid < 0)
@@ -170,6 +185,7 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 {
 	enum lab_freeze_how how;
 	struct proc_spec spec = { .join_pidfd = node->holder_pidfd,
+				  .pidns_pidfd = -1,
 				  .join_flags = NODE_NS_FLAGS,
 				  .new_pid = true,
 				  .cwd = LAB_DATA_PATH };
@@ -198,6 +214,7 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 	if (node->init_pidfd >= 0)
 		close(node->init_pidfd);
 	node->init_pidfd = dup;
+	node->killed = false;
 	node->init_pid = *pid;
 	node->frozen = false;
 	return 0;
@@ -206,12 +223,23 @@ int node_spawn(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int
 int node_exec(struct lab_node *node, const struct lab_cmd *cmd, pid_t *pid, int *pidfd)
 {
 	struct proc_spec spec = { .join_pidfd = node->holder_pidfd,
+				  .pidns_pidfd = -1,
 				  .join_flags = NODE_NS_FLAGS,
 				  .new_pid = !cmd->node_mounts,
 				  .cwd = LAB_DATA_PATH };
 	int r = node_wait_ready(node);
 
-	return r < 0 ? r : lab_start_helper(node->lab, &spec, cmd, pid, pidfd);
+	if (r < 0)
+		return r;
+	if (cmd->node_pids && !cmd->node_mounts && running(node) && !node->killed) {
+		/* its incarnation's namespaces: its mount namespace has the /proc of its pid
+		 * namespace, where the program is born (lab_proc.c). Not once it
+		 * was killed: its pid namespace is going, and would take the program with it
+		 * (an exec right after a kill sees the node's files, as on a dead host). */
+		spec.join_pidfd = spec.pidns_pidfd = node->init_pidfd;
+		spec.new_pid = false;
+	}
+	return lab_start_helper(node->lab, &spec, cmd, pid, pidfd);
 }
 
 /* Last resort without a freezer: signal every process of the node's pid namespace. Racy
@@ -288,6 +316,7 @@ int node_kill(struct lab_node *node)
 	r = proc_signal(node->init_pidfd, node->init_pid, SIGKILL);
 	if (r < 0)
 		return lab_fail(-r, "node %s: pidfd_send_signal", node->name);
+	node->killed = true;
 	/* A v1-frozen process cannot act on SIGKILL until thawed. */
 	if (node->frozen)
 		node_freeze(node, false, &how);

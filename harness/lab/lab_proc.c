@@ -310,7 +310,7 @@ static int prepare(struct proc_spec *s, const struct lab_cmd *cmd, char *path, s
 int proc_start(struct lab *lab, struct proc_spec *s, const struct lab_cmd *cmd, pid_t *pid,
 	       int *pidfd)
 {
-	_cleanup_close_ int devnull = -1, rd = -1, fd = -1, cg = -1, cgdir = -1;
+	_cleanup_close_ int devnull = -1, rd = -1, fd = -1, cg = -1, cgdir = -1, own_pidns = -1;
 	char path[PATH_MAX];
 	int pipefd[2], msg[2];
 	ssize_t n;
@@ -335,8 +335,23 @@ int proc_start(struct lab *lab, struct proc_spec *s, const struct lab_cmd *cmd, 
 	s->pre_exec = cmd->pre_exec;
 	s->pre_exec_ud = cmd->pre_exec_ud;
 	s->parent_pidfd = lab->self_pidfd;
+	if (s->pidns_pidfd >= 0) {
+		/* setns moves only the children into a pid namespace: this thread's, for the
+		 * one clone below, then back to its own (its active one, /proc/self/ns/pid) */
+		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0)
+			return lab_fail(errno, "open /proc/self/ns/pid");
+		if (setns(s->pidns_pidfd, CLONE_NEWPID) < 0)
+			return lab_fail(errno, "join the pid namespace of the node for %s",
+					cmd->argv[0]);
+	}
 	p = proc_clone(s->new_pid ? CLONE_NEWPID : 0, &fd, s->cgroup_dirfd, exec_child, s);
 	r = errno;
+	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+		/* every later child would be born in the node: nothing more may start */
+		lab_fail(errno, "return to the harness's own pid namespace");
+		abort();
+	}
 	close(pipefd[1]);
 	if (p < 0)
 		return lab_fail(r, "clone %s (new pid namespace)", cmd->argv[0]);

@@ -83,8 +83,8 @@ static void on_timeout(struct loop *l, void *ud, int res)
 		kill(h->pid, SIGKILL);
 }
 
-int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
-		 helper_done_fn done, void *ud)
+static int start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
+		 bool node_pids, helper_done_fn done, void *ud)
 {
 	struct lab_cmd cmd = LAB_CMD_INIT;
 	struct helper *h = calloc(1, sizeof(*h));
@@ -98,6 +98,7 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, 
 	}
 	cmd.argv = (const char *const *)argv;
 	cmd.stdout_fd = cmd.stderr_fd = p[1];
+	cmd.node_pids = node_pids;
 	if (node) { /* helpers on a node run as its user, in its environment */
 		cmd.user = run_node_target(node)->user;
 		cmd.envp = run_node_envp(node);
@@ -119,6 +120,18 @@ int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, 
 	if (timeout_ns >= 0)
 		loop_timer_at(r->loop, time_mono_ns() + timeout_ns, on_timeout, h, &h->timer);
 	return 0;
+}
+
+int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
+		 helper_done_fn done, void *ud)
+{
+	return start(r, node, argv, timeout_ns, false, done, ud);
+}
+
+int helper_start_exec(struct drill_run *r, struct run_node *node, char *const *argv,
+		      int64_t timeout_ns, helper_done_fn done, void *ud)
+{
+	return start(r, node, argv, timeout_ns, true, done, ud);
 }
 
 struct probe_loop {

@@ -181,6 +181,10 @@ int64_t run_probe_took_max(const struct drill_run *r);
 /* Starts argv in node (NULL: the lab); done is called once. */
 int helper_start(struct drill_run *r, struct run_node *node, char *const *argv, int64_t timeout_ns,
 		 helper_done_fn done, void *ud);
+/* The same for an `exec` step or action: on a running node it runs among the node's own
+ * processes (its pid namespace joined, as `docker exec`; lab.h node_pids). */
+int helper_start_exec(struct drill_run *r, struct run_node *node, char *const *argv,
+		      int64_t timeout_ns, helper_done_fn done, void *ud);
 /* Repeats argv in node (NULL: the lab) until it exits 0 (done status 0) or the timeout;
  * fails at once if node stops running. */
 int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool readiness,

@@ -280,7 +280,12 @@ static int prepare_one(struct drill_run *r, struct run_node *n)
 	n->err_fd = open_log(dir, "stderr.log");
 	if (n->out_fd < 0 || n->err_fd < 0)
 		return -errno;
-	k = lab_node_add(r->lab, n->sn->name, n->data_dir, &n->ln);
+	/* a target run as a user sees its own files at fixed paths in the node (node_vars) */
+	if (run_node_target(n)->user)
+		k = lab_node_add_binds(r->lab, n->sn->name, n->data_dir, run_node_target(n)->src_dir,
+				       run_node_target(n)->bin_dir, &n->ln);
+	else
+		k = lab_node_add(r->lab, n->sn->name, n->data_dir, &n->ln);
 	if (k < 0 || (k = failpoint("node.add", -ENOSPC)) < 0)
 		return k;
 	a = node_addr(n->ln);
@@ -316,16 +321,23 @@ int run_nodes_prepare(struct drill_run *r)
 		struct run_node *n = &r->nodes[i];
 
 		t = run_node_target(n);
-		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0 ||
-		    (k = node_env(r, n)) < 0 || (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
+		if ((k = peer_lists(r, n)) < 0 || (k = node_vars(r, n)) < 0)
+			return k;
+		/* the adapter runs in the lab, on the host's files: {src} and {bin} where they
+		 * are; everything else runs in the node, where a target run as a user has them
+		 * at fixed paths it can reach (run_node_add) */
+		if (t->client.argc && (k = expand(r, n, &t->client, &n->client_argv)) < 0)
+			return k;
+		if (t->user && (template_set(&n->vars, "src", LAB_TARGET_PATH) < 0 ||
+				template_set(&n->vars, "bin", LAB_TARGET_BIN_PATH) < 0))
+			return -ENOMEM;
+		if ((k = node_env(r, n)) < 0 || (k = expand(r, n, &t->start, &n->start_argv)) < 0 ||
 		    (k = expand(r, n, &t->probe_ready, &n->probe_argv)) < 0)
 			return k;
 		if (t->check.argc && (k = expand(r, n, &t->check, &n->check_argv)) < 0)
 			return k;
 		if (t->probe_leader.argc &&
 		    (k = expand(r, n, &t->probe_leader, &n->leader_argv)) < 0)
-			return k;
-		if (t->client.argc && (k = expand(r, n, &t->client, &n->client_argv)) < 0)
 			return k;
 		if (t->init.argc && (k = expand(r, n, &t->init, &n->init_argv)) < 0)
 			return k;

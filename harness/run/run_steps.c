@@ -476,7 +476,8 @@ static int start_exec(struct drill_run *r, size_t i, struct run_node *n, bool re
 		k = probe_until(r, n, argv, false, sp->timeout_ns, on_step_helper,
 				(void *)(uintptr_t)i);
 	else
-		k = helper_start(r, n, argv, sp->timeout_ns, on_step_helper, (void *)(uintptr_t)i);
+		k = helper_start_exec(r, n, argv, sp->timeout_ns, on_step_helper,
+				      (void *)(uintptr_t)i);
 	{
 		char ***owned = realloc(r->sched->argv, (r->sched->n_argv + 1) * sizeof(*owned));
 

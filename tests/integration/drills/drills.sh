@@ -56,6 +56,9 @@ else bad "RTO '${rto_us}'us for a freeze of $(( (heal - inj) / 1000 ))us: want n
 grep -q "acknowledged late after waiting out the outage (wait median" "$rd/result.json" &&
   ok "the writes that waited out the freeze are shown" || bad "result.json lacks the writes that waited out the freeze"
 grep -q "checked 10.213.0.2:7700" "$work/junit.xml" && ok "exec output in the JUnit file" || bad "exec output missing from junit"
+grep -q "pid 1 is [^ ]*/kvlog-server --data" "$work/junit.xml" && grep -q "pid 1 signalled" "$work/junit.xml" &&
+  ok "an exec step runs among the node's processes (its pid 1 is kvlog-server, signalled)" ||
+  bad "an exec step does not see the node's processes: $(grep -o 'pid 1 [^<]*' "$work/junit.xml")"
 
 # A target that never starts: exit 3, saying what the node printed.
 export CHAOSDRILL_TARGETS=$src/tests/fixtures/targets
