@@ -24,6 +24,7 @@
 #include "harness/lab/lab_internal.h"
 #include "harness/lab/lab_ns.h"
 #include "harness/lab/nl_batch.h"
+#include "harness/lab/subnet_pool.h"
 
 static __thread char last_error[512];
 static atomic_uint lab_counter;
@@ -68,8 +69,6 @@ static int parse_subnet(const char *s, struct lab *lab)
 	unsigned len;
 	uint32_t a, mask;
 
-	if (!s)
-		s = "10.213.0.0/16";
 	if (sscanf(s, "%31[0-9.]/%u", addr, &len) != 2 || len < 8 || len > 30 ||
 	    inet_pton(AF_INET, addr, &lab->subnet) != 1)
 		return lab_fail(EINVAL, "subnet %s: want A.B.C.D/8..30", s);
@@ -78,7 +77,43 @@ static int parse_subnet(const char *s, struct lab *lab)
 	lab->subnet.s_addr = htonl(a);
 	lab->bridge_addr.s_addr = htonl(a + 1);
 	lab->prefix = len;
+	snprintf(lab->cidr, sizeof(lab->cidr), "%s/%u", inet_ntoa(lab->subnet), len);
 	return 0;
+}
+
+/* The lab's subnet: the one given (which wins, even if another lab holds it: each lab's
+ * addresses live in its own network namespace), else the first of the pool no live lab on
+ * the machine holds. A given subnet that is a slot of the pool is claimed too when it is
+ * free, so that labs choosing theirs go past it. */
+static int choose_subnet(const char *given, struct lab *lab)
+{
+	char cidr[SUBNET_POOL_CIDR_LEN];
+	int r, slot;
+
+	if (given) {
+		if ((r = parse_subnet(given, lab)) < 0)
+			return r;
+		slot = subnet_pool_slot_of(lab->cidr);
+		if (slot >= 0)
+			lab->subnet_fd = subnet_pool_claim_slot((unsigned)slot);
+		if (lab->subnet_fd < 0)
+			lab->subnet_fd = -1;
+		return 0;
+	}
+	lab->subnet_fd = subnet_pool_claim(cidr, sizeof(cidr));
+	if (lab->subnet_fd == -EBUSY) {
+		lab->subnet_fd = -1;
+		return lab_fail(EBUSY,
+				"choose a subnet: all %u of the pool (10.200.0.0/16 to "
+				"10.255.0.0/16) are held by live labs; give one with --subnet",
+				SUBNET_POOL_SIZE);
+	}
+	if (lab->subnet_fd < 0) {
+		r = lab->subnet_fd;
+		lab->subnet_fd = -1;
+		return lab_fail(-r, "choose a subnet: lock a file under " SUBNET_POOL_DIR);
+	}
+	return parse_subnet(cidr, lab);
 }
 
 /* "cd-<pid>-<n>": unique among live harnesses; a counter already used by a dead harness
@@ -229,13 +264,14 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 	if (!lab)
 		return lab_fail(ENOMEM, "allocate a lab");
 	lab->holder_pidfd = lab->netns_fd = lab->self_pidfd = lab->up_fd = lab->report.fd = -1;
+	lab->subnet_fd = -1;
 	if (!opt)
 		opt = &defaults;
 	if ((unsigned)opt->cgroup > LAB_CGROUP_NONE)
 		return lab_fail(EINVAL, "cgroup mode %d", (int)opt->cgroup);
 	r = keep_paths(opt->keep_paths, lab);
-	if (r >= 0)
-		r = parse_subnet(opt->subnet, lab);
+	if (r >= 0 && opt->subnet)
+		r = parse_subnet(opt->subnet, lab); /* bad input first, before any claim */
 	if (r < 0)
 		return r;
 	/* Children poll it to notice a harness that died before their PR_SET_PDEATHSIG. Without
@@ -251,6 +287,9 @@ int lab_new(const struct lab_options *opt, struct lab **out)
 		return lab_fail(-r, "create the mount points " LAB_TARGET_PATH " and "
 				LAB_TARGET_BIN_PATH);
 	r = name_lab(lab, opt->cgroup);
+	if (r < 0)
+		return r;
+	r = choose_subnet(opt->subnet, lab);
 	if (r < 0)
 		return r;
 	r = start_lab(lab);
@@ -332,6 +371,8 @@ void lab_free(struct lab *lab)
 		close(lab->holder_pidfd);
 	if (lab->self_pidfd >= 0)
 		close(lab->self_pidfd);
+	if (lab->subnet_fd >= 0)
+		close(lab->subnet_fd); /* the subnet is free for the next lab */
 	for (i = 0; lab->keep_paths && lab->keep_paths[i]; i++)
 		free(lab->keep_paths[i]);
 	free(lab->keep_paths);
@@ -353,6 +394,11 @@ int lab_socket(struct lab *lab, int domain, int type)
 const char *lab_name(const struct lab *lab)
 {
 	return lab->name;
+}
+
+const char *lab_subnet(const struct lab *lab)
+{
+	return lab->cidr;
 }
 
 struct in_addr lab_bridge_addr(const struct lab *lab)

@@ -11,7 +11,7 @@
  * Usage:
  *   lab_init_process();                        // once, early: become the child subreaper
  *   struct lab *lab;
- *   struct lab_options opt = LAB_OPTIONS_INIT; // subnet 10.213.0.0/16, cgroups auto
+ *   struct lab_options opt = LAB_OPTIONS_INIT; // a free subnet of the pool, cgroups auto
  *   lab_new(&opt, &lab);                       // lab netns + bridge br0 at 10.213.0.1
  *   lab_node_add(lab, "n1", "/runs/x/data/n1", &n1);  // 10.213.0.2, hostname n1
  *   lab_node_add(lab, "n2", "/runs/x/data/n2", &n2);  // 10.213.0.3
@@ -77,7 +77,9 @@ enum lab_cgroup_mode {
 };
 
 struct lab_options {
-	const char *subnet; /* "A.B.C.D/len", len 8..30; NULL: "10.213.0.0/16". Borrowed. */
+	/* "A.B.C.D/len", len 8..30; NULL: the first /16 of the pool no other live lab on the
+	 * machine holds, 10.213.0.0/16 on a quiet one (subnet_pool.h). Borrowed. */
+	const char *subnet;
 	enum lab_cgroup_mode cgroup;
 	/* Host paths nodes must see even though /tmp and /run are private in a node (the
 	 * target's binaries, the run directory): each one under /tmp or /run is bound back
@@ -126,6 +128,7 @@ int lab_wait_ready(struct lab *lab);
 
 /* Accessors; strings are borrowed from the lab. */
 const char *lab_name(const struct lab *lab);
+const char *lab_subnet(const struct lab *lab); /* "10.213.0.0/16", as given or chosen */
 struct in_addr lab_bridge_addr(const struct lab *lab);
 const char *lab_cgroup_kind(const struct lab *lab); /* "v2", "v1-freezer", "none" */
 size_t lab_node_count(const struct lab *lab);

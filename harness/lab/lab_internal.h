@@ -56,6 +56,8 @@ struct lab {
 	char name[32];
 	struct in_addr subnet, bridge_addr;
 	unsigned prefix;
+	char cidr[32]; /* the subnet as given or chosen: "10.213.0.0/16" */
+	int subnet_fd; /* owned; holds the subnet pool's lock on it (subnet_pool.h), or -1 */
 	pid_t holder_pid;
 	int holder_pidfd; /* owned */
 	int netns_fd;	  /* owned; /proc/<holder>/ns/net once the lab is ready, else -1 */

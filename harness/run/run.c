@@ -360,6 +360,9 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 		free(keep[i]);
 	if (k < 0)
 		return lab_error(r, "cannot set up the lab", k);
+	/* which lab and addresses this drill had, for whoever looks beside other drills */
+	timeline_add(r->tl, run_now(r), TL_NOTE, -1, NULL, 0, "lab %s, subnet %s",
+		     lab_name(r->lab), lab_subnet(r->lab));
 	if ((k = run_nodes_prepare(r)) < 0 || (k = lab_wait_ready(r->lab)) < 0)
 		return lab_error(r, "cannot set up the nodes", k);
 	if ((k = run_attach_prepare(r)) < 0 || (k = run_nodes_own(r)) < 0)
@@ -378,7 +381,8 @@ static int setup(struct drill_run *r, const char *subnet, int *host_ns)
 	run_select(r, 0);
 	if (k < 0)
 		return k;
-	run_say(r, run_now(r), "lab %s up: %zu node%s of %s, cgroups %s", lab_name(r->lab),
+	run_say(r, run_now(r), "lab %s up (subnet %s): %zu node%s of %s, cgroups %s",
+		lab_name(r->lab), lab_subnet(r->lab),
 		run_node_count(r), run_node_count(r) == 1 ? "" : "s",
 		run_multi(r) ? r->base->sc->target : r->d->target->name, lab_cgroup_kind(r->lab));
 	return 0;

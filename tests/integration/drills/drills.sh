@@ -38,7 +38,7 @@ drill 0 scenarios/kvlog-replica-promote.yaml
 
 # stop/heal: the node is frozen 800 ms; writes time out, then succeed after the thaw. Also
 # every kind of wait, a sleep, and an exec whose exit code (3) is the expected one.
-drill 0 tests/fixtures/scenarios/freeze.yaml
+drill 0 tests/fixtures/scenarios/freeze.yaml --subnet 10.213.0.0/16 # its exec step prints n1's address
 expect_out "froze n1 through"
 expect_out "thawed n1 through"
 # The RTO ends at the first on-time acknowledgement after the thaw (DESIGN §6), under a real

@@ -101,7 +101,7 @@ for m in $mechs; do
   for x in 50 300 1500; do
     for t in 20 500 5000; do files+=("$(cell "$m" "$x" "$t")"); done
   done
-  "$cd_bin" run -q --out "$work/runs" "${files[@]}" >"$work/out-$m" 2>&1
+  "$cd_bin" run -q --subnet 10.213.0.0/16 --out "$work/runs" "${files[@]}" >"$work/out-$m" 2>&1
   for x in 50 300 1500; do
     for t in 20 500 5000; do
       name=m-$m-$x-$t

@@ -99,7 +99,7 @@ drill 1 "$work/rto-miss.yaml"
 expect_out "> target 500ms (no workload: from the fault to ready)"
 
 # {nodes} and {timeout_ms}: in start (through env:), in exec steps in the lab and on a node.
-drill 0 tests/fixtures/scenarios/model/sleeper-placeholders.yaml
+drill 0 tests/fixtures/scenarios/model/sleeper-placeholders.yaml --subnet 10.213.0.0/16 # it checks the addresses
 expect_out "step 1 exec ok"
 expect_out "step 2 exec ok"
 run=$(ls -td "$work"/runs/*/ | head -1)
