@@ -15,6 +15,8 @@
 #include "common/timeutil.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/cmd_common.h"
+#include "harness/cli/run_jobs.h"
+#include "harness/cli/shard.h"
 #include "harness/drill/drill.h"
 #include "harness/run/run.h"
 #include "reports/report.h"
@@ -32,7 +34,12 @@ static void usage(FILE *f)
 		"  --junit FILE       write one JUnit XML file for all drills of this call\n"
 		"  --seed N           seed for every random choice (default: the file's, else drawn)\n"
 		"  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
-		"  --subnet CIDR      the lab's addresses (default 10.213.0.0/16; private to the lab)\n"
+		"  --subnet CIDR      the lab's addresses (default: the first /16 of 10.213.0.0/16,\n"
+		"                     10.214.0.0/16, ... no other live lab holds; private to the lab)\n"
+		"  -j, --jobs N       run up to N drills at once, each in its own process and lab;\n"
+		"                     output lines prefixed [drill], index.html in --out\n"
+		"  --shard I/N        run only shard I of N: the drills sorted by name, every Nth\n"
+		"                     from the Ith (CI jobs; merge with chaosdrill junit-merge)\n"
 		"  --param KEY=VALUE  override a target param for every node (repeatable)\n"
 		"  -q, --quiet        print only the verdict lines and errors\n"
 		"  -v, --verbose      print every event as it happens\n"
@@ -50,6 +57,9 @@ struct run_args {
 	const char *subnet;
 	struct cli_params params;
 	enum log_level level;
+	unsigned jobs; /* 0: one drill after another in this process */
+	bool has_shard;
+	struct shard shard;
 };
 
 static int parse_seed(const char *s, uint64_t *out)
@@ -86,11 +96,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
-		{ "junit", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'U' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "subnet", required_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -99,12 +111,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	uint64_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			a->out_dir = optarg;
 			break;
-		case 'j':
+		case 'U':
 			a->junit = optarg;
 			break;
 		case 's':
@@ -137,6 +149,23 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return -EINVAL;
 			}
 			a->repeat = (unsigned)n;
+			break;
+		case 'j':
+			if (parse_seed(optarg, &n) < 0 || n < 1 || n > 256) {
+				fprintf(stderr, "chaosdrill run: -j '%s': expected 1 to 256\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->jobs = (unsigned)n;
+			break;
+		case 'S':
+			if (shard_parse(optarg, &a->shard) < 0) {
+				fprintf(stderr,
+					"chaosdrill run: --shard '%s': expected I/N with 1 <= I <= N <= %u\n",
+					optarg, SHARD_MAX);
+				return -EINVAL;
+			}
+			a->has_shard = true;
 			break;
 		case 'q':
 			a->level = LOG_LEVEL_WARN;
@@ -250,13 +279,123 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
+/* Drill d, --repeat times, into res[0..repeat-1]; the worst exit code. An interrupted
+ * drill ends the repeats (the ones not run are left zeroed: *ran says how many ran). */
+static int run_repeats(const struct drill *d, const struct run_args *a, struct run_result *res,
+		       unsigned *ran)
+{
+	int rc = EXIT_MET;
+
+	*ran = 0;
+	for (unsigned k = 0; k < a->repeat; k++) {
+		struct run_options o = { a->out_dir, a->subnet, a->level < LOG_LEVEL_INFO };
+		int code = run_drill(d, &o, &res[k]);
+
+		name_iteration(&res[k], k, a->repeat);
+		(*ran)++;
+		if (code > rc)
+			rc = code;
+		if (res[k].interrupted)
+			break;
+	}
+	if (a->repeat > 1 && *ran == a->repeat)
+		repeat_summary(d, res, a->repeat);
+	return rc;
+}
+
+struct job_ctx {
+	struct drill **drills; /* the ones this call runs */
+	const struct run_args *a;
+};
+
+/* A -j child: one drill, as the serial path runs it. */
+static int run_job(void *ud, size_t i, struct run_result *res)
+{
+	struct job_ctx *c = ud;
+	unsigned ran;
+
+	return run_repeats(c->drills[i], c->a, res, &ran);
+}
+
+/* --shard: keeps the drills of this shard, in the order given; the rest are freed. */
+static int select_shard(struct drill **v, int *n, const struct shard *s)
+{
+	const char **names = calloc((size_t)*n + 1, sizeof(*names));
+	bool *keep = calloc((size_t)*n + 1, sizeof(*keep));
+	int kept = -ENOMEM, j = 0;
+
+	if (names && keep) {
+		for (int i = 0; i < *n; i++)
+			names[i] = v[i]->sc->drill;
+		kept = shard_select(names, (size_t)*n, s, keep);
+	}
+	for (int i = 0; kept >= 0 && i < *n; i++) {
+		if (keep[i])
+			v[j++] = v[i];
+		else
+			drill_free(v[i]);
+	}
+	if (kept >= 0)
+		*n = j;
+	free(names);
+	free(keep);
+	return kept;
+}
+
+static int run_parallel(struct drill **drills, int n, const struct run_args *a)
+{
+	struct run_jobs_options o = { a->jobs, a->repeat, a->out_dir, a->junit,
+				      a->level < LOG_LEVEL_INFO };
+	struct job_ctx c = { drills, a };
+	const char **names = calloc((size_t)n + 1, sizeof(*names));
+	int rc;
+
+	if (!names)
+		return EXIT_ENVIRONMENT;
+	for (int i = 0; i < n; i++)
+		names[i] = drills[i]->sc->drill;
+	rc = run_jobs(names, (size_t)n, &o, run_job, &c);
+	free(names);
+	return rc;
+}
+
+static int run_serial(struct drill **drills, int n, const struct run_args *a)
+{
+	size_t total = (size_t)n * a->repeat, done = 0;
+	struct run_result *results = calloc(total ? total : 1, sizeof(*results));
+	int rc = EXIT_MET, r;
+
+	for (int i = 0; results && i < n; i++) {
+		unsigned ran;
+		int code = run_repeats(drills[i], a, &results[done], &ran);
+
+		done += ran;
+		if (code > rc)
+			rc = code;
+		if (ran && results[done - 1].interrupted) {
+			if (i + 1 < n)
+				log_warn("interrupted: the %d drill%s after %s not run", n - i - 1,
+					 n - i - 1 == 1 ? "" : "s", drills[i]->sc->drill);
+			break;
+		}
+	}
+	if (!results)
+		rc = EXIT_ENVIRONMENT;
+	if (results && a->junit && (r = write_junit(a->junit, results, done)) < 0) {
+		log_error("cannot write %s: %s", a->junit, strerror(-r));
+		rc = EXIT_ENVIRONMENT;
+	}
+	for (size_t i = 0; results && i < done; i++)
+		run_result_release(&results[i]);
+	free(results);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO, .repeat = 1 };
-	struct run_result *results = NULL;
 	struct drill **drills = NULL;
-	size_t total;
-	int r, n, rc = EXIT_MET;
+	int r, n, rc;
 
 	r = parse_args(argc, argv, &a);
 	if (r != 0) {
@@ -270,30 +409,15 @@ int cmd_run(int argc, char **argv)
 		cli_params_release(&a.params);
 		return EXIT_BAD_INPUT;
 	}
-	total = (size_t)n * a.repeat;
-	results = calloc(total, sizeof(*results));
-	for (int i = 0; results && i < n; i++) {
-		for (unsigned k = 0; k < a.repeat; k++) {
-			struct run_result *res = &results[(size_t)i * a.repeat + k];
-			struct run_options o = { a.out_dir, a.subnet, a.level < LOG_LEVEL_INFO };
-			int code = run_drill(drills[i], &o, res);
-
-			name_iteration(res, k, a.repeat);
-			if (code > rc)
-				rc = code;
-		}
-		if (a.repeat > 1)
-			repeat_summary(drills[i], &results[(size_t)i * a.repeat], a.repeat);
+	if (a.has_shard && select_shard(drills, &n, &a.shard) < 0) {
+		free_all(drills, n);
+		cli_params_release(&a.params);
+		return EXIT_ENVIRONMENT;
 	}
-	if (!results)
-		rc = EXIT_ENVIRONMENT;
-	if (results && a.junit && (r = write_junit(a.junit, results, total)) < 0) {
-		log_error("cannot write %s: %s", a.junit, strerror(-r));
-		rc = EXIT_ENVIRONMENT;
-	}
-	for (size_t i = 0; results && i < total; i++)
-		run_result_release(&results[i]);
-	free(results);
+	if (a.has_shard && a.level >= LOG_LEVEL_INFO)
+		printf("chaosdrill: shard %u/%u: %d drill%s\n", a.shard.index, a.shard.count, n,
+		       n == 1 ? "" : "s");
+	rc = a.jobs ? run_parallel(drills, n, &a) : run_serial(drills, n, &a);
 	free_all(drills, n);
 	cli_params_release(&a.params);
 	return rc;

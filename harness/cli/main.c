@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check drill files without running them" },
 	{ "list", cmd_list, "list the known targets, faults, recovery steps and workloads" },
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
+	{ "junit-merge", cmd_junit_merge, "merge JUnit files (of --shard jobs) into one" },
 	{ "node-disk", cmd_node_disk, NULL },
 };
 
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 		   "and integrity checked, JUnit XML out.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (commands[i].summary)
-			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+			fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n`chaosdrill COMMAND --help` describes each command.\n"
 		   "Options: --help, --version\n\n"
 		   "Exit codes: 0 every expectation met; 1 an expectation missed; 2 bad input\n"

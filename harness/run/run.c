@@ -713,6 +713,7 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			run_env_error(&r, "the drill stopped: %s", strerror(-k));
 	}
 	code = run_report(&r);
+	res->interrupted = r.interrupted;
 	run_release(&r);
 	return code;
 }

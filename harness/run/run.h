@@ -29,6 +29,7 @@ struct run_result {
 	char *run_dir;		   /* owned */
 	char *name;		   /* owned: the suite's name with --repeat ("drill#2") */
 	char hostname[256];
+	bool interrupted; /* SIGINT/SIGTERM/SIGHUP ended the drill: the call stops there */
 	char **strings; /* owned strings the suite points at */
 	size_t n_strings;
 	struct report_case *cases;	     /* owned */
