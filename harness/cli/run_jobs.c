@@ -258,7 +258,7 @@ static void on_signal(struct jobs *js)
 			 js->n - js->next);
 		for (size_t i = 0; i < js->n; i++)
 			if (js->v[i].pid > 0)
-				kill(js->v[i].pid, SIGTERM);
+				kill(js->v[i].pid, (int)si.ssi_signo);
 	}
 }
 

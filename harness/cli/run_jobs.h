@@ -2,7 +2,7 @@
  * serial path (its own lab, with its own name cd-PID-N and a subnet of the pool), at most
  * N at a time. The parent only watches: it prefixes each child's output lines with the
  * drill's name (whole lines, never interleaved), forwards SIGINT/SIGTERM/SIGHUP to the
- * children as SIGTERM (each writes its reports and tears its lab down), and at the end
+ * children (each writes its reports and tears its lab down), and at the end
  * writes one JUnit file for the call, index.html in the out directory, and a summary.
  *
  * What a child hands its parent goes through a pipe of its own, in a format of this file
