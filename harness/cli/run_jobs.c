@@ -154,7 +154,12 @@ static void child_report(int fd, const struct run_result *res, unsigned repeat, 
 static void child(struct jobs *js, size_t i, int w[N_PIPES])
 {
 	struct run_result *res = calloc(js->o->repeat, sizeof(*res));
+	sigset_t chld;
 	int rc;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD); /* as in a call without -j; only the parent watches it */
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 
 	for (size_t k = 0; k < js->n; k++)
 		for (int p = 0; p < N_PIPES; p++)

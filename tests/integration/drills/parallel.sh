@@ -31,7 +31,7 @@ codes() {
 labs() {
   for t in "$1"/*/timeline.jsonl; do
     awk -v d="$(dirname "$t")" '
-      /CLOCK_REALTIME/ { match($0, /REALTIME [0-9]+/); t0 = substr($0, RSTART + 9, RLENGTH - 9) }
+      !t0 && /t_ns 0 is CLOCK_REALTIME [0-9]/ { match($0, /REALTIME [0-9]+/); t0 = substr($0, RSTART + 9, RLENGTH - 9) }
       /"detail":"lab cd-/ { match($0, /lab cd-[0-9]+-[0-9]+, subnet [0-9.\/]+/); split(substr($0, RSTART, RLENGTH), f, /[ ,]+/); lab = f[2]; net = f[4] }
       { match($0, /"t_ns":[0-9]+/); last = substr($0, RSTART + 7, RLENGTH - 7) }
       END { s = substr(t0, 1, length(t0) - 6) + 0; printf "%.0f %.0f %s %s %s\n", s, s + last / 1e6, lab, net, d }' "$t"
