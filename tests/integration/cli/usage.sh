@@ -14,7 +14,7 @@ expect_in "$out" "Exit codes: 0 every expectation met"
 expect_rc 2 "$cd_bin"
 expect_rc 2 "$cd_bin" frobnicate
 expect_in "$err" "unknown command 'frobnicate'"
-for c in run validate list gc; do
+for c in run validate list gc junit-merge; do
   expect_rc 0 "$cd_bin" "$c" --help
   expect_in "$out" "Usage: chaosdrill $c"
 done
@@ -29,6 +29,12 @@ expect_in "$err" "--subnet '10.0.0.0/33': expected A.B.C.D/LEN"
 expect_rc 2 "$cd_bin" run --subnet 10.0.0/24 scenarios/demo.yaml
 expect_rc 2 "$cd_bin" run --seed -5 scenarios/demo.yaml
 expect_in "$err" "--seed '-5': expected a whole number"
+expect_rc 2 "$cd_bin" run -j 0 scenarios/demo.yaml
+expect_in "$err" "-j '0': expected 1 to 256"
+expect_rc 2 "$cd_bin" run --shard 0/2 scenarios/demo.yaml
+expect_in "$err" "--shard '0/2': expected I/N with 1 <= I <= N"
+expect_rc 2 "$cd_bin" junit-merge out.xml
+expect_in "$err" "want OUT and at least one IN"
 
 expect_rc 0 "$cd_bin" list
 expect_in "$out" "kvlog"

@@ -5,7 +5,8 @@
 # as two shards (`--shard 1/2`, `--shard 2/2`), each a plain serial `chaosdrill run`, both
 # started at once with a `chaosdrill gc` in the middle: each drill's verdict is the one
 # it had under -j, labs that lived at the same time had different names and subnets, gc
-# touched neither, the shards' JUnit files merge into a valid one, nothing is left behind.
+# touched neither, the shards' JUnit files merge into a valid one. SIGINT of a -j call
+# ends its drills with their reports. Nothing is left behind.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$src"
@@ -118,5 +119,20 @@ no_collision "$work/runs-s" "two concurrent calls"
 "$cd_bin" run --shard 3/2 scenarios/demo.yaml >/dev/null 2>&1
 [ $? -eq 2 ] && ok "--shard 3/2 is bad input" || bad "--shard 3/2 not refused"
 
-check_clean "$work/before" "-j 2, two concurrent calls and gc"
+# 3. SIGINT of a -j call: every running drill writes its reports and tears its lab down.
+"$cd_bin" run -j 2 --out "$work/runs-i" --junit "$work/i.xml" scenarios/demo.yaml scenarios/kvlog-crash-restart.yaml \
+  "$work/demo-unsafe.yaml" >"$work/out-i" 2>&1 &
+pi=$!
+sleep 2.5
+kill -INT "$pi"
+wait "$pi"; rc=$?
+[ "$rc" -eq 3 ] && ok "SIGINT of -j 2: exit 3" || { bad "SIGINT of -j 2: exit $rc, want 3"; sed 's/^/  | /' "$work/out-i"; }
+n_err=$(grep -l '"verdict": "error"' "$work"/runs-i/*/result.json 2>/dev/null | wc -l)
+[ "$n_err" -eq 2 ] && ok "both running drills wrote result.json saying error" || bad "$n_err result.json files say error, want 2"
+grep -q "kvlog-demo-unsafe .*not started: the call was interrupted" "$work/out-i" && ok "the third was not started, and says so" || bad "no word of the drill not started"
+valid "$work/i.xml" "after SIGINT"
+[ "$(grep -c 'interrupted' "$work/i.xml")" -ge 3 ] && ok "JUnit says interrupted for all three" || bad "JUnit after SIGINT lacks 'interrupted'"
+no_collision "$work/runs-i" "-j 2 interrupted"
+
+check_clean "$work/before" "-j 2, two concurrent calls, gc and SIGINT"
 finish
