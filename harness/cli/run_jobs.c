@@ -442,9 +442,9 @@ static int write_index(const struct run_jobs_options *o, const struct outcome *o
 	if (asprintf(&title, "chaosdrill run -j %u: %zu drill%s", o->jobs, oc->n,
 		     oc->n == 1 ? "" : "s") >= 0 &&
 	    asprintf(&path, "%s/index.html", out_abs ? out_abs : o->out_dir) >= 0 &&
-	    (r = report_index_write(title, rows, oc->n, &sb)) >= 0)
-		r = fs_mkdir_p(o->out_dir, 0755) < 0 ? -errno :
-							fs_write_atomic(path, sb.buf, sb.len, 0644);
+	    (r = report_index_write(title, rows, oc->n, &sb)) >= 0 &&
+	    (r = fs_mkdir_p(o->out_dir, 0755)) >= 0)
+		r = fs_write_atomic(path, sb.buf, sb.len, 0644);
 	for (size_t i = 0; i < oc->n; i++)
 		free((char *)rows[i].link);
 	free(rows);
