@@ -16,6 +16,7 @@
 #include "harness/cli/cli.h"
 #include "harness/cli/cmd_common.h"
 #include "harness/drill/drill.h"
+#include "harness/history/history.h"
 #include "harness/run/run.h"
 #include "reports/report.h"
 
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 		"  --junit FILE       write one JUnit XML file for all drills of this call\n"
 		"  --seed N           seed for every random choice (default: the file's, else drawn)\n"
 		"  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
+		"  --history FILE     append each run's figures to FILE, a SQLite history (created\n"
+		"                     if new) that `chaosdrill trend FILE` compares over time\n"
 		"  --subnet CIDR      the lab's addresses (default 10.213.0.0/16; private to the lab)\n"
 		"  --param KEY=VALUE  override a target param for every node (repeatable)\n"
 		"  -q, --quiet        print only the verdict lines and errors\n"
@@ -44,6 +47,7 @@ static void usage(FILE *f)
 struct run_args {
 	const char *out_dir;
 	const char *junit;
+	const char *history;
 	bool has_seed;
 	uint64_t seed;
 	unsigned repeat;
@@ -87,6 +91,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "junit", required_argument, NULL, 'j' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' },
@@ -106,6 +111,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'j':
 			a->junit = optarg;
+			break;
+		case 'H':
+			a->history = optarg;
 			break;
 		case 's':
 			if (parse_seed(optarg, &a->seed) < 0) {
@@ -250,11 +258,45 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
+/* Opens --history before any drill runs: a path that cannot be a history is bad input. */
+static int open_history(const struct run_args *a, struct history **h)
+{
+	struct cd_error err = { 0 };
+
+	*h = NULL;
+	if (a->history && history_open(a->history, HISTORY_CREATE, h, &err) < 0) {
+		cli_print_error(&err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Appends one run's figures, from its report model, under the drill's own name. */
+static int record_run(struct history *h, const struct drill *d, const struct run_result *res)
+{
+	struct cd_error err = { 0 };
+	struct history_run run;
+	int k;
+
+	if (!h)
+		return 0;
+	if ((k = history_run_from_suite(&res->suite, d->sc->drill, &run)) < 0) {
+		log_error("cannot record %s in the history: %s", d->sc->drill, strerror(-k));
+		return k;
+	}
+	if ((k = history_append(h, &run, &err)) < 0)
+		cli_print_error(&err);
+	history_run_release(&run);
+	return k;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO, .repeat = 1 };
 	struct run_result *results = NULL;
 	struct drill **drills = NULL;
+	struct history *hist = NULL;
+	bool unrecorded = false;
 	size_t total;
 	int r, n, rc = EXIT_MET;
 
@@ -265,7 +307,7 @@ int cmd_run(int argc, char **argv)
 	}
 	log_set_level(a.level);
 	n = argc - optind;
-	if (load_all(argv + optind, n, &a, &drills) < 0) {
+	if (load_all(argv + optind, n, &a, &drills) < 0 || open_history(&a, &hist) < 0) {
 		free_all(drills, n);
 		cli_params_release(&a.params);
 		return EXIT_BAD_INPUT;
@@ -278,6 +320,7 @@ int cmd_run(int argc, char **argv)
 			struct run_options o = { a.out_dir, a.subnet, a.level < LOG_LEVEL_INFO };
 			int code = run_drill(drills[i], &o, res);
 
+			unrecorded |= record_run(hist, drills[i], res) < 0;
 			name_iteration(res, k, a.repeat);
 			if (code > rc)
 				rc = code;
@@ -285,8 +328,9 @@ int cmd_run(int argc, char **argv)
 		if (a.repeat > 1)
 			repeat_summary(drills[i], &results[(size_t)i * a.repeat], a.repeat);
 	}
-	if (!results)
+	if (!results || unrecorded) /* the drills ran; their record is incomplete */
 		rc = EXIT_ENVIRONMENT;
+	history_close(hist);
 	if (results && a.junit && (r = write_junit(a.junit, results, total)) < 0) {
 		log_error("cannot write %s: %s", a.junit, strerror(-r));
 		rc = EXIT_ENVIRONMENT;
