@@ -47,11 +47,15 @@ enum trend_kind {
 	TREND_FAILING,	/* a case that failed in the newest run, passed before */
 };
 
-/* One figure of the newest run against its past. */
+/* One figure of the newest run against its past. Steps and actions are matched across
+ * runs by name and rank among the steps of that name (a step added to the drill does not
+ * shift the others), expectations by id. */
 struct trend_check {
 	enum trend_kind kind;
-	const char *id;	  /* borrowed from the newest run: a case id, or the target ("" */
-	const char *name; /* for the drill's RTO); name: "RTO", "restart n1", "rto <= 2s" */
+	const char *id;	  /* borrowed from the newest run: the target for an RTO ("" for the */
+	const char *name; /* drill's), else the case's id; name: "RTO" or the case's name */
+	enum history_case_kind case_kind; /* DURATION and FAILING: the case's */
+	unsigned nth;	   /* a step's or action's rank among those of its name (0: first) */
 	int64_t newest_ns; /* TREND_FAILING: -1 */
 	int64_t median_ns; /* of the previous runs' values; -1 if none */
 	size_t n_past;	   /* how many previous runs measured it */
@@ -78,18 +82,18 @@ int trend_check(const struct history_run *runs, size_t n, const struct trend_opt
 		struct trend_verdict *out);
 void trend_verdict_release(struct trend_verdict *v);
 
-/* Whether a check's figure in a run: the RTO of check->id's target, or a case's duration;
- * -1 when the run did not measure it. */
+/* A check's figure in a run: the RTO of check->id's target, or the duration of the step
+ * matching it; -1 when the run did not measure it. */
 int64_t trend_value(const struct history_run *run, const struct trend_check *c);
+/* Whether v flagged the figure key names (kind, and target or step). */
+bool trend_flagged(const struct trend_verdict *v, const struct trend_check *key);
+/* "RTO", "RTO [kvlog]", "restart n1", or the second step of that name "restart n1 #2". */
+void trend_label(const struct trend_check *c, char *buf, size_t len);
 
-/* A step or action column of a drill's table (borrowed from a run). */
-struct trend_column {
-	const char *id, *name;
-};
-
-/* The steps and actions of a drill's runs (oldest first): the newest run's, in its order,
- * then those only older runs had. *out is the caller's to free. Returns 0 or -ENOMEM. */
-int trend_columns(const struct history_run *runs, size_t n, struct trend_column **out,
+/* The steps and actions of a drill's runs (oldest first) as duration checks to plot or
+ * tabulate (only kind, name and nth set): the newest run's, in its order, then those only
+ * older runs had. *out is the caller's to free. Returns 0 or -ENOMEM. */
+int trend_columns(const struct history_run *runs, size_t n, struct trend_check **out,
 		  size_t *n_out);
 
 /* "2026-12-07 16:10:33" (UTC) for a wall-clock time in ns. */

@@ -33,7 +33,7 @@ static const char *const palette[] = { "#1f4e99", "#e07b00", "#2a7d3b", "#8e44ad
 /* A plotted series: the RTO or a step's duration. */
 struct series {
 	struct trend_check key; /* what trend_value() reads */
-	const char *label;
+	char label[300];
 	bool flagged; /* its newest value */
 };
 
@@ -143,17 +143,9 @@ static void legend(const struct series *s, size_t n, struct strbuf *sb)
 	}
 }
 
-static bool flagged(const struct trend_verdict *v, enum trend_kind kind, const char *id)
-{
-	for (size_t i = 0; i < v->n_checks; i++)
-		if (v->checks[i].kind == kind && v->checks[i].flagged && !strcmp(v->checks[i].id, id))
-			return true;
-	return false;
-}
-
 static int plot(const struct trend_drill *d, struct strbuf *sb)
 {
-	struct trend_column *cols = NULL;
+	struct trend_check *cols = NULL;
 	struct series *s;
 	size_t n_cols = 0, n;
 	struct plot p = { d, 0 };
@@ -163,13 +155,14 @@ static int plot(const struct trend_drill *d, struct strbuf *sb)
 		free(cols);
 		return -ENOMEM;
 	}
-	s[0] = (struct series){ { .kind = TREND_RTO, .id = "" }, "RTO",
-				flagged(d->verdict, TREND_RTO, "") };
+	s[0].key = (struct trend_check){ .kind = TREND_RTO, .id = "", .name = "RTO" };
 	for (size_t i = 0; i < n_cols; i++)
-		s[i + 1] = (struct series){ { .kind = TREND_DURATION, .id = cols[i].id },
-					    cols[i].name,
-					    flagged(d->verdict, TREND_DURATION, cols[i].id) };
+		s[i + 1].key = cols[i];
 	n = n_cols + 1;
+	for (size_t i = 0; i < n; i++) {
+		trend_label(&s[i].key, s[i].label, sizeof(s[i].label));
+		s[i].flagged = trend_flagged(d->verdict, &s[i].key);
+	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t r = 0; r < d->n; r++)
 			if (trend_value(&d->runs[r], &s[i].key) > p.max_ns)

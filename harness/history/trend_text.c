@@ -28,50 +28,6 @@ void trend_format_duration(int64_t ns, char buf[32])
 		units_format_duration(ns, buf, 32);
 }
 
-static bool has_column(const struct trend_column *c, size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(c[i].id, id))
-			return true;
-	return false;
-}
-
-int trend_columns(const struct history_run *runs, size_t n, struct trend_column **out,
-		  size_t *n_out)
-{
-	struct trend_column *c = NULL;
-	size_t k = 0;
-
-	*out = NULL;
-	*n_out = 0;
-	for (size_t r = n; r-- > 0;)
-		for (size_t i = 0; i < runs[r].n_cases; i++) {
-			const struct history_case *hc = &runs[r].cases[i];
-			struct trend_column *g;
-
-			if (hc->kind == HISTORY_EXPECT || has_column(c, k, hc->id))
-				continue;
-			if (!(g = realloc(c, (k + 1) * sizeof(*c)))) {
-				free(c);
-				return -ENOMEM;
-			}
-			c = g;
-			c[k++] = (struct trend_column){ hc->id, hc->name };
-		}
-	*out = c;
-	*n_out = k;
-	return 0;
-}
-
-static const struct trend_check *flag_of(const struct trend_verdict *v, enum trend_kind kind,
-					 const char *id)
-{
-	for (size_t i = 0; i < v->n_checks; i++)
-		if (v->checks[i].kind == kind && v->checks[i].flagged && !strcmp(v->checks[i].id, id))
-			return &v->checks[i];
-	return NULL;
-}
-
 /* One cell: a duration, "!" after it when the newest run's is flagged. */
 static void cell(char buf[40], int64_t ns, bool flagged)
 {
@@ -97,40 +53,38 @@ static void end_row(struct strbuf *out)
 }
 
 static void table(const struct history_run *runs, size_t n, const struct trend_verdict *v,
-		  const struct trend_column *cols, size_t n_cols, struct strbuf *out)
+		  const struct trend_check *cols, size_t n_cols, struct strbuf *out)
 {
-	struct trend_check rto = { .kind = TREND_RTO, .id = "" };
-	char date[32], c[40];
+	struct trend_check rto = { .kind = TREND_RTO, .id = "", .name = "RTO" };
+	char date[32], c[40], label[300];
+	int *w = calloc(n_cols ? n_cols : 1, sizeof(*w));
 
+	if (!w) {
+		out->oom = true;
+		return;
+	}
 	strbuf_appendf(out, "  %-19s  %-20s  %-7s  %-9s", "date (UTC)", "seed", "verdict", "RTO");
-	for (size_t k = 0; k < n_cols; k++)
-		strbuf_appendf(out, "  %-*s", width(cols[k].name, 9), cols[k].name);
+	for (size_t k = 0; k < n_cols; k++) {
+		trend_label(&cols[k], label, sizeof(label));
+		w[k] = width(label, 9);
+		strbuf_appendf(out, "  %-*s", w[k], label);
+	}
 	end_row(out);
 	for (size_t i = 0; i < n; i++) {
 		const struct history_run *r = &runs[i];
 		bool newest = r == v->newest;
 
 		trend_format_date(r->started_ns, date);
-		cell(c, trend_value(r, &rto), newest && flag_of(v, TREND_RTO, ""));
+		cell(c, trend_value(r, &rto), newest && trend_flagged(v, &rto));
 		strbuf_appendf(out, "  %-19s  %-20" PRIu64 "  %-7s  %-9s", date, r->seed,
 			       history_verdict(r->exit_code), c);
 		for (size_t k = 0; k < n_cols; k++) {
-			struct trend_check col = { .kind = TREND_DURATION, .id = cols[k].id };
-
-			cell(c, trend_value(r, &col), newest && flag_of(v, TREND_DURATION, cols[k].id));
-			strbuf_appendf(out, "  %-*s", width(cols[k].name, 9), c);
+			cell(c, trend_value(r, &cols[k]), newest && trend_flagged(v, &cols[k]));
+			strbuf_appendf(out, "  %-*s", w[k], c);
 		}
 		end_row(out);
 	}
-}
-
-/* "RTO", "RTO [kvlog]", or a step's name. */
-static void what(const struct trend_check *c, char *buf, size_t len)
-{
-	if (c->kind == TREND_RTO && c->id[0])
-		snprintf(buf, len, "RTO [%s]", c->id);
-	else
-		snprintf(buf, len, "%s", c->name);
+	free(w);
 }
 
 static void check_line(const struct trend_check *c, const struct trend_options *o,
@@ -138,7 +92,7 @@ static void check_line(const struct trend_check *c, const struct trend_options *
 {
 	char name[300], now[32], med[32], delta[32], floor[32];
 
-	what(c, name, sizeof(name));
+	trend_label(c, name, sizeof(name));
 	if (c->kind == TREND_FAILING) {
 		strbuf_appendf(out,
 			       "  NEWLY FAILS  %s: failed in the newest run, passed in each of "
@@ -171,7 +125,7 @@ static void check_line(const struct trend_check *c, const struct trend_options *
 void trend_text(const struct history_run *runs, size_t n, const struct trend_verdict *v,
 		const struct trend_options *o, struct strbuf *out)
 {
-	struct trend_column *cols = NULL;
+	struct trend_check *cols = NULL;
 	size_t n_cols = 0;
 	char first[32], last[32];
 
