@@ -293,6 +293,114 @@ static void test_step_regression(void **state)
 		history_run_release(&v[i]);
 }
 
+/* Run i with RTO rto_ms and the steps names[k] taking ms[k] each (ids by position, as the
+ * report gives them). */
+static void mk_steps(struct history_run *r, int i, int64_t rto_ms, const char *const *names,
+		     const int64_t *ms, size_t n)
+{
+	mk(r, i, rto_ms, 5, REPORT_PASS);
+	for (size_t k = 0; k < r->n_cases; k++) {
+		free(r->cases[k].id);
+		free(r->cases[k].name);
+	}
+	free(r->cases);
+	r->cases = calloc(n, sizeof(*r->cases));
+	assert_non_null(r->cases);
+	for (size_t k = 0; k < n; k++) {
+		char id[64];
+
+		snprintf(id, sizeof(id), "step.%zu.x", k + 1);
+		r->cases[k] = (struct history_case){ HISTORY_STEP, dup(id), dup(names[k]),
+						     REPORT_PASS, ms[k] * MS, NULL };
+	}
+	r->n_cases = n;
+}
+
+/* A step added before the others (the must-show's regression: a sleep before the restart)
+ * does not shift them; steps of one name are told apart by rank ("restart n1 #2"). */
+static void test_steps_matched_by_name(void **state)
+{
+	static const char *const before[] = { "restart n1", "wait ready n1", "restart n1" };
+	static const char *const after[] = { "sleep 1s", "restart n1", "wait ready n1",
+					     "restart n1" };
+	static const int64_t ms_before[] = { 5, 30, 4 }, ms_after[] = { 1000, 6, 31, 450 };
+	struct history_run v[5];
+	struct trend_options o = TREND_OPTIONS_DEFAULT;
+	struct trend_verdict tv;
+	struct trend_check *cols;
+	size_t n_cols;
+	char label[64];
+
+	for (int i = 0; i < 4; i++)
+		mk_steps(&v[i], i, 40, before, ms_before, 3);
+	mk_steps(&v[4], 4, 40, after, ms_after, 4);
+	assert_int_equal(trend_check(v, 5, &o, &tv), 0);
+	assert_int_equal(tv.n_flagged, 1);
+	for (size_t i = 0; i < tv.n_checks; i++) {
+		const struct trend_check *c = &tv.checks[i];
+
+		if (c->kind != TREND_DURATION)
+			continue;
+		trend_label(c, label, sizeof(label));
+		if (!strcmp(label, "sleep 1s")) {
+			assert_false(c->judged); /* new: no past */
+		} else if (!strcmp(label, "restart n1")) {
+			assert_int_equal(c->median_ns, 5 * MS);
+			assert_false(c->flagged);
+		} else if (!strcmp(label, "wait ready n1")) {
+			assert_int_equal(c->median_ns, 30 * MS);
+			assert_false(c->flagged);
+		} else {
+			assert_string_equal(label, "restart n1 #2");
+			assert_int_equal(c->median_ns, 4 * MS);
+			assert_true(c->flagged);
+		}
+	}
+	/* the columns: the newest run's steps, in its order */
+	assert_int_equal(trend_columns(v, 5, &cols, &n_cols), 0);
+	assert_int_equal(n_cols, 4);
+	trend_label(&cols[3], label, sizeof(label));
+	assert_string_equal(label, "restart n1 #2");
+	assert_int_equal(trend_value(&v[0], &cols[3]), 4 * MS);
+	assert_int_equal(trend_value(&v[0], &cols[0]), -1); /* no sleep then */
+	free(cols);
+	trend_verdict_release(&tv);
+	for (int i = 0; i < 5; i++)
+		history_run_release(&v[i]);
+}
+
+/* With several targets, each target's RTO is judged too. */
+static void test_targets(void **state)
+{
+	struct history_run v[4];
+	struct trend_options o = TREND_OPTIONS_DEFAULT;
+	struct trend_verdict tv;
+	const struct trend_check *c;
+	char label[64];
+
+	for (int i = 0; i < 4; i++) {
+		mk(&v[i], i, 300, 5, REPORT_PASS);
+		free(v[i].targets[0].target);
+		v[i].targets = realloc(v[i].targets, 2 * sizeof(*v[i].targets));
+		assert_non_null(v[i].targets);
+		v[i].targets[0] = (struct history_target){ dup("kvlog"), 300, 0, 0, 1 };
+		v[i].targets[1] = (struct history_target){ dup("redis"), i == 3 ? 900 : 20, 0, 0, 1 };
+		v[i].n_targets = 2;
+	}
+	assert_int_equal(trend_check(v, 4, &o, &tv), 0);
+	c = check_of(&tv, TREND_RTO, "redis");
+	assert_non_null(c);
+	assert_true(c->flagged);
+	trend_label(c, label, sizeof(label));
+	assert_string_equal(label, "RTO [redis]");
+	assert_false(check_of(&tv, TREND_RTO, "kvlog")->flagged);
+	assert_false(check_of(&tv, TREND_RTO, "")->flagged); /* the drill's: the largest, 300 */
+	assert_int_equal(tv.n_flagged, 1);
+	trend_verdict_release(&tv);
+	for (int i = 0; i < 4; i++)
+		history_run_release(&v[i]);
+}
+
 static void test_newly_failing(void **state)
 {
 	struct history_run v[6];
@@ -382,6 +490,8 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_unmeasured),
 		cmocka_unit_test(test_step_regression),
+		cmocka_unit_test(test_steps_matched_by_name),
+		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_newly_failing),
 		cmocka_unit_test(test_text_and_html),
 	};
