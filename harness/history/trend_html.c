@@ -219,7 +219,7 @@ int trend_html(const struct trend_drill *drills, size_t n, const struct trend_op
 	char floor[32];
 
 	trend_format_duration(o->min_delta_ns, floor);
-	strbuf_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	strbuf_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
 			   "<title>");
 	xml_append_text(out, title);
 	strbuf_appendf(out, "</title><style>%s</style></head><body><h1>", css);
