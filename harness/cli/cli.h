@@ -1,7 +1,8 @@
 /* harness/cli/: the chaosdrill command. main.c dispatches to one file per subcommand
- * (run, validate, list, gc, and node-disk, which the runner starts inside nodes); each
- * parses its options, loads drills through harness/drill/ and, for `run`, hands them to
- * harness/run/. Only this folder and the runner print; the exit codes are decided here.
+ * (run, validate, list, gc, trend, and node-disk, which the runner starts inside nodes);
+ * each parses its options, loads drills through harness/drill/ and, for `run`, hands them
+ * to harness/run/ (`trend` reads harness/history/). Only this folder and the runner print;
+ * the exit codes are decided here.
  *
  * The chaosdrill command line: one function per subcommand. */
 #ifndef CHAOSDRILL_HARNESS_CLI_H

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -235,14 +236,23 @@ int history_open(const char *path, enum history_mode mode, struct history **out,
 	int flags = mode == HISTORY_CREATE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
 					     SQLITE_OPEN_READONLY;
 	struct history *h = calloc(1, sizeof(*h));
+	char sqlite_path[4200];
 	int rc, k;
 
+	/* a path, never one of SQLite's special names (":memory:", "file:...", "" for a
+	 * temporary database): those would take the runs and keep nothing */
+	snprintf(sqlite_path, sizeof(sqlite_path), "%s%s", path[0] == '/' ? "" : "./", path);
+
 	*out = NULL;
+	if (!*path) {
+		free(h);
+		return cd_error_set(err, EINVAL, path, 0, 0, "no history file named");
+	}
 	if (!h || !(h->path = strdup(path))) {
 		free(h);
 		return cd_error_set(err, ENOMEM, path, 0, 0, "out of memory");
 	}
-	rc = sqlite3_open_v2(path, &h->db, flags, NULL);
+	rc = sqlite3_open_v2(sqlite_path, &h->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		k = fail(h, rc, err, "cannot open the history");
 		history_close(h);

@@ -310,6 +310,10 @@ static void test_bad_files(void **state)
 	assert_null(h);
 	assert_string_equal(err.file, path);
 	assert_non_null(strstr(err.msg, "No such file"));
+	/* SQLite's special names are paths like any other (no database in memory that would
+	 * take the runs and keep nothing), and an empty one is no path */
+	assert_int_equal(history_open(":memory:", HISTORY_READ, &h, &err), -ENOENT);
+	assert_int_equal(history_open("", HISTORY_CREATE, &h, &err), -EINVAL);
 	path_of(path, sizeof(path), "no/such/dir.db");
 	assert_int_equal(history_open(path, HISTORY_CREATE, &h, &err), -ENOENT);
 	assert_int_equal(history_open(dir, HISTORY_CREATE, &h, &err), -EISDIR);
