@@ -49,7 +49,7 @@ struct history_target {
 
 /* One fault's outage as one target's clients saw it. */
 struct history_fault {
-	char *target;  /* "" in a drill of one target */
+	char *target;	/* "" in a drill of one target */
 	unsigned fault; /* 1-based, the drill's order ("fault.2.kill" is 2) */
 	int64_t rto_ms;
 };
@@ -75,7 +75,7 @@ struct history_run {
 	 * whether every target's data was intact */
 	int64_t rto_ms, rpo_lost, rpo_window_ms;
 	int integrity;
-	char *version; /* chaosdrill's */
+	char *version;			  /* chaosdrill's */
 	char *run_dir, *hostname, *error; /* each may be NULL */
 	struct history_target *targets;
 	size_t n_targets;

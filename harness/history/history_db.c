@@ -34,7 +34,7 @@ static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
 	"CREATE TABLE runs ("
 	"  id INTEGER PRIMARY KEY,"
 	"  drill TEXT NOT NULL,"
-	"  started_utc TEXT NOT NULL," /* 2026-12-07T16:10:33Z, for people and sqlite3 */
+	"  started_utc TEXT NOT NULL,"	 /* 2026-12-07T16:10:33Z, for people and sqlite3 */
 	"  started_ns INTEGER NOT NULL," /* wall clock, ns since the epoch: the order */
 	"  seed INTEGER NOT NULL,"	 /* the 64-bit seed's bits */
 	"  exit_code INTEGER NOT NULL,"
@@ -109,8 +109,8 @@ static int fail(struct history *h, int rc, struct cd_error *err, const char *wha
 		k = -EIO;
 	if (k == -EBUSY)
 		return cd_error_set(err, EBUSY, h->path, 0, 0,
-				    "%s: other processes held the history locked for %d s",
-				    what, HISTORY_BUSY_TIMEOUT_MS / 1000);
+				    "%s: other processes held the history locked for %d s", what,
+				    HISTORY_BUSY_TIMEOUT_MS / 1000);
 	if ((rc & 0xff) == SQLITE_NOTADB)
 		return cd_error_set(err, EINVAL, h->path, 0, 0,
 				    "not a chaosdrill history: not a SQLite database");
@@ -174,8 +174,8 @@ static int schema_version(struct history *h, int64_t *v, struct cd_error *err)
 				    "(%d): written by a later chaosdrill",
 				    (long long)*v, HISTORY_SCHEMA_VERSION);
 	if (*v < 1)
-		return cd_error_set(err, EINVAL, h->path, 0, 0,
-				    "bad history schema version %lld", (long long)*v);
+		return cd_error_set(err, EINVAL, h->path, 0, 0, "bad history schema version %lld",
+				    (long long)*v);
 	return 0;
 }
 

@@ -246,8 +246,7 @@ static void totals(struct history_run *run)
 	}
 }
 
-int history_run_from_suite(const struct report_suite *s, const char *drill,
-			   struct history_run *out)
+int history_run_from_suite(const struct report_suite *s, const char *drill, struct history_run *out)
 {
 	int k = 0;
 
@@ -257,7 +256,9 @@ int history_run_from_suite(const struct report_suite *s, const char *drill,
 		.exit_code = s->exit_code,
 		.duration_ms = s->duration_ns / NSEC_PER_MSEC,
 	};
-	if (dupstr(&out->drill, drill ? drill : s->name ? s->name : "") < 0 ||
+	if (dupstr(&out->drill, drill	? drill :
+				s->name ? s->name :
+					  "") < 0 ||
 	    dupstr(&out->version, CHAOSDRILL_VERSION) < 0 ||
 	    dupstr(&out->run_dir, s->run_dir) < 0 || dupstr(&out->hostname, s->hostname) < 0 ||
 	    dupstr(&out->error, s->error) < 0)

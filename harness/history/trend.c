@@ -42,7 +42,8 @@ static unsigned nth_of(const struct history_run *run, size_t i)
 	unsigned n = 0;
 
 	for (size_t j = 0; j < i; j++)
-		n += run->cases[j].kind != HISTORY_EXPECT && !strcmp(run->cases[j].name, run->cases[i].name);
+		n += run->cases[j].kind != HISTORY_EXPECT &&
+		     !strcmp(run->cases[j].name, run->cases[i].name);
 	return n;
 }
 
@@ -118,8 +119,7 @@ void trend_label(const struct trend_check *c, char *buf, size_t len)
 		snprintf(buf, len, "%s", c->name);
 }
 
-int trend_columns(const struct history_run *runs, size_t n, struct trend_check **out,
-		  size_t *n_out)
+int trend_columns(const struct history_run *runs, size_t n, struct trend_check **out, size_t *n_out)
 {
 	struct trend_check *c = NULL, *g;
 	size_t k = 0;
@@ -197,9 +197,8 @@ static int judge_figure(const struct history_run *past, size_t n_past,
 }
 
 /* The figures: the RTO (each target's too, with several), each step's duration. */
-static int figures(const struct history_run *past, size_t n_past,
-		   const struct history_run *newest, const struct trend_options *o,
-		   struct trend_verdict *v)
+static int figures(const struct history_run *past, size_t n_past, const struct history_run *newest,
+		   const struct trend_options *o, struct trend_verdict *v)
 {
 	struct trend_check *c = add_check(v, TREND_RTO, newest, newest->n_targets);
 

@@ -35,9 +35,9 @@ struct trend_options {
 	unsigned min_runs;    /* fewer previous runs: nothing is judged */
 };
 
-#define TREND_OPTIONS_DEFAULT                                                                 \
-	(struct trend_options)                                                                \
-	{                                                                                     \
+#define TREND_OPTIONS_DEFAULT                                                                   \
+	(struct trend_options)                                                                  \
+	{                                                                                       \
 		.last = 5, .margin_pct = 50, .min_delta_ns = 100 * 1000 * 1000LL, .min_runs = 3 \
 	}
 

@@ -137,7 +137,8 @@ static void legend(const struct series *s, size_t n, struct strbuf *sb)
 		strbuf_appendf(sb,
 			       "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
 			       "stroke-width=\"%d\"/><text x=\"%d\" y=\"%d\">",
-			       PAD_L, y, PAD_L + 24, y, palette[i % 8], i ? 1 : 3, PAD_L + 30, y + 4);
+			       PAD_L, y, PAD_L + 24, y, palette[i % 8], i ? 1 : 3, PAD_L + 30,
+			       y + 4);
 		xml_append_text(sb, s[i].label);
 		strbuf_append(sb, s[i].flagged ? " (flagged)</text>" : "</text>");
 	}
@@ -182,8 +183,7 @@ static int plot(const struct trend_drill *d, struct strbuf *sb)
 	return 0;
 }
 
-static int section(const struct trend_drill *d, const struct trend_options *o,
-		   struct strbuf *sb)
+static int section(const struct trend_drill *d, const struct trend_options *o, struct strbuf *sb)
 {
 	struct strbuf text = STRBUF_INIT;
 	const struct trend_verdict *v = d->verdict;
@@ -196,8 +196,9 @@ static int section(const struct trend_drill *d, const struct trend_options *o,
 	else
 		strbuf_appendf(sb, "<span class=\"v %s\">%s</span>", v->too_few ? "none" : "ok",
 			       v->too_few ? "too few runs to judge" : "no regression");
-	strbuf_appendf(sb, "</h2><p class=\"muted\">%zu runs; the newest against the median of "
-			   "the previous %zu</p>",
+	strbuf_appendf(sb,
+		       "</h2><p class=\"muted\">%zu runs; the newest against the median of "
+		       "the previous %zu</p>",
 		       d->n, v->n_past);
 	if (plot(d, sb) < 0)
 		return -ENOMEM;

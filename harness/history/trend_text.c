@@ -103,7 +103,8 @@ static void check_line(const struct trend_check *c, const struct trend_options *
 	trend_format_duration(c->newest_ns, now);
 	trend_format_duration(c->median_ns, med);
 	if (!c->judged) {
-		strbuf_appendf(out, "  not judged   %s: %s; %zu previous runs measured it (needs %u)\n",
+		strbuf_appendf(out,
+			       "  not judged   %s: %s; %zu previous runs measured it (needs %u)\n",
 			       name, now, c->n_past, o->min_runs);
 		return;
 	}

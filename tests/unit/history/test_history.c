@@ -44,20 +44,21 @@ static void path_of(char *buf, size_t len, const char *name)
 
 /* A report model of one kvlog drill: two kill faults, two steps, three expectations. */
 static const struct report_property suite_props[] = {
-	{ "rto_ms", "812" },	       { "rto_us", "812345" },	  { "recovered", "true" },
-	{ "rpo_lost_writes", "0" },    { "rpo_window_ms", "0" },  { "integrity", "true" },
+	{ "rto_ms", "812" },
+	{ "rto_us", "812345" },
+	{ "recovered", "true" },
+	{ "rpo_lost_writes", "0" },
+	{ "rpo_window_ms", "0" },
+	{ "integrity", "true" },
 	{ "latency_p50_ms_before", "0.5" },
 };
 static const struct report_property rto_props[] = {
-	{ "target_ms", "2000" },
-	{ "rto_ms", "812" },
-	{ "fault1_rto_ms", "812" },
-	{ "fault2_rto_ms", "301" },
-	{ "fault12x_rto_ms", "5" }, /* not a fault's */
+	{ "target_ms", "2000" },    { "rto_ms", "812" },	{ "fault1_rto_ms", "812" },
+	{ "fault2_rto_ms", "301" }, { "fault12x_rto_ms", "5" }, /* not a fault's */
 };
 static const struct report_property step_props[] = { { "duration_ms", "3" } };
-#define CASE(k, i, n, t0, d, st) .kind = (k), .id = (i), .name = (n), .start_ns = (t0), \
-				   .duration_ns = (d), .status = (st)
+#define CASE(k, i, n, t0, d, st) \
+	.kind = (k), .id = (i), .name = (n), .start_ns = (t0), .duration_ns = (d), .status = (st)
 static const struct report_case cases[] = {
 	{ CASE(REPORT_CASE_FAULT, "fault.1.kill", "kill n1", 2000 * MS, 0, REPORT_PASS) },
 	{ CASE(REPORT_CASE_FAULT, "fault.2.kill", "kill n1", 4000 * MS, 0, REPORT_PASS) },
@@ -142,8 +143,12 @@ static void test_from_suite_multi(void **state)
 		{ CASE(REPORT_CASE_EXPECT, "redis.expect.rto", "rto [redis]", -1, 0, REPORT_FAIL),
 		  .props = redis_rto, .n_props = 1 },
 	};
-	struct report_suite s = { .name = "platform", .props = props, .n_props = 10,
-				  .cases = c, .n_cases = 2, .exit_code = 1 };
+	struct report_suite s = { .name = "platform",
+				  .props = props,
+				  .n_props = 10,
+				  .cases = c,
+				  .n_cases = 2,
+				  .exit_code = 1 };
 	struct history_run r;
 
 	assert_int_equal(history_run_from_suite(&s, NULL, &r), 0);

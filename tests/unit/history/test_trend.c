@@ -49,11 +49,15 @@ static void mk(struct history_run *r, int i, int64_t rto_ms, int64_t step_ms,
 	assert_non_null(r->cases);
 	r->targets[0] = (struct history_target){ dup(""), rto_ms, 0, 0, 1 };
 	r->n_targets = 1;
-	r->cases[0] = (struct history_case){ HISTORY_STEP, dup("step.1.restart"), dup("restart n1"),
+	r->cases[0] = (struct history_case){ HISTORY_STEP,
+					     dup("step.1.restart"),
+					     dup("restart n1"),
 					     step_ms < 0 ? REPORT_SKIP : REPORT_PASS,
-					     step_ms < 0 ? -1 : step_ms * MS, NULL };
-	r->cases[1] = (struct history_case){ HISTORY_EXPECT, dup("expect.rto"), dup("rto <= 2s"),
-					     rto_status, -1, NULL };
+					     step_ms < 0 ? -1 : step_ms * MS,
+					     NULL };
+	r->cases[1] = (struct history_case){
+		HISTORY_EXPECT, dup("expect.rto"), dup("rto <= 2s"), rto_status, -1, NULL
+	};
 	r->n_cases = 2;
 }
 
@@ -310,8 +314,8 @@ static void mk_steps(struct history_run *r, int i, int64_t rto_ms, const char *c
 		char id[64];
 
 		snprintf(id, sizeof(id), "step.%zu.x", k + 1);
-		r->cases[k] = (struct history_case){ HISTORY_STEP, dup(id), dup(names[k]),
-						     REPORT_PASS, ms[k] * MS, NULL };
+		r->cases[k] = (struct history_case){ HISTORY_STEP, dup(id),    dup(names[k]),
+						     REPORT_PASS,  ms[k] * MS, NULL };
 	}
 	r->n_cases = n;
 }
@@ -384,7 +388,8 @@ static void test_targets(void **state)
 		v[i].targets = realloc(v[i].targets, 2 * sizeof(*v[i].targets));
 		assert_non_null(v[i].targets);
 		v[i].targets[0] = (struct history_target){ dup("kvlog"), 300, 0, 0, 1 };
-		v[i].targets[1] = (struct history_target){ dup("redis"), i == 3 ? 900 : 20, 0, 0, 1 };
+		v[i].targets[1] =
+			(struct history_target){ dup("redis"), i == 3 ? 900 : 20, 0, 0, 1 };
 		v[i].n_targets = 2;
 	}
 	assert_int_equal(trend_check(v, 4, &o, &tv), 0);
@@ -459,8 +464,8 @@ static void test_text_and_html(void **state)
 	assert_non_null(strstr(sb.buf, "1.030s!")); /* the flagged cell */
 	assert_non_null(strstr(sb.buf, "  2026-12-07 17:16:04  1001 "));
 	assert_non_null(strstr(sb.buf, "REGRESSION   RTO: 1.030s against a median of 24ms "
-					"over 5 runs (+1.006s, +4191 %; flagged above +50 % "
-					"and +100ms)"));
+				       "over 5 runs (+1.006s, +4191 %; flagged above +50 % "
+				       "and +100ms)"));
 	assert_non_null(strstr(sb.buf, "kvlog-<demo>&: REGRESSION (1 flagged)\n"));
 	strbuf_release(&sb);
 
