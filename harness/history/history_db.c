@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/failpoint.h"
 #include "common/units.h"
 #include "harness/history/history.h"
 
@@ -405,6 +406,9 @@ int history_append(struct history *h, struct history_run *run, struct cd_error *
 	int64_t id;
 	int rc, k;
 
+	if ((k = failpoint("history.append", -ENOSPC)) < 0) /* test-only */
+		return cd_error_set(err, -k, h->path, 0, 0, "cannot append the run: %s",
+				    strerror(-k));
 	if ((k = exec(h, "BEGIN IMMEDIATE", err, "cannot lock the history")) < 0)
 		return k;
 	rc = insert_run(h, run);

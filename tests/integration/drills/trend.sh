@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `run --history` and `chaosdrill trend` on real drills: a history path that cannot be one
 # stops the run before any drill (exit 2); three runs of scenarios/demo.yaml go into the
-# history (too few to judge); a fourth run of a copy with a 1 s sleep before the restart
-# (same drill name: an RTO regression made on purpose) is flagged (exit 1), and not with a
-# floor above it (exit 0); the HTML page is well-formed and marks it; bad input exits 2.
+# history (too few to judge); a run whose append fails exits 3 and leaves the history as it
+# was; a run of a copy with a 1 s sleep before the restart (same drill name: an RTO
+# regression made on purpose) is flagged (exit 1), and not with a floor above it (exit 0);
+# the HTML page is well-formed and marks it; bad input exits 2.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$src"
@@ -44,6 +45,15 @@ if command -v sqlite3 >/dev/null; then
 	if [ "$n" = "3 3 3" ]; then ok "3 runs, each with its fault's RTO and its steps' durations"
 	else bad "history rows: $n, want '3 3 3'"; fi
 fi
+
+# a run that cannot be appended (test-only failpoint: as if the disk were full): the drill's
+# own verdict stands, the command exits 3, and the history is as it was
+expect_rc 3 "a run whose append fails" env CHAOSDRILL_FAILPOINT=history.append \
+	"$cd_bin" run -q --out "$work/runs" --history "$h" scenarios/demo.yaml
+expect_out "cannot append the run: No space left on device"
+expect_out "kvlog-demo: PASS (exit 0)"
+"$cd_bin" trend "$h" >"$work/out" 2>&1
+expect_out "kvlog-demo: 3 runs"
 
 # the regression: a copy of the drill that sleeps 1 s before the restart
 # (its RTO target raised so that a loaded machine cannot make this run fail)
