@@ -18,6 +18,7 @@
 #include "harness/cli/run_jobs.h"
 #include "harness/cli/shard.h"
 #include "harness/drill/drill.h"
+#include "harness/history/history.h"
 #include "harness/run/run.h"
 #include "reports/report.h"
 
@@ -34,6 +35,8 @@ static void usage(FILE *f)
 		"  --junit FILE       write one JUnit XML file for all drills of this call\n"
 		"  --seed N           seed for every random choice (default: the file's, else drawn)\n"
 		"  --repeat N         run each drill N times (JUnit suites DRILL#1..DRILL#N)\n"
+		"  --history FILE     append each run's figures to FILE, a SQLite history (created\n"
+		"                     if new) that `chaosdrill trend FILE` compares over time\n"
 		"  --subnet CIDR      the lab's addresses (default: the first /16 of 10.213.0.0/16,\n"
 		"                     10.214.0.0/16, ... no other live lab holds; private to the lab)\n"
 		"  -j, --jobs N       run up to N drills at once, each in its own process and lab;\n"
@@ -51,6 +54,7 @@ static void usage(FILE *f)
 struct run_args {
 	const char *out_dir;
 	const char *junit;
+	const char *history;
 	bool has_seed;
 	uint64_t seed;
 	unsigned repeat;
@@ -97,6 +101,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "junit", required_argument, NULL, 'U' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'r' },
@@ -118,6 +123,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'U':
 			a->junit = optarg;
+			break;
+		case 'H':
+			a->history = optarg;
 			break;
 		case 's':
 			if (parse_seed(optarg, &a->seed) < 0) {
@@ -279,11 +287,46 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
-/* Drill d, --repeat times, into res[0..repeat-1]; the worst exit code. An interrupted
- * drill ends the repeats (the ones not run are left zeroed: *ran says how many ran). */
-static int run_repeats(const struct drill *d, const struct run_args *a, struct run_result *res,
-		       unsigned *ran)
+/* Opens --history before any drill runs: a path that cannot be a history is bad input. */
+static int open_history(const struct run_args *a, struct history **h)
 {
+	struct cd_error err = { 0 };
+
+	*h = NULL;
+	if (a->history && history_open(a->history, HISTORY_CREATE, h, &err) < 0) {
+		cli_print_error(&err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Appends one run's figures, from its report model, under the drill's own name. */
+static int record_run(struct history *h, const struct drill *d, const struct run_result *res)
+{
+	struct cd_error err = { 0 };
+	struct history_run run;
+	int k;
+
+	if (!h)
+		return 0;
+	if ((k = history_run_from_suite(&res->suite, d->sc->drill, &run)) < 0) {
+		log_error("cannot record %s in the history: %s", d->sc->drill, strerror(-k));
+		return k;
+	}
+	if ((k = history_append(h, &run, &err)) < 0)
+		cli_print_error(&err);
+	history_run_release(&run);
+	return k;
+}
+
+/* Drill d, --repeat times, into res[0..repeat-1], each run recorded in hist (if any); the
+ * worst exit code, 3 when a run could not be recorded (the drills ran; their record is
+ * incomplete). An interrupted drill ends the repeats (the ones not run are left zeroed:
+ * *ran says how many ran). */
+static int run_repeats(const struct drill *d, const struct run_args *a, struct history *hist,
+		       struct run_result *res, unsigned *ran)
+{
+	bool unrecorded = false;
 	int rc = EXIT_MET;
 
 	*ran = 0;
@@ -291,6 +334,7 @@ static int run_repeats(const struct drill *d, const struct run_args *a, struct r
 		struct run_options o = { a->out_dir, a->subnet, a->level < LOG_LEVEL_INFO };
 		int code = run_drill(d, &o, &res[k]);
 
+		unrecorded |= record_run(hist, d, &res[k]) < 0;
 		name_iteration(&res[k], k, a->repeat);
 		(*ran)++;
 		if (code > rc)
@@ -300,7 +344,7 @@ static int run_repeats(const struct drill *d, const struct run_args *a, struct r
 	}
 	if (a->repeat > 1 && *ran == a->repeat)
 		repeat_summary(d, res, a->repeat);
-	return rc;
+	return unrecorded ? EXIT_ENVIRONMENT : rc;
 }
 
 struct job_ctx {
@@ -308,15 +352,21 @@ struct job_ctx {
 	const struct run_args *a;
 };
 
-/* A -j child: one drill, as the serial path runs it. */
+/* A -j child: one drill, as the serial path runs it, with a history handle of its own
+ * (an SQLite connection must not cross fork). */
 static int run_job(void *ud, size_t i, struct run_result *res)
 {
 	struct job_ctx *c = ud;
+	struct history *hist = NULL;
 	unsigned ran;
+	int rc;
 
-	return run_repeats(c->drills[i], c->a, res, &ran);
+	if (open_history(c->a, &hist) < 0)
+		return EXIT_ENVIRONMENT;
+	rc = run_repeats(c->drills[i], c->a, hist, res, &ran);
+	history_close(hist);
+	return rc;
 }
-
 /* --shard: keeps the drills of this shard, in the order given; the rest are freed. */
 static int select_shard(struct drill **v, int *n, const struct shard *s)
 {
@@ -359,7 +409,8 @@ static int run_parallel(struct drill **drills, int n, const struct run_args *a)
 	return rc;
 }
 
-static int run_serial(struct drill **drills, int n, const struct run_args *a)
+static int run_serial(struct drill **drills, int n, const struct run_args *a,
+		      struct history *hist)
 {
 	size_t total = (size_t)n * a->repeat, done = 0;
 	struct run_result *results = calloc(total ? total : 1, sizeof(*results));
@@ -367,7 +418,7 @@ static int run_serial(struct drill **drills, int n, const struct run_args *a)
 
 	for (int i = 0; results && i < n; i++) {
 		unsigned ran;
-		int code = run_repeats(drills[i], a, &results[done], &ran);
+		int code = run_repeats(drills[i], a, hist, &results[done], &ran);
 
 		done += ran;
 		if (code > rc)
@@ -395,6 +446,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO, .repeat = 1 };
 	struct drill **drills = NULL;
+	struct history *hist = NULL;
 	int r, n, rc;
 
 	r = parse_args(argc, argv, &a);
@@ -404,12 +456,13 @@ int cmd_run(int argc, char **argv)
 	}
 	log_set_level(a.level);
 	n = argc - optind;
-	if (load_all(argv + optind, n, &a, &drills) < 0) {
+	if (load_all(argv + optind, n, &a, &drills) < 0 || open_history(&a, &hist) < 0) {
 		free_all(drills, n);
 		cli_params_release(&a.params);
 		return EXIT_BAD_INPUT;
 	}
 	if (a.has_shard && select_shard(drills, &n, &a.shard) < 0) {
+		history_close(hist);
 		free_all(drills, n);
 		cli_params_release(&a.params);
 		return EXIT_ENVIRONMENT;
@@ -417,7 +470,14 @@ int cmd_run(int argc, char **argv)
 	if (a.has_shard && a.level >= LOG_LEVEL_INFO)
 		printf("chaosdrill: shard %u/%u: %d drill%s\n", a.shard.index, a.shard.count, n,
 		       n == 1 ? "" : "s");
-	rc = a.jobs ? run_parallel(drills, n, &a) : run_serial(drills, n, &a);
+	if (a.jobs) { /* each child opens the history again: opened here only to check it */
+		history_close(hist);
+		hist = NULL;
+		rc = run_parallel(drills, n, &a);
+	} else {
+		rc = run_serial(drills, n, &a, hist);
+	}
+	history_close(hist);
 	free_all(drills, n);
 	cli_params_release(&a.params);
 	return rc;

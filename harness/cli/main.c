@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "list the known targets, faults, recovery steps and workloads" },
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
 	{ "junit-merge", cmd_junit_merge, "merge JUnit files (of --shard jobs) into one" },
+	{ "trend", cmd_trend, "a history's RTO and step durations over time; flag regressions" },
 	{ "node-disk", cmd_node_disk, NULL },
 };
 

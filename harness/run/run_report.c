@@ -580,6 +580,39 @@ static void rto_ready_case(struct drill_run *r, bool *bad)
 	*bad |= b.c->status != REPORT_PASS;
 }
 
+/* The outage fault i of the current target's view caused (as run_verify_inputs() placed
+ * it), or NULL: not injected, or it never struck. */
+static const struct verify_rto *fault_rto(struct drill_run *r, size_t i)
+{
+	const struct drill_fault *df = &r->d->faults[i];
+	const struct fault_run *f = run_fault_result(r, i);
+	int64_t at = f ? f->injected_ns : -1;
+
+	if (!f || !f->injected)
+		return NULL;
+	if (df->ops->effects) {
+		struct fault_effects e;
+
+		df->ops->effects(df->state, &r->env, &e);
+		at = e.first_ns;
+	}
+	for (size_t j = 0; at >= 0 && j < r->verdict->n_vfaults && j < r->verdict->vres.n_rto; j++)
+		if (r->verdict->vfaults[j].at_ns == at)
+			return &r->verdict->vres.rto[j];
+	return NULL;
+}
+
+/* Each fault's RTO ("fault2_rto_ms"), where its outage ended: the history keeps them. */
+static void fault_rto_props(struct drill_run *r, struct case_builder *b)
+{
+	for (size_t i = 0; i < r->d->n_faults; i++) {
+		const struct verify_rto *v = fault_rto(r, i);
+
+		if (v && (v->recovered || !v->outage))
+			prop(b, rstr(r->res, "fault%zu_rto_ms", i + 1), ms(r->res, v->rto_ns));
+	}
+}
+
 static void rto_case(struct drill_run *r, bool *bad)
 {
 	struct run_result *res = r->res;
@@ -607,6 +640,7 @@ static void rto_case(struct drill_run *r, bool *bad)
 	for (size_t i = 0; i < v->n_rto; i++)
 		late += v->rto[i].late;
 	prop(&b, "late_acknowledgements", rstr(res, "%llu", (unsigned long long)late));
+	fault_rto_props(r, &b);
 	b.c->details = rto_details(r);
 	if (!v->recovered) {
 		b.c->status = REPORT_FAIL;
