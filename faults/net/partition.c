@@ -292,6 +292,26 @@ static int partition_heal(void *state, const struct fault_env *env, struct strbu
 	return r;
 }
 
+/* Which links it cut (the file, or the leader probe for isolate: primary, decided):
+ * each node and the nodes it no longer hears from. */
+static void partition_seeded(const void *state, const struct fault_env *env,
+			     struct strbuf *out)
+{
+	const struct partition_state *st = state;
+
+	strbuf_appendf(out, "what=partition routes=%zu cut=", st->n_plan);
+	for (size_t i = 0, first = 1; i < st->map.n; i++) {
+		if (!st->map.drop[i])
+			continue;
+		strbuf_appendf(out, "%s%s<", first ? "" : ",", st->names[i]);
+		first = 0;
+		for (size_t j = 0, k = 0; j < st->map.n; j++)
+			if (st->map.drop[i] & (UINT64_C(1) << j))
+				strbuf_appendf(out, "%s%s", k++ ? "+" : "", st->names[j]);
+	}
+	strbuf_append(out, "\n");
+}
+
 const struct fault_ops fault_partition_ops = {
 	.name = "partition",
 	.summary = "drop traffic between nodes: groups, one-way from/to, isolate, or a shape "
@@ -303,6 +323,7 @@ const struct fault_ops fault_partition_ops = {
 	.inject = partition_inject,
 	.heal = partition_heal,
 	.free = partition_free,
+	.seeded = partition_seeded,
 };
 
 const struct fault_ops fault_isolate_ops = {
@@ -315,4 +336,5 @@ const struct fault_ops fault_isolate_ops = {
 	.inject = partition_inject,
 	.heal = partition_heal,
 	.free = partition_free,
+	.seeded = partition_seeded,
 };

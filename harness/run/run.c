@@ -187,7 +187,16 @@ static int write_inputs(struct drill_run *r)
 		strbuf_appendf(&sb, "# --param %s%s%s=%s\n", o->target ? o->target : "",
 			       o->target ? "." : "", o->key, o->value);
 	}
-	strbuf_appendn(&sb, src, len);
+	/* a replay's scenario.yaml: its own header goes, the one above replaces it */
+	for (const char *p = src, *end = src + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (strncmp(p, "# resolved by chaosdrill ", 25) && strncmp(p, "# --param ", 10)) {
+			strbuf_appendn(&sb, p, (size_t)(end - p));
+			break;
+		}
+		p = nl ? nl + 1 : end;
+	}
 	free(src);
 	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
 	k = strbuf_failed(&sb) ? -ENOMEM : fs_write_atomic(path, sb.buf, sb.len, 0644);
@@ -196,8 +205,16 @@ static int write_inputs(struct drill_run *r)
 		return k;
 	strbuf_appendf(&sb, "{\n  \"drill\": ");
 	strbuf_append_json_string(&sb, r->sc->drill);
-	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {",
-		       (unsigned long long)d->seed);
+	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"file\": ", (unsigned long long)d->seed);
+	/* where the drill came from: nothing in a drill file is relative to its folder
+	 * (targets are found by name, argv by {placeholders}), so replay runs the copy in
+	 * the run directory; this says which file it was */
+	{
+		_cleanup_free_ char *abs = realpath(r->sc->file, NULL);
+
+		strbuf_append_json_string(&sb, abs ? abs : r->sc->file);
+	}
+	strbuf_append(&sb, ",\n  \"params\": {");
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
 		const struct scenario_param *o = &r->sc->overrides[i];
 		_cleanup_free_ char *key = NULL;
