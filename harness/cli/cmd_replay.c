@@ -55,22 +55,39 @@ struct replay_args {
 static int parse_args(int argc, char **argv, struct replay_args *a)
 {
 	static const struct option opts[] = {
-		{ "check", no_argument, NULL, 'c' },   { "out", required_argument, NULL, 'o' },
-		{ "junit", required_argument, NULL, 'j' }, { "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': a->check = true; break;
-		case 'o': a->out_dir = optarg; break;
-		case 'j': a->junit = optarg; break;
-		case 'q': a->level = LOG_LEVEL_WARN; break;
-		case 'v': a->level = LOG_LEVEL_DEBUG; break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -EINVAL;
+		case 'c':
+			a->check = true;
+			break;
+		case 'o':
+			a->out_dir = optarg;
+			break;
+		case 'j':
+			a->junit = optarg;
+			break;
+		case 'q':
+			a->level = LOG_LEVEL_WARN;
+			break;
+		case 'v':
+			a->level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -229,8 +246,8 @@ static int replay(const struct replay_args *a, const char *out_dir)
 		goto out;
 	}
 	if (a->level >= LOG_LEVEL_INFO)
-		printf("replay of %s: drill %s, seed %llu, %zu param%s\n", a->run_dir,
-		       d->sc->drill, (unsigned long long)seed, params.n, params.n == 1 ? "" : "s");
+		printf("replay of %s: drill %s, seed %llu, %zu param%s\n", a->run_dir, d->sc->drill,
+		       (unsigned long long)seed, params.n, params.n == 1 ? "" : "s");
 	struct run_options ro = { out_dir, NULL, a->level < LOG_LEVEL_INFO };
 	code = run_drill(d, &ro, &res);
 	if (a->junit && res.suite.name) {

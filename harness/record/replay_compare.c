@@ -68,8 +68,8 @@ static int json_string(const char **pp, const char *end, char **out)
 
 static int set_field(struct replay_event *ev, const char *key, char *str, long long num)
 {
-	char **dst = !strcmp(key, "event") ? &ev->event :
-		     !strcmp(key, "node")  ? &ev->node :
+	char **dst = !strcmp(key, "event")  ? &ev->event :
+		     !strcmp(key, "node")   ? &ev->node :
 		     !strcmp(key, "detail") ? &ev->detail :
 					      NULL;
 
@@ -341,8 +341,7 @@ static char *label_of(const struct replay_event *e)
 }
 
 /* The k-th seeded event of that fault index in t, or NULL. */
-static const struct replay_event *nth_seeded(const struct tl *t, int index, size_t k,
-					     size_t *at)
+static const struct replay_event *nth_seeded(const struct tl *t, int index, size_t k, size_t *at)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (!strcmp(t->ev[i].event, "seeded") && t->ev[i].index == index && !k--) {
@@ -389,7 +388,8 @@ static int compare_seeded(struct replay_cmp *c, const struct tl *o, const struct
 
 	for (size_t i = 0; i < o->n && r >= 0; i++)
 		if (!strcmp(o->ev[i].event, "seeded"))
-			r = add_event(c, &o->ev[i], nth_seeded(n, o->ev[i].index, ordinal(o, i), NULL));
+			r = add_event(c, &o->ev[i],
+				      nth_seeded(n, o->ev[i].index, ordinal(o, i), NULL));
 	for (size_t i = 0; i < n->n && r >= 0; i++)
 		if (!strcmp(n->ev[i].event, "seeded") &&
 		    !nth_seeded(o, n->ev[i].index, ordinal(n, i), NULL))
@@ -446,8 +446,10 @@ static int compare_drill_timing(struct replay_cmp *c, const struct tl *o, const 
 static void compare_verdict(struct replay_cmp *c, const struct tl *o, const struct tl *n)
 {
 	const struct replay_event *ov = find_event(o, "verdict"), *nv = find_event(n, "verdict");
-	const char *om = ov && ov->detail && !strncmp(ov->detail, "missed=", 7) ? ov->detail + 7 : "-";
-	const char *nm = nv && nv->detail && !strncmp(nv->detail, "missed=", 7) ? nv->detail + 7 : "-";
+	const char *om = ov && ov->detail && !strncmp(ov->detail, "missed=", 7) ? ov->detail + 7 :
+										  "-";
+	const char *nm = nv && nv->detail && !strncmp(nv->detail, "missed=", 7) ? nv->detail + 7 :
+										  "-";
 
 	c->old_exit = ov ? ov->status : -1;
 	c->new_exit = nv ? nv->status : -1;

@@ -28,13 +28,13 @@ enum replay_class {
 struct replay_diff {
 	enum replay_class cls;
 	bool same;
-	char *what; /* "fault 1 (syscall) kept", "drill recovered_ms"; owned */
+	char *what;		     /* "fault 1 (syscall) kept", "drill recovered_ms"; owned */
 	char *old_value, *new_value; /* owned; "(none)" when that run lacks it */
 };
 
 /* One seeded event of either run, and whether its counterpart matched. */
 struct replay_event_cmp {
-	char *label;		     /* "fault 1 schedule", "drill"; owned */
+	char *label;		       /* "fault 1 schedule", "drill"; owned */
 	char *old_detail, *new_detail; /* owned; NULL when that run lacks it */
 	bool same;
 };
@@ -47,7 +47,7 @@ struct replay_cmp {
 	size_t draws_compared;		   /* sequence items compared over common prefixes */
 	struct replay_diff *diffs;	   /* every compared value, in timeline order; owned */
 	size_t n_diffs;
-	int old_exit, new_exit; /* -1: no verdict event */
+	int old_exit, new_exit;	       /* -1: no verdict event */
 	char *old_missed, *new_missed; /* owned: "expect.rpo,expect.integrity" or "-" */
 	bool verdict_differs;
 };

@@ -13,11 +13,15 @@
 
 #include "harness/record/replay_compare.h"
 
-#define SEEDED(i, d) "{\"t_ns\":9,\"event\":\"seeded\",\"index\":" #i ",\"status\":0,\"detail\":\"" d "\"}\n"
-#define DRILL(seed) "{\"t_ns\":9,\"event\":\"seeded\",\"status\":0,\"detail\":\"what=drill seed=" seed "\"}\n"
+#define SEEDED(i, d) \
+	"{\"t_ns\":9,\"event\":\"seeded\",\"index\":" #i ",\"status\":0,\"detail\":\"" d "\"}\n"
+#define DRILL(seed) \
+	"{\"t_ns\":9,\"event\":\"seeded\",\"status\":0,\"detail\":\"what=drill seed=" seed "\"}\n"
 #define STEADY(t) "{\"t_ns\":" #t ",\"event\":\"steady\",\"status\":0}\n"
 #define RECOVERED(t) "{\"t_ns\":" #t ",\"event\":\"recovered\",\"status\":0}\n"
-#define VERDICT(code, missed) "{\"t_ns\":99,\"event\":\"verdict\",\"status\":" #code ",\"detail\":\"missed=" missed "\"}\n"
+#define VERDICT(code, missed)                                                                 \
+	"{\"t_ns\":99,\"event\":\"verdict\",\"status\":" #code ",\"detail\":\"missed=" missed \
+	"\"}\n"
 
 static int cmp(const char *o, const char *n, struct replay_cmp *c)
 {
@@ -52,19 +56,19 @@ static void test_parse_event(void **state)
 	assert_int_equal(replay_parse_event("{\"event\":\"x\",\"detail\":\"y", 24, &e), -EINVAL);
 }
 
-static const char old_tl[] = STEADY(1000000000) DRILL("500")
-	SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056")
+static const char old_tl[] = STEADY(1000000000) DRILL(
+	"500") SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056")
 	SEEDED(0, "what=syscall rule=1 nth=500 kept=89 requested=101 pid~13956")
-	SEEDED(1, "what=delay-draws packets~5 delays_us^41000,55000,47000,60000,52000")
-	RECOVERED(2518344000) VERDICT(1, "expect.rpo");
+		SEEDED(1, "what=delay-draws packets~5 delays_us^41000,55000,47000,60000,52000")
+			RECOVERED(2518344000) VERDICT(1, "expect.rpo");
 
 static void test_identical_with_timing(void **state)
 {
 	const char *n = STEADY(2000000000) DRILL("500")
 		SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.078")
-		SEEDED(0, "what=syscall rule=1 nth=500 kept=89 requested=101 pid~14681")
-		SEEDED(1, "what=delay-draws packets~3 delays_us^41000,55000,47000")
-		RECOVERED(3514602000) VERDICT(1, "expect.rpo");
+			SEEDED(0, "what=syscall rule=1 nth=500 kept=89 requested=101 pid~14681")
+				SEEDED(1, "what=delay-draws packets~3 delays_us^41000,55000,47000")
+					RECOVERED(3514602000) VERDICT(1, "expect.rpo");
 	struct replay_cmp c;
 
 	assert_int_equal(cmp(old_tl, n, &c), 0);
@@ -90,9 +94,9 @@ static void test_seeded_differs(void **state)
 {
 	const char *n = STEADY(1000000000) DRILL("501")
 		SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056")
-		SEEDED(0, "what=syscall rule=1 nth=500 kept=17 requested=101 pid~13956")
-		SEEDED(1, "what=delay-draws packets~5 delays_us^41000,55000,47001")
-		RECOVERED(2518344000) VERDICT(0, "-");
+			SEEDED(0, "what=syscall rule=1 nth=500 kept=17 requested=101 pid~13956")
+				SEEDED(1, "what=delay-draws packets~5 delays_us^41000,55000,47001")
+					RECOVERED(2518344000) VERDICT(0, "-");
 	struct replay_cmp c;
 
 	assert_int_equal(cmp(old_tl, n, &c), 0);
@@ -111,10 +115,10 @@ static void test_seeded_differs(void **state)
 /* An event only one run has differs; a word only one has too. */
 static void test_missing(void **state)
 {
-	const char *n = STEADY(1000000000) DRILL("500")
-		SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056 outcome=failed")
-		SEEDED(2, "what=loss per10k=2000")
-		VERDICT(1, "expect.rpo");
+	const char *n = STEADY(1000000000) DRILL("500") SEEDED(
+		0,
+		"what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056 outcome=failed")
+		SEEDED(2, "what=loss per10k=2000") VERDICT(1, "expect.rpo");
 	struct replay_cmp c;
 
 	assert_int_equal(cmp(old_tl, n, &c), 0);
@@ -144,10 +148,8 @@ static void test_bad_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_event),
-		cmocka_unit_test(test_identical_with_timing),
-		cmocka_unit_test(test_seeded_differs),
-		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_parse_event),    cmocka_unit_test(test_identical_with_timing),
+		cmocka_unit_test(test_seeded_differs), cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_bad_line),
 	};
 
