@@ -424,22 +424,39 @@ static void recovered_word(const struct tl *t, char *buf, size_t len)
 		snprintf(buf, len, "recovered_ms~%.3f", (double)(r->t_ns - s->t_ns) / 1e6);
 }
 
-/* What timing decides in the drill as a whole: when it recovered, how often nodes started
- * and probes failed. */
+/* The first whole number of the first event of that name ("3011 operations"), or "". */
+static void first_number(const struct tl *t, const char *name, const char *key, char *buf,
+			 size_t len)
+{
+	const struct replay_event *e = find_event(t, name);
+	const char *p = e && e->detail ? e->detail + strcspn(e->detail, "0123456789") : "";
+
+	buf[0] = '\0';
+	if (*p)
+		snprintf(buf, len, " %s~%.*s", key, (int)strspn(p, "0123456789"), p);
+}
+
+/* What timing decides in the drill as a whole: when it recovered, how many operations the
+ * workload made and how many keys the final read found, how often nodes started and probes
+ * failed. */
+static void drill_timing(const struct tl *t, char *buf, size_t len)
+{
+	char rec[64], ops[64], keys[64];
+
+	recovered_word(t, rec, sizeof(rec));
+	first_number(t, "workload_stopped", "operations", ops, sizeof(ops));
+	first_number(t, "final_read", "final_keys", keys, sizeof(keys));
+	snprintf(buf, len, "%s%s%s node_starts~%zu failed_probes~%zu", rec, ops, keys,
+		 count_events(t, "node_started"), count_events(t, "probe_failed"));
+}
+
 static int compare_drill_timing(struct replay_cmp *c, const struct tl *o, const struct tl *n)
 {
-	char od[256], nd[256], rec[64];
-	size_t len;
+	char od[320], nd[320];
 	bool same;
 
-	recovered_word(o, rec, sizeof(rec));
-	len = (size_t)snprintf(od, sizeof(od), "%s", rec);
-	snprintf(od + len, sizeof(od) - len, " node_starts~%zu failed_probes~%zu",
-		 count_events(o, "node_started"), count_events(o, "probe_failed"));
-	recovered_word(n, rec, sizeof(rec));
-	len = (size_t)snprintf(nd, sizeof(nd), "%s", rec);
-	snprintf(nd + len, sizeof(nd) - len, " node_starts~%zu failed_probes~%zu",
-		 count_events(n, "node_started"), count_events(n, "probe_failed"));
+	drill_timing(o, od, sizeof(od));
+	drill_timing(n, nd, sizeof(nd));
 	return compare_event(c, "drill", od, nd, &same);
 }
 

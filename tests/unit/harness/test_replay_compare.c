@@ -19,6 +19,9 @@
 	"{\"t_ns\":9,\"event\":\"seeded\",\"status\":0,\"detail\":\"what=drill seed=" seed "\"}\n"
 #define STEADY(t) "{\"t_ns\":" #t ",\"event\":\"steady\",\"status\":0}\n"
 #define RECOVERED(t) "{\"t_ns\":" #t ",\"event\":\"recovered\",\"status\":0}\n"
+#define STOPPED(n)                                                                  \
+	"{\"t_ns\":50,\"event\":\"workload_stopped\",\"status\":0,\"detail\":\"" #n \
+	" operations\"}\n"
 #define VERDICT(code, missed)                                                                 \
 	"{\"t_ns\":99,\"event\":\"verdict\",\"status\":" #code ",\"detail\":\"missed=" missed \
 	"\"}\n"
@@ -60,7 +63,7 @@ static const char old_tl[] = STEADY(1000000000) DRILL(
 	"500") SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.056")
 	SEEDED(0, "what=syscall rule=1 nth=500 kept=89 requested=101 pid~13956")
 		SEEDED(1, "what=delay-draws packets~5 delays_us^41000,55000,47000,60000,52000")
-			RECOVERED(2518344000) VERDICT(1, "expect.rpo");
+			RECOVERED(2518344000) STOPPED(3011) VERDICT(1, "expect.rpo");
 
 static void test_identical_with_timing(void **state)
 {
@@ -68,7 +71,8 @@ static void test_identical_with_timing(void **state)
 		SEEDED(0, "what=schedule kind=syscall node=n1 at_ms=500 injected_ms~500.078")
 			SEEDED(0, "what=syscall rule=1 nth=500 kept=89 requested=101 pid~14681")
 				SEEDED(1, "what=delay-draws packets~3 delays_us^41000,55000,47000")
-					RECOVERED(3514602000) VERDICT(1, "expect.rpo");
+					RECOVERED(3514602000) STOPPED(2990)
+						VERDICT(1, "expect.rpo");
 	struct replay_cmp c;
 
 	assert_int_equal(cmp(old_tl, n, &c), 0);
@@ -86,7 +90,9 @@ static void test_identical_with_timing(void **state)
 	assert_string_equal(diff(&c, "drill recovered_ms")->old_value, "1518.344");
 	assert_string_equal(diff(&c, "drill recovered_ms")->new_value, "1514.602");
 	assert_true(diff(&c, "drill node_starts")->same);
-	assert_int_equal(c.timing_differ, 4); /* injected_ms, pid, packets, recovered_ms */
+	assert_string_equal(diff(&c, "drill operations")->old_value, "3011");
+	assert_string_equal(diff(&c, "drill operations")->new_value, "2990");
+	assert_int_equal(c.timing_differ, 5); /* injected_ms, pid, packets, recovered_ms, ops */
 	replay_cmp_release(&c);
 }
 
