@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # chaosdrill replay RUNDIR --check: a passing and a failing kvlog torn-write drill replayed
 # from their run directories alone give identical seed-decided events (the torn call, the
-# bytes kept) and the same verdict; a run directory whose seed was tampered with is
-# reported as differing (exit 1).
+# bytes kept) and the same verdict; a run directory whose seed or params were tampered
+# with is reported as differing (exit 1).
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$src"
@@ -44,6 +44,18 @@ new=$(ls -dt "$work"/kvlog-torn-write-*/ | head -1)
 n=$(grep -c '^# --param unsafe=no-truncate$' "$new/scenario.yaml")
 [ "$n" = 1 ] && ok "the replay's scenario.yaml keeps --param unsafe=no-truncate once" ||
   bad "the replay's scenario.yaml has '# --param unsafe=no-truncate' $n times"
+
+# The replay's schedule.json still names the original drill file, not the copy it ran.
+grep -q "\"file\": \"$src/scenarios/kvlog-torn-write.yaml\"" "$new/schedule.json" &&
+  ok "the replay's schedule.json names the original drill file" ||
+  bad "the replay's schedule.json: $(grep '"file"' "$new/schedule.json")"
+
+# A dropped --param: the same seed-decided events, but the verdict is not the old one.
+sed -i 's/"params": {[^}]*}/"params": {}/' "$work/moved-fail/schedule.json"
+replay 1 "$work/moved-fail"
+expect_out "seed-decided: 3 events identical, 0 differ"
+expect_out "new PASS (exit 0, missed -): DIFFERS"
+expect_out "replay differs: the verdict is not the old run's"
 
 # Tampered seed: the seed decides the torn byte, so the replay must differ, and say where.
 sed -i 's/"seed": "500"/"seed": "7"/' "$work/moved-pass/schedule.json"
