@@ -17,8 +17,7 @@ void sys_attach_init(struct sys_attach *s, const struct attach_host *host, const
 				  .hint = hint,
 				  .arm = arm,
 				  .first_ns = -1,
-				  .what = STRBUF_INIT,
-				  .seeded = STRBUF_INIT };
+				  .what = STRBUF_INIT };
 }
 
 int sys_attach_want(struct sys_attach *s, const void *fault_state, size_t fault)
@@ -60,7 +59,7 @@ void sys_attach_record(struct sys_attach *s, const struct sys_injection *inj)
 
 	sys_injection_format(inj, &line);
 	sys_attach_note(s, at, line.buf ? line.buf : "");
-	sys_injection_seeded(inj, &s->seeded);
+	(void)sys_seen_add(&s->seen, inj); /* out of memory: replay --check shows it missing */
 	if (inj->killed)
 		s->spent = true; /* the next incarnation runs clean */
 	strbuf_release(&line);
@@ -69,29 +68,8 @@ void sys_attach_record(struct sys_attach *s, const struct sys_injection *inj)
 void sys_attach_release(struct sys_attach *s)
 {
 	strbuf_release(&s->what);
-	strbuf_release(&s->seeded);
-}
-
-void sys_injection_seeded(const struct sys_injection *inj, struct strbuf *sb)
-{
-	const char *slash = strrchr(inj->path, '/');
-
-	strbuf_appendf(sb, "what=syscall rule=%zu action=%s call=%s file=%s nth=%llu", inj->rule + 1,
-		       sys_action_name(inj->action), inj->syscall,
-		       inj->path[0] ? (slash ? slash + 1 : inj->path) : "?",
-		       (unsigned long long)inj->nth);
-	if (inj->action == SYS_ACT_SHORT || inj->action == SYS_ACT_TORN ||
-	    (inj->action == SYS_ACT_CRASH_AFTER && inj->requested))
-		strbuf_appendf(sb, " kept=%llu requested=%llu", (unsigned long long)inj->kept,
-			       (unsigned long long)inj->requested);
-	if (inj->zeroed)
-		strbuf_appendf(sb, " zeroed=%llu", (unsigned long long)inj->zeroed);
-	if (inj->err)
-		strbuf_appendf(sb, " errno=%d", inj->err);
-	if (inj->action == SYS_ACT_DELAY)
-		strbuf_appendf(sb, " delay_ms=%lld", (long long)(inj->delay_ns / 1000000));
-	strbuf_appendf(sb, " killed=%s offset~%lld pid~%d\n", inj->killed ? "yes" : "no",
-		       (long long)inj->offset, (int)inj->pid);
+	sys_seen_free(s->seen);
+	s->seen = NULL;
 }
 
 int sys_attach_arm(struct node_attach *a, bool armed)
@@ -120,6 +98,6 @@ void sys_attach_seeded(const struct node_attach *a, struct strbuf *out)
 {
 	const struct sys_attach *s = (const struct sys_attach *)a;
 
-	if (s && s->seeded.len)
-		strbuf_append(out, s->seeded.buf);
+	if (s)
+		sys_seen_format(s->seen, out);
 }

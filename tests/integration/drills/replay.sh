@@ -32,7 +32,7 @@ for mode in pass fail; do
   # the replay needs nothing but the run directory
   mv "$old" "$work/moved-$mode"; old=$work/moved-$mode
   replay $want "$old"
-  expect_out "identical fault 1 syscall: what=syscall rule=1 action=torn call=write file=txn.log nth=500 kept="
+  expect_out "identical fault 1 syscall: what=syscall rule=1 action=torn call=write file=txn.log nth^500 kept^"
   expect_out "seed-decided: 3 events identical, 0 differ"
   expect_out "(exit $want, $missed), new"
   expect_out "(exit $want, $missed): same"
