@@ -42,8 +42,9 @@ static void usage(FILE *f)
 		"  -h, --help       this help\n\n"
 		"Exit codes: the drill's own (0 met, 1 missed, 3 the environment could not run\n"
 		"it); 2 bad input (no such run directory, or one without scenario.yaml and\n"
-		"schedule.json). With --check: 1 when an event the seed decides differs or the\n"
-		"verdict differs (the reason is printed), else the drill's own.\n");
+		"schedule.json, or with --check a timeline without the events to compare). With\n"
+		"--check: 1 when an event the seed decides differs or the verdict differs (the\n"
+		"reason is printed), else the drill's own.\n");
 }
 
 struct replay_args {
@@ -192,6 +193,14 @@ static int print_check(const char *old_dir, const char *new_dir, const struct re
 	return c->seeded_differ || c->verdict_differs ? EXIT_MISSED : EXIT_MET;
 }
 
+static bool old_seeded(const struct replay_cmp *c)
+{
+	for (size_t i = 0; i < c->n_events; i++)
+		if (c->events[i].old_detail)
+			return true;
+	return false;
+}
+
 static int check(const char *old_dir, const char *new_dir)
 {
 	_cleanup_free_ char *op = NULL, *np = NULL, *ot = NULL, *nt = NULL;
@@ -211,6 +220,14 @@ static int check(const char *old_dir, const char *new_dir)
 	if ((r = replay_compare(ot, ol, nt, nl, &c, &bad)) < 0) {
 		fprintf(stderr, "chaosdrill replay: %s:%ld: not a timeline event\n",
 			bad < 0 ? np : op, bad < 0 ? -bad : bad);
+		return EXIT_BAD_INPUT;
+	}
+	if (c.old_exit < 0 && !old_seeded(&c)) {
+		fprintf(stderr,
+			"chaosdrill replay: %s has no seeded or verdict events (written by a "
+			"chaosdrill older than replay --check): nothing to compare\n",
+			op);
+		replay_cmp_release(&c);
 		return EXIT_BAD_INPUT;
 	}
 	r = print_check(old_dir, new_dir, &c);

@@ -57,6 +57,12 @@ expect_out "seed-decided: 3 events identical, 0 differ"
 expect_out "new PASS (exit 0, missed -): DIFFERS"
 expect_out "replay differs: the verdict is not the old run's"
 
+# A timeline from before replay --check (no seeded or verdict events): bad input, said so.
+cp -r "$work/moved-pass" "$work/old-style"
+grep -v '"event":"seeded"\|"event":"verdict"' "$work/moved-pass/timeline.jsonl" >"$work/old-style/timeline.jsonl"
+replay 2 "$work/old-style"
+expect_out "has no seeded or verdict events"
+
 # Tampered seed: the seed decides the torn byte, so the replay must differ, and say where.
 sed -i 's/"seed": "500"/"seed": "7"/' "$work/moved-pass/schedule.json"
 replay 1 "$work/moved-pass"
