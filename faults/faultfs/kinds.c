@@ -175,6 +175,7 @@ static int disk_inject(void *state, const struct fault_env *env, struct strbuf *
 	char line[600], reply[512];
 	int r;
 
+	st->reply[0] = '\0'; /* a drill run again (--repeat) says only what this run did */
 	if (st->kill_first) {
 		r = env->node_kill_wait(env->harness, st->node);
 		if (r < 0)

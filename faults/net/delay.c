@@ -322,6 +322,7 @@ static int delay_inject(void *state, const struct fault_env *env, struct strbuf 
 
 	if (st->q)
 		return -EALREADY;
+	st->healed = false; /* a drill run again (--repeat) says only what this run drew */
 	for (size_t i = 0; i < st->n_from; i++)
 		if ((r = env->node_addr(env->harness, st->from[i], &from[i])) < 0)
 			return r;

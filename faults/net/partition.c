@@ -44,6 +44,7 @@ struct partition_state {
 	uint32_t addr[NET_MAP_MAX];
 	const char *single; /* the isolated node, for fault_ops.node; NULL if several */
 	const char *select; /* "leader" or "primary": the map is made at injection, or NULL */
+	bool struck;	    /* its last injection cut the links (replay's record) */
 };
 
 static void partition_free(void *state)
@@ -262,6 +263,7 @@ static int partition_inject(void *state, const struct fault_env *env, struct str
 
 	if (st->n_added)
 		return -EALREADY;
+	st->struck = false;
 	if (st->select && (r = resolve(st, env, what)) < 0)
 		return r;
 	for (size_t i = 0; i < st->map.n; i++) {
@@ -272,6 +274,7 @@ static int partition_inject(void *state, const struct fault_env *env, struct str
 	}
 	if ((r = add_routes(st, env, what)) < 0)
 		return r;
+	st->struck = true;
 	strbuf_appendf(what, "partition (%zu unreachable routes in the senders' namespaces): ",
 		       st->n_plan);
 	net_map_describe(&st->map, (const char *const *)st->names, what);
@@ -299,6 +302,8 @@ static void partition_seeded(const void *state, const struct fault_env *env,
 {
 	const struct partition_state *st = state;
 
+	if (!st->struck)
+		return;
 	strbuf_appendf(out, "what=partition routes=%zu cut=", st->n_plan);
 	for (size_t i = 0, first = 1; i < st->map.n; i++) {
 		if (!st->map.drop[i])

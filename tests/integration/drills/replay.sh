@@ -13,10 +13,13 @@ last_run() { ls -dt "$work/runs/$1"-*/ | head -1 | sed 's:/$::'; }
 # replay WANT_RC RUNDIR: replays it with --check, output in $work/out
 replay() {
   local want=$1 dir=$2
-  "$cd_bin" replay -q --check "$dir" >"$work/out" 2>&1
+  rm -f "$work/replay-junit.xml"
+  "$cd_bin" replay -q --check --junit "$work/replay-junit.xml" "$dir" >"$work/out" 2>&1
   local rc=$?
   if [ "$rc" -eq "$want" ]; then ok "replay --check $(basename "$dir") exits $rc"
   else bad "replay --check $(basename "$dir"): exit $rc, want $want"; sed 's/^/  | /' "$work/out"; fi
+  if "$xmllint" --noout --schema "$schema" "$work/replay-junit.xml" 2>/dev/null; then ok "replay's junit valid"
+  else bad "replay's junit.xml of $(basename "$dir") is missing or not valid"; fi
 }
 
 "$cd_bin" replay --help | grep -q -- "--check" && ok "replay --help documents --check" ||
