@@ -109,6 +109,12 @@ struct fault_ops {
 	 * syscall fault strikes at matching calls): filled at the end of the drill. NULL: the
 	 * injection is the effect. */
 	void (*effects)(const void *state, const struct fault_env *env, struct fault_effects *out);
+	/* What the seed (or the drill file) decided when it struck, for `replay --check`:
+	 * one line per decision of words "key=value" (the seed decides it: a replay must
+	 * match), "key~value" (timing decides it: shown, not compared) and "key^a,b,c" (a
+	 * sequence of draws: compared over the prefix both runs have). Filled at the end of
+	 * the drill; the harness writes each line to the timeline. May be NULL. */
+	void (*seeded)(const void *state, const struct fault_env *env, struct strbuf *out);
 };
 
 const struct fault_ops *fault_lookup(const char *name);

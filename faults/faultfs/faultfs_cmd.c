@@ -11,6 +11,7 @@
 
 #include "common/cleanup.h"
 #include "common/errname.h"
+#include "common/crc32c.h"
 #include "common/strbuf.h"
 #include "faults/faultfs/faultfs.h"
 
@@ -151,10 +152,21 @@ static void format_sectors(struct strbuf *sb, const uint64_t *idx, uint64_t n)
 	}
 }
 
+/* The power cut's report and, for replay, a digest of the sectors it kept: CRC32C over
+ * each file's name and its kept sector numbers (sorted, as the cache reports them). */
+struct cut_report {
+	struct faultfs *fs;
+	uint32_t kept_crc;
+};
+
 static void report_cut_file(void *ctx, const struct ffs_cut_file *f)
 {
-	struct faultfs *fs = ctx;
+	struct cut_report *cr = ctx;
+	struct faultfs *fs = cr->fs;
 	struct strbuf sb = STRBUF_INIT;
+
+	cr->kept_crc = crc32c(cr->kept_crc, f->name, strlen(f->name) + 1);
+	cr->kept_crc = crc32c(cr->kept_crc, f->kept_idx, f->kept * sizeof(*f->kept_idx));
 
 	format_sectors(&sb, f->kept_idx, f->kept);
 	faultfs_event(fs, "power-cut-file", f->name,
@@ -166,9 +178,10 @@ static void report_cut_file(void *ctx, const struct ffs_cut_file *f)
 static int cmd_power_cut(struct faultfs *fs, const struct ffs_cmd *c, char *reply, size_t len)
 {
 	uint64_t dropped = 0, kept = 0, undone = 0;
+	struct cut_report cr = { fs, 0 };
 	int e1, e2;
 
-	e1 = ffs_cache_cut(fs->cache, c->keep, c->seed, report_cut_file, fs, &dropped, &kept);
+	e1 = ffs_cache_cut(fs->cache, c->keep, c->seed, report_cut_file, &cr, &dropped, &kept);
 	e2 = faultfs_ns_cut(fs, &undone);
 	fs->stats.power_cuts++;
 	fs->stats.sectors_dropped += dropped;
@@ -179,8 +192,10 @@ static int cmd_power_cut(struct faultfs *fs, const struct ffs_cmd *c, char *repl
 		      ",\"kept\":%" PRIu64 ",\"ns_undone\":%" PRIu64,
 		      c->keep == FFS_KEEP_NONE ? "none" : "random-sectors", c->seed, dropped, kept,
 		      undone);
-	snprintf(reply, len, "ok dropped=%" PRIu64 " kept=%" PRIu64 " ns_undone=%" PRIu64, dropped,
-		 kept, undone);
+	snprintf(reply, len,
+		 "ok dropped=%" PRIu64 " kept=%" PRIu64 " ns_undone=%" PRIu64
+		 " dropped_bytes=%" PRIu64 " kept_crc=%08x",
+		 dropped, kept, undone, dropped * FFS_SECTOR, cr.kept_crc);
 	return e1 < 0 ? e1 : e2;
 }
 

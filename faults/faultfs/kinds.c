@@ -18,6 +18,8 @@ struct disk_state {
 	bool seeded;	   /* append seed=S at injection */
 	bool kill_first;   /* power-cut: the node dies before the cut */
 	bool fails_writes; /* bad-sectors on writes: the error must come at write(2) */
+	uint64_t seed;	   /* the seed it was injected with (seeded only) */
+	char reply[512];   /* the file system's reply to the injection, "" before */
 };
 
 static const char *disk_node(const void *state)
@@ -173,6 +175,7 @@ static int disk_inject(void *state, const struct fault_env *env, struct strbuf *
 	char line[600], reply[512];
 	int r;
 
+	st->reply[0] = '\0'; /* a drill run again (--repeat) says only what this run did */
 	if (st->kill_first) {
 		r = env->node_kill_wait(env->harness, st->node);
 		if (r < 0)
@@ -186,6 +189,8 @@ static int disk_inject(void *state, const struct fault_env *env, struct strbuf *
 			       reply, sizeof(reply));
 	if (r < 0)
 		return r;
+	st->seed = env->seed;
+	snprintf(st->reply, sizeof(st->reply), "%s", reply);
 	strbuf_appendf(what, "%s%s on %s: %s", st->kill_first ? "killed the node, then " : "", line,
 		       st->node, reply);
 	return 0;
@@ -209,6 +214,31 @@ static const struct attach_ops *disk_attach(const void *state)
 	return &ffs_attach_ops;
 }
 
+/* The command is what the file and the seed decided ("verb k=v ... seed=S"); the reply's
+ * figures ("ok dropped=N kept=N ...") depend on what was unsynced when it struck, which
+ * timing decides: "k~v". */
+static void disk_seeded(const void *state, const struct fault_env *env, struct strbuf *out)
+{
+	const struct disk_state *st = state;
+	const char *w, *p;
+
+	if (!st->reply[0])
+		return;
+	strbuf_appendf(out, "what=%s", st->cmd);
+	if (st->seeded)
+		strbuf_appendf(out, " seed=%" PRIu64, st->seed);
+	for (w = st->reply; *w; w = *p ? p + 1 : p) {
+		size_t n = strcspn(w, " ");
+		const char *eq = memchr(w, '=', n);
+
+		p = w + n;
+		if (eq && eq > w)
+			strbuf_appendf(out, " %.*s~%.*s", (int)(eq - w), w, (int)(p - eq - 1),
+				       eq + 1);
+	}
+	strbuf_append(out, "\n");
+}
+
 static const char needs[] = "FUSE (/dev/fuse) and chaosdrill-faultfs over the node's data dir";
 
 const struct fault_ops fault_power_cut_ops = {
@@ -222,6 +252,7 @@ const struct fault_ops fault_power_cut_ops = {
 	.inject = disk_inject,
 	.free = free,
 	.attach = disk_attach,
+	.seeded = disk_seeded,
 };
 
 const struct fault_ops fault_bitrot_ops = {
@@ -236,6 +267,7 @@ const struct fault_ops fault_bitrot_ops = {
 	.heal = disk_heal,
 	.free = free,
 	.attach = disk_attach,
+	.seeded = disk_seeded,
 };
 
 const struct fault_ops fault_bad_sectors_ops = {
@@ -249,6 +281,7 @@ const struct fault_ops fault_bad_sectors_ops = {
 	.heal = disk_heal,
 	.free = free,
 	.attach = disk_attach,
+	.seeded = disk_seeded,
 };
 
 bool ffs_kind_needs_volatile(const void *state)

@@ -44,6 +44,8 @@ struct delay_state {
 	size_t n_from;
 	struct net_delay_spec spec;
 	struct net_delay *q; /* while in force */
+	struct net_delay_stats last; /* the queue's at its heal (replay's draws) */
+	bool healed;
 };
 
 /* "1mbit", "500kbit", "2.5gbit", "64000bit" (bits/s, decimal as tc), or "1MiB/s",
@@ -320,6 +322,7 @@ static int delay_inject(void *state, const struct fault_env *env, struct strbuf 
 
 	if (st->q)
 		return -EALREADY;
+	st->healed = false; /* a drill run again (--repeat) says only what this run drew */
 	for (size_t i = 0; i < st->n_from; i++)
 		if ((r = env->node_addr(env->harness, st->from[i], &from[i])) < 0)
 			return r;
@@ -377,6 +380,8 @@ static int delay_heal(void *state, const struct fault_env *env, struct strbuf *w
 	if ((r = send_rules(st, env, net_delay_rule_del_batch, what)) < 0)
 		return r;
 	net_delay_stats(st->q, &s);
+	st->last = s;
+	st->healed = true;
 	net_delay_free(st->q);
 	st->q = NULL;
 	strbuf_appendf(what,
@@ -386,6 +391,28 @@ static int delay_heal(void *state, const struct fault_env *env, struct strbuf *w
 		       (unsigned long long)s.duplicated, (unsigned long long)s.reordered,
 		       (unsigned long long)s.dropped);
 	return 0;
+}
+
+/* The draws of the packets (delay_queue.h): the seed decides the sequence, timing how
+ * many packets drew from it. */
+static void delay_seeded(const void *state, const struct fault_env *env, struct strbuf *out)
+{
+	const struct delay_state *st = state;
+	struct net_delay_stats s;
+
+	if (st->q)
+		net_delay_stats(st->q, &s);
+	else if (st->healed)
+		s = st->last;
+	else
+		return;
+	strbuf_appendf(out, "what=delay-draws seed=%llu packets~%llu delays_us^",
+		       (unsigned long long)st->spec.seed, (unsigned long long)s.draws);
+	for (uint64_t i = 0; i < s.draws && i < NET_DELAY_DRAWS_KEPT; i++)
+		strbuf_appendf(out, "%s%lld", i ? "," : "", (long long)s.first_us[i]);
+	strbuf_appendf(out, " delayed~%llu duplicated~%llu reordered~%llu dropped~%llu\n",
+		       (unsigned long long)s.queued, (unsigned long long)s.duplicated,
+		       (unsigned long long)s.reordered, (unsigned long long)s.dropped);
 }
 
 const struct fault_ops fault_delay_ops = {
@@ -400,6 +427,7 @@ const struct fault_ops fault_delay_ops = {
 	.heal = delay_heal,
 	.free = delay_free,
 	.attach = delay_attach,
+	.seeded = delay_seeded,
 };
 
 const struct fault_ops fault_bandwidth_ops = {
@@ -414,4 +442,5 @@ const struct fault_ops fault_bandwidth_ops = {
 	.heal = delay_heal,
 	.free = delay_free,
 	.attach = delay_attach,
+	.seeded = delay_seeded,
 };

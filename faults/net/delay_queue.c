@@ -149,6 +149,10 @@ static int hold(struct net_delay *q, const struct net_nfq_packet *p, int64_t now
 	struct held h = { .due = sent + (reorder || d < 0 ? 0 : d), .seq = q->seq++, .id = p->id };
 	int r;
 
+	if (q->stats.draws < NET_DELAY_DRAWS_KEPT)
+		q->stats.first_us[q->stats.draws] = d / 1000;
+	q->stats.draws++;
+
 	if (sent < 0) { /* the rate's queue is full: dropped, as a router's buffer drops */
 		(void)rng_next(&q->rng); /* the duplicate draw, so later packets draw the same */
 		q->stats.dropped++;

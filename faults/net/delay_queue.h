@@ -36,6 +36,9 @@
 /* Packets held at most; beyond, the kernel drops (as netem's limit does). */
 #define NET_DELAY_MAXLEN 8192
 
+/* Delay draws kept for replay (net_delay_stats.first_us). */
+#define NET_DELAY_DRAWS_KEPT 24
+
 struct net_delay_spec {
 	int64_t mean_ns; /* each packet waits mean +- jitter, uniform, never < 0 */
 	int64_t jitter_ns;
@@ -53,6 +56,11 @@ struct net_delay_stats {
 	uint64_t dropped;    /* over the rate's queue */
 	uint64_t overruns;   /* the socket's buffer overflowed: the kernel dropped packets */
 	uint64_t dup_failed; /* copies the raw socket refused */
+	/* Every packet's draws, for replay: how many packets drew, and the first delays
+	 * drawn (microseconds, in arrival order); the same seed draws the same sequence, how
+	 * many packets arrive depends on timing. */
+	uint64_t draws;
+	int64_t first_us[NET_DELAY_DRAWS_KEPT];
 };
 
 struct net_delay;

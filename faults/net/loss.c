@@ -121,6 +121,16 @@ static int loss_heal(void *state, const struct fault_env *env, struct strbuf *wh
 	return 0;
 }
 
+/* The share is the file's; which packets numgen drops the kernel's own random decides,
+ * not the drill's seed (nftables has no seeded generator). */
+static void loss_seeded(const void *state, const struct fault_env *env, struct strbuf *out)
+{
+	const struct loss_state *st = state;
+
+	strbuf_appendf(out, "what=loss per10k=%u from=%zu draws=kernel-random\n", st->per10k,
+		       st->n_from);
+}
+
 const struct fault_ops fault_loss_ops = {
 	.name = "loss",
 	.summary = "drop a share of the packets arriving at a node (from some nodes, or all)",
@@ -131,4 +141,5 @@ const struct fault_ops fault_loss_ops = {
 	.inject = loss_inject,
 	.heal = loss_heal,
 	.free = free,
+	.seeded = loss_seeded,
 };

@@ -44,6 +44,7 @@ struct partition_state {
 	uint32_t addr[NET_MAP_MAX];
 	const char *single; /* the isolated node, for fault_ops.node; NULL if several */
 	const char *select; /* "leader" or "primary": the map is made at injection, or NULL */
+	bool struck;	    /* its last injection cut the links (replay's record) */
 };
 
 static void partition_free(void *state)
@@ -262,6 +263,7 @@ static int partition_inject(void *state, const struct fault_env *env, struct str
 
 	if (st->n_added)
 		return -EALREADY;
+	st->struck = false;
 	if (st->select && (r = resolve(st, env, what)) < 0)
 		return r;
 	for (size_t i = 0; i < st->map.n; i++) {
@@ -272,6 +274,7 @@ static int partition_inject(void *state, const struct fault_env *env, struct str
 	}
 	if ((r = add_routes(st, env, what)) < 0)
 		return r;
+	st->struck = true;
 	strbuf_appendf(what, "partition (%zu unreachable routes in the senders' namespaces): ",
 		       st->n_plan);
 	net_map_describe(&st->map, (const char *const *)st->names, what);
@@ -292,6 +295,28 @@ static int partition_heal(void *state, const struct fault_env *env, struct strbu
 	return r;
 }
 
+/* Which links it cut (the file, or the leader probe for isolate: primary, decided):
+ * each node and the nodes it no longer hears from. */
+static void partition_seeded(const void *state, const struct fault_env *env,
+			     struct strbuf *out)
+{
+	const struct partition_state *st = state;
+
+	if (!st->struck)
+		return;
+	strbuf_appendf(out, "what=partition routes=%zu cut=", st->n_plan);
+	for (size_t i = 0, first = 1; i < st->map.n; i++) {
+		if (!st->map.drop[i])
+			continue;
+		strbuf_appendf(out, "%s%s<", first ? "" : ",", st->names[i]);
+		first = 0;
+		for (size_t j = 0, k = 0; j < st->map.n; j++)
+			if (st->map.drop[i] & (UINT64_C(1) << j))
+				strbuf_appendf(out, "%s%s", k++ ? "+" : "", st->names[j]);
+	}
+	strbuf_append(out, "\n");
+}
+
 const struct fault_ops fault_partition_ops = {
 	.name = "partition",
 	.summary = "drop traffic between nodes: groups, one-way from/to, isolate, or a shape "
@@ -303,6 +328,7 @@ const struct fault_ops fault_partition_ops = {
 	.inject = partition_inject,
 	.heal = partition_heal,
 	.free = partition_free,
+	.seeded = partition_seeded,
 };
 
 const struct fault_ops fault_isolate_ops = {
@@ -315,4 +341,5 @@ const struct fault_ops fault_isolate_ops = {
 	.inject = partition_inject,
 	.heal = partition_heal,
 	.free = partition_free,
+	.seeded = partition_seeded,
 };

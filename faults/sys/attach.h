@@ -26,6 +26,8 @@ extern const struct attach_ops sys_preload_attach_ops;
 int sys_attach_arm(struct node_attach *a, bool armed);
 /* What it injected so far (strings borrowed until the attachment is freed). */
 void sys_attach_effects(const struct node_attach *a, struct fault_effects *out);
+/* What the seed decided at each injection (fault_ops.seeded lines), appended to out. */
+void sys_attach_seeded(const struct node_attach *a, struct strbuf *out);
 /* The shim's absolute path: $CHAOSDRILL_SHIM, else the one built with the harness. */
 const char *sys_shim_library(void);
 

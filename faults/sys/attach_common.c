@@ -59,6 +59,7 @@ void sys_attach_record(struct sys_attach *s, const struct sys_injection *inj)
 
 	sys_injection_format(inj, &line);
 	sys_attach_note(s, at, line.buf ? line.buf : "");
+	(void)sys_seen_add(&s->seen, inj); /* out of memory: replay --check shows it missing */
 	if (inj->killed)
 		s->spent = true; /* the next incarnation runs clean */
 	strbuf_release(&line);
@@ -67,6 +68,8 @@ void sys_attach_record(struct sys_attach *s, const struct sys_injection *inj)
 void sys_attach_release(struct sys_attach *s)
 {
 	strbuf_release(&s->what);
+	sys_seen_free(s->seen);
+	s->seen = NULL;
 }
 
 int sys_attach_arm(struct node_attach *a, bool armed)
@@ -89,4 +92,12 @@ void sys_attach_effects(const struct node_attach *a, struct fault_effects *out)
 	out->first_ns = s->first_ns;
 	out->details = s->what.buf ? s->what.buf : "";
 	out->hint = s->hint;
+}
+
+void sys_attach_seeded(const struct node_attach *a, struct strbuf *out)
+{
+	const struct sys_attach *s = (const struct sys_attach *)a;
+
+	if (s)
+		sys_seen_format(s->seen, out);
 }

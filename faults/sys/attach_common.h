@@ -10,6 +10,7 @@
 #include "common/strbuf.h"
 #include "faults/attach.h"
 #include "faults/sys/rule.h"
+#include "faults/sys/seen.h"
 #include "faults/sys/supervisor.h"
 
 /* The first member of either attachment's state. */
@@ -24,6 +25,7 @@ struct sys_attach {
 	unsigned injections;
 	int64_t first_ns;   /* drill time of the first injection, -1 before */
 	struct strbuf what; /* one line per injection */
+	struct sys_seen *seen; /* what the seed decided at its injections (replay) */
 };
 
 void sys_attach_init(struct sys_attach *s, const struct attach_host *host, const char *mech,
@@ -35,5 +37,6 @@ void sys_attach_record(struct sys_attach *s, const struct sys_injection *inj);
 /* Records a line that is not an injection of its own (the shim's lost entries). */
 void sys_attach_note(struct sys_attach *s, int64_t at_ns, const char *line);
 void sys_attach_release(struct sys_attach *s);
+
 
 #endif

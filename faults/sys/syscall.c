@@ -180,6 +180,11 @@ static void syscall_effects(const void *state, const struct fault_env *env,
 	sys_attach_effects(attachment(state, env), out);
 }
 
+static void syscall_seeded(const void *state, const struct fault_env *env, struct strbuf *out)
+{
+	sys_attach_seeded(attachment(state, env), out);
+}
+
 const struct fault_ops fault_syscall_ops = {
 	.name = "syscall",
 	.summary =
@@ -194,4 +199,5 @@ const struct fault_ops fault_syscall_ops = {
 	.free = syscall_free,
 	.attach = syscall_attach,
 	.effects = syscall_effects,
+	.seeded = syscall_seeded,
 };

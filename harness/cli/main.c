@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run drills: set up, fault, recover, verify, report" },
 	{ "validate", cmd_validate, "check drill files without running them" },
 	{ "list", cmd_list, "list the known targets, faults, recovery steps and workloads" },
+	{ "replay", cmd_replay, "run a drill again from its run directory; --check compares" },
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
 	{ "junit-merge", cmd_junit_merge, "merge JUnit files (of --shard jobs) into one" },
 	{ "trend", cmd_trend, "a history's RTO and step durations over time; flag regressions" },

@@ -85,6 +85,8 @@ const char *timeline_kind_name(enum tl_kind k)
 		[TL_INTERRUPTED] = "interrupted",
 		[TL_NOTE] = "note",
 		[TL_ADAPTER] = "adapter",
+		[TL_SEEDED] = "seeded",
+		[TL_VERDICT] = "verdict",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";

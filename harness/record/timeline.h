@@ -33,6 +33,8 @@ enum tl_kind {
 	TL_INTERRUPTED,
 	TL_NOTE,
 	TL_ADAPTER, /* a client adapter misbehaved or was restarted; index: client */
+	TL_SEEDED,  /* what the seed decided (fault_ops.seeded); index: fault */
+	TL_VERDICT, /* the drill's exit code (status) and its missed expectations */
 };
 
 struct tl_event {

@@ -167,18 +167,52 @@ static int make_run_dir(struct drill_run *r, const char *out_dir)
 	return -EEXIST;
 }
 
-/* scenario.yaml (the file as written, with what resolved it: seed and --param) and
- * schedule.json (every resolved choice: enough to replay). */
+/* The drill file's text past the header a run directory's copy starts with (a replay runs
+ * that copy), and the "# drill file: PATH" it names (*from, caller frees; NULL if none). */
+static const char *skip_header(const char *src, size_t len, char **from)
+{
+	static const char *const lines[] = { "# resolved by chaosdrill ", "# --param ",
+					     "# drill file: " };
+	const char *p = src, *end = src + len;
+
+	*from = NULL;
+	if (strncmp(src, lines[0], strlen(lines[0])))
+		return src; /* a drill file of the user's: all of it is the drill */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t i = 0;
+
+		while (i < ARRAY_SIZE(lines) && strncmp(p, lines[i], strlen(lines[i])))
+			i++;
+		if (i == ARRAY_SIZE(lines))
+			break;
+		if (i == 2 && !*from)
+			*from = strndup(p + strlen(lines[2]),
+					(size_t)((nl ? nl : end) - p) - strlen(lines[2]));
+		p = nl ? nl + 1 : end;
+	}
+	return p;
+}
+
+/* scenario.yaml (the file as written, with what resolved it: seed, --param, the drill file
+ * it came from) and schedule.json (every resolved choice: enough to replay). */
 static int write_inputs(struct drill_run *r)
 {
 	const struct drill *d = r->d;
 	struct strbuf sb = STRBUF_INIT;
 	char path[4200], *src = NULL;
+	_cleanup_free_ char *from = NULL;
+	const char *body;
 	size_t len = 0;
 	int k = fs_read_all(r->sc->file, 4 << 20, &src, &len);
 
 	if (k < 0)
 		return k;
+	body = skip_header(src, len, &from);
+	/* nothing in a drill file is relative to its folder (targets are found by name, argv
+	 * through {placeholders}): replay runs this copy; the original's path is kept */
+	if (!from && !(from = realpath(r->sc->file, NULL)))
+		from = strdup(r->sc->file);
 	strbuf_appendf(&sb, "# resolved by chaosdrill %s: seed %llu%s\n", CHAOSDRILL_VERSION,
 		       (unsigned long long)d->seed, d->seed_drawn ? " (drawn)" : "");
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
@@ -187,7 +221,8 @@ static int write_inputs(struct drill_run *r)
 		strbuf_appendf(&sb, "# --param %s%s%s=%s\n", o->target ? o->target : "",
 			       o->target ? "." : "", o->key, o->value);
 	}
-	strbuf_appendn(&sb, src, len);
+	strbuf_appendf(&sb, "# drill file: %s\n", from ? from : "?");
+	strbuf_appendn(&sb, body, (size_t)(src + len - body));
 	free(src);
 	snprintf(path, sizeof(path), "%s/scenario.yaml", r->run_dir);
 	k = strbuf_failed(&sb) ? -ENOMEM : fs_write_atomic(path, sb.buf, sb.len, 0644);
@@ -196,8 +231,9 @@ static int write_inputs(struct drill_run *r)
 		return k;
 	strbuf_appendf(&sb, "{\n  \"drill\": ");
 	strbuf_append_json_string(&sb, r->sc->drill);
-	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"params\": {",
-		       (unsigned long long)d->seed);
+	strbuf_appendf(&sb, ",\n  \"seed\": \"%llu\",\n  \"file\": ", (unsigned long long)d->seed);
+	strbuf_append_json_string(&sb, from ? from : "?");
+	strbuf_append(&sb, ",\n  \"params\": {");
 	for (size_t i = 0; i < r->sc->n_overrides; i++) {
 		const struct scenario_param *o = &r->sc->overrides[i];
 		_cleanup_free_ char *key = NULL;

@@ -212,6 +212,10 @@ int64_t run_recovered_ns(const struct drill_run *r);
 /* For run_until: every fault with a heal is healed (or failed). */
 bool run_faults_all_healed(struct drill_run *r, void *arg);
 
+/* run_seeded.c: what the seed decided, and the verdict, into the timeline (replay). */
+void run_seeded_record(struct drill_run *r);
+void run_verdict_record(struct drill_run *r, int code);
+
 /* run_attach.c: node attachments (faults/attach.h). prepare makes each node's attachments
  * (what its faults need, and its own disk) and prepares them, before the first start; each
  * start goes through before_start (the attach_start it gives back, freed by the caller

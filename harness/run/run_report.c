@@ -1125,6 +1125,10 @@ int run_report(struct drill_run *r)
 	run_select(r, 0);
 	code = build_suite(r);
 	r->res->suite.exit_code = code;
+	if (r->tl && r->run_dir[0]) {
+		run_seeded_record(r);
+		run_verdict_record(r, code);
+	}
 	r->res->suite.duration_ns = r->t0 ? time_mono_ns() - r->t0 : 0;
 	if (r->run_dir[0]) {
 		r->res->run_dir = strdup(r->run_dir);
