@@ -22,9 +22,20 @@
 
 #include "common/strbuf.h"
 
+/* What a property's value is, for result.json: text stays a JSON string, a number is
+ * written as a JSON number (its unit is in its name: _ms, _us, a count otherwise), a flag as
+ * true/false. A number or flag whose value is NULL was not measured: null in result.json,
+ * left out of JUnit and the page. */
+enum report_value_type {
+	REPORT_TEXT,   /* "SIGKILL", "torn write of txn.log..." */
+	REPORT_NUMBER, /* "1250", "1.6": a JSON number as text (written as a string if not) */
+	REPORT_FLAG,   /* "true" or "false" */
+};
+
 struct report_property {
 	const char *name;  /* "rto_ms", "rpo_lost_writes", "keep_bytes" */
 	const char *value; /* already formatted: "1250", "0", "true" */
+	enum report_value_type type;
 };
 
 enum report_case_kind {

@@ -204,6 +204,35 @@ static void test_errors(void **state)
 	assert_null(sb.buf);
 }
 
+/* result.json schema 2: figures are JSON numbers, flags booleans, text strings, a figure
+ * not measured null; a value that is not what its type says stays a string. */
+static void test_json_types(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(result_json_write(&fixture_pass, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\n  \"schema\": 2,\n"));
+	assert_non_null(strstr(sb.buf, "\n  \"schema_version\": 2,\n"));
+	assert_non_null(strstr(sb.buf, "\"rto_ms\": 1250,"));
+	assert_non_null(strstr(sb.buf, "\"rto_error_bound_ms\": 1.6,"));
+	assert_non_null(strstr(sb.buf, "\"recovered\": true,"));
+	assert_non_null(strstr(sb.buf, "\"integrity\": true,"));
+	assert_non_null(strstr(sb.buf, "\"latency_p50_ms_during\": null\n"));
+	assert_non_null(strstr(sb.buf, "\"signal\": \"SIGKILL\""));
+	assert_non_null(strstr(sb.buf, "\"exit_code\": 0,"));
+	assert_non_null(strstr(sb.buf, "\"seed\": \"")); /* uint64: a string, documented */
+	assert_null(strstr(sb.buf, "\"rto_ms\": \""));
+	strbuf_release(&sb);
+	assert_int_equal(result_json_write(&fixture_nasty, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"not_a_number_ms\": \"1,5\""));
+	assert_non_null(strstr(sb.buf, "\"leading_zero\": \"012\""));
+	assert_non_null(strstr(sb.buf, "\"not_a_flag\": \"yes\""));
+	assert_non_null(strstr(sb.buf, "\"flag_false\": false,"));
+	assert_non_null(strstr(sb.buf, "\"not_measured_ms\": null"));
+	assert_null(strstr(sb.buf, "\"no-value\"")); /* text without a value: left out */
+	strbuf_release(&sb);
+}
+
 /* Writers append: what was in the buffer stays in front. */
 static void test_appends(void **state)
 {
@@ -211,7 +240,7 @@ static void test_appends(void **state)
 
 	strbuf_append(&sb, "prefix|");
 	assert_int_equal(result_json_write(&fixture_empty, &sb), 0);
-	assert_memory_equal(sb.buf, "prefix|{\n  \"schema_version\": 1,", 31);
+	assert_memory_equal(sb.buf, "prefix|{\n  \"schema\": 2,", 23);
 	strbuf_release(&sb);
 }
 
@@ -223,7 +252,7 @@ int main(void)
 		cmocka_unit_test(test_aborted),	 cmocka_unit_test(test_nasty),
 		cmocka_unit_test(test_empty),	 cmocka_unit_test(test_repeat),
 		cmocka_unit_test(test_locale),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_appends),	 cmocka_unit_test(test_json_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
