@@ -64,7 +64,36 @@ static const struct report_band html_bands[] = {
 	{ REPORT_BAND_STEP, 2002 * MS, 2050 * MS,
 	  "wait <ready> & \"n1\"" }, /* label collides: tooltip only */
 };
+/* a few operations around the kill at 2.000s: acknowledged, failed, timed out, pending */
+static const struct report_op html_ops[] = {
+	{ 1000 * MS, 210000, REPORT_OP_OK },	 { 1990 * MS, 250000, REPORT_OP_OK },
+	{ 2001 * MS, 3 * MS, REPORT_OP_FAILED }, { 2010 * MS, 500 * MS, REPORT_OP_UNKNOWN },
+	{ 2020 * MS, -1, REPORT_OP_UNKNOWN },	 { 2390 * MS, 1800 * 1000, REPORT_OP_OK },
+	{ 2400 * MS, 260000, REPORT_OP_OK },	 { 3900 * MS, 230000, REPORT_OP_OK },
+};
+static const struct report_bucket html_fine[] = {
+	{ 1950 * MS, 10, 0, 0, 0, 0 }, { 2000 * MS, 1, 4, 1, 0, 0 }, { 2050 * MS, 0, 5, 0, 0, 0 },
+	{ 2100 * MS, 0, 5, 0, 0, 0 },  { 2400 * MS, 9, 0, 0, 0, 0 },
+};
+static const struct report_closeup html_closeups[] = {
+	{ .label = "kill n1",
+	  .from_ns = 1950 * MS,
+	  .to_ns = 2500 * MS,
+	  .bucket_ns = 50 * MS,
+	  .buckets = html_fine,
+	  .n_buckets = ARRAY_SIZE(html_fine),
+	  .fault_ns = 2000 * MS,
+	  .heal_ns = 2300 * MS,
+	  .outage_end_ns = 2392 * MS },
+};
 static const struct report_series html_series = {
+	.ops = html_ops,
+	.n_ops = ARRAY_SIZE(html_ops),
+	.n_ops_total = 12,
+	.ok_stride = 2,
+	.window_stride = 1,
+	.closeups = html_closeups,
+	.n_closeups = 1,
 	.origin_ns = 1000 * MS,
 	.bucket_ns = 500 * MS,
 	.buckets = html_buckets,
@@ -80,10 +109,21 @@ static void golden_html(const char *file, const struct report_suite *s,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(report_html_write(s, series, &sb), 0);
+	assert_int_equal(report_html_write(s, series, series ? 1 : 0, &sb), 0);
 	assert_null(strstr(sb.buf, "<script"));	 /* self-contained, inert */
 	assert_null(strstr(sb.buf, "http://e")); /* fetches nothing (only the SVG namespace) */
 	assert_true(!series || strstr(sb.buf, "<svg"));
+	if (series && series->n_ops) { /* the point plot and the close-up */
+		assert_non_null(strstr(sb.buf, "<svg class=\"latency-points\""));
+		assert_non_null(strstr(sb.buf, "<svg class=\"closeup\""));
+		assert_non_null(strstr(sb.buf, "Close-up of fault 1: kill n1"));
+		assert_non_null(
+			strstr(sb.buf, "<g class=\"op op-failed\" fill=\"#d64541\"><circle"));
+		assert_non_null(strstr(sb.buf, ">RTO 392ms</text>"));
+		assert_non_null(strstr(
+			sb.buf,
+			"8 of 12 operations are drawn: every one that was not acknowledged; of the acknowledged ones, every one in the close-ups"));
+	}
 	check_golden(file, &sb);
 	strbuf_release(&sb);
 }
@@ -233,6 +273,17 @@ static void test_json_types(void **state)
 	strbuf_release(&sb);
 }
 
+/* The stride keeps every unacknowledged operation and as many acknowledged ones as fit. */
+static void test_ops_stride(void **state)
+{
+	assert_int_equal(report_ops_stride(100, 10, 6000), 1);
+	assert_int_equal(report_ops_stride(0, 9000, 6000), 1);
+	assert_int_equal(report_ops_stride(60000, 0, 6000), 10);
+	assert_int_equal(report_ops_stride(60000, 1000, 6000), 12);
+	/* more failures than fit: still a tenth of the room for acknowledged ones */
+	assert_int_equal(report_ops_stride(60000, 9000, 6000), 100);
+}
+
 /* Writers append: what was in the buffer stays in front. */
 static void test_appends(void **state)
 {
@@ -247,12 +298,13 @@ static void test_appends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_html),	 cmocka_unit_test(test_pass),
-		cmocka_unit_test(test_rto_miss), cmocka_unit_test(test_rpo_miss),
-		cmocka_unit_test(test_aborted),	 cmocka_unit_test(test_nasty),
-		cmocka_unit_test(test_empty),	 cmocka_unit_test(test_repeat),
-		cmocka_unit_test(test_locale),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_appends),	 cmocka_unit_test(test_json_types),
+		cmocka_unit_test(test_html),	   cmocka_unit_test(test_pass),
+		cmocka_unit_test(test_rto_miss),   cmocka_unit_test(test_rpo_miss),
+		cmocka_unit_test(test_aborted),	   cmocka_unit_test(test_nasty),
+		cmocka_unit_test(test_empty),	   cmocka_unit_test(test_repeat),
+		cmocka_unit_test(test_locale),	   cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_appends),	   cmocka_unit_test(test_json_types),
+		cmocka_unit_test(test_ops_stride),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
