@@ -1102,6 +1102,7 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
+	run_live_stop(r); /* the summary's lines follow */
 	for (size_t i = 0; i < r->n_wls; i++) {
 		run_select(r, i);
 		if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&
