@@ -318,15 +318,9 @@ static void chart(struct strbuf *sb, const struct report_series *s)
 	if (!s || !s->n_buckets || s->bucket_ns <= 0)
 		return;
 	chart_scale(&c, s);
-	strbuf_append(sb, "<h2>Writes and latency over time");
-	if (s->target) {
-		strbuf_append(sb, " [");
-		xml_append_text(sb, s->target);
-		strbuf_append(sb, "]");
-	}
+	report_html_h2(sb, "Writes and latency over time", s->target);
 	strbuf_appendf(
 		sb,
-		"</h2>\n"
 		"<p class=\"muted\">Each bar: writes started in %" PRId64
 		" ms, green acknowledged, "
 		"orange unknown (timed out), red failed. Red bands: faults; blue: recovery steps. "
@@ -342,7 +336,7 @@ static void chart(struct strbuf *sb, const struct report_series *s)
 	strbuf_append(sb, "</svg>\n");
 	report_html_points(sb, s, c.t0, c.t1);
 	if (s->n_closeups)
-		strbuf_append(sb, "<h2>Close-ups of the faults</h2>\n");
+		report_html_h2(sb, "Close-ups of the faults", s->target);
 	report_html_closeups(sb, s);
 }
 

@@ -29,6 +29,17 @@ struct frame {
 static const char *const op_colors[] = { "#3c9a50", "#d64541", "#e6a23c" };
 static const char *const op_names[] = { "ok", "failed", "unknown" };
 
+void report_html_h2(struct strbuf *sb, const char *title, const char *target)
+{
+	strbuf_appendf(sb, "<h2>%s", title);
+	if (target) {
+		strbuf_append(sb, " [");
+		xml_append_text(sb, target);
+		strbuf_append(sb, "]");
+	}
+	strbuf_append(sb, "</h2>\n");
+}
+
 size_t report_ops_stride(size_t n_ok, size_t n_other, size_t max)
 {
 	size_t room;
@@ -228,13 +239,8 @@ void report_html_points(struct strbuf *sb, const struct report_series *s, int64_
 	if (!s->n_ops)
 		return;
 	decades(&f, s);
-	strbuf_append(sb, "<h2>Latency of every operation");
-	if (s->target) {
-		strbuf_append(sb, " [");
-		xml_append_text(sb, s->target);
-		strbuf_append(sb, "]");
-	}
-	strbuf_append(sb, "</h2>\n<p class=\"muted\">One point per operation: x when it was sent, "
+	report_html_h2(sb, "Latency of every operation", s->target);
+	strbuf_append(sb, "<p class=\"muted\">One point per operation: x when it was sent, "
 			  "y how long until its answer (log scale; an operation never answered "
 			  "sits on the top edge), coloured by outcome. ");
 	sample_note(sb, s);

@@ -33,5 +33,7 @@ void report_tally_suite(const struct report_suite *suite, struct report_tally *t
  * without ops), and the close-ups of the series' fault windows. */
 void report_html_points(struct strbuf *sb, const struct report_series *s, int64_t t0, int64_t t1);
 void report_html_closeups(struct strbuf *sb, const struct report_series *s);
+/* "<h2>TITLE [TARGET]</h2>" (no brackets without a target); title is trusted markup. */
+void report_html_h2(struct strbuf *sb, const char *title, const char *target);
 
 #endif

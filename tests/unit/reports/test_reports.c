@@ -128,6 +128,27 @@ static void golden_html(const char *file, const struct report_suite *s,
 	strbuf_release(&sb);
 }
 
+/* A drill of several targets: each target's charts, named. */
+static void test_html_targets(void **state)
+{
+	struct report_series two[2] = { html_series, html_series };
+	struct strbuf sb = STRBUF_INIT;
+	const char *a, *b;
+
+	two[0].target = "kvlog";
+	two[1].target = "sql<ite>";
+	assert_int_equal(report_html_write(&fixture_rto_miss, two, 2, &sb), 0);
+	a = strstr(sb.buf, "<h2>Writes and latency over time [kvlog]</h2>");
+	b = strstr(sb.buf, "<h2>Writes and latency over time [sql&lt;ite&gt;]</h2>");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	assert_non_null(strstr(a, "<h2>Close-ups of the faults [kvlog]</h2>"));
+	assert_non_null(strstr(b, "<h2>Latency of every operation [sql&lt;ite&gt;]</h2>"));
+	assert_int_equal(report_html_write(&fixture_rto_miss, NULL, 1, &sb), -EINVAL);
+	strbuf_release(&sb);
+}
+
 /* report.html: chart with bands and the RTO marker; and a page with no series. */
 static void test_html(void **state)
 {
@@ -304,7 +325,7 @@ int main(void)
 		cmocka_unit_test(test_empty),	   cmocka_unit_test(test_repeat),
 		cmocka_unit_test(test_locale),	   cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_appends),	   cmocka_unit_test(test_json_types),
-		cmocka_unit_test(test_ops_stride),
+		cmocka_unit_test(test_ops_stride), cmocka_unit_test(test_html_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
