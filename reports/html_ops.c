@@ -392,4 +392,9 @@ void report_html_closeups(struct strbuf *sb, const struct report_series *s)
 	for (size_t i = 0; i < s->n_closeups; i++)
 		if (s->closeups[i].n_buckets && s->closeups[i].to_ns > s->closeups[i].from_ns)
 			closeup(sb, s, &s->closeups[i], i);
+	if (s->n_closeups_omitted)
+		strbuf_appendf(sb,
+			       "<p class=\"muted\">%zu more faults have no close-up: a page shows "
+			       "the first %zu.</p>\n",
+			       s->n_closeups_omitted, s->n_closeups);
 }

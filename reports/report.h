@@ -143,8 +143,11 @@ struct report_series {
 	size_t window_stride; /* the same inside the close-ups' windows */
 	const struct report_closeup *closeups;
 	size_t n_closeups;
+	size_t n_closeups_omitted; /* faults past REPORT_MAX_CLOSEUPS, without one */
 };
 
+/* At most this many close-ups in one series (the first faults' ones). */
+#define REPORT_MAX_CLOSEUPS 20
 /* At most this many points in one latency plot of report.html. */
 #define REPORT_MAX_POINTS 6000
 /* ... of which the acknowledged operations in the close-ups' windows get up to this many. */

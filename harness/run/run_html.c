@@ -296,6 +296,10 @@ static int closeups(struct drill_run *r, struct report_series *s, struct report_
 	for (size_t i = 0; i < r->d->n_faults && k >= 0; i++) {
 		if (!run_fault_result(r, i)->injected)
 			continue;
+		if (n == REPORT_MAX_CLOSEUPS) {
+			s->n_closeups_omitted++;
+			continue;
+		}
 		closeup_window(r, s, i, &c[n]);
 		if ((k = fine_buckets(r->ledger, &c[n], &b[n])) >= 0)
 			n++;

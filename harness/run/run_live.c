@@ -177,9 +177,10 @@ void run_live_draw(struct drill_run *r)
 	}
 	snprintf(line, sizeof(line),
 		 "%s [%s] %.0f writes/s, %llu failed, %d fault%s in force%s%s%s%s", r->sc->drill,
-		 phase(r, in_force), rate(l, done, now), (unsigned long long)failures, in_force,
-		 in_force == 1 ? "" : "s", left, r->steady_ns > 0 ? " (t=" : "",
-		 r->steady_ns > 0 ? t : "", r->steady_ns > 0 ? ")" : "");
+		 phase(r, in_force), l->phase ? 0 : rate(l, done, now),
+		 (unsigned long long)failures, in_force, in_force == 1 ? "" : "s", left,
+		 r->steady_ns > 0 ? " (t=" : "", r->steady_ns > 0 ? t : "",
+		 r->steady_ns > 0 ? ")" : "");
 	if ((int)strlen(line) > width)
 		line[width > 0 ? width : 0] = '\0';
 	fprintf(stdout, "\r\033[K%s", line);

@@ -145,6 +145,12 @@ static void test_html_targets(void **state)
 	assert_true(a < b);
 	assert_non_null(strstr(a, "<h2>Close-ups of the faults [kvlog]</h2>"));
 	assert_non_null(strstr(b, "<h2>Latency of every operation [sql&lt;ite&gt;]</h2>"));
+	assert_null(strstr(sb.buf, "more faults have no close-up"));
+	strbuf_release(&sb);
+	two[1].n_closeups_omitted = 7;
+	assert_int_equal(report_html_write(&fixture_rto_miss, two, 2, &sb), 0);
+	assert_non_null(
+		strstr(sb.buf, "7 more faults have no close-up: a page shows the first 1."));
 	assert_int_equal(report_html_write(&fixture_rto_miss, NULL, 1, &sb), -EINVAL);
 	strbuf_release(&sb);
 }
