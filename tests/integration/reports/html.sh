@@ -27,10 +27,11 @@ done
 # The close-up's RTO: the measured one (result.json) drawn as "RTO <figure>".
 rto_ms=$(sed -n 's/.*"rto_ms": \([0-9]*\).*/\1/p' "$rd/result.json" | head -1)
 [ -n "$rto_ms" ] && [ "$rto_ms" -gt 0 ] && ok "result.json: RTO $rto_ms ms, a number" || bad "no RTO figure in result.json"
-sed -n '/<svg class="closeup"/,/<\/svg>/p' "$page" >"$work/closeup.svg"
+# each SVG is one line of the page
+grep -o '<svg class="closeup".*</svg>' "$page" >"$work/closeup.svg"
 grep -q '<g class="rto">.*>RTO [0-9.]*m\{0,1\}s</text>' "$work/closeup.svg" && ok "the close-up marks the RTO" ||
   bad "the close-up lacks the RTO marker"
-n=$(sed -n '/<svg class="latency-points"/,/<\/svg>/p' "$page" | grep -o '<circle cx=' | wc -l)
+n=$(grep -o '<svg class="latency-points".*</svg>' "$page" | grep -o '<circle cx="[0-9]*" cy="[0-9]*" r="2"/>' | wc -l)
 [ "$n" -ge 1000 ] && ok "$n operations drawn as points" || bad "only $n points"
 bars=$(grep -o '<rect ' "$work/closeup.svg" | wc -l)
 [ "$bars" -ge 50 ] && ok "the close-up has $bars fine bars" || bad "the close-up has $bars bars"
