@@ -9,6 +9,7 @@
 
 static enum log_level current = LOG_LEVEL_INFO;
 static const char *prog = "chaosdrill";
+static void (*before_line)(void);
 
 void log_set_level(enum log_level level)
 {
@@ -18,6 +19,11 @@ void log_set_level(enum log_level level)
 void log_set_prog(const char *p)
 {
 	prog = p;
+}
+
+void log_set_before_line(void (*fn)(void))
+{
+	before_line = fn;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -38,6 +44,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (n >= (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
+	if (before_line)
+		before_line();
 	(void)!write(STDERR_FILENO, buf, (size_t)n);
 	errno = saved;
 }

@@ -9,6 +9,10 @@ void log_set_level(enum log_level level);
 /* Prefix every line with this program name ("chaosdrill" by default). Borrowed. */
 void log_set_prog(const char *prog);
 
+/* Called before each line is written (a live status line on the terminal clears itself);
+ * NULL: none. */
+void log_set_before_line(void (*fn)(void));
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -33,7 +33,8 @@ static const char css[] =
 	".kpi{display:inline-block;margin:12px 18px 0 0;padding:8px 14px;border:1px solid #ddd;"
 	"border-radius:6px}.kpi b{display:block;font-size:20px}"
 	"pre{white-space:pre-wrap;background:#f7f7f7;padding:6px;margin:4px 0;font-size:12px}"
-	"svg text{font:11px system-ui,sans-serif;fill:#444}.muted{color:#666}";
+	"svg text{font:11px system-ui,sans-serif;fill:#444}.muted{color:#666}"
+	"h3{font-size:15px;margin:18px 0 4px}";
 
 struct chart {
 	const struct report_series *s;
@@ -317,13 +318,14 @@ static void chart(struct strbuf *sb, const struct report_series *s)
 	if (!s || !s->n_buckets || s->bucket_ns <= 0)
 		return;
 	chart_scale(&c, s);
+	report_html_h2(sb, "Writes and latency over time", s->target);
 	strbuf_appendf(
 		sb,
-		"<h2>Writes and latency over time</h2>\n"
 		"<p class=\"muted\">Each bar: writes started in %" PRId64
 		" ms, green acknowledged, "
 		"orange unknown (timed out), red failed. Red bands: faults; blue: recovery steps. "
-		"0 s is steady state.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"0 s is steady state.</p>\n<svg class=\"overview\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\">",
 		(int64_t)(s->bucket_ns / NSEC_PER_MSEC), W, H, W, H);
 	bars(sb, &c);
@@ -332,6 +334,10 @@ static void chart(struct strbuf *sb, const struct report_series *s)
 	time_axis(sb, &c);
 	rto_marker(sb, &c);
 	strbuf_append(sb, "</svg>\n");
+	report_html_points(sb, s, c.t0, c.t1);
+	if (s->n_closeups)
+		report_html_h2(sb, "Close-ups of the faults", s->target);
+	report_html_closeups(sb, s);
 }
 
 static void case_row(struct strbuf *sb, const struct report_case *c, int64_t origin)
@@ -387,14 +393,15 @@ static void cases(struct strbuf *sb, const struct report_suite *s, int64_t origi
 }
 
 int report_html_write(const struct report_suite *suite, const struct report_series *series,
-		      struct strbuf *out)
+		      size_t n_series, struct strbuf *out)
 {
-	if (!suite || !out)
+	if (!suite || !out || (n_series && !series))
 		return -EINVAL;
 	head(out, suite);
 	kpis(out, suite);
-	chart(out, series);
-	cases(out, suite, series ? series->origin_ns : 0);
+	for (size_t i = 0; i < n_series; i++)
+		chart(out, &series[i]);
+	cases(out, suite, n_series ? series[0].origin_ns : 0);
 	strbuf_append(out, "<p class=\"muted\">chaosdrill</p>\n</body></html>\n");
 	return strbuf_failed(out) ? -ENOMEM : 0;
 }

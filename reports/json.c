@@ -1,14 +1,19 @@
 /* The result.json writer: one drill's facts as pretty, deterministic JSON (fixed key order). */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/units.h"
 #include "reports/report.h"
 #include "reports/report_internal.h"
 
-/* Bumped when a key changes meaning or goes away; adding keys keeps the version. */
-#define RESULT_SCHEMA_VERSION 1
+/* Bumped when a key changes meaning or goes away; adding keys keeps the version.
+ * 2: figures are JSON numbers and flags booleans (they were strings); "schema" added
+ * beside "schema_version". docs/result-json.md describes the format. */
+#define RESULT_SCHEMA_VERSION 2
 
 /* Strings are written with strbuf_append_json_string: control characters (ANSI escapes
  * included) become \u00XX and invalid UTF-8 becomes U+FFFD, so the facts stay as they were
@@ -40,7 +45,59 @@ static void key_ms(struct strbuf *sb, int indent, const char *k, int64_t ns)
 		strbuf_appendf(sb, "%" PRId64, (int64_t)(ns / NSEC_PER_MSEC));
 }
 
-/* An object of strings, in the model's order. */
+/* Whether text is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number(const char *v)
+{
+	const char *p = v;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return false;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* A property's value as its type says: a number or flag that is not one stays a string, so
+ * the file is valid JSON whatever the model holds; a missing one is null. */
+static void value(struct strbuf *sb, const struct report_property *p)
+{
+	bool raw = false;
+
+	if (!p->value) {
+		strbuf_append(sb, "null");
+		return;
+	}
+	if (p->type == REPORT_NUMBER)
+		raw = json_number(p->value);
+	else if (p->type == REPORT_FLAG)
+		raw = !strcmp(p->value, "true") || !strcmp(p->value, "false");
+	if (raw)
+		strbuf_append(sb, p->value);
+	else
+		strbuf_append_json_string(sb, p->value);
+}
+
+/* An object of the properties, in the model's order. */
 static void key_props(struct strbuf *sb, int indent, const struct report_property *p, size_t n)
 {
 	const char *sep = "\n";
@@ -49,12 +106,13 @@ static void key_props(struct strbuf *sb, int indent, const struct report_propert
 	key(sb, indent, "props");
 	strbuf_append(sb, "{");
 	for (size_t i = 0; i < n; i++) {
-		if (!p[i].name || !p[i].value) /* as in JUnit: a figure needs both */
+		/* as in JUnit: a figure needs both, but a number or flag not measured is null */
+		if (!p[i].name || (!p[i].value && p[i].type == REPORT_TEXT))
 			continue;
 		strbuf_appendf(sb, "%s%*s", sep, indent + 2, "");
 		strbuf_append_json_string(sb, p[i].name);
 		strbuf_append(sb, ": ");
-		strbuf_append_json_string(sb, p[i].value);
+		value(sb, &p[i]);
 		sep = ",\n";
 		written++;
 	}
@@ -115,7 +173,9 @@ int result_json_write(const struct report_suite *s, struct strbuf *out)
 
 	if (!s || !out)
 		return -EINVAL;
-	first_key(out, 2, "schema_version");
+	first_key(out, 2, "schema");
+	strbuf_appendf(out, "%d", RESULT_SCHEMA_VERSION);
+	key(out, 2, "schema_version"); /* its name in version 1: readers that check it see 2 */
 	strbuf_appendf(out, "%d", RESULT_SCHEMA_VERSION);
 	key_string(out, 2, "drill", s->name);
 	key_string(out, 2, "description", s->description);

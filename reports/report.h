@@ -22,9 +22,20 @@
 
 #include "common/strbuf.h"
 
+/* What a property's value is, for result.json: text stays a JSON string, a number is
+ * written as a JSON number (its unit is in its name: _ms, _us, a count otherwise), a flag as
+ * true/false. A number or flag whose value is NULL was not measured: null in result.json,
+ * left out of JUnit and the page. */
+enum report_value_type {
+	REPORT_TEXT,   /* "SIGKILL", "torn write of txn.log..." */
+	REPORT_NUMBER, /* "1250", "1.6": a JSON number as text (written as a string if not) */
+	REPORT_FLAG,   /* "true" or "false" */
+};
+
 struct report_property {
 	const char *name;  /* "rto_ms", "rpo_lost_writes", "keep_bytes" */
 	const char *value; /* already formatted: "1250", "0", "true" */
+	enum report_value_type type;
 };
 
 enum report_case_kind {
@@ -90,22 +101,69 @@ struct report_band {
 	const char *label;
 };
 
+/* One operation of the ledger, for the latency plot (a point per operation). */
+enum report_op_outcome { REPORT_OP_OK, REPORT_OP_FAILED, REPORT_OP_UNKNOWN };
+
+struct report_op {
+	int64_t start_ns;
+	int64_t latency_ns; /* until its answer (or its timeout); < 0: never answered */
+	enum report_op_outcome outcome;
+};
+
+/* A fault's window at a fine time resolution: from a little before the fault to a little
+ * after the end of its outage, its heal and its recovery steps. The buckets are computed
+ * from the whole ledger; the points drawn are the series' ops in the window. */
+struct report_closeup {
+	const char *label;	/* the fault: "kill n1" */
+	int64_t from_ns, to_ns; /* the window */
+	int64_t bucket_ns;	/* fine: 1 ms to 100 ms */
+	const struct report_bucket *buckets;
+	size_t n_buckets;
+	int64_t fault_ns;      /* injected (or first struck) */
+	int64_t heal_ns;       /* -1: no heal */
+	int64_t outage_end_ns; /* the acknowledgement that ended the outage (RTO), -1 */
+};
+
 struct report_series {
-	int64_t origin_ns; /* shown as 0 on the time axis (steady state) */
+	const char *target; /* with several targets, whose writes these are; NULL with one */
+	int64_t origin_ns;  /* shown as 0 on the time axis (steady state) */
 	int64_t bucket_ns;
 	const struct report_bucket *buckets;
 	size_t n_buckets;
 	const struct report_band *bands;
 	size_t n_bands;
 	int64_t rto_from_ns, rto_to_ns; /* the RTO marker, or -1 */
+	/* every operation as a point, or a deterministic sample: all that were not
+	 * acknowledged, one acknowledged in window_stride inside the close-ups' windows and
+	 * one in ok_stride outside them (report_ops_stride), in the ledger's order */
+	const struct report_op *ops;
+	size_t n_ops;
+	size_t n_ops_total;   /* in the ledger */
+	size_t ok_stride;     /* 1: every acknowledged operation is drawn */
+	size_t window_stride; /* the same inside the close-ups' windows */
+	const struct report_closeup *closeups;
+	size_t n_closeups;
+	size_t n_closeups_omitted; /* faults past REPORT_MAX_CLOSEUPS, without one */
 };
 
+/* At most this many close-ups in one series (the first faults' ones). */
+#define REPORT_MAX_CLOSEUPS 20
+/* At most this many points in one latency plot of report.html. */
+#define REPORT_MAX_POINTS 6000
+/* ... of which the acknowledged operations in the close-ups' windows get up to this many. */
+#define REPORT_MAX_WINDOW_POINTS 3000
+
+/* The stride of acknowledged operations that keeps n_ok + n_other points (every
+ * unacknowledged one is kept) within max: 1 when all fit. */
+size_t report_ops_stride(size_t n_ok, size_t n_other, size_t max);
+
 /* Appends report.html for one drill: self-contained (inline CSS and SVG, no script),
- * with the verdicts, a chart of writes and latency over time with fault and recovery
- * bands and the RTO marked, every case and figure. series may be NULL (no chart).
- * Returns 0, or -ENOMEM. */
+ * with the verdicts; for each series (one per target) a chart of writes and latency over
+ * time with fault and recovery bands and the RTO marked, every operation's latency as a
+ * point, and a close-up of each fault's window; every case and figure. n_series may be 0
+ * (no chart). Returns 0, or -ENOMEM. */
 int report_html_write(const struct report_suite *suite, const struct report_series *series,
-		      struct strbuf *out);
+		      size_t n_series, struct strbuf *out);
 
 /* Appends a JUnit XML document (<testsuites> holding one <testsuite> per element of suites)
  * valid against shared/schemas/junit-10.xsd. Returns 0, or -ENOMEM. */

@@ -29,4 +29,11 @@ int report_format_utc(int64_t real_ns, char buf[static REPORT_UTC_LEN]);
  * (the drill itself, which the writers report as its own case). */
 void report_tally_suite(const struct report_suite *suite, struct report_tally *t);
 
+/* html_ops.c: report.html's plot of every operation's latency over [t0, t1] (nothing
+ * without ops), and the close-ups of the series' fault windows. */
+void report_html_points(struct strbuf *sb, const struct report_series *s, int64_t t0, int64_t t1);
+void report_html_closeups(struct strbuf *sb, const struct report_series *s);
+/* "<h2>TITLE [TARGET]</h2>" (no brackets without a target); title is trusted markup. */
+void report_html_h2(struct strbuf *sb, const char *title, const char *target);
+
 #endif

@@ -16,6 +16,7 @@ pkgs=(
   redis-server redis-tools libhiredis-dev
   clang libclang-rt-14-dev   # libFuzzer (tests/fuzz; clang -fsanitize=fuzzer)
   erlang-base erlang-mnesia
+  chromium                   # report.html rendered headless in a test (tests/integration/reports)
 )
 
 missing=()

@@ -44,9 +44,11 @@ static void usage(FILE *f)
 		"  --shard I/N        run only shard I of N: the drills sorted by name, every Nth\n"
 		"                     from the Ith (CI jobs; merge with chaosdrill junit-merge)\n"
 		"  --param KEY=VALUE  override a target param for every node (repeatable)\n"
-		"  -q, --quiet        print only the verdict lines and errors\n"
+		"  -q, --quiet        print only the verdict lines and errors (no live line)\n"
 		"  -v, --verbose      print every event as it happens\n"
 		"  -h, --help         this help\n\n"
+		"On a terminal a live line shows the phase, writes/s, failures, faults in force\n"
+		"and the time left (not when stdout is not a terminal, with CI set, or -q).\n\n"
 		"Exit codes: 0 every expectation met; 1 an expectation missed; 2 bad input;\n"
 		"3 the environment could not run the drill (privileges, kernel feature, target).\n");
 }

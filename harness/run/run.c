@@ -72,6 +72,7 @@ void run_say(const struct drill_run *r, int64_t t_ns, const char *fmt, ...)
 	} else {
 		snprintf(when, sizeof(when), "setup");
 	}
+	run_live_clear(r);
 	fprintf(stdout, "  %9s  %s\n", when, buf);
 	fflush(stdout);
 }
@@ -723,6 +724,8 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			"e.g. with sudo");
 	} else {
 		k = setup(&r, o->subnet, &host_ns);
+		if (k >= 0 && run_live_start(&r) < 0)
+			k = run_env_error(&r, "out of memory");
 		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
 			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
 		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 &&
@@ -730,6 +733,8 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			run_env_error(&r, "the nodes did not start: %s", strerror(-k));
 		if (k >= 0)
 			k = drive(&r);
+		if (k >= 0)
+			run_live_phase(&r, "verify");
 		for (size_t i = 0; k >= 0 && i < r.n_wls; i++) {
 			run_select(&r, i);
 			if (!r.d->no_workload)

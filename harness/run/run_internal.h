@@ -98,6 +98,7 @@ struct drill_run {
 	struct run_probes *probes;	/* run_helper.c's: when the readiness probes passed */
 	struct run_verdict *verdict;	/* run_report.c's: the final read and the verdicts */
 	struct run_attachments *attach; /* run_attach.c's: the nodes' attachments */
+	struct run_live *live;		/* run_live.c's: the progress line on a terminal */
 };
 
 int64_t run_now(const struct drill_run *r);
@@ -259,6 +260,17 @@ int run_report(struct drill_run *r);
 /* The verdicts and the faults they are about (NULL before they were computed). */
 const struct verify_result *run_verdicts(const struct drill_run *r,
 					 const struct verify_fault **faults, size_t *n);
+/* run_live.c: the live progress line when stdout is a terminal (not --quiet, not CI).
+ * start once the loop exists; clear before printing any line to stdout (run_say does);
+ * phase shows a phase of the harness's own ("verify") from now on; stop before the
+ * summary (and before the loop is freed). */
+struct run_live;
+int run_live_start(struct drill_run *r);
+void run_live_clear(const struct drill_run *r);
+void run_live_draw(struct drill_run *r);
+void run_live_phase(struct drill_run *r, const char *phase);
+void run_live_stop(struct drill_run *r);
+
 /* run_html.c: report.html in the run directory (after the suite is built). */
 int run_write_html(struct drill_run *r);
 

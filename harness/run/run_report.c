@@ -108,10 +108,22 @@ static const char *tid(struct drill_run *r, const char *id)
 	return run_multi(r) ? rstr(r->res, "%s.%s", r->d->target->name, id) : id;
 }
 
-static void prop(struct case_builder *b, const char *name, const char *value)
+static void prop_as(struct case_builder *b, const char *name, const char *value,
+		    enum report_value_type type)
 {
 	if (b->props && b->c->n_props < MAX_PROPS && value)
-		b->props[b->c->n_props++] = (struct report_property){ name, value };
+		b->props[b->c->n_props++] = (struct report_property){ name, value, type };
+}
+
+/* Text ("what", "signal"), and a figure: a number in result.json. */
+static void prop(struct case_builder *b, const char *name, const char *value)
+{
+	prop_as(b, name, value, REPORT_TEXT);
+}
+
+static void num(struct case_builder *b, const char *name, const char *value)
+{
+	prop_as(b, name, value, REPORT_NUMBER);
 }
 
 /* The time between two writes of one client: they take turns. */
@@ -277,7 +289,7 @@ static void fault_effects(struct drill_run *r, size_t i, struct case_builder *b,
 	if (!df->ops->effects)
 		return;
 	df->ops->effects(df->state, &r->env, &e);
-	prop(b, "injections", rstr(r->res, "%u", e.count));
+	num(b, "injections", rstr(r->res, "%u", e.count));
 	if (e.count)
 		b->c->details = rstr(r->res, "%s", e.details);
 	*noeffect = e.count == 0 && reached(r);
@@ -299,16 +311,16 @@ static void fault_cases(struct drill_run *r, bool *bad)
 			res, REPORT_CASE_FAULT, rstr(res, "fault.%zu.%s", i + 1, df->sf->kind),
 			rstr(res, "%s %s", df->sf->kind, node ? node : ""));
 
-		prop(&b, "at_ms", ms(res, df->sf->at_ns));
+		num(&b, "at_ms", ms(res, df->sf->at_ns));
 		if (f->injected || f->failed) {
 			b.c->start_ns = f->injected_ns;
 			b.c->duration_ns = f->healed ? f->healed_ns - f->injected_ns : 0;
-			prop(&b, "injected_ms", ms(res, f->injected_ns - r->steady_ns));
+			num(&b, "injected_ms", ms(res, f->injected_ns - r->steady_ns));
 		}
 		if (f->what) /* copies: the suite outlives the run's own state */
 			prop(&b, "what", rstr(res, "%s", f->what));
 		if (f->healed)
-			prop(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
+			num(&b, "healed_ms", ms(res, f->healed_ns - r->steady_ns));
 		if (f->injected)
 			fault_effects(r, i, &b, &f_noeffect, &none, &hint);
 		if (f_noeffect) {
@@ -377,7 +389,7 @@ static void step_cases(struct drill_run *r, bool *bad)
 		if (s->state == STEP_OK || s->state == STEP_FAILED) {
 			b.c->start_ns = s->start_ns;
 			b.c->duration_ns = s->end_ns - s->start_ns;
-			prop(&b, "duration_ms", ms(res, b.c->duration_ns));
+			num(&b, "duration_ms", ms(res, b.c->duration_ns));
 		}
 		b.c->output = s->output.buf ? rstr(res, "%s", s->output.buf) : NULL;
 		if (s->state == STEP_FAILED) {
@@ -540,7 +552,7 @@ static void rto_ready_case(struct drill_run *r, bool *bad)
 	size_t n = 0;
 	const int64_t *passes = run_probe_passes(r, &n);
 
-	prop(&b, "target_ms", ms(res, e->rto_ns));
+	num(&b, "target_ms", ms(res, e->rto_ns));
 	for (size_t i = 0; i < r->d->n_faults; i++) {
 		const struct fault_run *f = run_fault_result(r, i);
 
@@ -566,8 +578,8 @@ static void rto_ready_case(struct drill_run *r, bool *bad)
 		return;
 	}
 	rto = ready - f0;
-	prop(&b, "rto_ms", ms(res, rto));
-	prop(&b, "rto_error_bound_ms", ms1(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
+	num(&b, "rto_ms", ms(res, rto));
+	num(&b, "rto_error_bound_ms", ms1(res, PROBE_INTERVAL_NS + run_probe_took_max(r)));
 	b.c->status = rto > e->rto_ns ? REPORT_FAIL : REPORT_PASS;
 	b.c->message = rstr(res, "RTO %s %s target %s (no workload: from the fault to ready)",
 			    dur(res, rto), rto > e->rto_ns ? ">" : "<=", dur(res, e->rto_ns));
@@ -609,7 +621,7 @@ static void fault_rto_props(struct drill_run *r, struct case_builder *b)
 		const struct verify_rto *v = fault_rto(r, i);
 
 		if (v && (v->recovered || !v->outage))
-			prop(b, rstr(r->res, "fault%zu_rto_ms", i + 1), ms(r->res, v->rto_ns));
+			num(b, rstr(r->res, "fault%zu_rto_ms", i + 1), ms(r->res, v->rto_ns));
 	}
 }
 
@@ -623,23 +635,23 @@ static void rto_case(struct drill_run *r, bool *bad)
 			 rstr(res, "%s <= %s", tlabel(r, "rto"), dur(res, e->rto_ns)));
 	uint64_t late = 0;
 
-	prop(&b, "target_ms", ms(res, e->rto_ns));
+	num(&b, "target_ms", ms(res, e->rto_ns));
 	if (!reached(r) || !r->verdict->verified) {
 		b.c->status = REPORT_SKIP;
 		b.c->message = "not measured: the drill did not run to its end";
 		return;
 	}
-	prop(&b, "rto_ms", ms(res, v->rto_ns));
-	prop(&b, "rto_error_bound_ms", ms1(res, v->bound_ns));
-	prop(&b, "slow_ms", ms1(res, v->slow_ns));
+	num(&b, "rto_ms", ms(res, v->rto_ns));
+	num(&b, "rto_error_bound_ms", ms1(res, v->bound_ns));
+	num(&b, "slow_ms", ms1(res, v->slow_ns));
 	if (v->n_rto && v->rto[0].outage) {
-		prop(&b, "detection_ms", ms(res, v->rto[0].detect_ns));
+		num(&b, "detection_ms", ms(res, v->rto[0].detect_ns));
 		if (v->rto[0].first_ok_ns >= 0)
-			prop(&b, "first_success_ms", ms(res, v->rto[0].first_ok_ns));
+			num(&b, "first_success_ms", ms(res, v->rto[0].first_ok_ns));
 	}
 	for (size_t i = 0; i < v->n_rto; i++)
 		late += v->rto[i].late;
-	prop(&b, "late_acknowledgements", rstr(res, "%llu", (unsigned long long)late));
+	num(&b, "late_acknowledgements", rstr(res, "%llu", (unsigned long long)late));
 	fault_rto_props(r, &b);
 	b.c->details = rto_details(r);
 	if (!v->recovered) {
@@ -703,12 +715,11 @@ static void rpo_case(struct drill_run *r, bool *bad)
 		*bad = true;
 		return;
 	}
-	prop(&b, "rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
-	prop(&b, "rpo_window_ms", ms(res, v->rpo_window_ns));
-	prop(&b, "acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
-	prop(&b, "unknown_present",
-	     rstr(res, "%llu of %llu", (unsigned long long)v->unknown_present,
-		  (unsigned long long)(v->unknown + v->pending)));
+	num(&b, "rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
+	num(&b, "rpo_window_ms", ms(res, v->rpo_window_ns));
+	num(&b, "acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
+	num(&b, "unknown_present", rstr(res, "%llu", (unsigned long long)v->unknown_present));
+	num(&b, "unknown", rstr(res, "%llu", (unsigned long long)(v->unknown + v->pending)));
 	if (window ? v->lost && v->rpo_window_ns > e->rpo_window_ns : v->lost > e->rpo_count)
 		b.c->status = REPORT_FAIL;
 	b.c->message = rstr(res, "%llu of %llu acknowledged writes lost%s%s (window %s)",
@@ -776,9 +787,9 @@ static void integrity_case(struct drill_run *r, bool *bad)
 		strbuf_appendf(&sb, "%s on %s: %s %d\n%s\n", checker, run_node_name(n),
 			       status < 0 ? "could not run, code" : "exit", status, output);
 	}
-	prop(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->verdict->final_keys));
-	prop(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->verdict->fr.phantoms));
-	prop(&b, "corrupt", rstr(res, "%llu", (unsigned long long)r->verdict->fr.corrupt));
+	num(&b, "values_checked", rstr(res, "%llu", (unsigned long long)r->verdict->final_keys));
+	num(&b, "phantoms", rstr(res, "%llu", (unsigned long long)r->verdict->fr.phantoms));
+	num(&b, "corrupt", rstr(res, "%llu", (unsigned long long)r->verdict->fr.corrupt));
 	if (sb.len) {
 		b.c->status = REPORT_FAIL;
 		b.c->details = rstr(res, "%s", sb.buf);
@@ -821,7 +832,7 @@ static void checker_case(struct drill_run *r, const struct run_node *n, bool onl
 		b.c->message = "not run: the drill did not run to its end";
 		return;
 	}
-	prop(&b, "exit", rstr(res, "%d", status));
+	num(&b, "exit", rstr(res, "%d", status));
 	b.c->output = *output ? rstr(res, "%s", output) : NULL;
 	if (status == 0) {
 		b.c->message = rstr(res, "%s passed on %s", argv0, node);
@@ -895,14 +906,20 @@ static void target_props(struct drill_run *r, struct report_property *p, size_t 
 	const struct verify_result *v = &r->verdict->vres;
 	size_t n = *np;
 
-#define P(nm, value)                                                                               \
-	do {                                                                                       \
-		const char *_v = (value);                                                          \
-		if (_v && n < max)                                                                 \
-			p[n++] = (struct report_property){                                         \
-				run_multi(r) ? rstr(res, "%s.%s", r->d->target->name, nm) : nm, _v \
-			};                                                                         \
+/* T: a figure of that type (NULL value: left out); L: a latency, null when no write of
+ * the phase was acknowledged */
+#define PT(nm, value, type, keep_null)                                                          \
+	do {                                                                                    \
+		const char *_v = (value);                                                       \
+		if ((_v || (keep_null)) && n < max)                                             \
+			p[n++] = (struct report_property){                                      \
+				run_multi(r) ? rstr(res, "%s.%s", r->d->target->name, nm) : nm, \
+				_v, type                                                        \
+			};                                                                      \
 	} while (0)
+#define P(nm, value) PT(nm, value, REPORT_NUMBER, false)
+#define F(nm, value) PT(nm, value, REPORT_FLAG, false)
+#define L(nm, value) PT(nm, value, REPORT_NUMBER, true)
 	if (!r->verdict)
 		return;
 	if (r->verdict->verified) {
@@ -910,31 +927,34 @@ static void target_props(struct drill_run *r, struct report_property *p, size_t 
 		P("rto_us", rstr(res, "%lld", (long long)(v->rto_ns / 1000)));
 		P("rto_error_bound_ms", ms1(res, v->bound_ns));
 		P("slow_ms", ms1(res, v->slow_ns));
-		P("recovered", v->recovered ? "true" : "false");
+		F("recovered", v->recovered ? "true" : "false");
 		P("rpo_lost_writes", rstr(res, "%llu", (unsigned long long)v->lost));
 		P("rpo_window_ms", ms(res, v->rpo_window_ns));
 		P("operations", rstr(res, "%llu", (unsigned long long)v->ops));
 		P("acknowledged", rstr(res, "%llu", (unsigned long long)v->acked));
 		P("failed", rstr(res, "%llu", (unsigned long long)v->failed));
 		P("unknown", rstr(res, "%llu", (unsigned long long)(v->unknown + v->pending)));
-		P("integrity", v->integrity_ok ? "true" : "false");
+		F("integrity", v->integrity_ok ? "true" : "false");
 	}
 	if (r->verdict->verified) {
 		int64_t f0, f1;
 
 		phases(r, &f0, &f1);
 		if (f0 >= 0) {
-			P("latency_p50_ms_before", latency(r, 0, f0, false));
-			P("latency_p99_ms_before", latency(r, 0, f0, true));
-			P("latency_p50_ms_during", latency(r, f0, f1, false));
-			P("latency_p99_ms_during", latency(r, f0, f1, true));
-			P("latency_p50_ms_after", latency(r, f1, INT64_MAX, false));
-			P("latency_p99_ms_after", latency(r, f1, INT64_MAX, true));
+			L("latency_p50_ms_before", latency(r, 0, f0, false));
+			L("latency_p99_ms_before", latency(r, 0, f0, true));
+			L("latency_p50_ms_during", latency(r, f0, f1, false));
+			L("latency_p99_ms_during", latency(r, f0, f1, true));
+			L("latency_p50_ms_after", latency(r, f1, INT64_MAX, false));
+			L("latency_p99_ms_after", latency(r, f1, INT64_MAX, true));
 		}
 	}
-	P("workload_rate", rstr(res, "%.0f/s", r->sc->workload.rate));
+	P("workload_rate", rstr(res, "%.0f", r->sc->workload.rate));
 	P("workload_clients", rstr(res, "%u", r->sc->workload.clients));
 #undef P
+#undef F
+#undef L
+#undef PT
 	*np = n;
 }
 
@@ -1060,7 +1080,7 @@ static const char *find_prop(const struct report_suite *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_props; i++)
 		if (!strcmp(s->props[i].name, name))
-			return s->props[i].value;
+			return s->props[i].value ? s->props[i].value : "-";
 	return "-";
 }
 
@@ -1116,6 +1136,7 @@ int run_report(struct drill_run *r)
 {
 	int code, k;
 
+	run_live_stop(r); /* the summary's lines follow */
 	for (size_t i = 0; i < r->n_wls; i++) {
 		run_select(r, i);
 		if (r->verdict && !r->env_error && !r->interrupted && !r->d->no_workload &&

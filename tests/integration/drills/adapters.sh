@@ -43,7 +43,7 @@ else ok "no adapter misbehaved"; fi
 drill 0 tests/fixtures/scenarios/adapters/multi-node.yaml
 expect_out "rpo <= 0               ok   0 of "
 rd=$(ls -td "$work"/runs/kvlog-py-multi-node-*/ | head -1)
-failed=$(sed -n 's/.*"failed": "\([0-9]*\)".*/\1/p' "$rd/result.json" | head -1)
+failed=$(sed -n 's/.*"failed": \([0-9]*\).*/\1/p' "$rd/result.json" | head -1)
 acked=$(sed -n 's/.*0 of \([0-9]*\) acknowledged writes lost.*/\1/p' "$work/out")
 if [ "${failed:-0}" -gt 100 ] && [ "${acked:-0}" -gt 100 ]; then ok "two nodes written: $acked acknowledged (p1), $failed refused (r1)"
 else bad "node: [p1, r1]: acknowledged '${acked}', refused '${failed}': want both"; fi

@@ -47,8 +47,8 @@ expect_out "thawed n1 through"
 rd=$(ls -td "$work"/runs/freeze-thaw-*/ | head -1)
 inj=$(sed -n 's/.*"t_ns":\([0-9]*\),"event":"fault_injected".*/\1/p' "$rd/timeline.jsonl")
 heal=$(sed -n 's/.*"t_ns":\([0-9]*\),"event":"fault_healed".*/\1/p' "$rd/timeline.jsonl")
-rto_us=$(sed -n 's/.*"rto_us": "\([0-9]*\)".*/\1/p' "$rd/result.json" | head -1)
-bound=$(sed -n 's/.*"rto_error_bound_ms": "\([0-9.]*\)".*/\1/p' "$rd/result.json" | head -1)
+rto_us=$(sed -n 's/.*"rto_us": \([0-9]*\).*/\1/p' "$rd/result.json" | head -1)
+bound=$(sed -n 's/.*"rto_error_bound_ms": \([0-9.]*\).*/\1/p' "$rd/result.json" | head -1)
 if [ -n "$rto_us" ] && [ -n "$bound" ] && awk -v r="$rto_us" -v t="$(( (heal - inj) / 1000 ))" -v b="$bound" \
      'BEGIN { exit !(t >= 790000 && r >= t && r <= t + b * 1000) }'; then
   ok "RTO $((rto_us / 1000))ms for a freeze of $(( (heal - inj) / 1000000 ))ms, within +${bound}ms"

@@ -57,7 +57,7 @@ else bad "run directory $d lacks ledger.kvlog and ledger.sqlite: $(ls "$d" 2>&1)
 if grep -q '"\[kvlog\] 300/s from 2 clients"' "$d/timeline.jsonl" &&
    grep -q '"\[sqlite\] [0-9]* keys in' "$d/timeline.jsonl"; then ok "timeline events name their target"
 else bad "timeline events do not name their target"; grep -E 'steady|final' "$d/timeline.jsonl" | sed 's/^/  | /'; fi
-if grep -q '"kvlog.rpo_lost_writes": "0"' "$d/result.json" && grep -q '"sqlite.rpo_lost_writes": "0"' "$d/result.json"; then ok "result.json names each target's figures"
+if grep -q '"kvlog.rpo_lost_writes": 0,' "$d/result.json" && grep -q '"sqlite.rpo_lost_writes": 0,' "$d/result.json"; then ok "result.json names each target's figures"
 else bad "result.json lacks kvlog.rpo_lost_writes and sqlite.rpo_lost_writes"; fi
 
 # kvlog never syncs: its acknowledged writes go with the power; SQLite's stay.

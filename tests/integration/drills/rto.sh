@@ -17,8 +17,8 @@ for i in 1 2 3; do
   t0=$(sed -n 's/.*t_ns 0 is CLOCK_REALTIME \([0-9]*\).*/\1/p' "$d/timeline.jsonl")
   fault=$(sed -n 's/.*"t_ns":\([0-9]*\),"event":"fault_injected".*/\1/p' "$d/timeline.jsonl")
   listen=$(tail -1 "$d/data/n1/listen" 2>/dev/null | awk '$2 > 0 { print $2 }')
-  rto_us=$(sed -n 's/.*"rto_us": "\([0-9]*\)".*/\1/p' "$d/result.json" | head -1)
-  bound=$(sed -n 's/.*"rto_error_bound_ms": "\([0-9.]*\)".*/\1/p' "$d/result.json" | head -1)
+  rto_us=$(sed -n 's/.*"rto_us": \([0-9]*\).*/\1/p' "$d/result.json" | head -1)
+  bound=$(sed -n 's/.*"rto_error_bound_ms": \([0-9.]*\).*/\1/p' "$d/result.json" | head -1)
   truth_us=$([ -n "$listen" ] && echo $(( (listen - t0 - fault) / 1000 )))
   if [ -n "$truth_us" ] && [ -n "$rto_us" ] && [ -n "$bound" ] &&
      awk -v r="$rto_us" -v t="$truth_us" -v b="$bound" 'BEGIN { exit !(t >= 690000 && r >= t && r <= t + b * 1000) }'; then

@@ -109,9 +109,9 @@ for m in $mechs; do
       d=${d%/}
       inj=$([ -n "$d" ] && tl "$d" fault_injected)
       # rto_us where the harness has it (after #13), else the whole ms of rto_ms
-      rto=$([ -n "$d" ] && sed -n 's/.*"rto_us": "\([0-9]*\)".*/\1/p' "$d/result.json" | head -1)
+      rto=$([ -n "$d" ] && sed -n 's/.*"rto_us": \([0-9]*\).*/\1/p' "$d/result.json" | head -1)
       [ -n "$rto" ] && rto=$(awk -v u="$rto" 'BEGIN { printf "%.3f", u / 1000 }')
-      [ -z "$rto" ] && [ -n "$d" ] && rto=$(sed -n 's/.*"rto_ms": "\([0-9]*\)".*/\1/p' "$d/result.json" | head -1)
+      [ -z "$rto" ] && [ -n "$d" ] && rto=$(sed -n 's/.*"rto_ms": \([0-9]*\).*/\1/p' "$d/result.json" | head -1)
       truth=$([ -n "$inj" ] && truth_ns "$m" "$d" "$inj")
       if [ -z "$rto" ] || [ -z "$truth" ]; then
         printf '%-6s %6s %6s %9s %9s %9s %8s  %s\n' "$m" "$x" "$t" "${truth:-?}" "${rto:-?}" - - "NOT MEASURED" >>"$table"

@@ -17,8 +17,8 @@
 
 static void test_shard_parse(void **state)
 {
-	static const char *const bad[] = { "0/3", "4/3", "1/0", "1", "/3", "1/", "a/3",
-					   "1/3x", "-1/3", "1/10001", "", "1//3" };
+	static const char *const bad[] = { "0/3", "4/3",  "1/0",  "1",	     "/3", "1/",
+					   "a/3", "1/3x", "-1/3", "1/10001", "",   "1//3" };
 	struct shard s;
 
 	(void)state;
@@ -35,8 +35,8 @@ static void test_shard_parse(void **state)
 /* Every drill in exactly one shard; sizes differ by one at most; by sorted name. */
 static void test_shard_select(void **state)
 {
-	const char *names[] = { "kvlog-torn-tail", "demo", "kvlog-bitrot", "a", "zz", "kvlog-demo",
-				"m" };
+	const char *names[] = { "kvlog-torn-tail", "demo", "kvlog-bitrot", "a", "zz",
+				"kvlog-demo",	   "m" };
 	const size_t n = sizeof(names) / sizeof(names[0]);
 	unsigned in[sizeof(names) / sizeof(names[0])] = { 0 };
 	bool keep[sizeof(names) / sizeof(names[0])];
@@ -123,12 +123,12 @@ static void test_message_round_trip(void **state)
 static void test_message_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",				  /* nothing: the child died */
-		"S\t0\t5\tname\t\t\t\n",	  /* no J line */
-		"S\tx\t5\tname\t\t\t\nJ\n",	  /* exit code not a number */
-		"S\t0\t5\t\t\t\t\nJ\n",		  /* no name */
-		"Q\t0\t5\tname\t\t\t\nJ\n",	  /* not a suite line */
-		"S\t0\t5\tname",		  /* cut short */
+		"",			    /* nothing: the child died */
+		"S\t0\t5\tname\t\t\t\n",    /* no J line */
+		"S\tx\t5\tname\t\t\t\nJ\n", /* exit code not a number */
+		"S\t0\t5\t\t\t\t\nJ\n",	    /* no name */
+		"Q\t0\t5\tname\t\t\t\nJ\n", /* not a suite line */
+		"S\t0\t5\tname",	    /* cut short */
 	};
 	struct run_jobs_suite *out;
 	size_t n, at;
@@ -147,9 +147,11 @@ static void test_message_bad(void **state)
 
 static void test_rto(void **state)
 {
-	struct report_property one[] = { { "rto_ms", "55" }, { "rpo_lost_writes", "0" } };
-	struct report_property two[] = { { "kvlog.rto_ms", "24" }, { "sqlite.rto_ms", "27" },
-					 { "xrto_ms", "1" } };
+	struct report_property one[] = { { "rto_ms", "55", REPORT_NUMBER },
+					 { "rpo_lost_writes", "0", REPORT_NUMBER } };
+	struct report_property two[] = { { "kvlog.rto_ms", "24", REPORT_NUMBER },
+					 { "sqlite.rto_ms", "27", REPORT_NUMBER },
+					 { "xrto_ms", "1", REPORT_NUMBER } };
 	struct report_suite s = { .props = one, .n_props = 2 };
 	char *r;
 
@@ -169,9 +171,9 @@ static void test_rto(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shard_parse),	    cmocka_unit_test(test_shard_select),
-		cmocka_unit_test(test_shard_order_free),    cmocka_unit_test(test_message_round_trip),
-		cmocka_unit_test(test_message_bad),	    cmocka_unit_test(test_rto),
+		cmocka_unit_test(test_shard_parse),	 cmocka_unit_test(test_shard_select),
+		cmocka_unit_test(test_shard_order_free), cmocka_unit_test(test_message_round_trip),
+		cmocka_unit_test(test_message_bad),	 cmocka_unit_test(test_rto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

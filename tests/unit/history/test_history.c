@@ -44,19 +44,20 @@ static void path_of(char *buf, size_t len, const char *name)
 
 /* A report model of one kvlog drill: two kill faults, two steps, three expectations. */
 static const struct report_property suite_props[] = {
-	{ "rto_ms", "812" },
-	{ "rto_us", "812345" },
-	{ "recovered", "true" },
-	{ "rpo_lost_writes", "0" },
-	{ "rpo_window_ms", "0" },
-	{ "integrity", "true" },
-	{ "latency_p50_ms_before", "0.5" },
+	{ "rto_ms", "812", REPORT_NUMBER },
+	{ "rto_us", "812345", REPORT_NUMBER },
+	{ "recovered", "true", REPORT_FLAG },
+	{ "rpo_lost_writes", "0", REPORT_NUMBER },
+	{ "rpo_window_ms", "0", REPORT_NUMBER },
+	{ "integrity", "true", REPORT_FLAG },
+	{ "latency_p50_ms_before", "0.5", REPORT_NUMBER },
 };
 static const struct report_property rto_props[] = {
-	{ "target_ms", "2000" },    { "rto_ms", "812" },	{ "fault1_rto_ms", "812" },
-	{ "fault2_rto_ms", "301" }, { "fault12x_rto_ms", "5" }, /* not a fault's */
+	{ "target_ms", "2000", REPORT_NUMBER },	   { "rto_ms", "812", REPORT_NUMBER },
+	{ "fault1_rto_ms", "812", REPORT_NUMBER }, { "fault2_rto_ms", "301", REPORT_NUMBER },
+	{ "fault12x_rto_ms", "5", REPORT_NUMBER }, /* not a fault's */
 };
-static const struct report_property step_props[] = { { "duration_ms", "3" } };
+static const struct report_property step_props[] = { { "duration_ms", "3", REPORT_NUMBER } };
 #define CASE(k, i, n, t0, d, st) \
 	.kind = (k), .id = (i), .name = (n), .start_ns = (t0), .duration_ns = (d), .status = (st)
 static const struct report_case cases[] = {
@@ -131,13 +132,19 @@ static void test_from_suite(void **state)
 static void test_from_suite_multi(void **state)
 {
 	static const struct report_property props[] = {
-		{ "kvlog.rto_ms", "120" },	  { "kvlog.recovered", "true" },
-		{ "kvlog.rpo_lost_writes", "2" }, { "kvlog.rpo_window_ms", "40" },
-		{ "kvlog.integrity", "true" },	  { "redis.rto_ms", "0" },
-		{ "redis.recovered", "false" },	  { "redis.rpo_lost_writes", "3" },
-		{ "redis.rpo_window_ms", "90" },  { "redis.integrity", "false" },
+		{ "kvlog.rto_ms", "120", REPORT_NUMBER },
+		{ "kvlog.recovered", "true", REPORT_FLAG },
+		{ "kvlog.rpo_lost_writes", "2", REPORT_NUMBER },
+		{ "kvlog.rpo_window_ms", "40", REPORT_NUMBER },
+		{ "kvlog.integrity", "true", REPORT_FLAG },
+		{ "redis.rto_ms", "0", REPORT_NUMBER },
+		{ "redis.recovered", "false", REPORT_FLAG },
+		{ "redis.rpo_lost_writes", "3", REPORT_NUMBER },
+		{ "redis.rpo_window_ms", "90", REPORT_NUMBER },
+		{ "redis.integrity", "false", REPORT_FLAG },
 	};
-	static const struct report_property redis_rto[] = { { "fault1_rto_ms", "77" } };
+	static const struct report_property redis_rto[] = { { "fault1_rto_ms", "77",
+							      REPORT_NUMBER } };
 	static const struct report_case c[] = {
 		{ CASE(REPORT_CASE_EXPECT, "kvlog.expect.rto", "rto [kvlog]", -1, 0, REPORT_PASS) },
 		{ CASE(REPORT_CASE_EXPECT, "redis.expect.rto", "rto [redis]", -1, 0, REPORT_FAIL),
@@ -172,7 +179,8 @@ static void test_from_suite_multi(void **state)
  * has none. */
 static void test_from_suite_no_workload(void **state)
 {
-	static const struct report_property p[] = { { "target_ms", "5000" }, { "rto_ms", "1.6" } };
+	static const struct report_property p[] = { { "target_ms", "5000", REPORT_NUMBER },
+						    { "rto_ms", "1.6", REPORT_NUMBER } };
 	static const struct report_case c[] = {
 		{ CASE(REPORT_CASE_EXPECT, "expect.rto", "rto", -1, 0, REPORT_PASS), .props = p,
 		  .n_props = 2 },

@@ -11,22 +11,28 @@
 
 /* ---- pass ---- */
 
-static const struct report_property pass_kill_props[] = { { "node", "n1" },
-							  { "signal", "SIGKILL" } };
+static const struct report_property pass_kill_props[] = { { "node", "n1", REPORT_TEXT },
+							  { "signal", "SIGKILL", REPORT_TEXT } };
 static const struct report_property pass_rto_props[] = {
-	{ "rto_ms", "1250" },		{ "target_ms", "2000" },   { "detection_ms", "12" },
-	{ "first_success_ms", "1180" }, { "consecutive_ok", "3" },
+	{ "rto_ms", "1250", REPORT_NUMBER },	  { "target_ms", "2000", REPORT_NUMBER },
+	{ "detection_ms", "12", REPORT_NUMBER },  { "first_success_ms", "1180", REPORT_NUMBER },
+	{ "consecutive_ok", "3", REPORT_NUMBER },
 };
-static const struct report_property pass_rpo_props[] = { { "rpo_lost_writes", "0" },
-							 { "rpo_window_ms", "0" },
-							 { "unknown_writes", "1" } };
-static const struct report_property pass_int_props[] = { { "values_checked", "18342" },
-							 { "kvlog_check", "ok" } };
+static const struct report_property pass_rpo_props[] = { { "rpo_lost_writes", "0", REPORT_NUMBER },
+							 { "rpo_window_ms", "0", REPORT_NUMBER },
+							 { "unknown_writes", "1", REPORT_NUMBER } };
+static const struct report_property pass_int_props[] = {
+	{ "values_checked", "18342", REPORT_NUMBER }, { "kvlog_check", "ok", REPORT_TEXT }
+};
 static const struct report_property pass_props[] = {
-	{ "rto_ms", "1250" },
-	{ "rpo_lost_writes", "0" },
-	{ "ops_total", "24117" },
-	{ "ops_failed", "31" },
+	{ "rto_ms", "1250", REPORT_NUMBER },
+	{ "rpo_lost_writes", "0", REPORT_NUMBER },
+	{ "ops_total", "24117", REPORT_NUMBER },
+	{ "ops_failed", "31", REPORT_NUMBER },
+	{ "rto_error_bound_ms", "1.6", REPORT_NUMBER },
+	{ "recovered", "true", REPORT_FLAG },
+	{ "integrity", "true", REPORT_FLAG },
+	{ "latency_p50_ms_during", NULL, REPORT_NUMBER },
 };
 static const struct report_case pass_cases[] = {
 	{ .kind = REPORT_CASE_FAULT,
@@ -95,11 +101,12 @@ const struct report_suite fixture_pass = {
 /* ---- rto_miss ---- */
 
 static const struct report_property miss_rto_props[] = {
-	{ "rto_ms", "2400" },		{ "target_ms", "2000" },   { "detection_ms", "12" },
-	{ "first_success_ms", "2100" }, { "consecutive_ok", "3" },
+	{ "rto_ms", "2400", REPORT_NUMBER },	  { "target_ms", "2000", REPORT_NUMBER },
+	{ "detection_ms", "12", REPORT_NUMBER },  { "first_success_ms", "2100", REPORT_NUMBER },
+	{ "consecutive_ok", "3", REPORT_NUMBER },
 };
-static const struct report_property miss_props[] = { { "rto_ms", "2400" },
-						     { "rpo_lost_writes", "0" } };
+static const struct report_property miss_props[] = { { "rto_ms", "2400", REPORT_NUMBER },
+						     { "rpo_lost_writes", "0", REPORT_NUMBER } };
 static const struct report_case rto_miss_cases[] = {
 	{ .kind = REPORT_CASE_FAULT,
 	  .id = "fault.1.kill",
@@ -155,13 +162,14 @@ const struct report_suite fixture_rto_miss = {
 
 /* ---- rpo_miss ---- */
 
-static const struct report_property cut_props[] = { { "node", "n1" }, { "keep_bytes", "0" } };
-static const struct report_property lost_props[] = { { "rpo_lost_writes", "3" },
-						     { "rpo_window_ms", "88" },
-						     { "unknown_writes", "2" } };
-static const struct report_property rpo_props[] = { { "rto_ms", "640" },
-						    { "rpo_lost_writes", "3" },
-						    { "rpo_window_ms", "88" } };
+static const struct report_property cut_props[] = { { "node", "n1", REPORT_TEXT },
+						    { "keep_bytes", "0", REPORT_NUMBER } };
+static const struct report_property lost_props[] = { { "rpo_lost_writes", "3", REPORT_NUMBER },
+						     { "rpo_window_ms", "88", REPORT_NUMBER },
+						     { "unknown_writes", "2", REPORT_NUMBER } };
+static const struct report_property rpo_props[] = { { "rto_ms", "640", REPORT_NUMBER },
+						    { "rpo_lost_writes", "3", REPORT_NUMBER },
+						    { "rpo_window_ms", "88", REPORT_NUMBER } };
 static const struct report_case rpo_miss_cases[] = {
 	{ .kind = REPORT_CASE_FAULT,
 	  .id = "fault.1.power-cut",
@@ -272,11 +280,19 @@ const struct report_suite fixture_aborted = {
 
 #define NASTY "\x1b[31mred\x1b[0m ]]> <&\"'> bad\xff\xfe\xc3( ctl\x01\x7f tab\tnl\ncr\r."
 static const struct report_property nasty_props[] = {
-	{ "a<&>\"'b", "\x1b[1m]]>\x1b[m" },
-	{ "no-value", NULL },
-	{ NULL, "no-name" },
-	{ "c1", "\xc2\x9b"
-		"2J U+FFFE\xef\xbf\xbe ok:\xe2\x9c\x93" },
+	{ "a<&>\"'b", "\x1b[1m]]>\x1b[m", REPORT_TEXT },
+	{ "no-value", NULL, REPORT_TEXT },
+	{ NULL, "no-name", REPORT_TEXT },
+	{ "c1",
+	  "\xc2\x9b"
+	  "2J U+FFFE\xef\xbf\xbe ok:\xe2\x9c\x93",
+	  REPORT_TEXT },
+	/* typed values that are not what their type says stay strings: valid JSON */
+	{ "not_a_number_ms", "1,5", REPORT_NUMBER },
+	{ "leading_zero", "012", REPORT_NUMBER },
+	{ "not_a_flag", "yes", REPORT_FLAG },
+	{ "flag_false", "false", REPORT_FLAG },
+	{ "not_measured_ms", NULL, REPORT_NUMBER },
 };
 static const struct report_case nasty_cases[] = {
 	{ .kind = REPORT_CASE_STEP,

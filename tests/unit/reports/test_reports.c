@@ -64,7 +64,36 @@ static const struct report_band html_bands[] = {
 	{ REPORT_BAND_STEP, 2002 * MS, 2050 * MS,
 	  "wait <ready> & \"n1\"" }, /* label collides: tooltip only */
 };
+/* a few operations around the kill at 2.000s: acknowledged, failed, timed out, pending */
+static const struct report_op html_ops[] = {
+	{ 1000 * MS, 210000, REPORT_OP_OK },	 { 1990 * MS, 250000, REPORT_OP_OK },
+	{ 2001 * MS, 3 * MS, REPORT_OP_FAILED }, { 2010 * MS, 500 * MS, REPORT_OP_UNKNOWN },
+	{ 2020 * MS, -1, REPORT_OP_UNKNOWN },	 { 2390 * MS, 1800 * 1000, REPORT_OP_OK },
+	{ 2400 * MS, 260000, REPORT_OP_OK },	 { 3900 * MS, 230000, REPORT_OP_OK },
+};
+static const struct report_bucket html_fine[] = {
+	{ 1950 * MS, 10, 0, 0, 0, 0 }, { 2000 * MS, 1, 4, 1, 0, 0 }, { 2050 * MS, 0, 5, 0, 0, 0 },
+	{ 2100 * MS, 0, 5, 0, 0, 0 },  { 2400 * MS, 9, 0, 0, 0, 0 },
+};
+static const struct report_closeup html_closeups[] = {
+	{ .label = "kill n1",
+	  .from_ns = 1950 * MS,
+	  .to_ns = 2500 * MS,
+	  .bucket_ns = 50 * MS,
+	  .buckets = html_fine,
+	  .n_buckets = ARRAY_SIZE(html_fine),
+	  .fault_ns = 2000 * MS,
+	  .heal_ns = 2300 * MS,
+	  .outage_end_ns = 2392 * MS },
+};
 static const struct report_series html_series = {
+	.ops = html_ops,
+	.n_ops = ARRAY_SIZE(html_ops),
+	.n_ops_total = 12,
+	.ok_stride = 2,
+	.window_stride = 1,
+	.closeups = html_closeups,
+	.n_closeups = 1,
 	.origin_ns = 1000 * MS,
 	.bucket_ns = 500 * MS,
 	.buckets = html_buckets,
@@ -80,11 +109,49 @@ static void golden_html(const char *file, const struct report_suite *s,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(report_html_write(s, series, &sb), 0);
+	assert_int_equal(report_html_write(s, series, series ? 1 : 0, &sb), 0);
 	assert_null(strstr(sb.buf, "<script"));	 /* self-contained, inert */
 	assert_null(strstr(sb.buf, "http://e")); /* fetches nothing (only the SVG namespace) */
 	assert_true(!series || strstr(sb.buf, "<svg"));
+	if (series && series->n_ops) { /* the point plot and the close-up */
+		assert_non_null(strstr(sb.buf, "<svg class=\"latency-points\""));
+		assert_non_null(strstr(sb.buf, "<svg class=\"closeup\""));
+		assert_non_null(strstr(sb.buf, "Close-up of fault 1: kill n1"));
+		assert_non_null(
+			strstr(sb.buf, "<g class=\"op op-failed\" fill=\"#d64541\"><circle"));
+		assert_non_null(strstr(sb.buf, ">RTO 392ms</text>"));
+		assert_non_null(strstr(
+			sb.buf,
+			"8 of 12 operations are drawn: every one that was not acknowledged; of the acknowledged ones, every one in the close-ups"));
+	}
 	check_golden(file, &sb);
+	strbuf_release(&sb);
+}
+
+/* A drill of several targets: each target's charts, named. */
+static void test_html_targets(void **state)
+{
+	struct report_series two[2] = { html_series, html_series };
+	struct strbuf sb = STRBUF_INIT;
+	const char *a, *b;
+
+	two[0].target = "kvlog";
+	two[1].target = "sql<ite>";
+	assert_int_equal(report_html_write(&fixture_rto_miss, two, 2, &sb), 0);
+	a = strstr(sb.buf, "<h2>Writes and latency over time [kvlog]</h2>");
+	b = strstr(sb.buf, "<h2>Writes and latency over time [sql&lt;ite&gt;]</h2>");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	assert_non_null(strstr(a, "<h2>Close-ups of the faults [kvlog]</h2>"));
+	assert_non_null(strstr(b, "<h2>Latency of every operation [sql&lt;ite&gt;]</h2>"));
+	assert_null(strstr(sb.buf, "more faults have no close-up"));
+	strbuf_release(&sb);
+	two[1].n_closeups_omitted = 7;
+	assert_int_equal(report_html_write(&fixture_rto_miss, two, 2, &sb), 0);
+	assert_non_null(
+		strstr(sb.buf, "7 more faults have no close-up: a page shows the first 1."));
+	assert_int_equal(report_html_write(&fixture_rto_miss, NULL, 1, &sb), -EINVAL);
 	strbuf_release(&sb);
 }
 
@@ -204,6 +271,46 @@ static void test_errors(void **state)
 	assert_null(sb.buf);
 }
 
+/* result.json schema 2: figures are JSON numbers, flags booleans, text strings, a figure
+ * not measured null; a value that is not what its type says stays a string. */
+static void test_json_types(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(result_json_write(&fixture_pass, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\n  \"schema\": 2,\n"));
+	assert_non_null(strstr(sb.buf, "\n  \"schema_version\": 2,\n"));
+	assert_non_null(strstr(sb.buf, "\"rto_ms\": 1250,"));
+	assert_non_null(strstr(sb.buf, "\"rto_error_bound_ms\": 1.6,"));
+	assert_non_null(strstr(sb.buf, "\"recovered\": true,"));
+	assert_non_null(strstr(sb.buf, "\"integrity\": true,"));
+	assert_non_null(strstr(sb.buf, "\"latency_p50_ms_during\": null\n"));
+	assert_non_null(strstr(sb.buf, "\"signal\": \"SIGKILL\""));
+	assert_non_null(strstr(sb.buf, "\"exit_code\": 0,"));
+	assert_non_null(strstr(sb.buf, "\"seed\": \"")); /* uint64: a string, documented */
+	assert_null(strstr(sb.buf, "\"rto_ms\": \""));
+	strbuf_release(&sb);
+	assert_int_equal(result_json_write(&fixture_nasty, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"not_a_number_ms\": \"1,5\""));
+	assert_non_null(strstr(sb.buf, "\"leading_zero\": \"012\""));
+	assert_non_null(strstr(sb.buf, "\"not_a_flag\": \"yes\""));
+	assert_non_null(strstr(sb.buf, "\"flag_false\": false,"));
+	assert_non_null(strstr(sb.buf, "\"not_measured_ms\": null"));
+	assert_null(strstr(sb.buf, "\"no-value\"")); /* text without a value: left out */
+	strbuf_release(&sb);
+}
+
+/* The stride keeps every unacknowledged operation and as many acknowledged ones as fit. */
+static void test_ops_stride(void **state)
+{
+	assert_int_equal(report_ops_stride(100, 10, 6000), 1);
+	assert_int_equal(report_ops_stride(0, 9000, 6000), 1);
+	assert_int_equal(report_ops_stride(60000, 0, 6000), 10);
+	assert_int_equal(report_ops_stride(60000, 1000, 6000), 12);
+	/* more failures than fit: still a tenth of the room for acknowledged ones */
+	assert_int_equal(report_ops_stride(60000, 9000, 6000), 100);
+}
+
 /* Writers append: what was in the buffer stays in front. */
 static void test_appends(void **state)
 {
@@ -211,19 +318,20 @@ static void test_appends(void **state)
 
 	strbuf_append(&sb, "prefix|");
 	assert_int_equal(result_json_write(&fixture_empty, &sb), 0);
-	assert_memory_equal(sb.buf, "prefix|{\n  \"schema_version\": 1,", 31);
+	assert_memory_equal(sb.buf, "prefix|{\n  \"schema\": 2,", 23);
 	strbuf_release(&sb);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_html),	 cmocka_unit_test(test_pass),
-		cmocka_unit_test(test_rto_miss), cmocka_unit_test(test_rpo_miss),
-		cmocka_unit_test(test_aborted),	 cmocka_unit_test(test_nasty),
-		cmocka_unit_test(test_empty),	 cmocka_unit_test(test_repeat),
-		cmocka_unit_test(test_locale),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_html),	   cmocka_unit_test(test_pass),
+		cmocka_unit_test(test_rto_miss),   cmocka_unit_test(test_rpo_miss),
+		cmocka_unit_test(test_aborted),	   cmocka_unit_test(test_nasty),
+		cmocka_unit_test(test_empty),	   cmocka_unit_test(test_repeat),
+		cmocka_unit_test(test_locale),	   cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_appends),	   cmocka_unit_test(test_json_types),
+		cmocka_unit_test(test_ops_stride), cmocka_unit_test(test_html_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
