@@ -1,6 +1,7 @@
 /* Fault `delay: {node: n2, mean: 50ms, jitter: 10ms, from: [n1], duplicate: 1%,
- * reorder: 5%, rate: 10mbit, queue: 200ms, seed: 7}`: the packets arriving at the node
- * (from the listed nodes, or from anywhere but lo) reach it mean +- jitter late (uniform),
+ * reorder: 5%, rate: 10mbit, queue: 200ms, seed: 7}` (seed: by default the drill's, mixed
+ * with the node's name): the packets arriving at the node (from the listed nodes, or from
+ * anywhere but lo) reach it mean +- jitter late (uniform),
  * a share of them twice, a share at once ahead of the held ones (netem's `reorder`), at
  * most `rate` bits per second (a link: each packet waits for the ones before it; past
  * `queue` of waiting, dropped). On the receiver's ingress, as loss.
@@ -46,6 +47,7 @@ struct delay_state {
 	struct net_delay *q; /* while in force */
 	struct net_delay_stats last; /* the queue's at its heal (replay's draws) */
 	bool healed;
+	bool seed_given; /* the fault's own `seed:`; else the drill's decides (at injection) */
 };
 
 /* "1mbit", "500kbit", "2.5gbit", "64000bit" (bits/s, decimal as tc), or "1MiB/s",
@@ -131,6 +133,7 @@ static int parse_times(const struct cfg_node *args, struct delay_state *st, stru
 	if ((r = cfg_get_uint(args, "seed", false, 0, UINT64_MAX, &seed, err)) < 0)
 		return r;
 	s->seed = seed;
+	st->seed_given = cfg_get(args, "seed") != NULL;
 	return parse_link(args, "delay", false, s, err);
 }
 
@@ -251,6 +254,17 @@ static const char *why_queue(int r, bool *machine)
 	"CONFIG_NETFILTER_XT_TARGET_NFQUEUE"
 
 /* The engine, bound to its queue in the node's netns. */
+/* The drill's seed mixed with the node's name (FNV-1a), so that two queues of one drill
+ * draw apart. */
+static uint64_t seed_for_node(uint64_t seed, const char *node)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (const char *p = node; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h;
+}
+
 static int open_queue(struct delay_state *st, const struct fault_env *env, struct strbuf *what)
 {
 	int nfq = env->node_socket(env->harness, st->node, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
@@ -263,6 +277,8 @@ static int open_queue(struct delay_state *st, const struct fault_env *env, struc
 		close(nfq);
 		nfq = raw;
 	}
+	if (!st->seed_given) /* the drill's seed, apart per node: --seed changes the draws */
+		st->spec.seed = seed_for_node(env->seed, st->node);
 	if (nfq < 0)
 		r = nfq;
 	else
