@@ -13,6 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 int cmd_node_disk(int argc, char **argv); /* internal: run by the harness in a node */
 
 /* Prints "file:line:col: message" for a located error to stderr. */

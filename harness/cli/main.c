@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check drill files without running them" },
 	{ "list", cmd_list, "list the known targets, faults, recovery steps and workloads" },
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
+	{ "shrink", cmd_shrink, "find a smaller fault schedule that still fails" },
 	{ "node-disk", cmd_node_disk, NULL },
 };
 
