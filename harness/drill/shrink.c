@@ -96,8 +96,10 @@ static int64_t earliest(const struct shrink_fault *f, size_t i)
 static bool next_drop(struct shrink *s)
 {
 	while (s->n > 1) {
-		if (s->chunk >= s->n)
+		if (s->chunk >= s->n) { /* the schedule shrank under the chunk: halves again */
 			s->chunk = (s->n + 1) / 2;
+			s->pos = 0;
+		}
 		if (s->pos < s->n) {
 			size_t end = s->pos + s->chunk < s->n ? s->pos + s->chunk : s->n;
 
@@ -106,10 +108,11 @@ static bool next_drop(struct shrink *s)
 			s->n_cand = s->n - (end - s->pos);
 			return true;
 		}
-		if (s->chunk == 1)
+		if (s->chunk == 1 && !s->dropped) /* 1-minimal: no single fault can go */
 			return false;
 		s->chunk = (s->chunk + 1) / 2;
 		s->pos = 0;
+		s->dropped = false;
 	}
 	return false;
 }
@@ -177,6 +180,7 @@ void shrink_result(struct shrink *s, bool fails)
 	}
 	/* kept: the same position again (DROP: the chunks after it moved up; EARLIER and
 	 * SHORTER: halve once more) */
+	s->dropped |= s->phase == SHRINK_DROP;
 	memcpy(s->cur, s->cand, s->n_cand * sizeof(*s->cur));
 	s->n = s->n_cand;
 	sort_by_time(s->cur, s->n);

@@ -47,6 +47,7 @@ struct shrink {
 	size_t n_cand;
 	enum shrink_phase phase;
 	size_t chunk, pos; /* DROP: drop cur[pos .. pos + chunk); EARLIER/SHORTER: fault pos */
+	bool dropped;	   /* DROP: a chunk went in this pass (single faults: one more pass) */
 };
 
 /* The drill's faults (written and the nemesis's) as a schedule in time order; *out caller
