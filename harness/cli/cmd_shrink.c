@@ -209,12 +209,13 @@ static void what_changed(const struct shrink *sh, bool original, char *buf, size
 	if (original) {
 		snprintf(buf, len, "the original schedule");
 	} else if (sh->phase == SHRINK_DROP) {
-		size_t end = sh->pos + sh->chunk < sh->n ? sh->pos + sh->chunk : sh->n;
+		size_t start, end;
 
-		if (end - sh->pos > 1)
-			snprintf(buf, len, "without faults %zu-%zu", sh->pos + 1, end);
+		shrink_drop_range(sh, &start, &end);
+		if (end - start > 1)
+			snprintf(buf, len, "without faults %zu-%zu", start + 1, end);
 		else
-			snprintf(buf, len, "without fault %zu", sh->pos + 1);
+			snprintf(buf, len, "without fault %zu", start + 1);
 	} else if (sh->phase == SHRINK_EARLIER && f) {
 		units_format_duration(f->at_ns, a, sizeof(a));
 		units_format_duration(sh->cand[sh->pos].at_ns, b, sizeof(b));

@@ -92,6 +92,14 @@ static int64_t earliest(const struct shrink_fault *f, size_t i)
 	return lo;
 }
 
+/* Chunks go from the end of the schedule: a drill without its last faults is the shorter
+ * run. pos counts the faults after the chunk (they stay where they are when it goes). */
+void shrink_drop_range(const struct shrink *s, size_t *start, size_t *end)
+{
+	*end = s->n - s->pos;
+	*start = *end > s->chunk ? *end - s->chunk : 0;
+}
+
 /* DROP: the next chunk to leave out; false when dropping is over. */
 static bool next_drop(struct shrink *s)
 {
@@ -101,11 +109,12 @@ static bool next_drop(struct shrink *s)
 			s->pos = 0;
 		}
 		if (s->pos < s->n) {
-			size_t end = s->pos + s->chunk < s->n ? s->pos + s->chunk : s->n;
+			size_t start, end;
 
-			memcpy(s->cand, s->cur, s->pos * sizeof(*s->cand));
-			memcpy(s->cand + s->pos, s->cur + end, (s->n - end) * sizeof(*s->cand));
-			s->n_cand = s->n - (end - s->pos);
+			shrink_drop_range(s, &start, &end);
+			memcpy(s->cand, s->cur, start * sizeof(*s->cand));
+			memcpy(s->cand + start, s->cur + end, (s->n - end) * sizeof(*s->cand));
+			s->n_cand = s->n - (end - start);
 			return true;
 		}
 		if (s->chunk == 1 && !s->dropped) /* 1-minimal: no single fault can go */

@@ -1,7 +1,7 @@
 /* Shrinking a failing fault schedule (`chaosdrill shrink`): the pure half. A schedule is
  * the drill's faults as explicit items; the search proposes smaller candidates one at a
  * time and is told whether each still fails the same way: first fewer faults (delta
- * debugging: drop halves, then quarters, ... then single faults), then each fault earlier
+ * debugging: drop halves, then quarters, ... then single faults, the last ones first), then each fault earlier
  * (halfway to the previous fault on the way, while that saves at least 100 ms), then each
  * heal sooner (half the duration, down to 100 ms). A candidate that fails becomes the
  * schedule the search goes on from. The emitter writes a schedule back as a drill file
@@ -46,7 +46,8 @@ struct shrink {
 	struct shrink_fault *cand; /* the candidate proposed last, owned */
 	size_t n_cand;
 	enum shrink_phase phase;
-	size_t chunk, pos; /* DROP: drop cur[pos .. pos + chunk); EARLIER/SHORTER: fault pos */
+	size_t chunk, pos; /* DROP: the chunk before the last pos faults (shrink_drop_range);
+			    * EARLIER and SHORTER: fault pos */
 	bool dropped;	   /* DROP: a chunk went in this pass (single faults: one more pass) */
 };
 
@@ -60,6 +61,8 @@ int shrink_next(struct shrink *s, const struct shrink_fault **cand, size_t *n);
 /* Whether the last candidate failed the same way (then it becomes the schedule). */
 void shrink_result(struct shrink *s, bool fails);
 void shrink_release(struct shrink *s);
+/* DROP: the faults [*start, *end) of cur that the candidate leaves out. */
+void shrink_drop_range(const struct shrink *s, size_t *start, size_t *end);
 
 /* The drill file of src (its text, whose top-level keys are tree's) with the faults
  * replaced by faults[0 .. n) written out, nemesis: removed, seed: pinned, and params

@@ -98,6 +98,34 @@ static void test_one_fault_left(void **state)
 	shrink_release(&s);
 }
 
+/* The first candidates leave out the last half, then the first half: the shorter run
+ * first. */
+static void test_last_half_first(void **state)
+{
+	struct shrink_fault f[8];
+	const struct shrink_fault *c;
+	struct shrink s;
+	size_t n;
+
+	(void)state;
+	schedule(f, 8);
+	assert_int_equal(shrink_init(&s, f, 8), 0);
+	assert_int_equal(shrink_next(&s, &c, &n), 1);
+	assert_int_equal(n, 4);
+	assert_string_equal(c[0].name, "f1");
+	assert_string_equal(c[3].name, "f4");
+	shrink_result(&s, false);
+	assert_int_equal(shrink_next(&s, &c, &n), 1);
+	assert_int_equal(n, 4);
+	assert_string_equal(c[0].name, "f5");
+	shrink_result(&s, true); /* f5..f8 fail: then their last two go */
+	assert_int_equal(shrink_next(&s, &c, &n), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(c[0].name, "f5");
+	assert_string_equal(c[1].name, "f6");
+	shrink_release(&s);
+}
+
 static void test_two_faults_left(void **state)
 {
 	struct shrink_fault f[8];
@@ -264,7 +292,8 @@ static void test_junit_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_fault_left),	 cmocka_unit_test(test_two_faults_left),
+		cmocka_unit_test(test_one_fault_left),	 cmocka_unit_test(test_last_half_first),
+		cmocka_unit_test(test_two_faults_left),
 		cmocka_unit_test(test_earlier_and_shorter), cmocka_unit_test(test_nothing_smaller),
 		cmocka_unit_test(test_drill_file),	 cmocka_unit_test(test_junit_failures),
 	};
