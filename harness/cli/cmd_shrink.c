@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,18 @@
 #include "harness/drill/shrink.h"
 
 extern char **environ;
+
+/* SIGINT/SIGTERM: passed on to the running candidate, which tears its lab down and says so;
+ * then the search stops and says what it has. */
+static volatile sig_atomic_t interrupted;
+static volatile pid_t child = -1;
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+	if (child > 0)
+		kill(child, sig);
+}
 
 static void usage(FILE *f)
 {
@@ -172,9 +185,15 @@ static int run_child(const struct shrinker *s, const char *file, const char *jun
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
+	child = pid;
+	if (interrupted)
+		kill(pid, SIGTERM);
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			child = -1;
 			return -errno;
+		}
+	child = -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -299,7 +318,7 @@ static int search(struct shrinker *s)
 			printf("shrink: the original schedule does not fail again\n");
 		return r < 0 ? -r : EXIT_MISSED;
 	}
-	while (s->runs < s->max_runs && (r = shrink_next(&sh, &cand, &nc)) > 0) {
+	while (!interrupted && s->runs < s->max_runs && (r = shrink_next(&sh, &cand, &nc)) > 0) {
 		r = try_candidate(s, &sh, cand, nc, false);
 		if (r < 0)
 			break;
@@ -309,7 +328,9 @@ static int search(struct shrinker *s)
 	if (r >= 0 && rename(s->best, min) < 0)
 		r = -EXIT_ENVIRONMENT;
 	printf("shrink: faults %zu -> %zu in %u runs%s\n", before, sh.n, s->runs,
-	       sh.phase == SHRINK_DONE ? "" : " (stopped at --max-runs)");
+	       interrupted		 ? " (interrupted)" :
+	       sh.phase == SHRINK_DONE ? "" :
+					 " (stopped at --max-runs)");
 	if (r >= 0)
 		printf("minimal drill: %s\n", min);
 	shrink_release(&sh);
@@ -378,8 +399,15 @@ int cmd_shrink(int argc, char **argv)
 		rc = (fprintf(stderr, "chaosdrill shrink: cannot make %s: %s\n", s.out,
 			      strerror(-r)),
 		      EXIT_ENVIRONMENT);
-	else
+	else {
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 		rc = search(&s);
+		if (interrupted && rc == EXIT_MET)
+			rc = EXIT_ENVIRONMENT;
+	}
 	drill_free(s.d);
 	free(s.src);
 	free_strv(s.params, s.n_params);
