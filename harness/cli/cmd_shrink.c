@@ -155,8 +155,7 @@ static int load_run(struct shrinker *s)
 }
 
 /* Runs `chaosdrill run` on file; its exit code, or -errno. */
-static int run_child(const struct shrinker *s, const char *file, const char *junit,
-		     const char *log)
+static int run_child(const struct shrinker *s, const char *file, const char *junit, const char *log)
 {
 	char runs[4200];
 	const char *argv[16 + 2 * 64];
@@ -238,7 +237,8 @@ static void what_changed(const struct shrink *sh, bool original, char *buf, size
 	} else if (sh->phase == SHRINK_EARLIER && f) {
 		units_format_duration(f->at_ns, a, sizeof(a));
 		units_format_duration(sh->cand[sh->pos].at_ns, b, sizeof(b));
-		snprintf(buf, len, "fault %zu (%s) at %s instead of %s", sh->pos + 1, f->kind, b, a);
+		snprintf(buf, len, "fault %zu (%s) at %s instead of %s", sh->pos + 1, f->kind, b,
+			 a);
 	} else if (f) {
 		units_format_duration(f->heal_at_ns - f->at_ns, a, sizeof(a));
 		units_format_duration(sh->cand[sh->pos].heal_at_ns - f->at_ns, b, sizeof(b));
@@ -280,9 +280,9 @@ static int try_candidate(struct shrinker *s, const struct shrink *sh, const stru
 		snprintf(s->best, sizeof(s->best), "%s", file);
 	} else {
 		printf("candidate %u: faults %zu, verdict %s, dropped: %s\n", k, n,
-		       r == EXIT_MET	       ? "pass" :
-		       r == EXIT_MISSED	       ? "fail (another expectation)" :
-		       r == EXIT_BAD_INPUT     ? "bad drill file (exit 2)" :
+		       r == EXIT_MET	     ? "pass" :
+		       r == EXIT_MISSED	     ? "fail (another expectation)" :
+		       r == EXIT_BAD_INPUT   ? "bad drill file (exit 2)" :
 		       r == EXIT_ENVIRONMENT ? "environment error (exit 3)" :
 					       "crashed",
 		       what);
@@ -328,7 +328,7 @@ static int search(struct shrinker *s)
 	if (r >= 0 && rename(s->best, min) < 0)
 		r = -EXIT_ENVIRONMENT;
 	printf("shrink: faults %zu -> %zu in %u runs%s\n", before, sh.n, s->runs,
-	       interrupted		 ? " (interrupted)" :
+	       interrupted	       ? " (interrupted)" :
 	       sh.phase == SHRINK_DONE ? "" :
 					 " (stopped at --max-runs)");
 	if (r >= 0)

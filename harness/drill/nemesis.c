@@ -121,10 +121,11 @@ static int check_input(const struct nemesis_plan_input *in, struct cd_error *err
 		const struct nemesis_kind *k = &nm->kinds[i];
 
 		if (k->has_duration && !in->heals[i])
-			return cfg_error(k->at, err,
-					 "%s cannot be healed: remove duration: (its recovery: steps "
-					 "undo it)",
-					 k->kind);
+			return cfg_error(
+				k->at, err,
+				"%s cannot be healed: remove duration: (its recovery: steps "
+				"undo it)",
+				k->kind);
 		if ((r = check_nodes(in, nodes_of(nm, i), nm->at, err)) < 0)
 			return r;
 	}
@@ -254,7 +255,8 @@ static struct cfg_node *copy(const struct cfg_node *v, const char *node)
 	if (!c)
 		return NULL;
 	c->quoted = v->quoted;
-	if (v->type == CFG_SCALAR && !(c->scalar = node ? subst(v->scalar, node) : strdup(v->scalar)))
+	if (v->type == CFG_SCALAR &&
+	    !(c->scalar = node ? subst(v->scalar, node) : strdup(v->scalar)))
 		goto fail;
 	for (size_t i = 0; i < v->n; i++) {
 		struct cfg_node *k = v->keys ? copy(v->keys[i], NULL) : NULL;
@@ -281,17 +283,17 @@ static struct cfg_node *duration(const struct cfg_node *where, int64_t ns)
 }
 
 /* {name: "nemesis N", at:, heal: {at:}, KIND: {BODY..., node:}, recovery: [...]} */
-static struct cfg_node *item_of(const struct nemesis *nm, const struct nemesis_fault *f,
-				size_t i, const char *node)
+static struct cfg_node *item_of(const struct nemesis *nm, const struct nemesis_fault *f, size_t i,
+				const char *node)
 {
 	const struct nemesis_kind *k = &nm->kinds[f->kind];
 	struct cfg_node *it = cfg_node_new(CFG_MAP, k->at->file, k->at->line, k->at->col);
-	struct cfg_node *body = k->body->type == CFG_MAP ?
-					copy(k->body, NULL) :
-					cfg_node_new(CFG_MAP, k->body->file, k->body->line, k->body->col);
-	struct cfg_node *heal = f->has_heal ? cfg_node_new(CFG_MAP, k->at->file, k->at->line,
-							    k->at->col) :
-					      NULL;
+	struct cfg_node *body =
+		k->body->type == CFG_MAP ?
+			copy(k->body, NULL) :
+			cfg_node_new(CFG_MAP, k->body->file, k->body->line, k->body->col);
+	struct cfg_node *heal =
+		f->has_heal ? cfg_node_new(CFG_MAP, k->at->file, k->at->line, k->at->col) : NULL;
 	char name[64];
 
 	snprintf(name, sizeof(name), "nemesis %zu", i + 1);
@@ -302,7 +304,8 @@ static struct cfg_node *item_of(const struct nemesis *nm, const struct nemesis_f
 		cfg_node_free(heal);
 		return NULL;
 	}
-	if (put(it, "name", scalar(k->at, name)) < 0 || put(it, "at", duration(k->at, f->at_ns)) < 0 ||
+	if (put(it, "name", scalar(k->at, name)) < 0 ||
+	    put(it, "at", duration(k->at, f->at_ns)) < 0 ||
 	    (heal && put(it, "heal", TAKE_PTR(heal)) < 0) || put(it, k->kind, TAKE_PTR(body)) < 0 ||
 	    (k->recovery && put(it, "recovery", copy(k->recovery, node)) < 0)) {
 		cfg_node_free(heal);

@@ -39,8 +39,9 @@ int shrink_faults_of(const struct drill *d, struct shrink_fault **out, size_t *n
 					      .recovery = cfg_get(sf->item, "recovery"),
 					      .at_ns = sf->at_ns,
 					      .has_heal = sf->has_heal,
-					      .heal_at_ns = sf->heal_is_after ? sf->at_ns + sf->heal_ns :
-										sf->heal_ns };
+					      .heal_at_ns = sf->heal_is_after ?
+								    sf->at_ns + sf->heal_ns :
+								    sf->heal_ns };
 	}
 	sort_by_time(f, d->n_faults);
 	*out = f;
@@ -350,10 +351,10 @@ static void emit_params(struct strbuf *sb, const struct cfg_node *tree, const ch
 {
 	const struct cfg_node *own = cfg_get(tree, "params");
 	struct cfg_node map = { .type = CFG_MAP };
-	_cleanup_free_ struct cfg_node **keys = calloc(n_params + (own ? own->n : 0) + 1,
-							sizeof(*keys));
-	_cleanup_free_ struct cfg_node **items = calloc(n_params + (own ? own->n : 0) + 1,
-							 sizeof(*items));
+	_cleanup_free_ struct cfg_node **keys =
+		calloc(n_params + (own ? own->n : 0) + 1, sizeof(*keys));
+	_cleanup_free_ struct cfg_node **items =
+		calloc(n_params + (own ? own->n : 0) + 1, sizeof(*items));
 	struct cfg_node *extra = calloc(2 * n_params + 1, sizeof(*extra));
 
 	if (!keys || !items || !extra) {
@@ -373,9 +374,9 @@ static void emit_params(struct strbuf *sb, const struct cfg_node *tree, const ch
 
 		if (!eq)
 			continue;
-		extra[2 * i] = (struct cfg_node){ .type = CFG_SCALAR,
-						  .scalar = strndup(params[i],
-								    (size_t)(eq - params[i])) };
+		extra[2 * i] =
+			(struct cfg_node){ .type = CFG_SCALAR,
+					   .scalar = strndup(params[i], (size_t)(eq - params[i])) };
 		extra[2 * i + 1] = (struct cfg_node){ .type = CFG_SCALAR,
 						      .scalar = strdup(eq + 1),
 						      .quoted = false };
@@ -526,7 +527,8 @@ int shrink_junit_failures(const char *xml, bool expect_only, char ***out, size_t
 		cls = attr(p, end, "classname");
 		if (!name || !cls)
 			continue;
-		if (expect_only && (strlen(cls) < 7 || strcmp(cls + strlen(cls) - 7, ".expect") != 0))
+		if (expect_only &&
+		    (strlen(cls) < 7 || strcmp(cls + strlen(cls) - 7, ".expect") != 0))
 			continue;
 		if (asprintf(&key, "%s/%s", cls, name) < 0)
 			key = NULL;

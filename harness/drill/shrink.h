@@ -30,8 +30,8 @@ struct drill;
 #define SHRINK_MIN_STEP_NS (100 * 1000000LL)
 
 struct shrink_fault {
-	const char *kind, *name, *node; /* borrowed from the drill */
-	const struct cfg_node *args;	/* the kind's body, borrowed */
+	const char *kind, *name, *node;	 /* borrowed from the drill */
+	const struct cfg_node *args;	 /* the kind's body, borrowed */
 	const struct cfg_node *recovery; /* its own steps, or NULL; borrowed */
 	int64_t at_ns;
 	bool has_heal;
@@ -72,8 +72,6 @@ int shrink_write_drill(const char *src, const struct cfg_node *tree, const struc
 		       struct strbuf *out);
 /* v as block YAML at indent (pure; for the drill file and its tests). */
 void shrink_emit_yaml(struct strbuf *sb, const struct cfg_node *v, int indent);
-
-
 
 /* ---- what a run directory says ---- */
 

@@ -7,8 +7,8 @@
 #include "common/units.h"
 #include "scenarios/parser/nemesis.h"
 
-static const char *const nemesis_keys[] = { "from", "until", "count", "every", "nodes", "faults",
-					    NULL };
+static const char *const nemesis_keys[] = { "from",  "until",  "count", "every",
+					    "nodes", "faults", NULL };
 static const char *const kind_extra[] = { "duration", "weight", "nodes", "recovery", NULL };
 static const char *const node_words[] = { "any", "leader", "minority", NULL };
 
@@ -96,18 +96,20 @@ static int find_kind(const struct cfg_node *it, const char *const *kinds, size_t
 			if (!near)
 				near = cfg_suggest(k, kind_extra);
 			if (near)
-				return cfg_error(it->keys[i], err,
-						 "unknown nemesis fault kind '%s'; did you mean '%s'?",
-						 k, near);
+				return cfg_error(
+					it->keys[i], err,
+					"unknown nemesis fault kind '%s'; did you mean '%s'?", k,
+					near);
 			return cfg_error(it->keys[i], err,
 					 "unknown nemesis fault kind '%s' (`chaosdrill list` shows "
 					 "the known ones)",
 					 k);
 		}
 		if (found)
-			return cfg_error(it->keys[i], err,
-					 "one fault kind per nemesis entry: found both '%s' and '%s'",
-					 it->keys[*idx]->scalar, k);
+			return cfg_error(
+				it->keys[i], err,
+				"one fault kind per nemesis entry: found both '%s' and '%s'",
+				it->keys[*idx]->scalar, k);
 		found = true;
 		*idx = i;
 	}

@@ -697,7 +697,8 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 		return r;
 	if ((v = cfg_get(root, "faults")) && (r = parse_faults(sc, v, kinds, err)) < 0)
 		return r;
-	if ((v = cfg_get(root, "nemesis")) && (r = nemesis_parse(v, kinds->faults, &sc->nemesis, err)) < 0)
+	if ((v = cfg_get(root, "nemesis")) &&
+	    (r = nemesis_parse(v, kinds->faults, &sc->nemesis, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "recovery")) && (r = parse_recovery(sc, v, kinds, err)) < 0)
 		return r;

@@ -3,7 +3,7 @@
 # writes and power cuts passes on safe kvlog and fails on sync=never; the same seed gives
 # the same schedule; `chaosdrill shrink` finds a smaller schedule that still loses
 # acknowledged writes, written as a drill file that validates and fails when run.
-# About 90 s (three 20 s drills and two shorter ones): labelled nosan.
+# About 100 s (three 20 s drills and three shorter ones): labelled nosan.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$src"
@@ -49,6 +49,17 @@ grep -q '^seed: ' "$min" && grep -q 'sync: never' "$min" && ! grep -q '^nemesis:
 "$cd_bin" validate "$min" >"$work/out" 2>&1 && ok "minimal.yaml validates" || { bad "minimal.yaml does not validate"; sed 's/^/  | /' "$work/out"; }
 drill 1 "$min"
 expect_out "acknowledged writes lost"
+
+# a failure that does not come back: the minimal drill's run, its param made safe again
+# (as if the bug were fixed since): shrink says so and exits 1
+fixed=$work/fixed-run
+cp -r "$(ls -td "$work"/runs/kvlog-nemesis-*/ | head -1)" "$fixed"
+sed -i 's/^  sync: never$/  sync: always/' "$fixed/scenario.yaml"
+"$cd_bin" shrink --out "$work/shrink-fixed" "$fixed" >"$work/out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && ok "shrink of a failure that does not come back exits 1" || { bad "shrink of a fixed run: exit $rc, want 1"; sed 's/^/  | /' "$work/out"; }
+expect_out "candidate 1: faults $after, verdict pass, dropped: the original schedule"
+expect_out "shrink: the original schedule does not fail again"
 
 # bad input: exit 2, saying why
 "$cd_bin" shrink "$work/nonexistent" >"$work/out" 2>&1

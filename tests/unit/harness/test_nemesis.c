@@ -292,8 +292,8 @@ static void test_bad_plan(void **state)
 			  2, NULL, 4, 10, "at least 3 nodes");
 	expect_plan_error("  until: 5s\n  every: 1s\n  faults: [{kill: {}, nodes: leader}]\n", 3,
 			  NULL, 4, 30, "has no leader");
-	expect_plan_error("  until: 5s\n  every: 1s\n  faults: [{kill: {}, nodes: [n1, x9]}]\n",
-			  3, NULL, 4, 35, "'x9' is not one of");
+	expect_plan_error("  until: 5s\n  every: 1s\n  faults: [{kill: {}, nodes: [n1, x9]}]\n", 3,
+			  NULL, 4, 35, "'x9' is not one of");
 	expect_plan_error("  until: 1h\n  every: 1ms\n  faults: [{kill: {}, recovery: []}]\n", 3,
 			  NULL, 2, 3, "more than 256 faults");
 }

@@ -225,7 +225,8 @@ static void test_drill_file(void **state)
 				   .name = "nemesis 3",
 				   .node = "n1",
 				   .args = cfg_get(cfg_get(tree, "faults")->items[0], "stop"),
-				   .recovery = cfg_get(cfg_get(tree, "faults")->items[0], "recovery"),
+				   .recovery =
+					   cfg_get(cfg_get(tree, "faults")->items[0], "recovery"),
 				   .at_ns = 1500 * MS,
 				   .has_heal = true,
 				   .heal_at_ns = 2250 * MS };
@@ -292,10 +293,10 @@ static void test_junit_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_fault_left),	 cmocka_unit_test(test_last_half_first),
-		cmocka_unit_test(test_two_faults_left),
-		cmocka_unit_test(test_earlier_and_shorter), cmocka_unit_test(test_nothing_smaller),
-		cmocka_unit_test(test_drill_file),	 cmocka_unit_test(test_junit_failures),
+		cmocka_unit_test(test_one_fault_left),	cmocka_unit_test(test_last_half_first),
+		cmocka_unit_test(test_two_faults_left), cmocka_unit_test(test_earlier_and_shorter),
+		cmocka_unit_test(test_nothing_smaller), cmocka_unit_test(test_drill_file),
+		cmocka_unit_test(test_junit_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
