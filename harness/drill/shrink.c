@@ -400,13 +400,15 @@ static void emit_params(struct strbuf *sb, const struct cfg_node *tree, const ch
 	free(extra);
 }
 
-/* Is the line at p one of the header's: "# resolved by chaosdrill ..." or "# --param K=V"
- * (no space in K=V: a comment of the drill's own that starts so is not)? */
+/* Is the line at p one of the header's: "# resolved by chaosdrill ...", "# --param K=V" (no
+ * space in K=V: a comment of the drill's own that starts so is not), or the line a shrink
+ * wrote (so a shrink of a shrunk drill's run says it once)? */
 static bool header_line(const char *p)
 {
 	size_t len = strcspn(p, "\n");
 
-	if (strncmp(p, "# resolved by chaosdrill", 24) == 0)
+	if (strncmp(p, "# resolved by chaosdrill", 24) == 0 ||
+	    strncmp(p, "# shrunk by chaosdrill shrink:", 30) == 0)
 		return true;
 	return len > 10 && strncmp(p, "# --param ", 10) == 0 && memchr(p + 10, '=', len - 10) &&
 	       !memchr(p + 10, ' ', len - 10);

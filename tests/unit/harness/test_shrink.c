@@ -179,6 +179,7 @@ static void test_nothing_smaller(void **state)
 
 static const char drill[] = "# resolved by chaosdrill 0.1.0: seed 77\n"
 			    "# --param sync=never\n"
+			    "# shrunk by chaosdrill shrink: 3 faults, seed 77\n"
 			    "# a drill\n"
 			    "drill: d1\n"
 			    "seed: 5\n"
@@ -233,6 +234,8 @@ static void test_drill_file(void **state)
 	assert_int_equal(shrink_write_drill(drill, tree, &f, 1, 77, params, 2, &sb), 0);
 	assert_null(strstr(sb.buf, "resolved by"));
 	assert_null(strstr(sb.buf, "nemesis:"));
+	assert_non_null(strstr(sb.buf, "# shrunk by chaosdrill shrink: 1 fault, seed 77\n"));
+	assert_null(strstr(sb.buf, "3 faults"));
 	assert_non_null(strstr(sb.buf, "# a drill\n"));
 	assert_int_equal(yaml_load_string("out.yaml", sb.buf, sb.len, &back, &err), 0);
 	if (scenario_from_tree(back, &kinds, &sc, &err) < 0) {
