@@ -451,7 +451,6 @@ static int parse_faults(struct scenario *sc, const struct cfg_node *v,
 			return r;
 		sc->n_faults++;
 	}
-	sc->n_written_faults = sc->n_faults;
 	return 0;
 }
 

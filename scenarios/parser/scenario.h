@@ -178,7 +178,6 @@ struct scenario {
 	struct scenario_pos drill_pos, target_pos, seed_pos, nodes_pos, params_pos;
 	struct cfg_node *tree; /* owned: every borrowed string above points into it */
 	struct nemesis *nemesis; /* `nemesis:`, owned, or NULL */
-	size_t n_written_faults; /* faults of the file's `faults:`; the rest are the nemesis's */
 	struct cfg_node **added; /* owned: the trees of scenario_add_fault */
 	size_t n_added;
 };
