@@ -309,8 +309,8 @@ static int search(struct shrinker *s)
 	if ((r = shrink_faults_of(s->d, &faults, &n)) < 0 || (r = shrink_init(&sh, faults, n)) < 0)
 		return EXIT_ENVIRONMENT;
 	before = n;
-	printf("shrink: %s, seed %llu, %zu faults; every candidate must fail as it did\n",
-	       s->d->sc->drill, (unsigned long long)s->seed, n);
+	printf("shrink: %s, seed %llu, %zu fault%s; every candidate must fail as it did\n",
+	       s->d->sc->drill, (unsigned long long)s->seed, n, n == 1 ? "" : "s");
 	r = try_candidate(s, &sh, faults, n, true);
 	if (r <= 0) {
 		shrink_release(&sh);
