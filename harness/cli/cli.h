@@ -17,6 +17,7 @@ int cmd_gc(int argc, char **argv);
 int cmd_junit_merge(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 int cmd_node_disk(int argc, char **argv); /* internal: run by the harness in a node */
 
 /* Prints "file:line:col: message" for a located error to stderr. */

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "gc", cmd_gc, "remove what a killed chaosdrill left behind" },
 	{ "junit-merge", cmd_junit_merge, "merge JUnit files (of --shard jobs) into one" },
 	{ "trend", cmd_trend, "a history's RTO and step durations over time; flag regressions" },
+	{ "shrink", cmd_shrink, "find a smaller fault schedule that still fails" },
 	{ "node-disk", cmd_node_disk, NULL },
 };
 

@@ -7,6 +7,7 @@
 
 #include "common/cleanup.h"
 #include "harness/drill/drill.h"
+#include "harness/drill/nemesis.h"
 
 /* Error at a position recorded in the scenario. */
 static int at_pos(const struct scenario *sc, struct scenario_pos p, struct cd_error *err,
@@ -412,12 +413,14 @@ int drill_load(const char *path, const struct drill_options *opts, struct drill 
 		r = load_targets(d, err);
 	if (r >= 0)
 		r = check_workloads(d, err);
+	if (r >= 0) /* the nemesis's faults are drawn from the seed */
+		r = pick_seed(d, opts);
+	if (r >= 0)
+		r = nemesis_resolve(d, &kinds, err);
 	if (r >= 0)
 		r = load_faults(d, err);
 	if (r >= 0)
 		r = load_steps(d, err);
-	if (r >= 0)
-		r = pick_seed(d, opts);
 	if (r >= 0)
 		r = make_views(d);
 	if (r < 0) {

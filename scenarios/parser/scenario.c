@@ -13,7 +13,7 @@
 
 static const char *const top_keys[] = { "drill",  "description", "runbook",  "seed",	"target",
 					"nodes",  "params",	 "workload", "faults",	"recovery",
-					"expect", "disk",	 "actions",  "targets", NULL };
+					"expect", "disk",	 "actions",  "targets", "nemesis", NULL };
 static const char *const workload_keys[] = { "kind",   "rate",	     "clients", "timeout", "tail",
 					     "warmup", "value-size", "node",	NULL };
 static const char *const workload_kinds[] = { "set", NULL };
@@ -423,6 +423,7 @@ static int parse_fault(struct scenario *sc, struct scenario_fault *f, const stru
 		return r;
 	f->kind = it->keys[k]->scalar;
 	f->args = it->items[k];
+	f->item = it;
 	f->pos = pos_of(it->keys[k]);
 	if ((r = cfg_get_duration(it, "at", true, &f->at_ns, err)) < 0 ||
 	    (r = cfg_get_string(it, "name", false, &f->name, err)) < 0)
@@ -695,6 +696,9 @@ static int parse_top(struct scenario *sc, const struct cfg_node *root,
 		return r;
 	if ((v = cfg_get(root, "faults")) && (r = parse_faults(sc, v, kinds, err)) < 0)
 		return r;
+	if ((v = cfg_get(root, "nemesis")) &&
+	    (r = nemesis_parse(v, kinds->faults, &sc->nemesis, err)) < 0)
+		return r;
 	if ((v = cfg_get(root, "recovery")) && (r = parse_recovery(sc, v, kinds, err)) < 0)
 		return r;
 	if ((v = cfg_get(root, "expect")) && (r = parse_expect(&sc->expect, v, err)) < 0)
@@ -773,6 +777,50 @@ int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds
 	return 0;
 }
 
+/* Moves steps [from, n_steps) to just after the last step owned by a fault (before the
+ * drill's recovery and its actions), keeping their order. */
+static void move_steps_up(struct scenario *sc, size_t from)
+{
+	size_t at = 0, n = sc->n_steps - from;
+	struct scenario_step *tmp;
+
+	for (size_t i = 0; i < from; i++)
+		if (sc->steps[i].fault >= 0)
+			at = i + 1;
+	if (n == 0 || at == from || !(tmp = malloc(n * sizeof(*tmp))))
+		return; /* no memory: the order only affects step numbers */
+	memcpy(tmp, sc->steps + from, n * sizeof(*tmp));
+	memmove(sc->steps + at + n, sc->steps + at, (from - at) * sizeof(*tmp));
+	memcpy(sc->steps + at, tmp, n * sizeof(*tmp));
+	free(tmp);
+}
+
+int scenario_add_fault(struct scenario *sc, struct cfg_node *item,
+		       const struct scenario_kinds *kinds, struct cd_error *err)
+{
+	struct cfg_node **added = realloc(sc->added, (sc->n_added + 1) * sizeof(*added));
+	struct scenario_fault *faults;
+	size_t first_step = sc->n_steps;
+	int r;
+
+	if (added)
+		sc->added = added;
+	faults = added ? realloc(sc->faults, (sc->n_faults + 1) * sizeof(*faults)) : NULL;
+	if (!faults) {
+		cfg_node_free(item);
+		return -ENOMEM;
+	}
+	sc->faults = faults;
+	sc->added[sc->n_added++] = item;
+	faults[sc->n_faults] = (struct scenario_fault){ .from_nemesis = true };
+	r = parse_fault(sc, &faults[sc->n_faults], item, kinds, err);
+	if (r < 0)
+		return r;
+	sc->n_faults++;
+	move_steps_up(sc, first_step);
+	return 0;
+}
+
 int scenario_load(const char *path, const struct scenario_kinds *kinds, struct scenario **out,
 		  struct cd_error *err)
 {
@@ -807,6 +855,10 @@ void scenario_free(struct scenario *sc)
 	free(sc->params);
 	free(sc->faults);
 	free(sc->steps);
+	nemesis_free(sc->nemesis);
+	for (size_t i = 0; i < sc->n_added; i++)
+		cfg_node_free(sc->added[i]);
+	free(sc->added);
 	cfg_node_free(sc->tree);
 	free(sc);
 }

@@ -23,6 +23,7 @@
 
 #include "common/cfg.h"
 #include "common/error.h"
+#include "scenarios/parser/nemesis.h"
 
 #define SCENARIO_MAX_NODES 256
 #define SCENARIO_NODE_NAME_MAX 32
@@ -92,6 +93,8 @@ struct scenario_fault {
 	bool heal_is_after; /* heal `after` the injection, else `at` an absolute time */
 	int64_t heal_ns;
 	const struct cfg_node *args; /* the kind's body (borrowed from sc->tree) */
+	const struct cfg_node *item; /* the whole list item (at:, heal:, recovery:, ...) */
+	bool from_nemesis;	     /* resolved from `nemesis:` (scenario_add_fault) */
 	struct scenario_pos pos;
 };
 
@@ -174,6 +177,9 @@ struct scenario {
 	char *target_names; /* owned, multi only */
 	struct scenario_pos drill_pos, target_pos, seed_pos, nodes_pos, params_pos;
 	struct cfg_node *tree; /* owned: every borrowed string above points into it */
+	struct nemesis *nemesis; /* `nemesis:`, owned, or NULL */
+	struct cfg_node **added; /* owned: the trees of scenario_add_fault */
+	size_t n_added;
 };
 
 struct scenario_kinds {
@@ -187,6 +193,11 @@ int scenario_load(const char *path, const struct scenario_kinds *kinds, struct s
 int scenario_from_tree(struct cfg_node *tree, const struct scenario_kinds *kinds,
 		       struct scenario **out, struct cd_error *err);
 void scenario_free(struct scenario *sc);
+/* Appends one fault, given as a `faults:` list item would be (at:, heal:, name:, recovery:
+ * and its kind), as the nemesis resolves them (harness/drill/nemesis.h). Takes ownership of
+ * item, also on failure. Its own recovery steps go after the other faults' own. */
+int scenario_add_fault(struct scenario *sc, struct cfg_node *item,
+		       const struct scenario_kinds *kinds, struct cd_error *err);
 
 /* The node called name, or NULL. */
 const struct scenario_node *scenario_node(const struct scenario *sc, const char *name);
