@@ -120,8 +120,8 @@ static void drain(struct job *j, int k)
 	}
 }
 
-/* In the child: the message for the parent, then exit with the drill's code. */
-static void child_report(int fd, const struct run_result *res, unsigned repeat, int rc)
+/* In the child: the message for the parent. */
+static void child_report(int fd, const struct run_result *res, unsigned repeat)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct report_suite *suites = calloc(repeat, sizeof(*suites));
@@ -143,9 +143,6 @@ static void child_report(int fd, const struct run_result *res, unsigned repeat, 
 		write_all(fd, sb.buf, sb.len);
 	strbuf_release(&sb);
 	free(suites);
-	fflush(stdout);
-	fflush(stderr);
-	_exit(rc);
 }
 
 /* The child: its output into the pipes, signals still blocked (the drill takes them from
@@ -174,7 +171,13 @@ static void child(struct jobs *js, size_t i, int w[N_PIPES])
 	if (!res)
 		_exit(EXIT_ENVIRONMENT);
 	rc = js->fn(js->ud, i, res);
-	child_report(w[RES], res, js->o->repeat, rc);
+	child_report(w[RES], res, js->o->repeat);
+	for (unsigned k = 0; k < js->o->repeat; k++) /* what the drill made, for valgrind */
+		run_result_release(&res[k]);
+	free(res);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(rc);
 }
 
 static int start(struct jobs *js, size_t i)
