@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,13 +252,30 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
+/* Ctrl-C or SIGTERM ends the whole call: the drill it interrupted wrote its reports, the
+ * drills after it are not run. A signal that came while a drill wrote its reports (outside
+ * any drill) is taken here. True to stop. */
+static bool interrupted_between(const struct run_result *res, int rc, int *out_rc)
+{
+	int sig = res->interrupted;
+
+	if (!sig && (sig = run_signal_pending()) != 0)
+		log_warn("interrupted by %s after the reports of %s were written", strsignal(sig),
+			 res->suite.name);
+	if (!sig)
+		return false;
+	*out_rc = rc > EXIT_ENVIRONMENT ? rc : EXIT_ENVIRONMENT;
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .out_dir = "runs", .level = LOG_LEVEL_INFO, .repeat = 1 };
 	struct run_result *results = NULL;
 	struct drill **drills = NULL;
-	size_t total;
+	size_t total, ran;
 	int r, n, rc = EXIT_MET;
+	bool stop = false;
 
 	r = parse_args(argc, argv, &a);
 	if (r != 0) {
@@ -264,6 +283,11 @@ int cmd_run(int argc, char **argv)
 		return r > 0 ? EXIT_MET : EXIT_BAD_INPUT;
 	}
 	log_set_level(a.level);
+	if ((r = run_signals_block()) < 0) {
+		cli_params_release(&a.params);
+		log_error("cannot block SIGINT/SIGTERM: %s", strerror(-r));
+		return EXIT_ENVIRONMENT;
+	}
 	n = argc - optind;
 	if (load_all(argv + optind, n, &a, &drills) < 0) {
 		free_all(drills, n);
@@ -272,19 +296,25 @@ int cmd_run(int argc, char **argv)
 	}
 	total = (size_t)n * a.repeat;
 	results = calloc(total, sizeof(*results));
-	for (int i = 0; results && i < n; i++) {
-		for (unsigned k = 0; k < a.repeat; k++) {
+	ran = 0;
+	for (int i = 0; results && i < n && !stop; i++) {
+		unsigned k;
+
+		for (k = 0; k < a.repeat && !stop; k++) {
 			struct run_result *res = &results[(size_t)i * a.repeat + k];
 			struct run_options o = { a.out_dir, a.subnet, a.level < LOG_LEVEL_INFO };
 			int code = run_drill(drills[i], &o, res);
 
+			ran++;
 			name_iteration(res, k, a.repeat);
 			if (code > rc)
 				rc = code;
+			stop = interrupted_between(res, rc, &rc);
 		}
 		if (a.repeat > 1)
-			repeat_summary(drills[i], &results[(size_t)i * a.repeat], a.repeat);
+			repeat_summary(drills[i], &results[(size_t)i * a.repeat], k);
 	}
+	total = results ? ran : total;
 	if (!results)
 		rc = EXIT_ENVIRONMENT;
 	if (results && a.junit && (r = write_junit(a.junit, results, total)) < 0) {

@@ -35,6 +35,7 @@ struct run_result {
 	struct report_property *props;	     /* owned: the suite's */
 	struct report_property **case_props; /* owned: one array per case */
 	size_t n_case_props;
+	int interrupted; /* the signal that ended the drill early, or 0 */
 };
 
 struct run_options {
@@ -46,5 +47,11 @@ struct run_options {
 /* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. */
 int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res);
 void run_result_release(struct run_result *res);
+/* SIGINT, SIGTERM and SIGHUP blocked for the rest of the process: run_drill reads them
+ * from a signalfd (a drill interrupted by any of them tears down and writes its reports).
+ * Call once before the first drill. 0 or -errno. */
+int run_signals_block(void);
+/* The signal that came outside any drill (while reports were written), consumed, or 0. */
+int run_signal_pending(void);
 
 #endif
