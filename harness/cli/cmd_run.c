@@ -252,6 +252,12 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
+static void swept(void *ud, const char *path)
+{
+	(void)ud;
+	log_info("removed %s, a temp file a killed chaosdrill left", path);
+}
+
 /* Ctrl-C or SIGTERM ends the whole call: the drill it interrupted wrote its reports, the
  * drills after it are not run. A signal that came while a drill wrote its reports (outside
  * any drill) is taken here. True to stop. */
@@ -294,6 +300,9 @@ int cmd_run(int argc, char **argv)
 		cli_params_release(&a.params);
 		return EXIT_BAD_INPUT;
 	}
+	/* what killed harnesses left half-written into the same places: gone before we write */
+	if ((r = run_sweep_stale(a.out_dir, a.junit, swept, NULL)) < 0)
+		log_debug("cannot look for stray temp files under %s: %s", a.out_dir, strerror(-r));
 	total = (size_t)n * a.repeat;
 	results = calloc(total, sizeof(*results));
 	ran = 0;

@@ -51,6 +51,11 @@ void run_result_release(struct run_result *res);
  * from a signalfd (a drill interrupted by any of them tears down and writes its reports).
  * Call once before the first drill. 0 or -errno. */
 int run_signals_block(void);
+/* Removes the temp files killed harnesses left in the run directories under out_dir and
+ * beside junit (either may be NULL), only those of report files whose writer is dead
+ * (run_sweep.c); say gets each path. The number removed, or -errno. */
+int run_sweep_stale(const char *out_dir, const char *junit, void (*say)(void *, const char *),
+		    void *ud);
 /* The signal that came outside any drill (while reports were written), consumed, or 0. */
 int run_signal_pending(void);
 
