@@ -65,21 +65,21 @@ static void sync_parent(const char *path)
 	}
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* The temp file's fd, and its name in tmp (PATH_MAX). */
+static int tmp_open(const char *path, mode_t mode, char *tmp)
 {
-	char tmp[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	int r;
+	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s" FS_TMP_INFIX "%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
+	if (snprintf(tmp, PATH_MAX, "%s" FS_TMP_INFIX "%d", path, (int)getpid()) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	r = fs_write_full(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	return fd < 0 ? -errno : fd;
+}
+
+/* r is the outcome of writing the temp file (fd already closed): synced, it replaces path;
+ * failed, it goes. */
+static int tmp_commit(const char *tmp, const char *path, int r)
+{
 	failpoint_pause("fs.atomic"); /* tests: a kill lands while the temp file exists */
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
@@ -88,6 +88,47 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	else
 		sync_parent(path);
 	return r;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd = tmp_open(path, mode, tmp), r;
+
+	if (fd < 0)
+		return fd;
+	r = fs_write_full(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return tmp_commit(tmp, path, r);
+}
+
+int fs_write_atomic_stream(const char *path, mode_t mode, int (*fill)(FILE *f, void *ud),
+			   void *ud)
+{
+	char tmp[PATH_MAX];
+	int fd = tmp_open(path, mode, tmp), r;
+	FILE *f;
+
+	if (fd < 0)
+		return fd;
+	if (!(f = fdopen(fd, "we"))) {
+		r = -errno;
+		close(fd);
+		return tmp_commit(tmp, path, r);
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	r = fill(f, ud);
+	if (fflush(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	if (r == 0 && fsync(fileno(f)) < 0)
+		r = -errno;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return tmp_commit(tmp, path, r);
 }
 
 pid_t fs_tmp_owner(const char *name)

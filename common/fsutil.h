@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* The temp file of an atomic write of PATH is PATH FS_TMP_INFIX PID. */
@@ -15,6 +16,10 @@
  * meanwhile leaves it, for fs_remove_stale_tmp. path holds the whole data or its old
  * contents (or is absent), never a part. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, the contents written by fill into a buffered stream of the temp file (0 or
+ * -errno): a large report (the ledger of millions of writes) never sits in memory whole. */
+int fs_write_atomic_stream(const char *path, mode_t mode, int (*fill)(FILE *f, void *ud),
+			   void *ud);
 /* The pid in a temp file's name ("x.json.tmp.123" -> 123), or -EINVAL for other names. */
 pid_t fs_tmp_owner(const char *name);
 /* Removes the temp files of atomic writes in dir (not below) whose writer is dead and

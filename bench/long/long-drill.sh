@@ -10,14 +10,15 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-minutes=10 rate=5000 every=5 bin=$src/build/harness/chaosdrill keep=0 sample=3
+minutes=10 rate=5000 every=5 bin=$src/build/harness/chaosdrill keep=0 sample=0.2
 usage() {
   cat <<'H'
 Usage: bench/long/long-drill.sh [--minutes M] [--rate N] [--every S] [--bin PATH] [--keep]
 
 Runs a generated kvlog drill for M minutes (default 10) at N writes/s (default 5000) with a
 fault every S seconds (default 5: kill -9 + restart, then stop + thaw after 1s, in turn),
-samples VmRSS/VmHWM of the chaosdrill process every 3 s, and prints the RSS at steady
+samples VmRSS/VmHWM of the chaosdrill process (itself: not its nodes or checkers) five
+times a second, and prints the RSS at steady
 state and at the end, the peak, operations, growth per million operations, lost
 acknowledged writes and the verdict. --keep keeps the work directory (drill, run dir,
 samples). Exit 0 when no acknowledged write was lost, 1 otherwise, 2 bad usage, 3 when
@@ -91,7 +92,8 @@ echo "long drill: ${minutes} min, ${rate} writes/s, ${nfaults} faults (every ${e
 pid=$!
 start=$(date +%s)
 : >"$work/samples"
-# t_seconds rss_kB hwm_kB, every $sample seconds while chaosdrill lives
+# t_seconds rss_kB hwm_kB, every $sample seconds while chaosdrill lives (VmHWM only grows:
+# the last sample's is the peak but for the last 0.2 s)
 while kill -0 "$pid" 2>/dev/null; do
   st=$(awk '/^VmRSS:/ {r=$2} /^VmHWM:/ {h=$2} END {if (r) print r, h}' "/proc/$pid/status" 2>/dev/null)
   [ -n "$st" ] && echo "$(( $(date +%s) - start )) $st" >>"$work/samples"
@@ -106,21 +108,27 @@ if [ -z "$res" ]; then echo "long-drill: no result.json (exit $rc)"; sed 's/^/  
 # steady state: the first sample at least 15 s in (set-up and warm-up done)
 read -r s_t s_rss _ < <(awk '$1 >= 15 { print; exit }' "$work/samples")
 read -r e_t e_rss e_hwm < <(tail -1 "$work/samples")
+
 peak=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$work/samples")
+# the workload's last sample: growth is measured over the workload, not the report phase
+wl_end=$(awk -v d="$took" '$1 <= d - 5 { l = $0 } END { print l }' "$work/samples")
+read -r w_t w_rss _ <<<"$wl_end"
 ops=$(jq -r '.props.operations // 0' "$res")
 acked=$(jq -r '.props.acknowledged // 0' "$res")
 # operations issued between the two samples, pro rata over the workload's span
-span_ops=$(awk -v o="$ops" -v a="$s_t" -v b="$e_t" -v d="$took" 'BEGIN { if (d > 0) printf "%d", o * (b - a) / d; else print 0 }')
-growth=$(awk -v a="${s_rss:-0}" -v b="${e_rss:-0}" -v n="$span_ops" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / (n / 1e6); else print "n/a" }')
+span_ops=$(awk -v o="$ops" -v a="$s_t" -v b="${w_t:-0}" -v m="$minutes" 'BEGIN { d = m * 60; if (b > d) b = d; if (d > 0) printf "%d", o * (b - a) / d; else print 0 }')
+growth=$(awk -v a="${s_rss:-0}" -v b="${w_rss:-0}" -v n="$span_ops" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / (n / 1e6); else print "n/a" }')
 lost=$(jq -r '.props.rpo_lost_writes // empty' "$res" 2>/dev/null)
 verdict=$(jq -r '.verdict // empty' "$res" 2>/dev/null)
 echo "exit code:            $rc (took ${took}s)"
 echo "verdict:              ${verdict:-?}"
 echo "operations:           $ops (acknowledged $acked)"
 echo "RSS at start:         ${s_rss:-?} kB (t=${s_t:-?}s, steady state)"
-echo "RSS at end:           ${e_rss:-?} kB (t=${e_t:-?}s)"
+echo "RSS at workload end:  ${w_rss:-?} kB (t=${w_t:-?}s)"
+echo "RSS at end:           ${e_rss:-?} kB (t=${e_t:-?}s, last sample: final read and reports)"
 echo "RSS peak (VmHWM):     ${peak} kB"
-echo "growth:               ${growth} kB per million operations (${span_ops} operations between the samples)"
+echo "growth:               ${growth} kB per million operations over the workload (${span_ops} operations from t=${s_t}s to t=${w_t}s)"
+echo "ledger in memory:     $(awk -v o="$ops" 'BEGIN { printf "%.0f kB", o * 24 / 1024 }') (24 bytes per operation)"
 echo "lost acked writes:    ${lost:-?}"
 grep -E 'rpo|rto|integrity' "$work/out" | sed 's/^/  | /' | head -5
 [ "${lost:-x}" = 0 ] || exit 1

@@ -1,5 +1,5 @@
 /* Unit tests of the atomic report writes' loose ends (common/fsutil, common/failpoint):
- * a failed atomic write leaves no temp file and the old contents; the owner pid in a temp
+ * a failed atomic write (also a streamed one) leaves no temp file and the old contents; the owner pid in a temp
  * file's name; stale temp files removed only when their writer is dead and their file is
  * one of those asked for; the test-only pause of a named point. */
 #include <dirent.h>
@@ -106,6 +106,40 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(entries(), 2);
 }
 
+static int fill_ok(FILE *f, void *ud)
+{
+	for (int i = 0; i < 100000; i++)
+		fprintf(f, "%d %s\n", i, (const char *)ud);
+	return 0;
+}
+
+static int fill_fails(FILE *f, void *ud)
+{
+	(void)ud;
+	fputs("half a rep", f);
+	return -ENOSPC;
+}
+
+static void test_stream(void **state)
+{
+	char p[256], *data = NULL;
+	size_t len;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/ledger", dir);
+	assert_int_equal(fs_write_atomic_stream(p, 0644, fill_ok, (void *)"ok"), 0);
+	assert_int_equal(fs_read_all(p, 8 << 20, &data, &len), 0);
+	assert_true(len > 100000 * 5);
+	assert_memory_equal(data + len - 9, "99999 ok\n", 9);
+	free(data);
+	/* a failed fill leaves the old file whole and no temp file */
+	assert_int_equal(fs_write_atomic_stream(p, 0644, fill_fails, NULL), -ENOSPC);
+	assert_int_equal(entries(), 1);
+	assert_int_equal(fs_read_all(p, 8 << 20, &data, &len), 0);
+	assert_memory_equal(data + len - 9, "99999 ok\n", 9);
+	free(data);
+}
+
 static void test_tmp_owner(void **state)
 {
 	(void)state;
@@ -197,6 +231,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test(test_tmp_owner),
 		cmocka_unit_test_setup_teardown(test_remove_stale, setup, teardown),
 		cmocka_unit_test(test_pause),
