@@ -127,14 +127,19 @@ static void on_signal(struct loop *l, void *ud, int res)
  * set-up waits in the signalfd instead of killing the harness mid-way) and stay blocked
  * after it: cmd_run blocked them for the whole command, and looks for one that came while
  * the reports were being written (run_signal_pending). */
+static void interrupt_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
 int run_signals_block(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	interrupt_set(&set);
 	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
 }
 
@@ -144,10 +149,7 @@ int run_signal_pending(void)
 	sigset_t set;
 	int sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	interrupt_set(&set);
 	sig = sigtimedwait(&set, NULL, &now);
 	return sig > 0 ? sig : 0;
 }
@@ -161,10 +163,7 @@ static int open_signals(struct drill_run *r)
 		return k;
 	if ((k = run_signals_block()) < 0)
 		return k;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	interrupt_set(&set);
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return r->sigfd < 0 ? -errno : 0;
 }
@@ -750,7 +749,8 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		if (k >= 0)
 			run_nodes_check(&r);
 		teardown(&r, host_ns);
-		take_signal(&r); /* one that came after the loop's last turn, during teardown */
+		if (!r.env_error) /* else it stays pending: cmd_run ends the call on it */
+			take_signal(&r); /* one that came after the loop's last turn */
 		if (k < 0 && !r.env_error && !r.interrupted)
 			run_env_error(&r, "the drill stopped: %s", strerror(-k));
 	}
