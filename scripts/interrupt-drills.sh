@@ -22,16 +22,18 @@ H
 }
 while [ $# -gt 0 ]; do
   case $1 in
-    --count) count=$2; shift 2 ;;
-    --seed) seed=$2; shift 2 ;;
-    --families) only=$2; shift 2 ;;
-    --max-delay) maxdelay=$2; shift 2 ;;
+    --count) count=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --seed) seed=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --families) only=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --max-delay) maxdelay=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "interrupt-drills: unknown option '$1'" >&2; usage >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac
 done
-case "$count$seed" in *[!0-9]*|'') echo "interrupt-drills: --count and --seed take numbers" >&2; exit 2 ;; esac
+for v in "$count" "$seed" "$maxdelay"; do
+  case $v in ''|*[!0-9.]*) echo "interrupt-drills: --count, --seed and --max-delay take numbers, not '$v'" >&2; exit 2 ;; esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${build:-$here/build}
 bin=$build/harness/chaosdrill

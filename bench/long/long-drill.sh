@@ -27,10 +27,10 @@ H
 }
 while [ $# -gt 0 ]; do
   case $1 in
-    --minutes) minutes=$2; shift 2 ;;
-    --rate) rate=$2; shift 2 ;;
-    --every) every=$2; shift 2 ;;
-    --bin) bin=$2; shift 2 ;;
+    --minutes) minutes=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --rate) rate=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --every) every=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
+    --bin) bin=${2-}; shift $(( $# > 1 ? 2 : 1 )) ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "long-drill: unknown argument '$1'" >&2; usage >&2; exit 2 ;;

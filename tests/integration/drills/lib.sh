@@ -61,7 +61,8 @@ ours() {
 snapshot() {
   ip netns list 2>/dev/null
   ip -o link show | awk -F': ' '{print $2}' | sort
-  awk '{print $2}' /proc/mounts | sort
+  # (not the throwaway roots scripts/fresh-root.sh mounts for CI runs beside this test)
+  awk '{print $2}' /proc/mounts | grep -v '^/var/tmp/chaosdrill-fresh-' | sort
   if command -v nft >/dev/null; then nft list tables 2>/dev/null | sed 's/^/nft /' | sort; fi
   cat /proc/[0-9]*/mounts 2>/dev/null | awk -v w="$work" '$3 ~ /^fuse/ && index($0, w) {print "fuse " $2}' | sort -u
   losetup -a 2>/dev/null | grep -F "$work" || true
