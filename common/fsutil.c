@@ -104,8 +104,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	return tmp_commit(tmp, path, r);
 }
 
-int fs_write_atomic_stream(const char *path, mode_t mode, int (*fill)(FILE *f, void *ud),
-			   void *ud)
+int fs_write_atomic_stream(const char *path, mode_t mode, int (*fill)(FILE *f, void *ud), void *ud)
 {
 	char tmp[PATH_MAX];
 	int fd = tmp_open(path, mode, tmp), r;

@@ -749,8 +749,10 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		if (k >= 0)
 			run_nodes_check(&r);
 		teardown(&r, host_ns);
-		if (!r.env_error) /* else it stays pending: cmd_run ends the call on it */
-			take_signal(&r); /* one that came after the loop's last turn */
+		/* one that came after the loop's last turn; after a failed set-up it stays
+		 * pending, and cmd_run ends the call on it */
+		if (!r.env_error)
+			take_signal(&r);
 		if (k < 0 && !r.env_error && !r.interrupted)
 			run_env_error(&r, "the drill stopped: %s", strerror(-k));
 	}

@@ -214,8 +214,8 @@ static void test_pause(void **state)
 	failpoint_pause("fs.other"); /* not named: no pause (bound generous for a loaded box) */
 	assert_true(ms_now() - t < 59);
 	assert_int_equal(failpoint("fs.atomic", -EIO), 0); /* pausing never fails a point */
-	for (const char *bad = "fs.atomic\0fs.atomic:\0:10\0fs.atomic:1x\0fs.atomic:99999\0";
-	     *bad; bad += strlen(bad) + 1) {
+	for (const char *bad = "fs.atomic\0fs.atomic:\0:10\0fs.atomic:1x\0fs.atomic:99999\0"; *bad;
+	     bad += strlen(bad) + 1) {
 		setenv("CHAOSDRILL_FAILPOINT_PAUSE", bad, 1);
 		assert_int_equal(failpoint_init(), -EINVAL);
 	}
