@@ -4,7 +4,7 @@ BUILD_SAN ?= build-san
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build demo test test-san fuzz-long clean
+.PHONY: all deps configure build demo test test-san fuzz-long interrupt-long clean
 
 all: build
 
@@ -42,6 +42,14 @@ FUZZ_SECONDS ?= 900
 FUZZERS ?=
 fuzz-long: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh long $(FUZZERS)
+
+# Interrupted drills of every fault family (SIGINT, SIGTERM, SIGKILL + gc at random moments
+# from a printed seed), each checked for leftovers and complete reports:
+# `make interrupt-long INTERRUPTS=100 SEED=42`.
+INTERRUPTS ?= 100
+SEED ?=
+interrupt-long: build
+	scripts/interrupt-drills.sh --count $(INTERRUPTS) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/failpoint.h"
@@ -16,6 +17,8 @@ static struct {
 	unsigned long nth;
 	atomic_ulong *hits; /* shared with forked children */
 	int log_fd;
+	char pause_name[64]; /* CHAOSDRILL_FAILPOINT_PAUSE: this point sleeps pause_ms */
+	unsigned long pause_ms;
 } fp = { .log_fd = -1 };
 
 void failpoint_reset(void)
@@ -28,14 +31,35 @@ void failpoint_reset(void)
 	fp.log_fd = -1;
 }
 
+/* NAME:MS, both required. */
+static int parse_pause(const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : 0;
+	char *end;
+
+	if (len == 0 || len >= sizeof(fp.pause_name))
+		return -EINVAL;
+	errno = 0;
+	fp.pause_ms = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || fp.pause_ms > 60000)
+		return -EINVAL;
+	memcpy(fp.pause_name, spec, len);
+	fp.pause_name[len] = '\0';
+	return 0;
+}
+
 int failpoint_init(void)
 {
 	const char *spec = getenv("CHAOSDRILL_FAILPOINT"),
-		   *log = getenv("CHAOSDRILL_FAILPOINT_LOG");
+		   *log = getenv("CHAOSDRILL_FAILPOINT_LOG"),
+		   *pause = getenv("CHAOSDRILL_FAILPOINT_PAUSE");
 	const char *colon;
 	size_t len;
 
 	failpoint_reset();
+	if (pause && *pause && parse_pause(pause) < 0)
+		return -EINVAL;
 	if ((!spec || !*spec) && (!log || !*log))
 		return 0;
 	if (spec && *spec) {
@@ -86,6 +110,18 @@ void failpoint_mark(const char *what)
 {
 	if (fp.on)
 		log_line("# ", what);
+}
+
+void failpoint_pause(const char *name)
+{
+	struct timespec ts;
+
+	if (!fp.pause_name[0] || strcmp(name, fp.pause_name) != 0)
+		return;
+	ts.tv_sec = (time_t)(fp.pause_ms / 1000);
+	ts.tv_nsec = (long)(fp.pause_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 int failpoint(const char *name, int err)

@@ -8,6 +8,10 @@
  *   CHAOSDRILL_FAILPOINT_LOG=FILE  every point reached appends "NAME\n" to FILE (O_APPEND:
  *                                  the harness, lab holders and node children alike), and
  *                                  failpoint_mark() "# WHAT\n"
+ *   CHAOSDRILL_FAILPOINT_PAUSE=NAME:MS  failpoint_pause(NAME) sleeps MS milliseconds each
+ *                                  time: widens a window a test kills the harness in (the
+ *                                  atomic report writes, tests/integration/drills/
+ *                                  report_kill.sh); neither counted nor logged
  *
  * Usage:
  *   failpoint_init();                         // once, in main, before any fork
@@ -24,6 +28,8 @@
 int failpoint_init(void);
 /* 0, or err (a -errno) when this reach of name is the one to fail. */
 int failpoint(const char *name, int err);
+/* Sleeps while CHAOSDRILL_FAILPOINT_PAUSE names this point; else returns at once. */
+void failpoint_pause(const char *name);
 /* Appends "# what" to the log: where the drill is (the set-up walk tells the points of
  * set-up, before "# steady", from those of the drill itself). */
 void failpoint_mark(const char *what);

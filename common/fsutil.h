@@ -5,10 +5,29 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
-/* Writes data to path through "path.tmp.PID" and rename(2); fsyncs the file. */
+/* The temp file of an atomic write of PATH is PATH FS_TMP_INFIX PID. */
+#define FS_TMP_INFIX ".tmp."
+
+/* Writes data to path through "path.tmp.PID" and rename(2); fsyncs the file before the
+ * rename and the directory after it. On failure the temp file is removed; a process killed
+ * meanwhile leaves it, for fs_remove_stale_tmp. path holds the whole data or its old
+ * contents (or is absent), never a part. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, the contents written by fill into a buffered stream of the temp file (0 or
+ * -errno): a large report (the ledger of millions of writes) never sits in memory whole. */
+int fs_write_atomic_stream(const char *path, mode_t mode, int (*fill)(FILE *f, void *ud),
+			   void *ud);
+/* The pid in a temp file's name ("x.json.tmp.123" -> 123), or -EINVAL for other names. */
+pid_t fs_tmp_owner(const char *name);
+/* Removes the temp files of atomic writes in dir (not below) whose writer is dead and
+ * whose file is one of bases (NULL-terminated: "result.json", or "ledger." for every
+ * "ledger.*"), so that nobody else's "x.tmp.12" goes; calls removed (may be NULL) with each
+ * path. The number removed, or -errno (dir unreadable). */
+int fs_remove_stale_tmp(const char *dir, const char *const *bases,
+			void (*removed)(void *ud, const char *path), void *ud);
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode);
 /* Reads a whole file; *out is NUL-terminated, caller frees. Fails with -EFBIG past max. */

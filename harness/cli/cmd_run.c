@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +291,28 @@ static void repeat_summary(const struct drill *d, struct run_result *res, unsign
 	printf("\n");
 }
 
+static void swept(void *ud, const char *path)
+{
+	(void)ud;
+	log_info("removed %s, a temp file a killed chaosdrill left", path);
+}
+
+/* Ctrl-C or SIGTERM ends the whole call: the drill it interrupted wrote its reports, the
+ * drills after it are not run. A signal that came while a drill wrote its reports (outside
+ * any drill) is taken here. True to stop. */
+static bool interrupted_between(const struct run_result *res, int rc, int *out_rc)
+{
+	int sig = res->interrupted;
+
+	if (!sig && (sig = run_signal_pending()) != 0)
+		log_warn("interrupted by %s after the reports of %s were written", strsignal(sig),
+			 res->suite.name);
+	if (!sig)
+		return false;
+	*out_rc = rc > EXIT_ENVIRONMENT ? rc : EXIT_ENVIRONMENT;
+	return true;
+}
+
 /* Opens --history before any drill runs: a path that cannot be a history is bad input. */
 static int open_history(const struct run_args *a, struct history **h)
 {
@@ -323,16 +347,17 @@ static int record_run(struct history *h, const struct drill *d, const struct run
 
 /* Drill d, --repeat times, into res[0..repeat-1], each run recorded in hist (if any); the
  * worst exit code, 3 when a run could not be recorded (the drills ran; their record is
- * incomplete). An interrupted drill ends the repeats (the ones not run are left zeroed:
- * *ran says how many ran). */
+ * incomplete). An interrupt ends the repeats and sets *stop (the ones not run are left
+ * zeroed: *ran says how many ran). */
 static int run_repeats(const struct drill *d, const struct run_args *a, struct history *hist,
-		       struct run_result *res, unsigned *ran)
+		       struct run_result *res, unsigned *ran, bool *stop)
 {
 	bool unrecorded = false;
 	int rc = EXIT_MET;
 
 	*ran = 0;
-	for (unsigned k = 0; k < a->repeat; k++) {
+	*stop = false;
+	for (unsigned k = 0; k < a->repeat && !*stop; k++) {
 		struct run_options o = { a->out_dir, a->subnet, a->level < LOG_LEVEL_INFO };
 		int code = run_drill(d, &o, &res[k]);
 
@@ -341,8 +366,7 @@ static int run_repeats(const struct drill *d, const struct run_args *a, struct h
 		(*ran)++;
 		if (code > rc)
 			rc = code;
-		if (res[k].interrupted)
-			break;
+		*stop = interrupted_between(&res[k], rc, &rc);
 	}
 	if (a->repeat > 1 && *ran == a->repeat)
 		repeat_summary(d, res, a->repeat);
@@ -361,11 +385,12 @@ static int run_job(void *ud, size_t i, struct run_result *res)
 	struct job_ctx *c = ud;
 	struct history *hist = NULL;
 	unsigned ran;
+	bool stop;
 	int rc;
 
 	if (open_history(c->a, &hist) < 0)
 		return EXIT_ENVIRONMENT;
-	rc = run_repeats(c->drills[i], c->a, hist, res, &ran);
+	rc = run_repeats(c->drills[i], c->a, hist, res, &ran, &stop);
 	history_close(hist);
 	return rc;
 }
@@ -420,12 +445,13 @@ static int run_serial(struct drill **drills, int n, const struct run_args *a,
 
 	for (int i = 0; results && i < n; i++) {
 		unsigned ran;
-		int code = run_repeats(drills[i], a, hist, &results[done], &ran);
+		bool stop;
+		int code = run_repeats(drills[i], a, hist, &results[done], &ran, &stop);
 
 		done += ran;
 		if (code > rc)
 			rc = code;
-		if (ran && results[done - 1].interrupted) {
+		if (stop) {
 			if (i + 1 < n)
 				log_warn("interrupted: the %d drill%s after %s not run", n - i - 1,
 					 n - i - 1 == 1 ? "" : "s", drills[i]->sc->drill);
@@ -457,6 +483,11 @@ int cmd_run(int argc, char **argv)
 		return r > 0 ? EXIT_MET : EXIT_BAD_INPUT;
 	}
 	log_set_level(a.level);
+	if ((r = run_signals_block()) < 0) {
+		cli_params_release(&a.params);
+		log_error("cannot block SIGINT/SIGTERM: %s", strerror(-r));
+		return EXIT_ENVIRONMENT;
+	}
 	n = argc - optind;
 	if (load_all(argv + optind, n, &a, &drills) < 0 || open_history(&a, &hist) < 0) {
 		free_all(drills, n);
@@ -472,6 +503,9 @@ int cmd_run(int argc, char **argv)
 	if (a.has_shard && a.level >= LOG_LEVEL_INFO)
 		printf("chaosdrill: shard %u/%u: %d drill%s\n", a.shard.index, a.shard.count, n,
 		       n == 1 ? "" : "s");
+	/* what killed harnesses left half-written into the same places: gone before we write */
+	if ((r = run_sweep_stale(a.out_dir, a.junit, swept, NULL)) < 0)
+		log_debug("cannot look for stray temp files under %s: %s", a.out_dir, strerror(-r));
 	if (a.jobs) { /* each child opens the history again: opened here only to check it */
 		history_close(hist);
 		hist = NULL;

@@ -96,38 +96,82 @@ bool run_until(struct drill_run *r, bool (*done)(struct drill_run *r, void *arg)
 	}
 }
 
+/* One signal read from the signalfd, if any: the drill is interrupted. */
+static bool take_signal(struct drill_run *r)
+{
+	struct signalfd_siginfo si;
+
+	if (r->sigfd < 0 || read(r->sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	if (r->interrupted)
+		return true;
+	r->interrupted = true;
+	r->interrupt_sig = (int)si.ssi_signo;
+	timeline_add(r->tl, run_now(r), TL_INTERRUPTED, -1, NULL, (int)si.ssi_signo, "%s",
+		     strsignal((int)si.ssi_signo));
+	log_warn("%s: interrupted by %s; tearing the lab down", r->sc->drill,
+		 strsignal((int)si.ssi_signo));
+	return true;
+}
+
 static void on_signal(struct loop *l, void *ud, int res)
 {
 	struct drill_run *r = ud;
-	struct signalfd_siginfo si;
 
-	if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		r->interrupted = true;
-		r->interrupt_sig = (int)si.ssi_signo;
-		timeline_add(r->tl, run_now(r), TL_INTERRUPTED, -1, NULL, (int)si.ssi_signo, "%s",
-			     strsignal((int)si.ssi_signo));
-		log_warn("%s: interrupted by %s; tearing the lab down", r->sc->drill,
-			 strsignal((int)si.ssi_signo));
-	}
+	(void)res;
+	take_signal(r);
 	loop_poll(l, r->sigfd, POLLIN, on_signal, r, NULL);
 }
 
-static int watch_signals(struct drill_run *r, sigset_t *old)
+/* SIGINT, SIGTERM and SIGHUP end a drill the same way: the lab torn down, the reports
+ * written, saying so. They are blocked from the drill's first moment (a signal during the
+ * set-up waits in the signalfd instead of killing the harness mid-way) and stay blocked
+ * after it: cmd_run blocked them for the whole command, and looks for one that came while
+ * the reports were being written (run_signal_pending). */
+static void interrupt_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+int run_signals_block(void)
+{
+	sigset_t set;
+
+	interrupt_set(&set);
+	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+int run_signal_pending(void)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	interrupt_set(&set);
+	sig = sigtimedwait(&set, NULL, &now);
+	return sig > 0 ? sig : 0;
+}
+
+static int open_signals(struct drill_run *r)
 {
 	sigset_t set;
 	int k = failpoint("run.signals", -EMFILE);
 
 	if (k < 0)
 		return k;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
-		return -errno;
+	if ((k = run_signals_block()) < 0)
+		return k;
+	interrupt_set(&set);
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r->sigfd < 0)
-		return -errno;
+	return r->sigfd < 0 ? -errno : 0;
+}
+
+/* Once the loop exists: a signal that came during the set-up is read at once. */
+static int watch_signals(struct drill_run *r)
+{
 	return loop_poll(r->loop, r->sigfd, POLLIN, on_signal, r, NULL);
 }
 
@@ -671,7 +715,7 @@ static void run_release(struct drill_run *r)
 {
 	run_attach_free(r); /* first: they borrow the nodes and the loop */
 	run_nodes_release(r);
-	if (r->sigfd > 0)
+	if (r->sigfd >= 0)
 		close(r->sigfd);
 	loop_free(r->loop);
 	run_sched_free(r);
@@ -697,7 +741,6 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 			       .t0 = time_mono_ns(),
 			       .sigfd = -1,
 			       .quiet = o->quiet };
-	sigset_t old;
 	int host_ns = -1, k, code;
 
 	memset(res, 0, sizeof(*res));
@@ -715,7 +758,10 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		printf("chaosdrill: drill %s (target%s %s, seed %llu)\n", d->sc->drill,
 		       d->sc->multi ? "s" : "", d->sc->multi ? d->sc->target : d->target->name,
 		       (unsigned long long)d->seed);
-	if (begin(&r, o->out_dir) < 0) {
+	if ((k = open_signals(&r)) < 0) {
+		if (begin(&r, o->out_dir) >= 0)
+			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
+	} else if (begin(&r, o->out_dir) < 0) {
 		/* said why */
 	} else if (geteuid() != 0) {
 		run_env_error(
@@ -726,7 +772,7 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		k = setup(&r, o->subnet, &host_ns);
 		if (k >= 0 && run_live_start(&r) < 0)
 			k = run_env_error(&r, "out of memory");
-		if (k >= 0 && (k = watch_signals(&r, &old)) < 0)
+		if (k >= 0 && (k = watch_signals(&r)) < 0)
 			run_env_error(&r, "cannot watch signals: %s", strerror(-k));
 		if (k >= 0 && (k = run_nodes_wait_ready(&r, READY_TIMEOUT_NS)) < 0 &&
 		    !r.env_error && k != -EINTR)
@@ -748,13 +794,15 @@ int run_drill(const struct drill *d, const struct run_options *o, struct run_res
 		if (k >= 0)
 			run_nodes_check(&r);
 		teardown(&r, host_ns);
-		if (r.sigfd >= 0)
-			sigprocmask(SIG_SETMASK, &old, NULL);
+		/* one that came after the loop's last turn; after a failed set-up it stays
+		 * pending, and cmd_run ends the call on it */
+		if (!r.env_error)
+			take_signal(&r);
 		if (k < 0 && !r.env_error && !r.interrupted)
 			run_env_error(&r, "the drill stopped: %s", strerror(-k));
 	}
 	code = run_report(&r);
-	res->interrupted = r.interrupted;
+	res->interrupted = r.interrupted ? (r.interrupt_sig ? r.interrupt_sig : SIGINT) : 0;
 	run_release(&r);
 	return code;
 }

@@ -29,13 +29,13 @@ struct run_result {
 	char *run_dir;		   /* owned */
 	char *name;		   /* owned: the suite's name with --repeat ("drill#2") */
 	char hostname[256];
-	bool interrupted; /* SIGINT/SIGTERM/SIGHUP ended the drill: the call stops there */
 	char **strings; /* owned strings the suite points at */
 	size_t n_strings;
 	struct report_case *cases;	     /* owned */
 	struct report_property *props;	     /* owned: the suite's */
 	struct report_property **case_props; /* owned: one array per case */
 	size_t n_case_props;
+	int interrupted; /* the signal that ended the drill early, or 0 */
 };
 
 struct run_options {
@@ -47,5 +47,16 @@ struct run_options {
 /* Returns EXIT_MET, EXIT_MISSED or EXIT_ENVIRONMENT. d must outlive res. */
 int run_drill(const struct drill *d, const struct run_options *o, struct run_result *res);
 void run_result_release(struct run_result *res);
+/* SIGINT, SIGTERM and SIGHUP blocked for the rest of the process: run_drill reads them
+ * from a signalfd (a drill interrupted by any of them tears down and writes its reports).
+ * Call once before the first drill. 0 or -errno. */
+int run_signals_block(void);
+/* Removes the temp files killed harnesses left in the run directories under out_dir and
+ * beside junit (either may be NULL), only those of report files whose writer is dead
+ * (run_sweep.c); say gets each path. The number removed, or -errno. */
+int run_sweep_stale(const char *out_dir, const char *junit, void (*say)(void *, const char *),
+		    void *ud);
+/* The signal that came outside any drill (while reports were written), consumed, or 0. */
+int run_signal_pending(void);
 
 #endif

@@ -18,9 +18,11 @@
 #include "harness/run/run_internal.h"
 
 #define HELPER_OUTPUT_MAX (64 * 1024)
+#define P_PIDFD_ 3 /* waitid's idtype for a pidfd (5.4); glibc 2.36 does not name it */
 #define PROBE_ATTEMPT_MAX_NS (2 * NSEC_PER_SEC)
 
 struct helper {
+	struct helper *next, **pprev; /* in the run's list of helpers still running */
 	struct drill_run *r;
 	int pidfd, out_fd;
 	pid_t pid;
@@ -30,6 +32,9 @@ struct helper {
 	helper_done_fn done;
 	void *ud;
 };
+
+static void helper_link(struct drill_run *r, struct helper *h);
+static void helper_unlink(struct helper *h);
 
 static void drain(struct helper *h)
 {
@@ -63,6 +68,7 @@ static void on_exit_cb(struct loop *l, void *ud, int res)
 	loop_cancel(l, h->timer);
 	loop_cancel(l, h->rd);
 	drain(h); /* the helper's pid namespace is gone: every writer is closed */
+	helper_unlink(h);
 	close(h->pidfd);
 	close(h->out_fd);
 	h->done(h->r, h->ud, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
@@ -115,6 +121,7 @@ static int start(struct drill_run *r, struct run_node *node, char *const *argv, 
 	*h = (struct helper){
 		.r = r, .pidfd = h->pidfd, .pid = h->pid, .out_fd = p[0], .done = done, .ud = ud
 	};
+	helper_link(r, h);
 	loop_poll(r->loop, h->out_fd, POLLIN, on_output, h, &h->rd);
 	loop_poll(r->loop, h->pidfd, POLLIN, on_exit_cb, h, NULL);
 	if (timeout_ns >= 0)
@@ -135,6 +142,7 @@ int helper_start_exec(struct drill_run *r, struct run_node *node, char *const *a
 }
 
 struct probe_loop {
+	struct probe_loop *next, **pprev; /* in the run's list of probes still trying */
 	struct drill_run *r;
 	struct run_node *n; /* NULL: in the lab */
 	char *const *argv;  /* borrowed */
@@ -157,7 +165,71 @@ struct run_probes {
 	struct probe_passes *t; /* [n_t]: one per target */
 	size_t n_t;
 	int64_t took_max_ns;
+	/* What is in flight on the loop. A drill interrupted (or failed) while a probe or a
+	 * helper runs leaves the loop with their callbacks never called: freed here. */
+	struct helper *helpers;
+	struct probe_loop *loops;
 };
+
+static void helper_link(struct drill_run *r, struct helper *h)
+{
+	if (!r->probes)
+		return;
+	h->next = r->probes->helpers;
+	if (h->next)
+		h->next->pprev = &h->next;
+	h->pprev = &r->probes->helpers;
+	r->probes->helpers = h;
+}
+
+static void helper_unlink(struct helper *h)
+{
+	if (!h->pprev)
+		return;
+	*h->pprev = h->next;
+	if (h->next)
+		h->next->pprev = h->pprev;
+	h->next = NULL;
+	h->pprev = NULL;
+}
+
+static void loop_link(struct drill_run *r, struct probe_loop *p)
+{
+	if (!r->probes)
+		return;
+	p->next = r->probes->loops;
+	if (p->next)
+		p->next->pprev = &p->next;
+	p->pprev = &r->probes->loops;
+	r->probes->loops = p;
+}
+
+static void loop_unlink(struct probe_loop *p)
+{
+	if (!p->pprev)
+		return;
+	*p->pprev = p->next;
+	if (p->next)
+		p->next->pprev = p->pprev;
+	p->next = NULL;
+	p->pprev = NULL;
+}
+
+/* After the loop is gone: the helper is killed (if its namespace did not take it along)
+ * and reaped where it is our child and already dead, its fds closed. */
+static void helper_abandon(struct helper *h)
+{
+	siginfo_t si;
+
+	helper_unlink(h);
+	sys_pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+	/* ECHILD: not ours to reap; not dead yet: a zombie until we exit, never a hang */
+	waitid((idtype_t)P_PIDFD_, (id_t)h->pidfd, &si, WEXITED | WNOHANG);
+	close(h->pidfd);
+	close(h->out_fd);
+	strbuf_release(&h->out);
+	free(h);
+}
 
 int run_probes_new(struct drill_run *r)
 {
@@ -178,6 +250,14 @@ int run_probes_new(struct drill_run *r)
 
 void run_probes_free(struct drill_run *r)
 {
+	while (r->probes && r->probes->helpers)
+		helper_abandon(r->probes->helpers);
+	while (r->probes && r->probes->loops) {
+		struct probe_loop *p = r->probes->loops;
+
+		loop_unlink(p);
+		free(p);
+	}
 	for (size_t i = 0; r->probes && i < r->probes->n_t; i++)
 		free(r->probes->t[i].passes);
 	if (r->probes)
@@ -224,6 +304,7 @@ static void probe_attempt(struct probe_loop *p);
 
 static void finish_probe(struct probe_loop *p, int status, bool timed_out, const char *out)
 {
+	loop_unlink(p);
 	p->done(p->r, p->ud, status, timed_out, out);
 	free(p);
 }
@@ -300,6 +381,7 @@ int probe_until(struct drill_run *r, struct run_node *n, char *const *argv, bool
 				  .deadline = time_mono_ns() + timeout_ns,
 				  .done = done,
 				  .ud = ud };
+	loop_link(r, p);
 	probe_attempt(p);
 	return 0;
 }

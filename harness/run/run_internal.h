@@ -36,6 +36,7 @@ struct fault_run {
 	char *what;			/* owned: what the injection did */
 	char *heal_what;		/* owned */
 	int error;			/* -errno when failed */
+	void *heal_timer; /* owned until the heal fires (a drill may end before it) */
 };
 
 enum step_state { STEP_PENDING, STEP_RUNNING, STEP_OK, STEP_FAILED, STEP_SKIPPED };

@@ -62,6 +62,7 @@ void run_sched_free(struct drill_run *r)
 	for (size_t i = 0; s->faults && i < r->d->n_faults; i++) {
 		free(s->faults[i].what);
 		free(s->faults[i].heal_what);
+		free(s->faults[i].heal_timer); /* never fired: the drill ended first */
 	}
 	for (size_t i = 0; s->steps && i < r->d->n_steps; i++) {
 		free(s->steps[i].message);
@@ -178,6 +179,7 @@ static void on_heal(struct loop *l, void *ud, int res)
 		run_say(r, f->healed_ns, "heal %s: %s", df->sf->kind, f->heal_what);
 	}
 	strbuf_release(&what);
+	f->heal_timer = NULL;
 	free(ft);
 }
 
@@ -220,6 +222,8 @@ static void run_fault_inject(struct drill_run *r, size_t i)
 					  r->steady_ns + df->sf->heal_ns;
 	if (loop_timer_at(r->loop, r->t0 + heal_at, on_heal, ft, NULL) < 0)
 		free(ft);
+	else
+		f->heal_timer = ft;
 }
 
 static bool run_faults_all_in(struct drill_run *r, void *arg)

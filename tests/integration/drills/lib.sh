@@ -55,11 +55,16 @@ ours() {
 }
 
 # What a drill could leave behind, as text: network namespaces, host links, host mounts,
-# loop devices, the cgroups of this test's labs, and processes in them.
+# the host's nftables tables, FUSE mounts of this test's runs in any mount namespace (a
+# node's faultfs lives in the node's), loop devices, the cgroups of this test's labs, and
+# processes in them or working on this test's files.
 snapshot() {
   ip netns list 2>/dev/null
   ip -o link show | awk -F': ' '{print $2}' | sort
-  awk '{print $2}' /proc/mounts | sort
+  # (not the throwaway roots scripts/fresh-root.sh mounts for CI runs beside this test)
+  awk '{print $2}' /proc/mounts | grep -v '^/var/tmp/chaosdrill-fresh-' | sort
+  if command -v nft >/dev/null; then nft list tables 2>/dev/null | sed 's/^/nft /' | sort; fi
+  cat /proc/[0-9]*/mounts 2>/dev/null | awk -v w="$work" '$3 ~ /^fuse/ && index($0, w) {print "fuse " $2}' | sort -u
   losetup -a 2>/dev/null | grep -F "$work" || true
   find /sys/fs/cgroup -maxdepth 4 -type d -path '*chaosdrill/cd-*' 2>/dev/null | ours | sort
   # live processes in a lab's cgroup; zombies hold nothing and wait for PID 1 to reap them
@@ -68,6 +73,37 @@ snapshot() {
     [ -n "$({ ours <"$f"; } 2>/dev/null)" ] || continue # (gone meanwhile, or not ours)
     [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || echo "process $p $(cat "/proc/$p/comm" 2>/dev/null)"
   done | sort
+  # processes that escaped a cgroup but still name or work in this test's files
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] || [ "${p#/proc/}" = "$BASHPID" ] && continue
+    [ "$(awk '{print $3}' "$p/stat" 2>/dev/null)" = Z ] && continue
+    case "$(readlink "$p/cwd" 2>/dev/null) $(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" in
+      *"$work/runs"*) echo "process ${p#/proc/} $(cat "$p/comm" 2>/dev/null) (on $work/runs)" ;;
+    esac
+  done | sort
+}
+
+# reports_complete DIR: every report file present in the run directory DIR is complete (a
+# killed harness may have written some and not others, never half of one), and no temp
+# file of an atomic write is there. Prints what is wrong; 1 if anything.
+reports_complete() {
+  local d=$1 f bad=0
+  for f in "$d"/*.tmp.* "$d"/.*.tmp.*; do
+    [ -e "$f" ] && { echo "temp file left: $(basename "$f")"; bad=1; }
+  done
+  [ -e "$d/result.json" ] && ! jq -e '.verdict' "$d/result.json" >/dev/null 2>&1 && { echo "result.json torn"; bad=1; }
+  [ -e "$d/schedule.json" ] && ! jq -e '.seed' "$d/schedule.json" >/dev/null 2>&1 && { echo "schedule.json torn"; bad=1; }
+  [ -e "$d/timeline.jsonl" ] && ! jq -ce . "$d/timeline.jsonl" >/dev/null 2>&1 && { echo "timeline.jsonl torn"; bad=1; }
+  [ -e "$d/junit.xml" ] && ! "$xmllint" --noout --schema "$schema" "$d/junit.xml" 2>/dev/null && { echo "junit.xml torn or invalid"; bad=1; }
+  [ -e "$d/report.html" ] && ! tail -c 200 "$d/report.html" | grep -q '</html>' && { echo "report.html torn"; bad=1; }
+  [ -e "$d/scenario.yaml" ] && ! head -1 "$d/scenario.yaml" | grep -q '^# resolved by chaosdrill' && { echo "scenario.yaml torn"; bad=1; }
+  for f in "$d"/ledger "$d"/ledger.*; do
+    [ -e "$f" ] || continue
+    case $f in *.tmp.*) continue ;; esac
+    awk 'NR == 1 { if ($0 !~ /^# chaosdrill ledger/) exit 1; next } NF != 5 || $1 != NR - 1 { exit 1 }' "$f" ||
+      { echo "$(basename "$f") torn"; bad=1; }
+  done
+  return $bad
 }
 
 check_clean() { # check_clean BEFORE_FILE WHAT
