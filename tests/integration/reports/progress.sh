@@ -13,7 +13,7 @@ live=$(printf '\r\033\\[K')
 # on_tty OUT ENV... -- ARGS...: the drill on a 200-column terminal, its output in OUT
 on_tty() {
   local out=$1; shift
-  local envs=()
+  local envs=(TERM=xterm) # CI's own may be dumb (scripts/fresh-root.sh), which wants no line
   while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
   env "${envs[@]}" script -qfec "stty cols 200; $cd_bin run --out $work/runs $* $fixture" /dev/null >"$out" 2>&1
 }
@@ -50,6 +50,8 @@ else bad "the normal lines differ:"; sed 's/^/  | /' "$work/diff"; fi
 
 on_tty "$work/ci" CI=true --
 grep -qF -- '[steady]' "$work/ci" && bad "CI=true, yet the live line" || ok "CI=true: no live line"
+on_tty "$work/dumb" CI= TERM=dumb --
+grep -qF -- '[steady]' "$work/dumb" && bad "TERM=dumb, yet the live line" || ok "TERM=dumb: no live line"
 on_tty "$work/quiet" CI= -- --quiet
 grep -qF -- '[steady]' "$work/quiet" && bad "--quiet, yet the live line" || ok "--quiet: no live line"
 grep -q "reports-progress: PASS" "$work/quiet" && ok "--quiet still says the verdict" || bad "--quiet: no verdict"
